@@ -1,0 +1,1 @@
+"""The FastAPI application: REST routes, the WebSocket relay and the admin UI."""

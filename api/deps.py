@@ -1,0 +1,108 @@
+"""Dependencies: the request's session (which owns the transaction), the current user, and loaded-and-owned objects."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+
+from core.assets import get_owned_asset
+from core.boxes import get_owned_box
+from core.errors import Unauthorized
+from core.events import EventBus
+from core.models import Asset, Box, Project, User
+from core.projects import get_owned_project
+from core.schemas import MAX_DB_ID, MAX_PAGE_SIZE
+from core.security import read_access_token
+from core.settings import Settings
+from core.storage import Storage
+from core.users import get_active_user
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """Commits when the route returns normally; rolls back on an error. Routes that publish commit first."""
+    async with request.app.state.sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+def get_storage(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
+
+
+def get_events(request: Request) -> EventBus:
+    events: EventBus = request.app.state.events
+    return events
+
+
+async def get_temporal(request: Request) -> Client:
+    return await request.app.state.temporal.get()
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+StorageDep = Annotated[Storage, Depends(get_storage)]
+EventsDep = Annotated[EventBus, Depends(get_events)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def get_current_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("Log in first: this call needs a bearer token.")
+    user_id = read_access_token(settings, credentials.credentials)
+    return await get_active_user(session, user_id)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+ObjectId = Annotated[int, Path(ge=1, le=MAX_DB_ID, description="Object id")]
+
+
+async def owned_project(project_id: ObjectId, user: CurrentUser, session: SessionDep) -> Project:
+    return await get_owned_project(session, user, project_id)
+
+
+async def owned_box(box_id: ObjectId, user: CurrentUser, session: SessionDep) -> Box:
+    return await get_owned_box(session, user, box_id)
+
+
+async def owned_asset(asset_id: ObjectId, user: CurrentUser, session: SessionDep) -> Asset:
+    return await get_owned_asset(session, user, asset_id)
+
+
+OwnedProject = Annotated[Project, Depends(owned_project)]
+OwnedBox = Annotated[Box, Depends(owned_box)]
+OwnedAsset = Annotated[Asset, Depends(owned_asset)]
+
+
+class Pagination:
+    def __init__(
+        self,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 50,
+        offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip")] = 0,
+    ) -> None:
+        self.limit = limit
+        self.offset = offset
+
+
+PaginationDep = Annotated[Pagination, Depends()]

@@ -1,0 +1,40 @@
+"""One place that turns domain and infrastructure errors into HTTP answers a person understands."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from core.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+def error_body(message: str, code: str, details: object = None) -> dict[str, object]:
+    body: dict[str, object] = {"detail": message, "code": code}
+    if details is not None:
+        body["details"] = details
+    return body
+
+
+async def domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    return JSONResponse(error_body(exc.message, exc.code, exc.details), status_code=exc.status_code, headers=headers)
+
+
+async def integrity_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    # A race the services could not rule out (two writers on the same row); the request changed nothing.
+    logger.warning("integrity error answered as 409: %s", exc)
+    return JSONResponse(
+        error_body("The change conflicts with a concurrent change; reload and try again.", "conflict"),
+        status_code=409,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(IntegrityError, integrity_error_handler)

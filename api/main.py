@@ -1,0 +1,59 @@
+"""Application factory and lifespan: every shared client is created here and reached through dependencies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api.errors import install_error_handlers
+from api.routes import assets, auth, boxes, catalogue, health, projects
+from core.db import create_engine, create_sessionmaker
+from core.events import EventBus
+from core.settings import Settings, get_settings
+from core.storage import Storage
+from core.temporal import TemporalClientHolder
+
+logger = logging.getLogger("api")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.storage = Storage(settings)
+        app.state.events = EventBus(settings.redis_url)
+        app.state.temporal = TemporalClientHolder(settings)
+        if settings.simulated_kie:
+            logger.warning("KIE_API_KEY is not set: images and videos come from the built-in Kie.ai simulator")
+        try:
+            yield
+        finally:
+            await app.state.events.disconnect()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="AI Asset Manager",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Shots, generated variants, client review and storyboard export.",
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=False,
+        allow_methods=["*"],
+        allow_headers=["*"],
+    )
+    install_error_handlers(app)
+    for module in (health, auth, projects, boxes, assets, catalogue):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,52 @@
+"""Boxes (shots) of a project: shot order, titles, notes and the headliner."""
+
+from fastapi import APIRouter, status
+
+from api.deps import OwnedBox, OwnedProject, PaginationDep, SessionDep, StorageDep
+from core import boxes
+from core.schemas import BoxCreate, BoxPublic, BoxReorder, BoxUpdate, Page
+
+router = APIRouter(tags=["boxes"])
+
+
+@router.get("/api/projects/{project_id}/boxes/", response_model=Page[BoxPublic])
+async def list_boxes(
+    project: OwnedProject, session: SessionDep, storage: StorageDep, page: PaginationDep
+) -> Page[BoxPublic]:
+    items, total = await boxes.list_boxes(session, storage, project, page.limit, page.offset)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.post("/api/projects/{project_id}/boxes/", status_code=status.HTTP_201_CREATED, response_model=BoxPublic)
+async def create_box(project: OwnedProject, body: BoxCreate, session: SessionDep, storage: StorageDep) -> BoxPublic:
+    box = await boxes.create_box(session, project, body)
+    assert box.id is not None
+    return await boxes.load_box_public(session, storage, box.id)
+
+
+@router.post("/api/projects/{project_id}/boxes/reorder/", response_model=Page[BoxPublic])
+async def reorder_boxes(
+    project: OwnedProject, body: BoxReorder, session: SessionDep, storage: StorageDep
+) -> Page[BoxPublic]:
+    await boxes.reorder_boxes(session, project, body)
+    limit = len(body.box_ids)
+    items, total = await boxes.list_boxes(session, storage, project, limit, 0)
+    return Page(items=items, total=total, limit=limit, offset=0)
+
+
+@router.get("/api/boxes/{box_id}/", response_model=BoxPublic)
+async def read_box(box: OwnedBox, session: SessionDep, storage: StorageDep) -> BoxPublic:
+    assert box.id is not None
+    return await boxes.load_box_public(session, storage, box.id)
+
+
+@router.patch("/api/boxes/{box_id}/", response_model=BoxPublic)
+async def update_box(box: OwnedBox, body: BoxUpdate, session: SessionDep, storage: StorageDep) -> BoxPublic:
+    box = await boxes.update_box(session, box, body)
+    assert box.id is not None
+    return await boxes.load_box_public(session, storage, box.id)
+
+
+@router.delete("/api/boxes/{box_id}/", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_box(box: OwnedBox, session: SessionDep, storage: StorageDep) -> None:
+    await boxes.delete_box(session, storage, box)

@@ -1,0 +1,110 @@
+"""Assets: ownership-scoped reads, favourites, deletion (rows and S3 objects), and the public representation."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.orm import selectinload
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.errors import NotFound
+from core.models import Asset, AssetKind, AssetStatus, Box, Project, User
+from core.schemas import AssetPublic
+from core.storage import Storage
+
+AssetCanceller = Callable[[Asset], Awaitable[None]]
+
+
+async def get_owned_asset(session: AsyncSession, user: User, asset_id: int, *, lock: bool = False) -> Asset:
+    query = (
+        select(Asset)
+        .join(Box, col(Box.id) == Asset.box_id)
+        .join(Project)
+        .where(Asset.id == asset_id, Project.owner_id == user.id)
+        .options(selectinload(Asset.model))  # type: ignore[arg-type]
+    )
+    if lock:
+        query = query.with_for_update(of=Asset)  # type: ignore[arg-type]
+    asset = (await session.exec(query)).first()
+    if asset is None:
+        raise NotFound("Asset not found.")
+    return asset
+
+
+def to_asset_public(asset: Asset, storage: Storage) -> AssetPublic:
+    return AssetPublic(
+        id=asset.id,  # type: ignore[arg-type]
+        box_id=asset.box_id,
+        kind=asset.kind,
+        status=asset.status,
+        prompt=asset.prompt,
+        model=asset.model.provider_model_id if asset.model is not None else None,
+        model_id=asset.model_id,
+        params=asset.params,
+        seed=asset.seed,
+        source_asset_id=asset.source_asset_id,
+        input_asset_ids=asset.input_asset_ids,
+        is_favorite=asset.is_favorite,
+        error_message=asset.error_message,
+        file_url=storage.presigned_get_url(asset.file_key) if asset.file_key else None,
+        thumbnail_url=storage.presigned_get_url(asset.thumbnail_key) if asset.thumbnail_key else None,
+        mime_type=asset.mime_type,
+        size_bytes=asset.size_bytes,
+        width=asset.width,
+        height=asset.height,
+        duration_seconds=asset.duration_seconds,
+        cost_credits=asset.cost_credits,
+        created_at=asset.created_at,
+        updated_at=asset.updated_at,
+    )
+
+
+async def list_box_assets(
+    session: AsyncSession,
+    box: Box,
+    *,
+    kind: AssetKind | None,
+    status: AssetStatus | None,
+    is_favorite: bool | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Asset], int]:
+    conditions = [Asset.box_id == box.id]
+    if kind is not None:
+        conditions.append(Asset.kind == kind)
+    if status is not None:
+        conditions.append(Asset.status == status)
+    if is_favorite is not None:
+        conditions.append(Asset.is_favorite == is_favorite)
+    total = (await session.exec(select(func.count()).select_from(Asset).where(*conditions))).one()
+    assets = (
+        await session.exec(
+            select(Asset)
+            .where(*conditions)
+            .order_by(col(Asset.created_at).desc(), col(Asset.id).desc())
+            .limit(limit)
+            .offset(offset)
+            .options(selectinload(Asset.model))  # type: ignore[arg-type]
+        )
+    ).all()
+    return list(assets), total
+
+
+async def set_favorite(session: AsyncSession, asset: Asset, is_favorite: bool) -> Asset:
+    asset.is_favorite = is_favorite
+    session.add(asset)
+    await session.flush()
+    return asset
+
+
+async def delete_asset(
+    session: AsyncSession, storage: Storage, asset: Asset, cancel_workflow: AssetCanceller | None = None
+) -> None:
+    """Cancel a running workflow first, then delete the row and its S3 objects in one unit."""
+    if cancel_workflow is not None and not asset.status.is_final:
+        await cancel_workflow(asset)
+    keys = [key for key in (asset.file_key, asset.thumbnail_key) if key]
+    await session.delete(asset)
+    await session.flush()
+    storage.delete_keys(keys)

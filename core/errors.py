@@ -1,0 +1,72 @@
+"""Domain errors. Services raise them; `api/errors.py` renders each as one HTTP status with a readable message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class Gone(DomainError):
+    status_code = 410
+    code = "gone"
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidInput(DomainError):
+    """Input that parses but breaks a business rule (e.g. a parameter the chosen model does not support)."""
+
+    status_code = 422
+    code = "invalid_input"
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class RateLimited(DomainError):
+    status_code = 429
+    code = "rate_limited"
+
+
+class UpstreamUnavailable(DomainError):
+    status_code = 503
+    code = "upstream_unavailable"
+
+
+class UpstreamError(DomainError):
+    status_code = 502
+    code = "upstream_error"
+
+
+class UpstreamTimeout(DomainError):
+    status_code = 504
+    code = "upstream_timeout"

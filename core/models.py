@@ -1,0 +1,256 @@
+"""Database tables (SQLModel on PostgreSQL). Every table has `id`, `created_at` and `updated_at`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Field, Relationship, SQLModel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AssetKind(StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+class ModelKind(StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+    TEXT = "text"
+
+
+class AssetStatus(StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (AssetStatus.COMPLETED, AssetStatus.FAILED)
+
+
+def _enum_column(enum: type[StrEnum], **kwargs: Any) -> sa.Column[Any]:
+    return sa.Column(
+        sa.Enum(enum, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e],
+                validate_strings=True, create_constraint=True, name=enum.__name__.lower()),
+        **kwargs,
+    )
+
+
+def _json_column(**kwargs: Any) -> sa.Column[Any]:
+    return sa.Column(postgresql.JSONB(none_as_null=True), **kwargs)
+
+
+class TimestampedTable(SQLModel):
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
+        sa_column_kwargs={"server_default": sa.func.now(), "nullable": False},
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
+        sa_column_kwargs={"server_default": sa.func.now(), "onupdate": utcnow, "nullable": False},
+    )
+
+
+class User(TimestampedTable, table=True):
+    __tablename__ = "user_account"
+    __table_args__ = (sa.Index("uq_user_account_email_lower", sa.func.lower(sa.column("email")), unique=True),)
+
+    email: str = Field(max_length=320)
+    password_hash: str = Field(max_length=255)
+    display_name: str = Field(max_length=120)
+    is_active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    is_superuser: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+
+    projects: list[Project] = Relationship(back_populates="owner", cascade_delete=True)
+
+
+class Project(TimestampedTable, table=True):
+    owner_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=sa.Text)  # type: ignore[call-overload]
+
+    owner: User = Relationship(back_populates="projects")
+    boxes: list[Box] = Relationship(back_populates="project", cascade_delete=True)
+    share_links: list[SharedLink] = Relationship(back_populates="project", cascade_delete=True)
+    comments: list[Comment] = Relationship(back_populates="project", cascade_delete=True)
+
+
+class Box(TimestampedTable, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "position", deferrable=True, initially="DEFERRED"),
+        sa.CheckConstraint("position >= 1", name="position_positive"),
+    )
+
+    project_id: int = Field(foreign_key="project.id", ondelete="CASCADE", index=True)
+    position: int
+    title: str = Field(default="", max_length=200)
+    notes: str = Field(default="", sa_type=sa.Text)  # type: ignore[call-overload]
+    headliner_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.ForeignKey("asset.id", ondelete="SET NULL", use_alter=True), nullable=True),
+    )
+
+    project: Project = Relationship(back_populates="boxes")
+    assets: list[Asset] = Relationship(
+        back_populates="box", cascade_delete=True,
+        sa_relationship_kwargs={"foreign_keys": "Asset.box_id"},
+    )
+    headliner: Asset | None = Relationship(
+        back_populates="headlined_box",
+        sa_relationship_kwargs={"foreign_keys": "Box.headliner_id", "post_update": True},
+    )
+    comments: list[Comment] = Relationship(back_populates="box")
+
+
+class Asset(TimestampedTable, table=True):
+    __table_args__ = (
+        sa.Index("ix_asset_box_id_created_at", "box_id", "created_at"),
+        sa.Index("ix_asset_retention", "created_at", postgresql_where=sa.text("is_favorite = false")),
+    )
+
+    box_id: int = Field(foreign_key="box.id", ondelete="CASCADE")
+    kind: AssetKind = Field(sa_column=_enum_column(AssetKind, nullable=False))
+    status: AssetStatus = Field(
+        default=AssetStatus.PENDING, sa_column=_enum_column(AssetStatus, nullable=False, index=True)
+    )
+    prompt: str = Field(default="", sa_type=sa.Text)  # type: ignore[call-overload]
+    model_id: int | None = Field(default=None, foreign_key="ai_model.id", ondelete="RESTRICT", index=True)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column(nullable=False, server_default="{}"))
+    seed: int | None = Field(default=None, sa_type=sa.BigInteger)  # type: ignore[call-overload]
+    source_asset_id: int | None = Field(default=None, foreign_key="asset.id", ondelete="SET NULL", index=True)
+    input_asset_ids: list[int] = Field(
+        default_factory=list, sa_column=_json_column(nullable=False, server_default="[]")
+    )
+    provider_task_id: str | None = Field(default=None, max_length=128)
+    file_key: str | None = Field(default=None, max_length=512)
+    thumbnail_key: str | None = Field(default=None, max_length=512)
+    mime_type: str | None = Field(default=None, max_length=100)
+    size_bytes: int | None = Field(default=None, sa_type=sa.BigInteger)  # type: ignore[call-overload]
+    width: int | None = None
+    height: int | None = None
+    duration_seconds: float | None = None
+    cost_credits: float | None = None
+    error_message: str | None = Field(default=None, sa_type=sa.Text)  # type: ignore[call-overload]
+    is_favorite: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    workflow_id: str | None = Field(default=None, max_length=128)
+
+    box: Box = Relationship(back_populates="assets", sa_relationship_kwargs={"foreign_keys": "Asset.box_id"})
+    headlined_box: Box | None = Relationship(
+        back_populates="headliner", sa_relationship_kwargs={"foreign_keys": "Box.headliner_id", "uselist": False}
+    )
+    model: AIModel | None = Relationship(back_populates="assets")
+    source_asset: Asset | None = Relationship(
+        back_populates="derived_assets",
+        sa_relationship_kwargs={"remote_side": "Asset.id", "foreign_keys": "Asset.source_asset_id"},
+    )
+    derived_assets: list[Asset] = Relationship(
+        back_populates="source_asset", sa_relationship_kwargs={"foreign_keys": "Asset.source_asset_id"}
+    )
+    comments: list[Comment] = Relationship(back_populates="asset")
+
+
+class AIProvider(TimestampedTable, table=True):
+    __tablename__ = "ai_provider"
+
+    name: str = Field(max_length=100)
+    slug: str = Field(max_length=50, unique=True)
+    base_url: str = Field(max_length=255)
+    api_key_env: str = Field(max_length=100, description="Name of the environment variable holding the key")
+    is_active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+
+    models: list[AIModel] = Relationship(back_populates="provider", cascade_delete=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AIModel(TimestampedTable, table=True):
+    __tablename__ = "ai_model"
+    __table_args__ = (sa.UniqueConstraint("provider_id", "provider_model_id"),)
+
+    provider_id: int = Field(foreign_key="ai_provider.id", ondelete="CASCADE", index=True)
+    provider_model_id: str = Field(max_length=150)
+    display_name: str = Field(max_length=150)
+    kind: ModelKind = Field(sa_column=_enum_column(ModelKind, nullable=False))
+    default_params: dict[str, Any] = Field(
+        default_factory=dict, sa_column=_json_column(nullable=False, server_default="{}")
+    )
+    capabilities: dict[str, Any] = Field(
+        default_factory=dict, sa_column=_json_column(nullable=False, server_default="{}")
+    )
+    price_credits: float | None = None
+    is_active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+
+    provider: AIProvider = Relationship(back_populates="models")
+    assets: list[Asset] = Relationship(back_populates="model")
+
+    def __str__(self) -> str:
+        return self.provider_model_id
+
+
+class SystemConfig(TimestampedTable, table=True):
+    """Singleton row (id = 1) of tunables edited in the admin UI."""
+
+    __tablename__ = "system_config"
+    __table_args__ = (
+        sa.CheckConstraint("id = 1", name="singleton"),
+        sa.CheckConstraint("retention_days >= 1", name="retention_days_positive"),
+    )
+
+    smart_edit_model: str = Field(default="gemini-2.5-flash", max_length=150)
+    smart_edit_system_prompt: str = Field(default="", sa_type=sa.Text)  # type: ignore[call-overload]
+    retention_days: int = Field(default=10)
+    retention_hour_utc: int = Field(default=3)
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column(nullable=False, server_default="{}"))
+
+
+class SharedLink(TimestampedTable, table=True):
+    __tablename__ = "shared_link"
+
+    project_id: int = Field(foreign_key="project.id", ondelete="CASCADE", index=True)
+    token: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
+    expires_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+
+    project: Project = Relationship(back_populates="share_links")
+    comments: list[Comment] = Relationship(back_populates="shared_link")
+
+
+class Comment(TimestampedTable, table=True):
+    """A note on a box, or on one asset of it (`asset_id` set). Guests write through a shared link."""
+
+    __table_args__ = (sa.Index("ix_comment_project_id_created_at", "project_id", "created_at"),)
+
+    project_id: int = Field(foreign_key="project.id", ondelete="CASCADE")
+    box_id: int = Field(foreign_key="box.id", ondelete="CASCADE", index=True)
+    asset_id: int | None = Field(default=None, foreign_key="asset.id", ondelete="CASCADE", index=True)
+    author_user_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    author_name: str = Field(max_length=120)
+    shared_link_id: int | None = Field(default=None, foreign_key="shared_link.id", ondelete="SET NULL")
+    via_link: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    text: str = Field(sa_type=sa.Text)  # type: ignore[call-overload]
+
+    project: Project = Relationship(back_populates="comments")
+    box: Box = Relationship(back_populates="comments")
+    asset: Asset | None = Relationship(back_populates="comments")
+    shared_link: SharedLink | None = Relationship(back_populates="comments")

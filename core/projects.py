@@ -1,0 +1,80 @@
+"""Projects: ownership-scoped reads and writes."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.errors import NotFound
+from core.models import Asset, Box, Project, User
+from core.schemas import ProjectCreate, ProjectPublic, ProjectUpdate
+from core.storage import Storage
+
+
+async def get_owned_project(session: AsyncSession, user: User, project_id: int, *, lock: bool = False) -> Project:
+    """The project if `user` owns it; someone else's project is indistinguishable from a missing one."""
+    query = select(Project).where(Project.id == project_id, Project.owner_id == user.id)
+    if lock:
+        query = query.with_for_update()
+    project = (await session.exec(query)).first()
+    if project is None:
+        raise NotFound("Project not found.")
+    return project
+
+
+def _box_count():  # type: ignore[no-untyped-def]
+    return (
+        select(func.count(col(Box.id))).where(Box.project_id == Project.id).correlate(Project).scalar_subquery()
+    )
+
+
+async def list_projects(session: AsyncSession, user: User, limit: int, offset: int) -> tuple[list[ProjectPublic], int]:
+    total = (await session.exec(select(func.count()).select_from(Project).where(Project.owner_id == user.id))).one()
+    rows = (
+        await session.exec(
+            select(Project, _box_count())
+            .where(Project.owner_id == user.id)
+            .order_by(col(Project.updated_at).desc(), col(Project.id).desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
+    return [to_project_public(project, count) for project, count in rows], total
+
+
+async def count_boxes(session: AsyncSession, project: Project) -> int:
+    return (await session.exec(select(func.count()).select_from(Box).where(Box.project_id == project.id))).one()
+
+
+def to_project_public(project: Project, box_count: int) -> ProjectPublic:
+    return ProjectPublic.model_validate({**project.model_dump(), "box_count": box_count})
+
+
+async def create_project(session: AsyncSession, user: User, body: ProjectCreate) -> Project:
+    project = Project(owner_id=user.id, name=body.name, description=body.description)  # type: ignore[arg-type]
+    session.add(project)
+    await session.flush()
+    return project
+
+
+async def update_project(session: AsyncSession, project: Project, body: ProjectUpdate) -> Project:
+    for field, value in body.model_dump(exclude_unset=True, exclude_none=True).items():
+        setattr(project, field, value)
+    session.add(project)
+    await session.flush()
+    await session.refresh(project)
+    return project
+
+
+async def delete_project(session: AsyncSession, storage: Storage, project: Project) -> None:
+    """Delete the project's rows, then its S3 objects; a storage failure rolls the deletion back."""
+    keys = (
+        await session.exec(
+            select(Asset.file_key, Asset.thumbnail_key).join(Box).where(Box.project_id == project.id)
+        )
+    ).all()
+    await session.exec(sa.update(Box).where(col(Box.project_id) == project.id).values(headliner_id=None))  # type: ignore[call-overload]
+    await session.delete(project)
+    await session.flush()
+    storage.delete_keys(key for pair in keys for key in pair if key)

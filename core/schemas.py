@@ -1,0 +1,167 @@
+"""Request and response schemas of the public API (the `XCreate / XUpdate / XPublic` family)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from core.models import AssetKind, AssetStatus, ModelKind
+
+T = TypeVar("T")
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+LongText = Annotated[str, StringConstraints(max_length=10_000)]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+
+MAX_PAGE_SIZE = 200
+MAX_DB_ID = 2**31 - 1
+
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+
+
+class InputModel(BaseModel):
+    """Request bodies refuse unknown fields so a typo answers 422 instead of being ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- auth -----------------------------------------------------------------------------------------------------
+
+
+class UserRegister(InputModel):
+    email: EmailStr = Field(max_length=320)
+    password: Password
+    display_name: DisplayName
+
+
+class LoginBody(InputModel):
+    email: EmailStr = Field(max_length=320)
+    password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class UserPublic(BaseModel):
+    id: int
+    email: str
+    display_name: str
+    is_superuser: bool
+    created_at: datetime
+
+
+# --- projects and boxes ---------------------------------------------------------------------------------------
+
+
+class ProjectCreate(InputModel):
+    name: Name
+    description: LongText = ""
+
+
+class ProjectUpdate(InputModel):
+    name: Name | None = None
+    description: LongText | None = None
+
+
+class ProjectPublic(BaseModel):
+    id: int
+    name: str
+    description: str
+    box_count: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+
+class BoxCreate(InputModel):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    notes: LongText = ""
+    position: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
+        default=None, description="Insert at this shot number (later shots move down); default: at the end."
+    )
+
+
+class BoxUpdate(InputModel):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    notes: LongText | None = None
+    position: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
+        default=None, description="Move the box to this shot number; the others close ranks."
+    )
+    headliner_id: DbId | None = Field(
+        default=None, description="A COMPLETED asset of this box; send null to clear the headliner."
+    )
+
+
+class BoxReorder(InputModel):
+    box_ids: Annotated[list[DbId], Field(min_length=1, max_length=10_000)] = Field(
+        description="Every box id of the project, in the new shot order."
+    )
+
+
+class AssetPublic(BaseModel):
+    id: int
+    box_id: int
+    kind: AssetKind
+    status: AssetStatus
+    prompt: str
+    model: str | None
+    model_id: int | None
+    params: dict[str, Any]
+    seed: int | None
+    source_asset_id: int | None
+    input_asset_ids: list[int]
+    is_favorite: bool
+    error_message: str | None
+    file_url: str | None
+    thumbnail_url: str | None
+    mime_type: str | None
+    size_bytes: int | None
+    width: int | None
+    height: int | None
+    duration_seconds: float | None
+    cost_credits: float | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class BoxPublic(BaseModel):
+    id: int
+    project_id: int
+    position: int
+    title: str
+    notes: str
+    headliner_id: int | None
+    headliner: AssetPublic | None
+    asset_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class AssetUpdate(InputModel):
+    is_favorite: bool
+
+
+# --- catalogue ------------------------------------------------------------------------------------------------
+
+
+class AIModelPublic(BaseModel):
+    id: int
+    provider: str
+    provider_model_id: str
+    display_name: str
+    kind: ModelKind
+    default_params: dict[str, Any]
+    capabilities: dict[str, Any]
+    price_credits: float | None

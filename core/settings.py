@@ -1,0 +1,92 @@
+"""One typed Settings object read from the environment (and `.env`), reached through the cached `get_settings()`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_JWT_SECRET = "change-me-local-only-jwt-secret"
+DEFAULT_S3_SECRET = "change-me-local-only-s3-secret"
+
+
+class Environment(StrEnum):
+    LOCAL = "local"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Environment = Environment.LOCAL
+
+    # HTTP
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+    """How browsers and Kie.ai callbacks reach the API (share-link URLs, callBackUrl)."""
+    cors_origins: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:3000", "http://localhost:3000"])
+
+    # PostgreSQL
+    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:55432/aiam"
+    database_pool_size: int = 10
+
+    # Redis
+    redis_url: str = "redis://127.0.0.1:56379/0"
+
+    # Temporal
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "aiam"
+    temporal_ui_url: str = "http://127.0.0.1:8233"
+
+    # S3
+    s3_endpoint_url: str = "http://127.0.0.1:8333"
+    s3_bucket: str = "aiam-dev"
+    s3_access_key: str = "aiam-local"
+    s3_secret_key: SecretStr = SecretStr(DEFAULT_S3_SECRET)
+    s3_region: str = "us-east-1"
+    s3_presign_ttl_seconds: int = 900
+
+    # Kie.ai
+    kie_base_url: str = "https://api.kie.ai"
+    kie_api_key: SecretStr | None = None
+    kie_webhook_hmac_key: SecretStr | None = None
+    kie_timeout_seconds: float = 30.0
+
+    # Auth
+    jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
+    jwt_lifetime_minutes: int = 60 * 24
+    admin_session_secret: SecretStr | None = None
+
+    # Limits
+    max_upload_bytes: int = 20 * 1024 * 1024
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_in_production(self) -> Self:
+        if self.environment is not Environment.PRODUCTION:
+            return self
+        problems = []
+        if self.jwt_secret.get_secret_value() in {"", DEFAULT_JWT_SECRET} or len(self.jwt_secret) < 32:
+            problems.append("JWT_SECRET must be set to a random value of at least 32 characters")
+        if self.s3_secret_key.get_secret_value() in {"", DEFAULT_S3_SECRET}:
+            problems.append("S3_SECRET_KEY must be set")
+        if self.kie_api_key is None or not self.kie_api_key.get_secret_value():
+            problems.append("KIE_API_KEY must be set")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @property
+    def simulated_kie(self) -> bool:
+        """True when no real Kie.ai key is configured and the built-in simulator stands in."""
+        return self.kie_api_key is None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,37 @@
+"""The Temporal connection (with the pydantic converter) and every workflow id / task queue name."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from core.settings import Settings
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+def asset_workflow_id(asset_id: int) -> str:
+    return f"asset-{asset_id}"
+
+
+def task_queue(settings: Settings) -> str:
+    return settings.temporal_task_queue
+
+
+class TemporalClientHolder:
+    """Connects on first use so the API serves REST even while Temporal is still starting or briefly away."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._client: Client | None = None
+
+    async def get(self) -> Client:
+        if self._client is None:
+            self._client = await connect_temporal(self._settings)
+        return self._client

@@ -1,0 +1,53 @@
+"""Accounts: registration and credential checks."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.errors import Conflict, Unauthorized
+from core.models import User
+from core.schemas import UserRegister
+from core.security import hash_password, verify_password
+
+# Verifying against a real hash when the email is unknown keeps the response time from telling which emails exist.
+_DUMMY_HASH = hash_password("not-a-real-password")
+
+
+async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
+    result = await session.exec(select(User).where(sa.func.lower(User.email) == email.lower()))
+    return result.first()
+
+
+async def register_user(session: AsyncSession, body: UserRegister, *, is_superuser: bool = False) -> User:
+    if await get_user_by_email(session, body.email) is not None:
+        raise Conflict("An account with this email already exists.")
+    user = User(
+        email=body.email.lower(),
+        password_hash=hash_password(body.password),
+        display_name=body.display_name,
+        is_superuser=is_superuser,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> User:
+    user = await get_user_by_email(session, email)
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        raise Unauthorized("Wrong email or password.")
+    if not verify_password(user.password_hash, password):
+        raise Unauthorized("Wrong email or password.")
+    if not user.is_active:
+        raise Unauthorized("This account is deactivated; ask an administrator.")
+    return user
+
+
+async def get_active_user(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("The account for this token no longer exists or is deactivated.")
+    return user
