@@ -23,7 +23,9 @@ def error_body(message: str, code: str, details: object = None) -> dict[str, obj
 async def domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return JSONResponse(error_body(exc.message, exc.code, exc.details), status_code=exc.status_code, headers=headers)
+    return JSONResponse(
+        error_body(exc.message, exc.code, exc.details), status_code=exc.status_code, headers=headers
+    )
 
 
 async def integrity_error_handler(_: Request, exc: Exception) -> JSONResponse:

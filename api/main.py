@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api.admin import mount_admin
 from api.errors import install_error_handlers
 from api.routes import assets, auth, boxes, catalogue, health, projects
 from core.db import create_engine, create_sessionmaker
@@ -33,7 +34,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.events = EventBus(settings.redis_url)
         app.state.temporal = TemporalClientHolder(settings)
         if settings.simulated_kie:
-            logger.warning("KIE_API_KEY is not set: images and videos come from the built-in Kie.ai simulator")
+            logger.warning(
+                "KIE_API_KEY is not set: images and videos come from the built-in Kie.ai simulator"
+            )
         try:
             yield
         finally:
@@ -56,4 +59,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (health, auth, projects, boxes, assets, catalogue):
         app.include_router(module.router)
+    mount_admin(app, settings)
     return app

@@ -9,18 +9,16 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.assets import to_asset_public
 from core.errors import InvalidInput, NotFound
 from core.models import Asset, AssetStatus, Box, Project, User
 from core.schemas import BoxCreate, BoxPublic, BoxReorder, BoxUpdate
 from core.storage import Storage
-from core.assets import to_asset_public
 
 
 async def get_owned_box(session: AsyncSession, user: User, box_id: int) -> Box:
     box = (
-        await session.exec(
-            select(Box).join(Project).where(Box.id == box_id, Project.owner_id == user.id)
-        )
+        await session.exec(select(Box).join(Project).where(Box.id == box_id, Project.owner_id == user.id))
     ).first()
     if box is None:
         raise NotFound("Box not found.")
@@ -39,7 +37,9 @@ def _asset_count():  # type: ignore[no-untyped-def]
 async def list_boxes(
     session: AsyncSession, storage: Storage, project: Project, limit: int, offset: int
 ) -> tuple[list[BoxPublic], int]:
-    total = (await session.exec(select(func.count()).select_from(Box).where(Box.project_id == project.id))).one()
+    total = (
+        await session.exec(select(func.count()).select_from(Box).where(Box.project_id == project.id))
+    ).one()
     rows = (
         await session.exec(
             select(Box, _asset_count())
@@ -81,7 +81,9 @@ def to_box_public(box: Box, asset_count: int, storage: Storage) -> BoxPublic:
 
 
 async def _box_total(session: AsyncSession, project_id: int) -> int:
-    return (await session.exec(select(func.count()).select_from(Box).where(Box.project_id == project_id))).one()
+    return (
+        await session.exec(select(func.count()).select_from(Box).where(Box.project_id == project_id))
+    ).one()
 
 
 async def _shift(session: AsyncSession, project_id: int, start: int, end: int | None, delta: int) -> None:
@@ -153,7 +155,9 @@ async def reorder_boxes(session: AsyncSession, project: Project, body: BoxReorde
     if len(body.box_ids) != len(set(body.box_ids)):
         raise InvalidInput("box_ids lists a box more than once.", details={"field": "box_ids"})
     if set(body.box_ids) != set(ids):
-        raise InvalidInput("box_ids must list every box of the project exactly once.", details={"field": "box_ids"})
+        raise InvalidInput(
+            "box_ids must list every box of the project exactly once.", details={"field": "box_ids"}
+        )
     mapping = {box_id: position for position, box_id in enumerate(body.box_ids, start=1)}
     await session.exec(  # type: ignore[call-overload]
         sa.update(Box)
@@ -165,7 +169,9 @@ async def reorder_boxes(session: AsyncSession, project: Project, body: BoxReorde
 
 async def delete_box(session: AsyncSession, storage: Storage, box: Box) -> None:
     await _lock_project(session, box.project_id)
-    keys = (await session.exec(select(Asset.file_key, Asset.thumbnail_key).where(Asset.box_id == box.id))).all()
+    keys = (
+        await session.exec(select(Asset.file_key, Asset.thumbnail_key).where(Asset.box_id == box.id))
+    ).all()
     position, project_id = box.position, box.project_id
     box.headliner_id = None
     session.add(box)

@@ -1,11 +1,9 @@
 """Database tables (SQLModel on PostgreSQL). Every table has `id`, `created_at` and `updated_at`."""
 
-from __future__ import annotations
-
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -49,8 +47,15 @@ class AssetStatus(StrEnum):
 
 def _enum_column(enum: type[StrEnum], **kwargs: Any) -> sa.Column[Any]:
     return sa.Column(
-        sa.Enum(enum, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e],
-                validate_strings=True, create_constraint=True, name=enum.__name__.lower()),
+        sa.Enum(
+            enum,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+            validate_strings=True,
+            create_constraint=True,
+            name=enum.__name__.lower(),
+        ),
         **kwargs,
     )
 
@@ -62,18 +67,22 @@ def _json_column(**kwargs: Any) -> sa.Column[Any]:
 class TimestampedTable(SQLModel):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(
-        default_factory=utcnow, sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
+        default_factory=utcnow,
+        sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
         sa_column_kwargs={"server_default": sa.func.now(), "nullable": False},
     )
     updated_at: datetime = Field(
-        default_factory=utcnow, sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
+        default_factory=utcnow,
+        sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
         sa_column_kwargs={"server_default": sa.func.now(), "onupdate": utcnow, "nullable": False},
     )
 
 
 class User(TimestampedTable, table=True):
     __tablename__ = "user_account"
-    __table_args__ = (sa.Index("uq_user_account_email_lower", sa.func.lower(sa.column("email")), unique=True),)
+    __table_args__ = (
+        sa.Index("uq_user_account_email_lower", sa.func.lower(sa.column("email")), unique=True),
+    )
 
     email: str = Field(max_length=320)
     password_hash: str = Field(max_length=255)
@@ -81,7 +90,7 @@ class User(TimestampedTable, table=True):
     is_active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     is_superuser: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
-    projects: list[Project] = Relationship(back_populates="owner", cascade_delete=True)
+    projects: list["Project"] = Relationship(back_populates="owner", cascade_delete=True)
 
 
 class Project(TimestampedTable, table=True):
@@ -89,10 +98,10 @@ class Project(TimestampedTable, table=True):
     name: str = Field(max_length=200)
     description: str = Field(default="", sa_type=sa.Text)  # type: ignore[call-overload]
 
-    owner: User = Relationship(back_populates="projects")
-    boxes: list[Box] = Relationship(back_populates="project", cascade_delete=True)
-    share_links: list[SharedLink] = Relationship(back_populates="project", cascade_delete=True)
-    comments: list[Comment] = Relationship(back_populates="project", cascade_delete=True)
+    owner: "User" = Relationship(back_populates="projects")
+    boxes: list["Box"] = Relationship(back_populates="project", cascade_delete=True)
+    share_links: list["SharedLink"] = Relationship(back_populates="project", cascade_delete=True)
+    comments: list["Comment"] = Relationship(back_populates="project", cascade_delete=True)
 
 
 class Box(TimestampedTable, table=True):
@@ -110,16 +119,17 @@ class Box(TimestampedTable, table=True):
         sa_column=sa.Column(sa.ForeignKey("asset.id", ondelete="SET NULL", use_alter=True), nullable=True),
     )
 
-    project: Project = Relationship(back_populates="boxes")
-    assets: list[Asset] = Relationship(
-        back_populates="box", cascade_delete=True,
+    project: "Project" = Relationship(back_populates="boxes")
+    assets: list["Asset"] = Relationship(
+        back_populates="box",
+        cascade_delete=True,
         sa_relationship_kwargs={"foreign_keys": "Asset.box_id"},
     )
-    headliner: Asset | None = Relationship(
+    headliner: Optional["Asset"] = Relationship(
         back_populates="headlined_box",
         sa_relationship_kwargs={"foreign_keys": "Box.headliner_id", "post_update": True},
     )
-    comments: list[Comment] = Relationship(back_populates="box")
+    comments: list["Comment"] = Relationship(back_populates="box")
 
 
 class Asset(TimestampedTable, table=True):
@@ -135,7 +145,9 @@ class Asset(TimestampedTable, table=True):
     )
     prompt: str = Field(default="", sa_type=sa.Text)  # type: ignore[call-overload]
     model_id: int | None = Field(default=None, foreign_key="ai_model.id", ondelete="RESTRICT", index=True)
-    params: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column(nullable=False, server_default="{}"))
+    params: dict[str, Any] = Field(
+        default_factory=dict, sa_column=_json_column(nullable=False, server_default="{}")
+    )
     seed: int | None = Field(default=None, sa_type=sa.BigInteger)  # type: ignore[call-overload]
     source_asset_id: int | None = Field(default=None, foreign_key="asset.id", ondelete="SET NULL", index=True)
     input_asset_ids: list[int] = Field(
@@ -154,19 +166,22 @@ class Asset(TimestampedTable, table=True):
     is_favorite: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     workflow_id: str | None = Field(default=None, max_length=128)
 
-    box: Box = Relationship(back_populates="assets", sa_relationship_kwargs={"foreign_keys": "Asset.box_id"})
-    headlined_box: Box | None = Relationship(
-        back_populates="headliner", sa_relationship_kwargs={"foreign_keys": "Box.headliner_id", "uselist": False}
+    box: "Box" = Relationship(
+        back_populates="assets", sa_relationship_kwargs={"foreign_keys": "Asset.box_id"}
     )
-    model: AIModel | None = Relationship(back_populates="assets")
-    source_asset: Asset | None = Relationship(
+    headlined_box: Optional["Box"] = Relationship(
+        back_populates="headliner",
+        sa_relationship_kwargs={"foreign_keys": "Box.headliner_id", "uselist": False},
+    )
+    model: Optional["AIModel"] = Relationship(back_populates="assets")
+    source_asset: Optional["Asset"] = Relationship(
         back_populates="derived_assets",
         sa_relationship_kwargs={"remote_side": "Asset.id", "foreign_keys": "Asset.source_asset_id"},
     )
-    derived_assets: list[Asset] = Relationship(
+    derived_assets: list["Asset"] = Relationship(
         back_populates="source_asset", sa_relationship_kwargs={"foreign_keys": "Asset.source_asset_id"}
     )
-    comments: list[Comment] = Relationship(back_populates="asset")
+    comments: list["Comment"] = Relationship(back_populates="asset")
 
 
 class AIProvider(TimestampedTable, table=True):
@@ -178,7 +193,7 @@ class AIProvider(TimestampedTable, table=True):
     api_key_env: str = Field(max_length=100, description="Name of the environment variable holding the key")
     is_active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
 
-    models: list[AIModel] = Relationship(back_populates="provider", cascade_delete=True)
+    models: list["AIModel"] = Relationship(back_populates="provider", cascade_delete=True)
 
     def __str__(self) -> str:
         return self.name
@@ -201,8 +216,8 @@ class AIModel(TimestampedTable, table=True):
     price_credits: float | None = None
     is_active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
 
-    provider: AIProvider = Relationship(back_populates="models")
-    assets: list[Asset] = Relationship(back_populates="model")
+    provider: "AIProvider" = Relationship(back_populates="models")
+    assets: list["Asset"] = Relationship(back_populates="model")
 
     def __str__(self) -> str:
         return self.provider_model_id
@@ -221,7 +236,9 @@ class SystemConfig(TimestampedTable, table=True):
     smart_edit_system_prompt: str = Field(default="", sa_type=sa.Text)  # type: ignore[call-overload]
     retention_days: int = Field(default=10)
     retention_hour_utc: int = Field(default=3)
-    extra: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column(nullable=False, server_default="{}"))
+    extra: dict[str, Any] = Field(
+        default_factory=dict, sa_column=_json_column(nullable=False, server_default="{}")
+    )
 
 
 class SharedLink(TimestampedTable, table=True):
@@ -232,8 +249,8 @@ class SharedLink(TimestampedTable, table=True):
     expires_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
 
-    project: Project = Relationship(back_populates="share_links")
-    comments: list[Comment] = Relationship(back_populates="shared_link")
+    project: "Project" = Relationship(back_populates="share_links")
+    comments: list["Comment"] = Relationship(back_populates="shared_link")
 
 
 class Comment(TimestampedTable, table=True):
@@ -250,7 +267,7 @@ class Comment(TimestampedTable, table=True):
     via_link: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     text: str = Field(sa_type=sa.Text)  # type: ignore[call-overload]
 
-    project: Project = Relationship(back_populates="comments")
-    box: Box = Relationship(back_populates="comments")
-    asset: Asset | None = Relationship(back_populates="comments")
-    shared_link: SharedLink | None = Relationship(back_populates="comments")
+    project: "Project" = Relationship(back_populates="comments")
+    box: "Box" = Relationship(back_populates="comments")
+    asset: Optional["Asset"] = Relationship(back_populates="comments")
+    shared_link: Optional["SharedLink"] = Relationship(back_populates="comments")

@@ -12,7 +12,9 @@ from core.schemas import ProjectCreate, ProjectPublic, ProjectUpdate
 from core.storage import Storage
 
 
-async def get_owned_project(session: AsyncSession, user: User, project_id: int, *, lock: bool = False) -> Project:
+async def get_owned_project(
+    session: AsyncSession, user: User, project_id: int, *, lock: bool = False
+) -> Project:
     """The project if `user` owns it; someone else's project is indistinguishable from a missing one."""
     query = select(Project).where(Project.id == project_id, Project.owner_id == user.id)
     if lock:
@@ -25,12 +27,19 @@ async def get_owned_project(session: AsyncSession, user: User, project_id: int, 
 
 def _box_count():  # type: ignore[no-untyped-def]
     return (
-        select(func.count(col(Box.id))).where(Box.project_id == Project.id).correlate(Project).scalar_subquery()
+        select(func.count(col(Box.id)))
+        .where(Box.project_id == Project.id)
+        .correlate(Project)
+        .scalar_subquery()
     )
 
 
-async def list_projects(session: AsyncSession, user: User, limit: int, offset: int) -> tuple[list[ProjectPublic], int]:
-    total = (await session.exec(select(func.count()).select_from(Project).where(Project.owner_id == user.id))).one()
+async def list_projects(
+    session: AsyncSession, user: User, limit: int, offset: int
+) -> tuple[list[ProjectPublic], int]:
+    total = (
+        await session.exec(select(func.count()).select_from(Project).where(Project.owner_id == user.id))
+    ).one()
     rows = (
         await session.exec(
             select(Project, _box_count())
@@ -44,7 +53,9 @@ async def list_projects(session: AsyncSession, user: User, limit: int, offset: i
 
 
 async def count_boxes(session: AsyncSession, project: Project) -> int:
-    return (await session.exec(select(func.count()).select_from(Box).where(Box.project_id == project.id))).one()
+    return (
+        await session.exec(select(func.count()).select_from(Box).where(Box.project_id == project.id))
+    ).one()
 
 
 def to_project_public(project: Project, box_count: int) -> ProjectPublic:

@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     api_port: int = 8000
     public_base_url: str = "http://127.0.0.1:8000"
     """How browsers and Kie.ai callbacks reach the API (share-link URLs, callBackUrl)."""
-    cors_origins: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:3000", "http://localhost:3000"])
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["http://127.0.0.1:3000", "http://localhost:3000"]
+    )
 
     # PostgreSQL
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:55432/aiam"

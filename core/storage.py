@@ -60,7 +60,9 @@ class Storage:
 
     def presigned_get_url(self, key: str, ttl_seconds: int | None = None) -> str:
         url: str = self._client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=ttl_seconds or self.presign_ttl
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": key},
+            ExpiresIn=ttl_seconds or self.presign_ttl,
         )
         return url
 
@@ -74,7 +76,9 @@ class Storage:
             )
             errors = response.get("Errors") or []
             if errors:
-                raise RuntimeError(f"S3 refused to delete {len(errors)} object(s): {errors[0].get('Message')}")
+                raise RuntimeError(
+                    f"S3 refused to delete {len(errors)} object(s): {errors[0].get('Message')}"
+                )
         return len(pending)
 
     def ping(self) -> None:

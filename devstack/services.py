@@ -33,7 +33,9 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def wait_until(check: Callable[[], bool], what: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_until(
+    check: Callable[[], bool], what: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -68,13 +70,24 @@ class RunningService:
             self.process.wait(5)
 
 
-def _spawn(cmd: list[str], log_path: Path, env: dict[str, str] | None = None, user: str | None = None,
-           cwd: Path | None = None) -> subprocess.Popen[bytes]:
+def _spawn(
+    cmd: list[str],
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    user: str | None = None,
+    cwd: Path | None = None,
+) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "ab")  # noqa: SIM115 - the child owns it
     return subprocess.Popen(
-        cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-        start_new_session=True, user=user, cwd=cwd,
+        cmd,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+        user=user,
+        cwd=cwd,
     )
 
 
@@ -121,9 +134,19 @@ def start_postgres(data_dir: Path, port: int, log_path: Path) -> RunningService:
         if pg_data.exists():
             shutil.rmtree(pg_data)
         subprocess.run(
-            [str(_pg_bin() / "initdb"), "-D", str(pg_data), "--auth=trust", "--encoding=utf8", "-U", "postgres",
-             "--no-sync"],
-            check=True, capture_output=True, user=user,
+            [
+                str(_pg_bin() / "initdb"),
+                "-D",
+                str(pg_data),
+                "--auth=trust",
+                "--encoding=utf8",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            user=user,
         )
     stale_pid = pg_data / "postmaster.pid"
     if stale_pid.exists():
@@ -136,17 +159,42 @@ def start_postgres(data_dir: Path, port: int, log_path: Path) -> RunningService:
         os.chown(sock_dir, entry.pw_uid, entry.pw_gid)
         log_path.parent.mkdir(parents=True, exist_ok=True)
     proc = _spawn(
-        [str(_pg_bin() / "postgres"), "-D", str(pg_data), "-h", "127.0.0.1", "-p", str(port), "-k", str(sock_dir),
-         "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-         "-c", "max_connections=200", "-c", "shared_buffers=128MB"],
-        log_path, user=user,
+        [
+            str(_pg_bin() / "postgres"),
+            "-D",
+            str(pg_data),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-k",
+            str(sock_dir),
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=200",
+            "-c",
+            "shared_buffers=128MB",
+        ],
+        log_path,
+        user=user,
     )
     pg_isready = str(_pg_bin() / "pg_isready")
     wait_until(
-        lambda: subprocess.run([pg_isready, "-h", "127.0.0.1", "-p", str(port), "-q"], check=False).returncode == 0,
-        "PostgreSQL", proc=proc,
+        lambda: (
+            subprocess.run([pg_isready, "-h", "127.0.0.1", "-p", str(port), "-q"], check=False).returncode
+            == 0
+        ),
+        "PostgreSQL",
+        proc=proc,
     )
-    return RunningService("postgres", proc, f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", log_path)
+    return RunningService(
+        "postgres", proc, f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", log_path
+    )
 
 
 def create_database(admin_url: str, name: str) -> str:
@@ -166,8 +214,21 @@ def create_database(admin_url: str, name: str) -> str:
 
 def start_redis(data_dir: Path, port: int, log_path: Path, persist: bool = True) -> RunningService:
     data_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [str(BIN_DIR / "redis-server"), "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data_dir),
-           "--save", "60 1" if persist else "", "--appendonly", "no", "--protected-mode", "no"]
+    cmd = [
+        str(BIN_DIR / "redis-server"),
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--dir",
+        str(data_dir),
+        "--save",
+        "60 1" if persist else "",
+        "--appendonly",
+        "no",
+        "--protected-mode",
+        "no",
+    ]
     proc = _spawn(cmd, log_path)
     wait_until(lambda: port_open(port), "Redis", proc=proc)
     return RunningService("redis", proc, f"redis://127.0.0.1:{port}/0", log_path)
@@ -180,28 +241,68 @@ SEARCH_ATTRIBUTES = {"AssetId": "Int", "BoxId": "Int", "ProjectId": "Int"}
 
 def start_temporal(data_dir: Path, port: int, ui_port: int, log_path: Path) -> RunningService:
     data_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [str(BIN_DIR / "temporal"), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
-           "--ui-port", str(ui_port), "--ui-disable-news-fetch", "--db-filename", str(data_dir / "temporal.db"),
-           "--log-level", "warn", "--namespace", "default"]
+    cmd = [
+        str(BIN_DIR / "temporal"),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--ui-disable-news-fetch",
+        "--db-filename",
+        str(data_dir / "temporal.db"),
+        "--log-level",
+        "warn",
+        "--namespace",
+        "default",
+    ]
     for key, kind in SEARCH_ATTRIBUTES.items():
         cmd += ["--search-attribute", f"{key}={kind}"]
     proc = _spawn(cmd, log_path)
     wait_until(lambda: port_open(port) and port_open(ui_port), "Temporal", proc=proc, timeout=60)
-    return RunningService("temporal", proc, f"127.0.0.1:{port}", log_path, {"ui": f"http://127.0.0.1:{ui_port}"})
+    return RunningService(
+        "temporal", proc, f"127.0.0.1:{port}", log_path, {"ui": f"http://127.0.0.1:{ui_port}"}
+    )
 
 
 # --- S3 (SeaweedFS) -------------------------------------------------------------------------------------------
 
 
-def start_s3(data_dir: Path, port: int, log_path: Path, access_key: str, secret_key: str, bucket: str) -> RunningService:
+def start_s3(
+    data_dir: Path, port: int, log_path: Path, access_key: str, secret_key: str, bucket: str
+) -> RunningService:
     data_dir.mkdir(parents=True, exist_ok=True)
     ports = [free_port() for _ in range(6)]
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key, "S3_BUCKET": bucket}
-    cmd = [str(BIN_DIR / "weed"), "mini", f"-dir={data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-           "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
-           f"-s3.port={port}", f"-s3.port.grpc={ports[0]}", f"-master.port={ports[1]}",
-           f"-master.port.grpc={ports[2]}", f"-volume.port={ports[3]}", f"-volume.port.grpc={ports[4]}",
-           f"-filer.port={ports[5]}", f"-filer.port.grpc={free_port()}", f"-bucket={bucket}"]
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": access_key,
+        "AWS_SECRET_ACCESS_KEY": secret_key,
+        "S3_BUCKET": bucket,
+    }
+    cmd = [
+        str(BIN_DIR / "weed"),
+        "mini",
+        f"-dir={data_dir}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        "-webdav=false",
+        "-admin.ui=false",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        "-master.telemetry=false",
+        f"-s3.port={port}",
+        f"-s3.port.grpc={ports[0]}",
+        f"-master.port={ports[1]}",
+        f"-master.port.grpc={ports[2]}",
+        f"-volume.port={ports[3]}",
+        f"-volume.port.grpc={ports[4]}",
+        f"-filer.port={ports[5]}",
+        f"-filer.port.grpc={free_port()}",
+        f"-bucket={bucket}",
+    ]
     proc = _spawn(cmd, log_path, env=env, cwd=data_dir)
     url = f"http://127.0.0.1:{port}"
 
@@ -209,9 +310,14 @@ def start_s3(data_dir: Path, port: int, log_path: Path, access_key: str, secret_
         import boto3
         from botocore.config import Config
 
-        client = boto3.client("s3", endpoint_url=url, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
-                              region_name="us-east-1", config=Config(connect_timeout=1, read_timeout=2,
-                                                                     retries={"max_attempts": 1}))
+        client = boto3.client(
+            "s3",
+            endpoint_url=url,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            region_name="us-east-1",
+            config=Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 1}),
+        )
         client.head_bucket(Bucket=bucket)
         return True
 

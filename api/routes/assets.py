@@ -26,7 +26,10 @@ async def list_assets(
         session, box, kind=kind, status=status, is_favorite=is_favorite, limit=page.limit, offset=page.offset
     )
     return Page(
-        items=[assets.to_asset_public(a, storage) for a in items], total=total, limit=page.limit, offset=page.offset
+        items=[assets.to_asset_public(a, storage) for a in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
     )
 
 
@@ -36,7 +39,9 @@ async def read_asset(asset: OwnedAsset, storage: StorageDep) -> AssetPublic:
 
 
 @router.patch("/api/assets/{asset_id}/", response_model=AssetPublic)
-async def update_asset(asset: OwnedAsset, body: AssetUpdate, session: SessionDep, storage: StorageDep) -> AssetPublic:
+async def update_asset(
+    asset: OwnedAsset, body: AssetUpdate, session: SessionDep, storage: StorageDep
+) -> AssetPublic:
     asset = await assets.set_favorite(session, asset, body.is_favorite)
     return assets.to_asset_public(asset, storage)
 

@@ -17,8 +17,12 @@ async def list_boxes(
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.post("/api/projects/{project_id}/boxes/", status_code=status.HTTP_201_CREATED, response_model=BoxPublic)
-async def create_box(project: OwnedProject, body: BoxCreate, session: SessionDep, storage: StorageDep) -> BoxPublic:
+@router.post(
+    "/api/projects/{project_id}/boxes/", status_code=status.HTTP_201_CREATED, response_model=BoxPublic
+)
+async def create_box(
+    project: OwnedProject, body: BoxCreate, session: SessionDep, storage: StorageDep
+) -> BoxPublic:
     box = await boxes.create_box(session, project, body)
     assert box.id is not None
     return await boxes.load_box_public(session, storage, box.id)

@@ -1,0 +1,102 @@
+"""Small builders: each test makes its own user and everything under it."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from typing import Any
+
+import httpx
+from PIL import Image
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.models import AIModel, Asset, AssetKind, AssetStatus
+from core.storage import Storage, asset_file_key, asset_thumbnail_key
+
+PASSWORD = "correct horse battery"
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
+
+
+async def register(client: httpx.AsyncClient, **overrides: Any) -> dict[str, str]:
+    """Register a fresh user, log in, and return the Authorization header."""
+    body = {"email": unique_email(), "password": PASSWORD, "display_name": "Test User", **overrides}
+    response = await client.post("/api/auth/register/", json=body)
+    assert response.status_code == 201, response.text
+    login = await client.post("/api/auth/login/", json={"email": body["email"], "password": body["password"]})
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+async def make_project(
+    client: httpx.AsyncClient, headers: dict[str, str], **overrides: Any
+) -> dict[str, Any]:
+    response = await client.post("/api/projects/", json={"name": "Spot", **overrides}, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def make_box(
+    client: httpx.AsyncClient, headers: dict[str, str], project_id: int, **overrides: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/projects/{project_id}/boxes/", json={"title": "Shot", **overrides}, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def png_bytes(size: tuple[int, int] = (64, 48), color: str = "orange") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def model_id(sessionmaker: async_sessionmaker[AsyncSession], provider_model_id: str) -> int:
+    async with sessionmaker() as session:
+        model = (
+            await session.exec(select(AIModel).where(AIModel.provider_model_id == provider_model_id))
+        ).one()
+        assert model.id is not None
+        return model.id
+
+
+async def make_asset(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    box_id: int,
+    *,
+    storage: Storage | None = None,
+    status: AssetStatus = AssetStatus.COMPLETED,
+    kind: AssetKind = AssetKind.IMAGE,
+    model: str = "google/nano-banana",
+    **overrides: Any,
+) -> Asset:
+    """Insert an asset row directly; with `storage`, a COMPLETED image also gets real S3 objects."""
+    async with sessionmaker() as session:
+        asset = Asset(
+            box_id=box_id,
+            kind=kind,
+            status=status,
+            prompt=overrides.pop("prompt", "a red fox at dawn"),
+            model_id=await model_id(sessionmaker, model),
+            params=overrides.pop("params", {"aspect_ratio": "1:1"}),
+            **overrides,
+        )
+        session.add(asset)
+        await session.flush()
+        assert asset.id is not None
+        if storage is not None and status is AssetStatus.COMPLETED:
+            data = png_bytes()
+            asset.file_key = asset_file_key(asset.id, "png")
+            asset.thumbnail_key = asset_thumbnail_key(asset.id)
+            storage.put_bytes(asset.file_key, data, "image/png")
+            storage.put_bytes(asset.thumbnail_key, data, "image/jpeg")
+            asset.mime_type, asset.size_bytes, asset.width, asset.height = "image/png", len(data), 64, 48
+        session.add(asset)
+        await session.commit()
+        await session.refresh(asset)
+        return asset

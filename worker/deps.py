@@ -1,0 +1,46 @@
+"""What activities need from the world, created once per worker process (an async context manager)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+
+from core.db import create_engine, create_sessionmaker
+from core.events import EventBus
+from core.settings import Settings
+from core.storage import Storage
+from core.temporal import connect_temporal
+
+
+@dataclass
+class WorkerDeps:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    storage: Storage
+    events: EventBus
+    temporal: Client
+
+
+@asynccontextmanager
+async def open_worker_deps(settings: Settings) -> AsyncIterator[WorkerDeps]:
+    engine = create_engine(settings)
+    events = EventBus(settings.redis_url)
+    temporal = await connect_temporal(settings)
+    try:
+        yield WorkerDeps(
+            settings=settings,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            storage=Storage(settings),
+            events=events,
+            temporal=temporal,
+        )
+    finally:
+        await events.disconnect()
+        await engine.dispose()
