@@ -271,3 +271,31 @@ class Comment(TimestampedTable, table=True):
     box: "Box" = Relationship(back_populates="comments")
     asset: Optional["Asset"] = Relationship(back_populates="comments")
     shared_link: Optional["SharedLink"] = Relationship(back_populates="comments")
+
+
+class SmartEdit(TimestampedTable, table=True):
+    """One LLM prompt rewrite, kept so a box can show its prompt history (nothing is generated from it)."""
+
+    __tablename__ = "smart_edit"
+    __table_args__ = (sa.Index("ix_smart_edit_box_id_created_at", "box_id", "created_at"),)
+
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
+    box_id: int | None = Field(default=None, foreign_key="box.id", ondelete="CASCADE")
+    original_prompt: str = Field(sa_type=sa.Text)
+    instruction: str = Field(sa_type=sa.Text)
+    result_prompt: str = Field(sa_type=sa.Text)
+    model: str = Field(max_length=150)
+    workflow_id: str | None = Field(default=None, max_length=128)
+
+
+class PendingObjectDeletion(TimestampedTable, table=True):
+    """An S3 key whose asset row is already deleted: the retention run removes the object, then this row.
+
+    Written in the same transaction that deletes the asset row, so a crash between the two steps leaves a
+    to-do entry (drained by the next run) instead of a visible row pointing at a missing object.
+    """
+
+    __tablename__ = "pending_object_deletion"
+
+    asset_id: int = Field(description="The deleted asset (no foreign key: its row is gone)")
+    key: str = Field(max_length=512)
