@@ -1,0 +1,320 @@
+"""The admin UI (sqladmin at /admin on the app) for users, the AI catalogue and SystemConfig; superusers only.
+
+Admin sessions are bound to the engine the app's lifespan creates (`app.state.engine`), so the admin shares
+the API's connection pool and is disposed with it; nothing connects at mount time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from typing import Any
+
+from fastapi import FastAPI
+from jinja2 import ChoiceLoader, DictLoader
+from sqladmin import Admin, ModelView
+from sqladmin.authentication import AuthenticationBackend
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from wtforms import Field, FloatField, Form, ValidationError
+from wtforms.validators import NumberRange, Optional
+
+from core.models import AIModel, AIProvider, SystemConfig, User
+from core.security import hash_password, verify_password
+from core.settings import Settings
+
+ADMIN_BASE_URL = "/admin"
+SESSION_KEY = "admin_user_id"
+SESSION_MAX_AGE_SECONDS = 8 * 60 * 60
+
+# Verifying against a real hash when the email is unknown keeps the response time from telling emails apart.
+_DUMMY_HASH = hash_password("not-a-real-admin-password")
+
+_LOGIN_TEMPLATE = """{% extends "sqladmin/base.html" %}
+{% block body %}
+<div class="d-flex align-items-center justify-content-center vh-100">
+  <form class="col-lg-6 col-md-6 card card-md" action="{{ url_for('admin:login') }}" method="POST">
+    <div class="card-body">
+      <h2 class="card-title text-center mb-4">{{ admin.title }}</h2>
+      <p class="text-secondary text-center">Superusers only.</p>
+      <div class="mb-3">
+        <label class="form-label" for="admin-email">Email</label>
+        <input id="admin-email" name="username" type="email" autocomplete="username" required
+          class="form-control{% if error %} is-invalid{% endif %}" placeholder="you@example.com">
+      </div>
+      <div class="mb-2">
+        <label class="form-label" for="admin-password">Password</label>
+        <input id="admin-password" name="password" type="password" autocomplete="current-password" required
+          class="form-control{% if error %} is-invalid{% endif %}">
+        {% if error %}<div class="invalid-feedback">{{ error }}</div>{% endif %}
+      </div>
+      <div class="form-footer">
+        <button type="submit" class="btn btn-primary w-100">Log in</button>
+      </div>
+    </div>
+  </form>
+</div>
+{% endblock %}
+"""
+
+
+def admin_session_secret(settings: Settings) -> str:
+    """ADMIN_SESSION_SECRET when set; otherwise a key derived from JWT_SECRET (never the JWT key itself)."""
+    if settings.admin_session_secret is not None and settings.admin_session_secret.get_secret_value():
+        return settings.admin_session_secret.get_secret_value()
+    key = settings.jwt_secret.get_secret_value().encode()
+    return hmac.new(key, b"aiam-admin-session-v1", hashlib.sha256).hexdigest()
+
+
+class _AppSessionmaker(async_sessionmaker[AsyncSession]):
+    """Opens each admin session on the engine that the app's lifespan created."""
+
+    def __init__(self, app: FastAPI) -> None:
+        super().__init__(class_=AsyncSession, expire_on_commit=False)
+        self._app = app
+
+    def __call__(self, **local_kw: Any) -> AsyncSession:
+        engine = getattr(self._app.state, "engine", None)
+        if engine is None:
+            raise RuntimeError("the admin UI needs the app's lifespan to have started (app.state.engine)")
+        local_kw.setdefault("bind", engine)
+        return super().__call__(**local_kw)
+
+
+class SuperuserAuth(AuthenticationBackend):
+    """A login form (email + password): only active superusers get in; every request re-checks both flags."""
+
+    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        super().__init__(
+            secret_key=admin_session_secret(settings),
+            session_cookie="aiam_admin",
+            max_age=SESSION_MAX_AGE_SECONDS,
+            path=ADMIN_BASE_URL,
+            same_site="strict",
+            https_only=settings.public_base_url.startswith("https://"),
+        )
+        self._sessionmaker = sessionmaker
+
+    async def _load_superuser(self, user_id: Any) -> User | None:
+        if not isinstance(user_id, int):
+            return None
+        async with self._sessionmaker() as session:
+            user = await session.get(User, user_id)
+        if user is None or not user.is_active or not user.is_superuser:
+            return None
+        return user
+
+    async def login(self, request: Request) -> bool:
+        form = await request.form()
+        email, password = form.get("username"), form.get("password")
+        if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
+            return False
+        async with self._sessionmaker() as session:
+            user = (
+                await session.execute(select(User).where(func.lower(User.email) == email.strip().lower()))
+            ).scalar_one_or_none()
+        if user is None:
+            verify_password(_DUMMY_HASH, password)
+            return False
+        if not verify_password(user.password_hash, password) or not user.is_active or not user.is_superuser:
+            return False
+        request.session.clear()
+        request.session[SESSION_KEY] = user.id
+        return True
+
+    async def logout(self, request: Request) -> bool:
+        request.session.clear()
+        return True
+
+    async def authenticate(self, request: Request) -> bool:
+        if await self._load_superuser(request.session.get(SESSION_KEY)) is None:
+            request.session.clear()
+            return False
+        return True
+
+    async def get_user_id(self, request: Request) -> Any:
+        return request.session.get(SESSION_KEY)
+
+
+# --- form validators ---------------------------------------------------------------------------------------
+
+
+def _json_object(form: Form, field: Field) -> None:
+    """JSON columns hold objects; a blank field means an empty object."""
+    if field.data is None:
+        field.data = {}
+    if not isinstance(field.data, dict):
+        raise ValidationError('Enter a JSON object, e.g. {} or {"key": "value"}.')
+
+
+def _capabilities_shape(form: Form, field: Field) -> None:
+    """The keys the generation form reads must have the right shape (other keys are free)."""
+    data = field.data if isinstance(field.data, dict) else {}
+    prompt = data.get("prompt")
+    if prompt is not None and not isinstance(prompt, dict):
+        raise ValidationError('"prompt" must be an object such as {"min_length": 1, "max_length": 5000}.')
+    if "supports_seed" in data and not isinstance(data["supports_seed"], bool):
+        raise ValidationError('"supports_seed" must be true or false.')
+    images = data.get("input_images")
+    if images is not None and (not isinstance(images, dict) or not isinstance(images.get("field"), str)):
+        raise ValidationError(
+            '"input_images" must be null or an object with a "field" name, "min" and "max".'
+        )
+    params = data.get("params")
+    if params is not None:
+        if not isinstance(params, dict) or not all(isinstance(spec, dict) for spec in params.values()):
+            raise ValidationError(
+                '"params" must map each parameter name to an object like {"type": "enum", …}.'
+            )
+        for name, spec in params.items():
+            if spec.get("type") == "enum" and not isinstance(spec.get("values"), list):
+                raise ValidationError(f'The enum parameter "{name}" needs a "values" list.')
+
+
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def _env_var_name(form: Form, field: Field) -> None:
+    if not isinstance(field.data, str) or not _ENV_NAME.fullmatch(field.data):
+        raise ValidationError("Enter an environment variable name such as KIE_API_KEY.")
+
+
+def _enum_value(value: Any) -> str:
+    """sqladmin's default turns an enum member into its *name*; our columns store the value."""
+    return str(value.value) if hasattr(value, "value") else str(value)
+
+
+# --- views -------------------------------------------------------------------------------------------------
+
+
+class UserAdmin(ModelView, model=User):
+    name, name_plural, icon = "User", "Users", "fa-solid fa-user"
+    # Accounts come from registration or `python -m core.cli create-superuser`; the hash never shows here.
+    can_create = False
+    can_delete = False
+    column_list = ["id", "email", "display_name", "is_active", "is_superuser", "created_at"]
+    column_details_list = [
+        "id",
+        "email",
+        "display_name",
+        "is_active",
+        "is_superuser",
+        "created_at",
+        "updated_at",
+    ]
+    column_searchable_list = ["email", "display_name"]
+    column_sortable_list = ["id", "email", "created_at"]
+    column_export_exclude_list = ["password_hash"]
+    form_columns = ["display_name", "is_active", "is_superuser"]
+
+    async def on_model_change(
+        self, data: dict[str, Any], model: Any, is_created: bool, request: Request
+    ) -> None:
+        if model.id == request.session.get(SESSION_KEY) and (
+            not data.get("is_active", True) or not data.get("is_superuser", True)
+        ):
+            raise ValueError("You cannot deactivate yourself or remove your own superuser rights.")
+
+
+class AIProviderAdmin(ModelView, model=AIProvider):
+    name, name_plural, icon = "AI provider", "AI providers", "fa-solid fa-plug"
+    column_list = [
+        "id",
+        "name",
+        "slug",
+        "base_url",
+        "api_key_env",
+        "is_active",
+    ]
+    column_details_exclude_list = ["models"]
+    form_columns = [
+        "name",
+        "slug",
+        "base_url",
+        "api_key_env",
+        "is_active",
+    ]
+    form_args = {"api_key_env": {"validators": [_env_var_name]}}
+
+
+class AIModelAdmin(ModelView, model=AIModel):
+    name, name_plural, icon = "AI model", "AI models", "fa-solid fa-wand-magic-sparkles"
+    column_list = [
+        "id",
+        "provider",
+        "provider_model_id",
+        "display_name",
+        "kind",
+        "price_credits",
+        "is_active",
+    ]
+    column_details_exclude_list = ["assets"]
+    column_searchable_list = ["provider_model_id", "display_name"]
+    column_sortable_list = ["id", "provider_model_id", "kind"]
+    form_columns = [
+        "provider",
+        "provider_model_id",
+        "display_name",
+        "kind",
+        "default_params",
+        "capabilities",
+        "price_credits",
+        "is_active",
+    ]
+    form_overrides = {"price_credits": FloatField}  # sqladmin has no converter for Float columns
+    form_args = {
+        "kind": {"coerce": _enum_value},
+        "default_params": {
+            "validators": [_json_object],
+            "description": 'JSON object, e.g. {"aspect_ratio": "1:1"}',
+        },
+        "capabilities": {
+            "validators": [_json_object, _capabilities_shape],
+            "description": 'JSON object with "prompt", "supports_seed", "input_images" and "params"',
+        },
+        "price_credits": {"validators": [Optional(), NumberRange(min=0)]},
+    }
+
+
+class SystemConfigAdmin(ModelView, model=SystemConfig):
+    name, name_plural, icon = "System config", "System config", "fa-solid fa-gear"
+    can_create = False  # a singleton (id = 1) seeded by the migrations
+    can_delete = False
+    column_list = [
+        "id",
+        "smart_edit_model",
+        "retention_days",
+        "retention_hour_utc",
+        "updated_at",
+    ]
+    form_columns = [
+        "smart_edit_model",
+        "smart_edit_system_prompt",
+        "retention_days",
+        "retention_hour_utc",
+        "extra",
+    ]
+    form_args = {
+        "retention_days": {"validators": [NumberRange(min=1, max=3650)]},
+        "retention_hour_utc": {"validators": [NumberRange(min=0, max=23)]},
+        "extra": {"validators": [_json_object]},
+    }
+
+
+def mount_admin(app: FastAPI, settings: Settings) -> Admin:
+    sessionmaker = _AppSessionmaker(app)
+    admin = Admin(
+        app,
+        session_maker=sessionmaker,
+        base_url=ADMIN_BASE_URL,
+        title="AI Asset Manager admin",
+        authentication_backend=SuperuserAuth(settings, sessionmaker),
+    )
+    loader = admin.templates.env.loader
+    assert loader is not None
+    admin.templates.env.loader = ChoiceLoader([DictLoader({"sqladmin/login.html": _LOGIN_TEMPLATE}), loader])
+    for view in (UserAdmin, AIProviderAdmin, AIModelAdmin, SystemConfigAdmin):
+        admin.add_view(view)
+    return admin

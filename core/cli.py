@@ -1,0 +1,91 @@
+"""Operator commands: `python -m core.cli create-superuser --email E [--password P] [--display-name N]`.
+
+The password may come from the environment variable SUPERUSER_PASSWORD (kept out of shell history) or, on a
+terminal, from a prompt. Running it for an existing account makes that account an active superuser and sets the
+given password, so it also serves to recover admin access.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from core.db import create_engine, create_sessionmaker, session_scope
+from core.schemas import UserRegister
+from core.security import hash_password
+from core.settings import get_settings
+from core.users import get_user_by_email, register_user
+
+PASSWORD_ENV = "SUPERUSER_PASSWORD"
+
+
+async def create_superuser(body: UserRegister) -> bool:
+    """Create the superuser, or promote and re-password an existing account. True when a new account was made."""
+    engine = create_engine(get_settings())
+    try:
+        async with session_scope(create_sessionmaker(engine)) as session:
+            user = await get_user_by_email(session, body.email)
+            if user is None:
+                await register_user(session, body, is_superuser=True)
+                return True
+            user.password_hash = hash_password(body.password)
+            user.is_superuser = True
+            user.is_active = True
+            session.add(user)
+            await session.flush()
+            return False
+    finally:
+        await engine.dispose()
+
+
+def _read_password(given: str | None) -> str:
+    if given:
+        return given
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Password (again): "):
+            raise SystemExit("The two passwords differ.")
+        return first
+    raise SystemExit(f"Give --password, set {PASSWORD_ENV}, or run on a terminal to be prompted.")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m core.cli", description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create-superuser", help="create (or promote) an admin account")
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", help=f"prefer the {PASSWORD_ENV} environment variable")
+    create.add_argument("--display-name", help="defaults to the part of the email before @")
+    args = parser.parse_args(argv)
+
+    if args.command == "create-superuser":
+        email: str = args.email.strip()
+        display_name: str = args.display_name or email.split("@", 1)[0] or "Admin"
+        try:
+            body = UserRegister(
+                email=email, password=_read_password(args.password), display_name=display_name
+            )
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            print(f"Refused: {problems}", file=sys.stderr)
+            return 2
+        created = asyncio.run(create_superuser(body))
+        if created:
+            print(f"Created superuser {body.email}")
+        else:
+            print(f"{body.email} already existed: it is now an active superuser with the given password")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
