@@ -50,7 +50,8 @@ def get_events(request: Request) -> EventBus:
 
 
 async def get_temporal(request: Request) -> Client:
-    return await request.app.state.temporal.get()
+    client: Client = await request.app.state.temporal.get()
+    return client
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

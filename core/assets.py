@@ -25,7 +25,7 @@ async def get_owned_asset(session: AsyncSession, user: User, asset_id: int, *, l
         .options(selectinload(Asset.model))  # type: ignore[arg-type]
     )
     if lock:
-        query = query.with_for_update(of=Asset)  # type: ignore[arg-type]
+        query = query.with_for_update(of=Asset)
     asset = (await session.exec(query)).first()
     if asset is None:
         raise NotFound("Asset not found.")
@@ -34,7 +34,7 @@ async def get_owned_asset(session: AsyncSession, user: User, asset_id: int, *, l
 
 def to_asset_public(asset: Asset, storage: Storage) -> AssetPublic:
     return AssetPublic(
-        id=asset.id,  # type: ignore[arg-type]
+        id=asset.id,
         box_id=asset.box_id,
         kind=asset.kind,
         status=asset.status,

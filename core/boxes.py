@@ -30,7 +30,7 @@ async def _lock_project(session: AsyncSession, project_id: int) -> None:
     await session.exec(select(Project.id).where(Project.id == project_id).with_for_update())
 
 
-def _asset_count():  # type: ignore[no-untyped-def]
+def _asset_count() -> Any:
     return select(func.count(col(Asset.id))).where(Asset.box_id == Box.id).correlate(Box).scalar_subquery()
 
 
@@ -67,7 +67,7 @@ async def load_box_public(session: AsyncSession, storage: Storage, box_id: int) 
 
 def to_box_public(box: Box, asset_count: int, storage: Storage) -> BoxPublic:
     return BoxPublic(
-        id=box.id,  # type: ignore[arg-type]
+        id=box.id,
         project_id=box.project_id,
         position=box.position,
         title=box.title,
@@ -91,7 +91,7 @@ async def _shift(session: AsyncSession, project_id: int, start: int, end: int | 
     condition: list[Any] = [col(Box.project_id) == project_id, col(Box.position) >= start]
     if end is not None:
         condition.append(col(Box.position) <= end)
-    await session.exec(sa.update(Box).where(*condition).values(position=col(Box.position) + delta))  # type: ignore[call-overload]
+    await session.exec(sa.update(Box).where(*condition).values(position=col(Box.position) + delta))
 
 
 async def create_box(session: AsyncSession, project: Project, body: BoxCreate) -> Box:
@@ -117,7 +117,7 @@ async def _move_box(session: AsyncSession, box: Box, target: int) -> None:
         await _shift(session, box.project_id, target, current - 1, +1)
     else:
         await _shift(session, box.project_id, current + 1, target, -1)
-    await session.exec(sa.update(Box).where(col(Box.id) == box.id).values(position=target))  # type: ignore[call-overload]
+    await session.exec(sa.update(Box).where(col(Box.id) == box.id).values(position=target))
 
 
 async def _validate_headliner(session: AsyncSession, box: Box, asset_id: int) -> None:
@@ -159,7 +159,7 @@ async def reorder_boxes(session: AsyncSession, project: Project, body: BoxReorde
             "box_ids must list every box of the project exactly once.", details={"field": "box_ids"}
         )
     mapping = {box_id: position for position, box_id in enumerate(body.box_ids, start=1)}
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         sa.update(Box)
         .where(col(Box.project_id) == project.id)
         .values(position=sa.case(mapping, value=col(Box.id)))

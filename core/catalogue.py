@@ -23,7 +23,7 @@ async def list_active_models(session: AsyncSession, kind: ModelKind | None = Non
     models = (await session.exec(query)).all()
     return [
         AIModelPublic(
-            id=model.id,  # type: ignore[arg-type]
+            id=model.id,
             provider=model.provider.slug,
             provider_model_id=model.provider_model_id,
             display_name=model.display_name,

@@ -68,12 +68,12 @@ class TimestampedTable(SQLModel):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(
         default_factory=utcnow,
-        sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
+        sa_type=sa.DateTime(timezone=True),
         sa_column_kwargs={"server_default": sa.func.now(), "nullable": False},
     )
     updated_at: datetime = Field(
         default_factory=utcnow,
-        sa_type=sa.DateTime(timezone=True),  # type: ignore[call-overload]
+        sa_type=sa.DateTime(timezone=True),
         sa_column_kwargs={"server_default": sa.func.now(), "onupdate": utcnow, "nullable": False},
     )
 
@@ -96,7 +96,7 @@ class User(TimestampedTable, table=True):
 class Project(TimestampedTable, table=True):
     owner_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
     name: str = Field(max_length=200)
-    description: str = Field(default="", sa_type=sa.Text)  # type: ignore[call-overload]
+    description: str = Field(default="", sa_type=sa.Text)
 
     owner: "User" = Relationship(back_populates="projects")
     boxes: list["Box"] = Relationship(back_populates="project", cascade_delete=True)
@@ -113,7 +113,7 @@ class Box(TimestampedTable, table=True):
     project_id: int = Field(foreign_key="project.id", ondelete="CASCADE", index=True)
     position: int
     title: str = Field(default="", max_length=200)
-    notes: str = Field(default="", sa_type=sa.Text)  # type: ignore[call-overload]
+    notes: str = Field(default="", sa_type=sa.Text)
     headliner_id: int | None = Field(
         default=None,
         sa_column=sa.Column(sa.ForeignKey("asset.id", ondelete="SET NULL", use_alter=True), nullable=True),
@@ -143,12 +143,12 @@ class Asset(TimestampedTable, table=True):
     status: AssetStatus = Field(
         default=AssetStatus.PENDING, sa_column=_enum_column(AssetStatus, nullable=False, index=True)
     )
-    prompt: str = Field(default="", sa_type=sa.Text)  # type: ignore[call-overload]
+    prompt: str = Field(default="", sa_type=sa.Text)
     model_id: int | None = Field(default=None, foreign_key="ai_model.id", ondelete="RESTRICT", index=True)
     params: dict[str, Any] = Field(
         default_factory=dict, sa_column=_json_column(nullable=False, server_default="{}")
     )
-    seed: int | None = Field(default=None, sa_type=sa.BigInteger)  # type: ignore[call-overload]
+    seed: int | None = Field(default=None, sa_type=sa.BigInteger)
     source_asset_id: int | None = Field(default=None, foreign_key="asset.id", ondelete="SET NULL", index=True)
     input_asset_ids: list[int] = Field(
         default_factory=list, sa_column=_json_column(nullable=False, server_default="[]")
@@ -157,12 +157,12 @@ class Asset(TimestampedTable, table=True):
     file_key: str | None = Field(default=None, max_length=512)
     thumbnail_key: str | None = Field(default=None, max_length=512)
     mime_type: str | None = Field(default=None, max_length=100)
-    size_bytes: int | None = Field(default=None, sa_type=sa.BigInteger)  # type: ignore[call-overload]
+    size_bytes: int | None = Field(default=None, sa_type=sa.BigInteger)
     width: int | None = None
     height: int | None = None
     duration_seconds: float | None = None
     cost_credits: float | None = None
-    error_message: str | None = Field(default=None, sa_type=sa.Text)  # type: ignore[call-overload]
+    error_message: str | None = Field(default=None, sa_type=sa.Text)
     is_favorite: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     workflow_id: str | None = Field(default=None, max_length=128)
 
@@ -233,7 +233,7 @@ class SystemConfig(TimestampedTable, table=True):
     )
 
     smart_edit_model: str = Field(default="gemini-2.5-flash", max_length=150)
-    smart_edit_system_prompt: str = Field(default="", sa_type=sa.Text)  # type: ignore[call-overload]
+    smart_edit_system_prompt: str = Field(default="", sa_type=sa.Text)
     retention_days: int = Field(default=10)
     retention_hour_utc: int = Field(default=3)
     extra: dict[str, Any] = Field(
@@ -246,7 +246,7 @@ class SharedLink(TimestampedTable, table=True):
 
     project_id: int = Field(foreign_key="project.id", ondelete="CASCADE", index=True)
     token: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
-    expires_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
+    expires_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
 
     project: "Project" = Relationship(back_populates="share_links")
@@ -265,7 +265,7 @@ class Comment(TimestampedTable, table=True):
     author_name: str = Field(max_length=120)
     shared_link_id: int | None = Field(default=None, foreign_key="shared_link.id", ondelete="SET NULL")
     via_link: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
-    text: str = Field(sa_type=sa.Text)  # type: ignore[call-overload]
+    text: str = Field(sa_type=sa.Text)
 
     project: "Project" = Relationship(back_populates="comments")
     box: "Box" = Relationship(back_populates="comments")

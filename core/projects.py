@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,7 +27,7 @@ async def get_owned_project(
     return project
 
 
-def _box_count():  # type: ignore[no-untyped-def]
+def _box_count() -> Any:
     return (
         select(func.count(col(Box.id)))
         .where(Box.project_id == Project.id)
@@ -82,10 +84,12 @@ async def delete_project(session: AsyncSession, storage: Storage, project: Proje
     """Delete the project's rows, then its S3 objects; a storage failure rolls the deletion back."""
     keys = (
         await session.exec(
-            select(Asset.file_key, Asset.thumbnail_key).join(Box).where(Box.project_id == project.id)
+            select(Asset.file_key, Asset.thumbnail_key)
+            .join(Box, col(Box.id) == Asset.box_id)
+            .where(Box.project_id == project.id)
         )
     ).all()
-    await session.exec(sa.update(Box).where(col(Box.project_id) == project.id).values(headliner_id=None))  # type: ignore[call-overload]
+    await session.exec(sa.update(Box).where(col(Box.project_id) == project.id).values(headliner_id=None))
     await session.delete(project)
     await session.flush()
     storage.delete_keys(key for pair in keys for key in pair if key)

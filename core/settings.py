@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     kie_api_key: SecretStr | None = None
     kie_webhook_hmac_key: SecretStr | None = None
     kie_timeout_seconds: float = 30.0
+    kie_simulator_key: str = "aiam-local-simulator"
+    """Not a secret: the bearer key sent to the built-in simulator when KIE_API_KEY is unset."""
+    kie_input_url_ttl_seconds: int = 3600
+    """How long the presigned S3 URLs of input images handed to Kie.ai stay valid."""
+    kie_max_result_bytes: int = 200 * 1024 * 1024
+
+    # Generation pipeline
+    generation_image_deadline_seconds: int = 15 * 60
+    generation_video_deadline_seconds: int = 30 * 60
 
     # Auth
     jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)

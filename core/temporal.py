@@ -35,3 +35,16 @@ class TemporalClientHolder:
         if self._client is None:
             self._client = await connect_temporal(self._settings)
         return self._client
+
+
+def retention_schedule_id() -> str:
+    return "retention-nightly"
+
+
+def retention_workflow_id(run_key: str) -> str:
+    """A manual (admin-triggered) retention run; scheduled runs get the schedule id plus a timestamp."""
+    return f"retention-manual-{run_key}"
+
+
+def smart_edit_workflow_id(request_key: str) -> str:
+    return f"smart-edit-{request_key}"
