@@ -1,0 +1,425 @@
+// Server state: React Query hooks over the typed client, and how live events patch the cache.
+"use client";
+import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { api, request, unwrap, type AIModel, type Asset, type Box, type Project } from "./client";
+import { acceptedIds, type GenerateBody, type ShareLink, type SmartEditResult } from "./extra";
+
+export interface AssetFilters {
+  kind?: "image" | "video";
+  status?: "PENDING" | "RUNNING" | "COMPLETED" | "FAILED";
+  is_favorite?: boolean;
+}
+
+interface PageOf<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export const keys = {
+  me: ["me"] as const,
+  projects: ["projects"] as const,
+  project: (id: number) => ["project", id] as const,
+  boxes: (projectId: number) => ["boxes", projectId] as const,
+  box: (id: number) => ["box", id] as const,
+  assets: (boxId: number) => ["assets", boxId] as const,
+  assetList: (boxId: number, filters: AssetFilters) => ["assets", boxId, filters] as const,
+  models: ["models"] as const,
+  shareLinks: (projectId: number) => ["share-links", projectId] as const,
+  retention: (projectId: number) => ["retention", projectId] as const,
+};
+
+const PAGE = 200;
+
+export function useMe(enabled = true) {
+  return useQuery({ queryKey: keys.me, queryFn: () => unwrap(api.GET("/api/auth/me/")), enabled });
+}
+
+export function useProjects() {
+  return useQuery({
+    queryKey: keys.projects,
+    queryFn: () => unwrap(api.GET("/api/projects/", { params: { query: { limit: PAGE, offset: 0 } } })),
+  });
+}
+
+export function useProject(id: number) {
+  return useQuery({
+    queryKey: keys.project(id),
+    queryFn: () => unwrap(api.GET("/api/projects/{project_id}/", { params: { path: { project_id: id } } })),
+    enabled: id > 0,
+  });
+}
+
+export function useBoxes(projectId: number) {
+  return useQuery({
+    queryKey: keys.boxes(projectId),
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/projects/{project_id}/boxes/", {
+          params: { path: { project_id: projectId }, query: { limit: PAGE, offset: 0 } },
+        }),
+      ),
+    enabled: projectId > 0,
+  });
+}
+
+export function useBox(id: number) {
+  return useQuery({
+    queryKey: keys.box(id),
+    queryFn: () => unwrap(api.GET("/api/boxes/{box_id}/", { params: { path: { box_id: id } } })),
+    enabled: id > 0,
+  });
+}
+
+export function useAssets(boxId: number, filters: AssetFilters) {
+  return useQuery({
+    queryKey: keys.assetList(boxId, filters),
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/boxes/{box_id}/assets/", {
+          params: { path: { box_id: boxId }, query: { ...filters, limit: PAGE, offset: 0 } },
+        }),
+      ),
+    enabled: boxId > 0,
+  });
+}
+
+export function useModels() {
+  return useQuery({
+    queryKey: keys.models,
+    queryFn: () => unwrap(api.GET("/api/models/", {})),
+    staleTime: 5 * 60_000,
+  });
+}
+
+// --- mutations ---------------------------------------------------------------------------------------------
+
+export function useCreateProject() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { name: string; description?: string }) =>
+      unwrap(api.POST("/api/projects/", { body: { name: body.name, description: body.description ?? "" } })),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.projects }),
+  });
+}
+
+export function useUpdateProject() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, name }: { id: number; name: string }) =>
+      unwrap(api.PATCH("/api/projects/{project_id}/", { params: { path: { project_id: id } }, body: { name } })),
+    onSuccess: (project) => {
+      qc.setQueryData(keys.project(project.id), project);
+      return qc.invalidateQueries({ queryKey: keys.projects });
+    },
+  });
+}
+
+export function useDeleteProject() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: number) => unwrap(api.DELETE("/api/projects/{project_id}/", { params: { path: { project_id: id } } })),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.projects }),
+  });
+}
+
+export function useCreateBox(projectId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (title: string) =>
+      unwrap(
+        api.POST("/api/projects/{project_id}/boxes/", { params: { path: { project_id: projectId } }, body: { title } }),
+      ),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.boxes(projectId) }),
+  });
+}
+
+export function useUpdateBox(projectId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, ...body }: { id: number; title?: string; notes?: string; headliner_id?: number | null }) =>
+      unwrap(api.PATCH("/api/boxes/{box_id}/", { params: { path: { box_id: id } }, body })),
+    onSuccess: (box) => {
+      qc.setQueryData(keys.box(box.id), box);
+      return qc.invalidateQueries({ queryKey: keys.boxes(projectId) });
+    },
+  });
+}
+
+export function useDeleteBox(projectId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: number) => unwrap(api.DELETE("/api/boxes/{box_id}/", { params: { path: { box_id: id } } })),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.boxes(projectId) }),
+  });
+}
+
+/** Reorders optimistically: the new order shows at once and is rolled back if the server refuses it. */
+export function useReorderBoxes(projectId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (boxIds: number[]) =>
+      unwrap(
+        api.POST("/api/projects/{project_id}/boxes/reorder/", {
+          params: { path: { project_id: projectId } },
+          body: { box_ids: boxIds },
+        }),
+      ),
+    onMutate: async (boxIds) => {
+      await qc.cancelQueries({ queryKey: keys.boxes(projectId) });
+      const previous = qc.getQueryData<PageOf<Box>>(keys.boxes(projectId));
+      if (previous) {
+        const byId = new Map(previous.items.map((b) => [b.id, b]));
+        const items = boxIds
+          .map((id, index) => {
+            const box = byId.get(id);
+            return box ? { ...box, position: index + 1 } : null;
+          })
+          .filter((b): b is Box => b !== null);
+        qc.setQueryData(keys.boxes(projectId), { ...previous, items });
+      }
+      return { previous };
+    },
+    onError: (_error, _ids, context) => {
+      if (context?.previous) qc.setQueryData(keys.boxes(projectId), context.previous);
+    },
+    onSettled: () => qc.invalidateQueries({ queryKey: keys.boxes(projectId) }),
+  });
+}
+
+function patchAssetEverywhere(qc: QueryClient, assetId: number, patch: (asset: Asset) => Asset | null): boolean {
+  let found = false;
+  for (const [key, page] of qc.getQueriesData<PageOf<Asset>>({ queryKey: ["assets"] })) {
+    if (!page?.items) continue;
+    let changed = false;
+    const items: Asset[] = [];
+    for (const asset of page.items) {
+      if (asset.id === assetId) {
+        found = true;
+        changed = true;
+        const next = patch(asset);
+        if (next) items.push(next);
+      } else items.push(asset);
+    }
+    if (changed) {
+      const removed = page.items.length - items.length;
+      qc.setQueryData(key, { ...page, items, total: page.total - removed });
+    }
+  }
+  return found;
+}
+
+export function useToggleFavorite() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, is_favorite }: { id: number; is_favorite: boolean }) =>
+      unwrap(api.PATCH("/api/assets/{asset_id}/", { params: { path: { asset_id: id } }, body: { is_favorite } })),
+    onMutate: ({ id, is_favorite }) => {
+      patchAssetEverywhere(qc, id, (a) => ({ ...a, is_favorite }));
+    },
+    onError: (_e, { id, is_favorite }) => {
+      patchAssetEverywhere(qc, id, (a) => ({ ...a, is_favorite: !is_favorite }));
+    },
+    onSettled: (_d, _e, { id }) => {
+      const asset = findAsset(qc, id);
+      if (asset) return qc.invalidateQueries({ queryKey: keys.assets(asset.box_id) });
+    },
+  });
+}
+
+export function useDeleteAsset() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (asset: Asset) => unwrap(api.DELETE("/api/assets/{asset_id}/", { params: { path: { asset_id: asset.id } } })),
+    onSuccess: (_d, asset) => {
+      patchAssetEverywhere(qc, asset.id, () => null);
+      void qc.invalidateQueries({ queryKey: keys.box(asset.box_id) });
+      void qc.invalidateQueries({ queryKey: ["boxes"] });
+    },
+  });
+}
+
+export function findAsset(qc: QueryClient, assetId: number): Asset | undefined {
+  for (const [, page] of qc.getQueriesData<PageOf<Asset>>({ queryKey: ["assets"] })) {
+    const hit = page?.items?.find((a) => a.id === assetId);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+let placeholderSeq = -1;
+
+/** A card for an asset the server has not numbered yet: shown the moment the user clicks. */
+export function placeholderAsset(boxId: number, body: { prompt: string; model?: string; params?: Record<string, unknown> }, kind: "image" | "video"): Asset {
+  const now = new Date().toISOString();
+  return {
+    id: placeholderSeq--,
+    box_id: boxId,
+    kind,
+    status: "PENDING",
+    prompt: body.prompt,
+    model: body.model ?? null,
+    model_id: null,
+    params: body.params ?? {},
+    seed: null,
+    source_asset_id: null,
+    input_asset_ids: [],
+    is_favorite: false,
+    error_message: null,
+    file_url: null,
+    thumbnail_url: null,
+    mime_type: null,
+    size_bytes: null,
+    width: null,
+    height: null,
+    duration_seconds: null,
+    cost_credits: null,
+    created_at: now,
+    updated_at: now,
+  } as Asset;
+}
+
+/** Puts new cards at the top of every unfiltered (or matching) asset list of the box. */
+function prependAssets(qc: QueryClient, boxId: number, assets: Asset[]): void {
+  for (const [key, page] of qc.getQueriesData<PageOf<Asset>>({ queryKey: keys.assets(boxId) })) {
+    const filters = (key[2] ?? {}) as AssetFilters;
+    const fits = assets.filter(
+      (a) =>
+        (!filters.kind || filters.kind === a.kind) &&
+        (!filters.status || filters.status === a.status) &&
+        (filters.is_favorite === undefined || filters.is_favorite === a.is_favorite),
+    );
+    if (!fits.length) continue;
+    const base = page ?? { items: [], total: 0, limit: PAGE, offset: 0 };
+    qc.setQueryData(key, { ...base, items: [...fits, ...base.items], total: base.total + fits.length });
+  }
+}
+
+function replacePlaceholders(qc: QueryClient, boxId: number, placeholders: Asset[], ids: number[]): void {
+  placeholders.forEach((ph, index) => {
+    const realId = ids[index];
+    patchAssetEverywhere(qc, ph.id, (a) => (realId === undefined ? null : { ...a, id: realId }));
+  });
+  void qc.invalidateQueries({ queryKey: keys.assets(boxId) });
+}
+
+async function startJobs(
+  qc: QueryClient,
+  boxId: number,
+  placeholders: Asset[],
+  call: () => Promise<unknown>,
+): Promise<number[]> {
+  await qc.cancelQueries({ queryKey: keys.assets(boxId) });
+  prependAssets(qc, boxId, placeholders);
+  try {
+    const ids = acceptedIds(await call());
+    replacePlaceholders(qc, boxId, placeholders, ids);
+    return ids;
+  } catch (error) {
+    for (const ph of placeholders) patchAssetEverywhere(qc, ph.id, () => null);
+    throw error;
+  }
+}
+
+export function useGenerate(boxId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: GenerateBody) => {
+      const count = Math.max(1, body.count ?? 1);
+      const kind = body.model.includes("seedance") ? "video" : "image";
+      const placeholders = Array.from({ length: count }, () => placeholderAsset(boxId, body, kind));
+      return startJobs(qc, boxId, placeholders, () => request("POST", `/api/boxes/${boxId}/generate/`, body));
+    },
+  });
+}
+
+export function useAnimate(boxId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ source, ...body }: { source: Asset; prompt: string; params: Record<string, unknown>; model?: string }) => {
+      const placeholder = { ...placeholderAsset(boxId, body, "video"), source_asset_id: source.id };
+      return startJobs(qc, boxId, [placeholder], () => request("POST", `/api/assets/${source.id}/animate/`, body));
+    },
+  });
+}
+
+export function useRetry() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (asset: Asset) => request<unknown>("POST", `/api/assets/${asset.id}/retry/`),
+    onMutate: (asset) => {
+      patchAssetEverywhere(qc, asset.id, (a) => ({ ...a, status: "PENDING", error_message: null }));
+    },
+    onError: (_e, asset) => {
+      patchAssetEverywhere(qc, asset.id, () => asset);
+    },
+    onSettled: (_d, _e, asset) => qc.invalidateQueries({ queryKey: keys.assets(asset.box_id) }),
+  });
+}
+
+export function useSmartEdit() {
+  return useMutation({
+    mutationFn: (body: { prompt: string; instruction: string; box_id?: number }) =>
+      request<SmartEditResult>("POST", "/api/smart-edit/", body),
+  });
+}
+
+export function useShareLinks(projectId: number) {
+  return useQuery({
+    queryKey: keys.shareLinks(projectId),
+    queryFn: async () => {
+      const body = await request<ShareLink[] | PageOf<ShareLink>>("GET", `/api/projects/${projectId}/share-links/`);
+      return Array.isArray(body) ? body : body.items;
+    },
+    enabled: projectId > 0,
+    retry: false,
+  });
+}
+
+export function useCreateShareLink(projectId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (expiresAt: string | null) =>
+      request<ShareLink>("POST", `/api/projects/${projectId}/share-links/`, expiresAt ? { expires_at: expiresAt } : {}),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.shareLinks(projectId) }),
+  });
+}
+
+export function useRevokeShareLink(projectId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: number) => request<void>("DELETE", `/api/share-links/${id}/`),
+    onSuccess: () => qc.invalidateQueries({ queryKey: keys.shareLinks(projectId) }),
+  });
+}
+
+/** When each asset of the project will be purged: `asset_id → ISO time`, from the retention preview. */
+export function useRetention(projectId: number) {
+  return useQuery({
+    queryKey: keys.retention(projectId),
+    queryFn: async () => parseRetention(await request<unknown>("GET", `/api/projects/${projectId}/retention-preview/`)),
+    enabled: projectId > 0,
+    retry: false,
+    staleTime: 60_000,
+  });
+}
+
+export function parseRetention(body: unknown): Map<number, string> {
+  const out = new Map<number, string>();
+  const list: unknown[] = Array.isArray(body)
+    ? body
+    : body && typeof body === "object"
+      ? ((("items" in body && body.items) || ("assets" in body && body.assets) || []) as unknown[])
+      : [];
+  for (const item of list) {
+    if (!item || typeof item !== "object") continue;
+    const record = item as Record<string, unknown>;
+    const id = Number(record.asset_id ?? record.id);
+    const at = record.purge_at ?? record.purges_at ?? record.delete_at;
+    if (Number.isFinite(id) && typeof at === "string") out.set(id, at);
+  }
+  return out;
+}
+
+export type { AIModel, Asset, Box, Project };

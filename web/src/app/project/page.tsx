@@ -1,0 +1,281 @@
+"use client";
+import Link from "next/link";
+import { Suspense, useState, type KeyboardEvent } from "react";
+import { download } from "@/api/client";
+import {
+  useBoxes,
+  useCreateBox,
+  useDeleteBox,
+  useProject,
+  useReorderBoxes,
+  useUpdateBox,
+  type Box,
+} from "@/api/hooks";
+import { SharePanel } from "@/components/SharePanel";
+import { Shell } from "@/components/Shell";
+import { Empty, ErrorState, Loading } from "@/components/States";
+import { Thumb } from "@/components/Thumb";
+import { moveItem } from "@/lib/order";
+import { useIdParam } from "@/lib/params";
+import { useProjectLive } from "@/lib/useProjectLive";
+import { useLive } from "@/stores/ui";
+
+function BoxCard({
+  box,
+  index,
+  total,
+  onMove,
+  dragging,
+  dropTarget,
+  dragHandlers,
+  projectId,
+}: {
+  box: Box;
+  index: number;
+  total: number;
+  onMove: (from: number, to: number) => void;
+  dragging: boolean;
+  dropTarget: boolean;
+  dragHandlers: Record<string, (e: React.DragEvent) => void>;
+  projectId: number;
+}) {
+  const update = useUpdateBox(projectId);
+  const remove = useDeleteBox(projectId);
+  const [editing, setEditing] = useState(false);
+  const [title, setTitle] = useState(box.title);
+  const comments = useLive((s) => s.comments.filter((c) => c.box_id === box.id));
+
+  function onKey(e: KeyboardEvent) {
+    if (e.target !== e.currentTarget) return;
+    const back = e.key === "ArrowUp" || e.key === "ArrowLeft";
+    const forward = e.key === "ArrowDown" || e.key === "ArrowRight";
+    if (e.altKey && (back || forward)) {
+      e.preventDefault();
+      onMove(index, index + (back ? -1 : 1));
+    }
+  }
+
+  return (
+    <article
+      className={`box-card${dragging ? " dragging" : ""}${dropTarget ? " drop-target" : ""}`}
+      draggable={!editing}
+      tabIndex={0}
+      onKeyDown={onKey}
+      aria-label={`Shot ${box.position}: ${box.title || "untitled"}. Alt+arrow keys to move.`}
+      data-testid="box-card"
+      data-box-id={box.id}
+      {...dragHandlers}
+    >
+      <Link href={`/box/?id=${box.id}`} tabIndex={-1}>
+        <Thumb asset={box.headliner} playable={false} />
+      </Link>
+      <div className="body">
+        {editing ? (
+          <form
+            className="row"
+            onSubmit={(e) => {
+              e.preventDefault();
+              update.mutate({ id: box.id, title }, { onSuccess: () => setEditing(false) });
+            }}
+          >
+            <input aria-label="Shot title" value={title} onChange={(e) => setTitle(e.target.value)} autoFocus maxLength={200} />
+            <button type="submit">Save</button>
+          </form>
+        ) : (
+          <div>
+            <span className="shot-no">#{box.position}</span>
+            <Link href={`/box/?id=${box.id}`} data-testid="box-link">
+              {box.title || "Untitled shot"}
+            </Link>
+          </div>
+        )}
+        <div className="small muted">
+          {box.asset_count} assets{box.headliner ? " · headliner set" : ""}
+          {comments.length > 0 && ` · ${comments.length} new comment${comments.length > 1 ? "s" : ""}`}
+        </div>
+        <div className="row">
+          <button className="icon-btn" aria-label="Move earlier" disabled={index === 0} onClick={() => onMove(index, index - 1)}>
+            ↑
+          </button>
+          <button className="icon-btn" aria-label="Move later" disabled={index === total - 1} onClick={() => onMove(index, index + 1)}>
+            ↓
+          </button>
+          {!editing && <button onClick={() => { setTitle(box.title); setEditing(true); }}>Rename</button>}
+          <button
+            className="danger"
+            onClick={() => {
+              if (window.confirm(`Delete shot #${box.position} and its assets?`)) remove.mutate(box.id);
+            }}
+          >
+            Delete
+          </button>
+        </div>
+        {(update.error || remove.error) && <span className="error small">{(update.error ?? remove.error)?.message}</span>}
+      </div>
+    </article>
+  );
+}
+
+function CommentsFeed() {
+  const comments = useLive((s) => s.comments);
+  return (
+    <section className="panel stack" aria-label="Client comments">
+      <h2>Client comments</h2>
+      {comments.length === 0 ? (
+        <p className="muted small">Comments from review links appear here as they arrive.</p>
+      ) : (
+        comments.map((c) => (
+          <div key={c.key} className="comment" data-testid="live-comment">
+            <strong>{c.author_name}</strong> <span className="small muted">on shot {c.box_id ?? "?"}</span>
+            <div>{c.text}</div>
+          </div>
+        ))
+      )}
+    </section>
+  );
+}
+
+function ExportPanel({ projectId, name }: { projectId: number; name: string }) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  async function run(scope: "headliners" | "all") {
+    setBusy(true);
+    setError(null);
+    try {
+      await download(`/api/projects/${projectId}/export/?scope=${scope}`, `${name || "storyboard"}-${scope}.docx`);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : "Export failed");
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <section className="panel stack" aria-label="Export">
+      <h2>Export storyboard</h2>
+      <div className="row">
+        <button onClick={() => run("headliners")} disabled={busy}>
+          .docx (headliners)
+        </button>
+        <button onClick={() => run("all")} disabled={busy}>
+          .docx (all assets)
+        </button>
+      </div>
+      {error && <p className="error">{error}</p>}
+    </section>
+  );
+}
+
+function Board() {
+  const projectId = useIdParam();
+  useProjectLive(projectId);
+  const project = useProject(projectId);
+  const boxes = useBoxes(projectId);
+  const createBox = useCreateBox(projectId);
+  const reorder = useReorderBoxes(projectId);
+  const [title, setTitle] = useState("");
+  const [dragFrom, setDragFrom] = useState<number | null>(null);
+  const [dragOver, setDragOver] = useState<number | null>(null);
+
+  const items = [...(boxes.data?.items ?? [])].sort((a, b) => a.position - b.position);
+
+  function move(from: number, to: number) {
+    if (to < 0 || to >= items.length || from === to) return;
+    reorder.mutate(moveItem(items, from, to).map((b) => b.id));
+  }
+
+  if (!projectId) return <ErrorState error={new Error("No project selected")} />;
+  const crumbs = (
+    <>
+      <Link href="/projects/">Projects</Link> / <span>{project.data?.name ?? "…"}</span>
+    </>
+  );
+  return (
+    <Shell crumbs={crumbs}>
+      {project.isError ? (
+        <ErrorState error={project.error} retry={() => project.refetch()} />
+      ) : (
+        <div className="layout-2">
+          <aside className="stack">
+            <section className="panel stack">
+              <h1 style={{ margin: 0 }}>{project.data?.name ?? "…"}</h1>
+              <form
+                className="row"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  createBox.mutate(title, { onSuccess: () => setTitle("") });
+                }}
+              >
+                <input aria-label="New shot title" placeholder="New shot title" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={200} />
+                <button type="submit" className="primary" disabled={createBox.isPending}>
+                  Add shot
+                </button>
+              </form>
+              {createBox.error && <p className="error">{createBox.error.message}</p>}
+              <p className="small muted">
+                Drag shots to reorder, or focus one and press <span className="kbd">Alt</span>+<span className="kbd">←</span>/
+                <span className="kbd">→</span>.
+              </p>
+              {reorder.error && <p className="error">{reorder.error.message}</p>}
+            </section>
+            <SharePanel projectId={projectId} />
+            <ExportPanel projectId={projectId} name={project.data?.name ?? ""} />
+            <CommentsFeed />
+          </aside>
+          <section>
+            {boxes.isPending ? (
+              <Loading cards={4} />
+            ) : boxes.isError ? (
+              <ErrorState error={boxes.error} retry={() => boxes.refetch()} />
+            ) : items.length === 0 ? (
+              <Empty>No shots yet. Add the first shot of your storyboard.</Empty>
+            ) : (
+              <div className="board" data-testid="board">
+                {items.map((box, index) => (
+                  <BoxCard
+                    key={box.id}
+                    box={box}
+                    index={index}
+                    total={items.length}
+                    onMove={move}
+                    projectId={projectId}
+                    dragging={dragFrom === index}
+                    dropTarget={dragOver === index && dragFrom !== index}
+                    dragHandlers={{
+                      onDragStart: (e) => {
+                        e.dataTransfer.effectAllowed = "move";
+                        e.dataTransfer.setData("text/plain", String(box.id));
+                        setDragFrom(index);
+                      },
+                      onDragOver: (e) => {
+                        e.preventDefault();
+                        setDragOver(index);
+                      },
+                      onDrop: (e) => {
+                        e.preventDefault();
+                        if (dragFrom !== null) move(dragFrom, index);
+                        setDragFrom(null);
+                        setDragOver(null);
+                      },
+                      onDragEnd: () => {
+                        setDragFrom(null);
+                        setDragOver(null);
+                      },
+                    }}
+                  />
+                ))}
+              </div>
+            )}
+          </section>
+        </div>
+      )}
+    </Shell>
+  );
+}
+
+export default function ProjectPage() {
+  return (
+    <Suspense fallback={<p className="main muted">Loading…</p>}>
+      <Board />
+    </Suspense>
+  );
+}

@@ -1,0 +1,36 @@
+"use client";
+import { useEffect } from "react";
+import type { Asset } from "@/api/client";
+
+/** Two or more variants side by side, full height, for picking one. */
+export function CompareView({ assets, onClose, onPick }: { assets: Asset[]; onClose: () => void; onPick: (a: Asset) => void }) {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => e.key === "Escape" && onClose();
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [onClose]);
+  return (
+    <div className="compare" role="dialog" aria-label="Compare variants" data-testid="compare">
+      <div className="row">
+        <strong>Comparing {assets.length} variants</strong>
+        <span style={{ flex: 1 }} />
+        <button onClick={onClose}>Close (Esc)</button>
+      </div>
+      <div className="cols">
+        {assets.map((a) => (
+          <div key={a.id} className="col">
+            {a.kind === "video" && a.file_url ? (
+              <video src={a.file_url} controls muted loop playsInline />
+            ) : (
+              // eslint-disable-next-line @next/next/no-img-element -- presigned URLs, static export
+              <img src={a.file_url ?? a.thumbnail_url ?? ""} alt={a.prompt.slice(0, 120)} />
+            )}
+            <div className="small">{a.prompt}</div>
+            <div className="small">{a.model} {JSON.stringify(a.params)}</div>
+            <button onClick={() => onPick(a)}>Make headliner</button>
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,84 @@
+// Keeps a project's screens live: one socket per open project, events patched into the React Query cache.
+"use client";
+import { useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { useEffect } from "react";
+import { findAsset, keys } from "@/api/hooks";
+import type { Asset } from "@/api/client";
+import { useAuth } from "@/stores/auth";
+import { useLive, type LiveComment } from "@/stores/ui";
+import { LiveSocket, wsUrl, type LiveEvent } from "./live";
+
+interface PageOf<T> {
+  items: T[];
+  total: number;
+}
+
+export function commentFromEvent(data: Record<string, unknown>): LiveComment {
+  const id = data.comment_id ?? data.id;
+  return {
+    key: id !== undefined ? String(id) : `${String(data.created_at)}-${String(data.text)}`,
+    box_id: typeof data.box_id === "number" ? data.box_id : null,
+    asset_id: typeof data.asset_id === "number" ? data.asset_id : null,
+    author_name: String(data.author_name ?? "Guest"),
+    text: String(data.text ?? ""),
+    created_at: String(data.created_at ?? new Date().toISOString()),
+  };
+}
+
+/** Applies one project event to the cache. Exported for the tests. */
+export function applyEvent(qc: QueryClient, event: LiveEvent): void {
+  const data = event.data ?? {};
+  if (event.type === "asset_status_changed") {
+    const assetId = Number(data.asset_id);
+    const boxId = Number(data.box_id);
+    const patch: Partial<Asset> = { status: data.status as Asset["status"] };
+    if ("error_message" in data) patch.error_message = (data.error_message as string | null) ?? null;
+    if (data.thumbnail_url) patch.thumbnail_url = data.thumbnail_url as string;
+    if (data.file_url) patch.file_url = data.file_url as string;
+    let found = false;
+    for (const [key, page] of qc.getQueriesData<PageOf<Asset>>({ queryKey: ["assets"] })) {
+      if (!page?.items?.some((a) => a.id === assetId)) continue;
+      found = true;
+      qc.setQueryData(key, { ...page, items: page.items.map((a) => (a.id === assetId ? { ...a, ...patch } : a)) });
+    }
+    const final = data.status === "COMPLETED" || data.status === "FAILED";
+    if ((!found || final) && Number.isFinite(boxId)) {
+      void qc.invalidateQueries({ queryKey: keys.assets(boxId) });
+    }
+    if (final) {
+      void qc.invalidateQueries({ queryKey: keys.boxes(event.project_id) });
+      if (Number.isFinite(boxId)) void qc.invalidateQueries({ queryKey: keys.box(boxId) });
+    }
+  } else if (event.type === "headliner_changed") {
+    void qc.invalidateQueries({ queryKey: keys.boxes(event.project_id) });
+    const boxId = Number(data.box_id);
+    if (Number.isFinite(boxId)) void qc.invalidateQueries({ queryKey: keys.box(boxId) });
+  } else if (event.type === "new_comment") {
+    useLive.getState().addComment(commentFromEvent(data));
+  }
+}
+
+export function useProjectLive(projectId: number): void {
+  const qc = useQueryClient();
+  useEffect(() => {
+    if (!(projectId > 0)) return;
+    const setState = useLive.getState().setState;
+    const socket = new LiveSocket({
+      url: (since) => {
+        const token = useAuth.getState().validToken();
+        return token ? wsUrl(`/ws/projects/${projectId}/`, { token, since }) : null;
+      },
+      onEvent: (event) => applyEvent(qc, event),
+      onState: setState,
+      // Events may have been missed while disconnected and `since` is best effort: refetch what is on screen.
+      onResume: () => {
+        void qc.invalidateQueries({ queryKey: ["assets"] });
+        void qc.invalidateQueries({ queryKey: keys.boxes(projectId) });
+      },
+    });
+    socket.start();
+    return () => socket.stop();
+  }, [projectId, qc]);
+}
+
+export { findAsset };
