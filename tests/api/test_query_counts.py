@@ -1,0 +1,50 @@
+"""The board and the box view load what they return in a constant number of SQL statements (no N+1)."""
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from tests.builders import make_asset, make_box, make_project, register
+
+
+@contextmanager
+def count_statements(engine):
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def board_with(client, sessionmaker, storage, headers, boxes: int, assets_per_box: int):
+    project = await make_project(client, headers)
+    box_ids = []
+    for _ in range(boxes):
+        box = await make_box(client, headers, project["id"])
+        assets = [await make_asset(sessionmaker, box["id"], storage=storage) for _ in range(assets_per_box)]
+        await client.patch(f"/api/boxes/{box['id']}/", json={"headliner_id": assets[0].id}, headers=headers)
+        box_ids.append(box["id"])
+    return project["id"], box_ids
+
+
+async def test_statement_count_does_not_grow_with_the_board(app, client, sessionmaker, storage):
+    headers = await register(client)
+    small_project, small_boxes = await board_with(client, sessionmaker, storage, headers, boxes=1, assets_per_box=1)
+    big_project, big_boxes = await board_with(client, sessionmaker, storage, headers, boxes=6, assets_per_box=3)
+
+    counts = {}
+    for label, project_id, box_id in (("small", small_project, small_boxes[0]), ("big", big_project, big_boxes[0])):
+        with count_statements(app.state.engine) as board:
+            response = await client.get(f"/api/projects/{project_id}/boxes/", headers=headers)
+            assert response.status_code == 200
+        with count_statements(app.state.engine) as box_view:
+            response = await client.get(f"/api/boxes/{box_id}/assets/", headers=headers)
+            assert response.status_code == 200
+        counts[label] = (len(board), len(box_view))
+    assert counts["small"] == counts["big"], counts
+    assert counts["big"][0] <= 6 and counts["big"][1] <= 6, counts
