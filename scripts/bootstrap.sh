@@ -15,9 +15,9 @@ find_python312() {
 
 PY312=$(find_python312) || { echo "Python 3.12 is required (set PYTHON312=/path/to/python3.12)" >&2; exit 1; }
 
-if command -v uv >/dev/null 2>&1; then
+if uv --version >/dev/null 2>&1; then
   UV=$(command -v uv)
-elif [ -x "$(dirname "$PY312")/uv" ]; then
+elif "$(dirname "$PY312")/uv" --version >/dev/null 2>&1; then
   UV="$(dirname "$PY312")/uv"
 else
   echo "installing uv (from PyPI) into $(dirname "$PY312")" >&2

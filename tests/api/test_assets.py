@@ -12,7 +12,11 @@ async def test_filters_and_pagination(client, sessionmaker, storage):
     await make_asset(sessionmaker, box["id"], storage=storage)
     await make_asset(sessionmaker, box["id"], status=AssetStatus.FAILED, error_message="Kie.ai said no")
     await make_asset(
-        sessionmaker, box["id"], kind=AssetKind.VIDEO, model="bytedance/seedance-1.5-pro", status=AssetStatus.RUNNING
+        sessionmaker,
+        box["id"],
+        kind=AssetKind.VIDEO,
+        model="bytedance/seedance-1.5-pro",
+        status=AssetStatus.RUNNING,
     )
     url = f"/api/boxes/{box['id']}/assets/"
 
@@ -29,7 +33,14 @@ async def test_filters_and_pagination(client, sessionmaker, storage):
     page = await ids("?limit=3&offset=3")
     assert page["total"] == 4 and len(page["items"]) == 1
 
-    for bad in ("?kind=audio", "?status=DONE", "?limit=0", "?limit=100000", "?offset=-1", "?is_favorite=maybe"):
+    for bad in (
+        "?kind=audio",
+        "?status=DONE",
+        "?limit=0",
+        "?limit=100000",
+        "?offset=-1",
+        "?is_favorite=maybe",
+    ):
         response = await client.get(url + bad, headers=headers)
         assert response.status_code == 422, bad
 

@@ -73,8 +73,12 @@ async def test_missing_bad_and_expired_tokens_are_401(client, settings):
     expired = await client.get("/api/auth/me/", headers={"Authorization": f"Bearer {expired_token}"})
     assert expired.status_code == 401
     assert "expired" in expired.json()["detail"]
-    forged = jwt.encode({"sub": "1", "typ": "access", "exp": datetime.now(UTC) + timedelta(hours=1)}, "x" * 40)
-    assert (await client.get("/api/auth/me/", headers={"Authorization": f"Bearer {forged}"})).status_code == 401
+    forged = jwt.encode(
+        {"sub": "1", "typ": "access", "exp": datetime.now(UTC) + timedelta(hours=1)}, "x" * 40
+    )
+    assert (
+        await client.get("/api/auth/me/", headers={"Authorization": f"Bearer {forged}"})
+    ).status_code == 401
 
 
 async def test_register_validation_names_the_fields(client):

@@ -23,7 +23,9 @@ async def test_project_crud_and_pagination(client):
     assert len(rest["items"]) == 1
 
     project = body["items"][0]
-    renamed = await client.patch(f"/api/projects/{project['id']}/", json={"name": "  Renamed "}, headers=headers)
+    renamed = await client.patch(
+        f"/api/projects/{project['id']}/", json={"name": "  Renamed "}, headers=headers
+    )
     assert renamed.status_code == 200 and renamed.json()["name"] == "Renamed"
     assert (await client.delete(f"/api/projects/{project['id']}/", headers=headers)).status_code == 204
     assert (await client.get(f"/api/projects/{project['id']}/", headers=headers)).status_code == 404
@@ -54,7 +56,9 @@ async def test_boxes_stay_in_order_without_gaps(client):
     assert await positions(client, headers, pid) == [("A", 1), ("B", 2), ("C", 3), ("D", 4)]
 
     order = [by_title[t]["id"] for t in "CADB"]
-    reordered = await client.post(f"/api/projects/{pid}/boxes/reorder/", json={"box_ids": order}, headers=headers)
+    reordered = await client.post(
+        f"/api/projects/{pid}/boxes/reorder/", json={"box_ids": order}, headers=headers
+    )
     assert reordered.status_code == 200
     assert await positions(client, headers, pid) == [("C", 1), ("A", 2), ("D", 3), ("B", 4)]
 
@@ -92,13 +96,19 @@ async def test_headliner_must_be_a_completed_asset_of_the_same_box(client, sessi
     assert ok.json()["headliner_id"] == done.id
     assert ok.json()["headliner"]["thumbnail_url"].startswith("http")
 
-    from_other_box = await client.patch(f"/api/boxes/{box['id']}/", json={"headliner_id": foreign.id}, headers=headers)
+    from_other_box = await client.patch(
+        f"/api/boxes/{box['id']}/", json={"headliner_id": foreign.id}, headers=headers
+    )
     assert from_other_box.status_code == 422
     assert "this box" in from_other_box.json()["detail"]
-    not_done = await client.patch(f"/api/boxes/{box['id']}/", json={"headliner_id": pending.id}, headers=headers)
+    not_done = await client.patch(
+        f"/api/boxes/{box['id']}/", json={"headliner_id": pending.id}, headers=headers
+    )
     assert not_done.status_code == 422
     assert "completed" in not_done.json()["detail"]
-    missing = await client.patch(f"/api/boxes/{box['id']}/", json={"headliner_id": 2_000_000_000}, headers=headers)
+    missing = await client.patch(
+        f"/api/boxes/{box['id']}/", json={"headliner_id": 2_000_000_000}, headers=headers
+    )
     assert missing.status_code == 422
 
     cleared = await client.patch(f"/api/boxes/{box['id']}/", json={"headliner_id": None}, headers=headers)

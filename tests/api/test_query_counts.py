@@ -34,11 +34,18 @@ async def board_with(client, sessionmaker, storage, headers, boxes: int, assets_
 
 async def test_statement_count_does_not_grow_with_the_board(app, client, sessionmaker, storage):
     headers = await register(client)
-    small_project, small_boxes = await board_with(client, sessionmaker, storage, headers, boxes=1, assets_per_box=1)
-    big_project, big_boxes = await board_with(client, sessionmaker, storage, headers, boxes=6, assets_per_box=3)
+    small_project, small_boxes = await board_with(
+        client, sessionmaker, storage, headers, boxes=1, assets_per_box=1
+    )
+    big_project, big_boxes = await board_with(
+        client, sessionmaker, storage, headers, boxes=6, assets_per_box=3
+    )
 
     counts = {}
-    for label, project_id, box_id in (("small", small_project, small_boxes[0]), ("big", big_project, big_boxes[0])):
+    for label, project_id, box_id in (
+        ("small", small_project, small_boxes[0]),
+        ("big", big_project, big_boxes[0]),
+    ):
         with count_statements(app.state.engine) as board:
             response = await client.get(f"/api/projects/{project_id}/boxes/", headers=headers)
             assert response.status_code == 200

@@ -17,12 +17,28 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_launcher_starts_everything_and_stops_cleanly(tmp_path):
     api_port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "TEMPORAL_ADDRESS",
-                                                            "S3_ENDPOINT_URL", "KIE_API_KEY", "KIE_BASE_URL"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "TEMPORAL_ADDRESS",
+            "S3_ENDPOINT_URL",
+            "KIE_API_KEY",
+            "KIE_BASE_URL",
+        }
+    }
     env["PYTHONPATH"] = str(ROOT)
     proc = subprocess.Popen(
         [sys.executable, "-m", "devstack", "--data-dir", str(tmp_path / "data"), "--api-port", str(api_port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     lines: list[str] = []
     try:

@@ -45,7 +45,9 @@ def test_full_downgrade_to_base_leaves_no_tables(fresh_database):
     command.upgrade(config, "head")
     command.downgrade(config, "base")
     with psycopg.connect(fresh_database.replace("+psycopg", "")) as conn:
-        tables = {row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        tables = {
+            row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        }
     assert tables <= {"alembic_version"}
 
 
