@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api.admin import mount_admin
 from api.errors import install_error_handlers
 from api.routes import assets, auth, boxes, catalogue, health, projects
+from api.spa import mount_spa
 from core.db import create_engine, create_sessionmaker
 from core.events import EventBus
 from core.settings import Settings, get_settings
@@ -60,4 +61,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, auth, projects, boxes, assets, catalogue):
         app.include_router(module.router)
     mount_admin(app, settings)
+    mount_spa(app)  # last: its catch-all must not shadow anything above
     return app
