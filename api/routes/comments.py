@@ -1,0 +1,100 @@
+"""Comments as the project's owner sees and writes them."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import (
+    CurrentUser,
+    EventsDep,
+    ObjectId,
+    OwnedAsset,
+    OwnedBox,
+    OwnedProject,
+    PaginationDep,
+    SessionDep,
+)
+from core import comments
+from core.boxes import get_box_or_404
+from core.comments import CommentPublic, OwnerAssetCommentCreate, OwnerCommentCreate
+from core.events import EventBus, new_comment
+from core.models import Comment
+from core.schemas import DbId, Page
+
+router = APIRouter(tags=["comments"])
+
+
+@router.get("/api/projects/{project_id}/comments/", response_model=Page[CommentPublic])
+async def list_comments(
+    project: OwnedProject,
+    session: SessionDep,
+    page: PaginationDep,
+    box_id: Annotated[DbId | None, Query(description="Only comments on this box")] = None,
+    asset_id: Annotated[DbId | None, Query(description="Only comments on this asset")] = None,
+    via_link: Annotated[bool | None, Query(description="Only guest (true) or owner (false) comments")] = None,
+) -> Page[CommentPublic]:
+    items, total = await comments.list_project_comments(
+        session,
+        project,
+        box_id=box_id,
+        asset_id=asset_id,
+        via_link=via_link,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return Page(
+        items=[comments.to_comment_public(c) for c in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+async def _publish(events: EventBus, comment: Comment) -> None:
+    assert comment.id is not None
+    await events.publish(
+        new_comment(
+            project_id=comment.project_id,
+            comment_id=comment.id,
+            box_id=comment.box_id,
+            asset_id=comment.asset_id,
+            author_name=comment.author_name,
+            text=comment.text,
+            created_at=comment.created_at,
+            via_link=comment.via_link,
+        )
+    )
+
+
+@router.post(
+    "/api/boxes/{box_id}/comments/", status_code=status.HTTP_201_CREATED, response_model=CommentPublic
+)
+async def comment_on_box(
+    box: OwnedBox, body: OwnerCommentCreate, user: CurrentUser, session: SessionDep, events: EventsDep
+) -> CommentPublic:
+    comment = await comments.add_owner_comment(session, user, box, body.text, body.asset_id)
+    await session.commit()
+    await _publish(events, comment)
+    return comments.to_comment_public(comment)
+
+
+@router.post(
+    "/api/assets/{asset_id}/comments/", status_code=status.HTTP_201_CREATED, response_model=CommentPublic
+)
+async def comment_on_asset(
+    asset: OwnedAsset,
+    body: OwnerAssetCommentCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    events: EventsDep,
+) -> CommentPublic:
+    box = await get_box_or_404(session, asset.box_id)
+    comment = await comments.add_owner_comment(session, user, box, body.text, asset.id)
+    await session.commit()
+    await _publish(events, comment)
+    return comments.to_comment_public(comment)
+
+
+@router.delete("/api/comments/{comment_id}/", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_comment(comment_id: ObjectId, user: CurrentUser, session: SessionDep) -> None:
+    await comments.delete_owned_comment(session, user, comment_id)

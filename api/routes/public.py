@@ -1,0 +1,120 @@
+"""Token-only public routes for a client with a review link: the read-only view, and comments.
+
+Only GET (view, comments) and POST (comments) exist here; any other method answers 405.
+"""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
+
+from api.deps import EventsDep, PaginationDep, SessionDep, SettingsDep, StorageDep
+from api.errors import error_body
+from core import comments, sharing
+from core.errors import RateLimited
+from core.events import new_comment
+from core.models import SharedLink
+from core.schemas import Page
+from core.sharing import LinkRefs
+
+router = APIRouter(prefix="/api/public", tags=["public review"])
+
+Token = Annotated[str, Path(max_length=64, description="The share link's token (a UUID)")]
+
+
+async def live_link(token: Token, session: SessionDep) -> SharedLink:
+    return await sharing.resolve_link(session, token)
+
+
+LiveLink = Annotated[SharedLink, Depends(live_link)]
+
+
+def refs_for(link: SharedLink, settings: SettingsDep) -> LinkRefs:
+    return sharing.link_refs(settings.jwt_secret.get_secret_value(), link)
+
+
+async def get_redis(settings: SettingsDep) -> AsyncIterator[Redis]:
+    # Only guest comment posts need Redis; a short-lived client keeps the app's lifespan untouched.
+    client = Redis.from_url(settings.redis_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+RedisDep = Annotated[Redis, Depends(get_redis)]
+
+
+@router.get("/{token}/", response_model=sharing.PublicProjectView)
+async def read_public_project(
+    link: LiveLink, session: SessionDep, storage: StorageDep, settings: SettingsDep
+) -> sharing.PublicProjectView:
+    return await sharing.public_project_view(
+        session, storage, link, refs_for(link, settings), settings.s3_presign_ttl_seconds
+    )
+
+
+@router.get("/{token}/comments/", response_model=Page[comments.GuestCommentPublic])
+async def list_public_comments(
+    link: LiveLink, session: SessionDep, settings: SettingsDep, page: PaginationDep
+) -> Page[comments.GuestCommentPublic]:
+    refs = refs_for(link, settings)
+    visible = sharing.visible_refs(await sharing.load_visible_boxes(session, link.project_id), refs)
+    items, total = await comments.list_guest_comments(
+        session, link.project_id, visible, page.limit, page.offset
+    )
+    return Page(
+        items=[comments.to_guest_comment(c, refs, visible) for c in items],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.post(
+    "/{token}/comments/",
+    status_code=status.HTTP_201_CREATED,
+    response_model=comments.GuestCommentPublic,
+    responses={429: {"description": "Too many comments; see the Retry-After header"}},
+)
+async def create_public_comment(
+    request: Request,
+    link: LiveLink,
+    body: comments.GuestCommentCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    events: EventsDep,
+    redis: RedisDep,
+) -> comments.GuestCommentPublic | JSONResponse:
+    assert link.id is not None
+    address = request.client.host if request.client is not None else "unknown"
+    try:
+        await comments.check_guest_rate(redis, link.id, address)
+    except RateLimited as exc:
+        retry_after = str(exc.details["retry_after"])
+        return JSONResponse(
+            error_body(exc.message, exc.code, exc.details),
+            status_code=429,
+            headers={"Retry-After": retry_after},
+        )
+    refs = refs_for(link, settings)
+    boxes = await sharing.load_visible_boxes(session, link.project_id)
+    target = sharing.resolve_target(boxes, refs, body.box_ref, body.asset_ref)
+    comment = await comments.add_guest_comment(session, link, target, body.author_name, body.text)
+    await session.commit()
+    assert comment.id is not None
+    await events.publish(
+        new_comment(
+            project_id=comment.project_id,
+            comment_id=comment.id,
+            box_id=comment.box_id,
+            asset_id=comment.asset_id,
+            author_name=comment.author_name,
+            text=comment.text,
+            created_at=comment.created_at,
+            via_link=True,
+        )
+    )
+    return comments.to_guest_comment(comment, refs, sharing.visible_refs(boxes, refs))

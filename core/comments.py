@@ -1,0 +1,273 @@
+"""Comments on shots (boxes) and their assets, by owners through the API and by guests through a share link.
+
+Text is stored exactly as written (plain text, never HTML); clients must render it as text. Guest commenting is
+rate-limited per link and client address (and per link overall) with fixed windows in Redis.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from redis.asyncio import Redis
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.errors import InvalidInput, NotFound, RateLimited
+from core.models import Asset, Box, Comment, Project, SharedLink, User
+from core.schemas import DbId, DisplayName, InputModel
+from core.sharing import CommentTarget, LinkRefs, VisibleRefs
+
+MAX_COMMENT_LENGTH = 4000
+MAX_REF_LENGTH = 64
+
+_FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _plain_text(value: str) -> str:
+    if _FORBIDDEN_CONTROL.search(value):
+        raise ValueError("text may not contain control characters (other than tabs and line breaks)")
+    return value.replace("\r\n", "\n")
+
+
+def _printable_name(value: str) -> str:
+    if _FORBIDDEN_CONTROL.search(value) or "\n" in value or "\r" in value:
+        raise ValueError("the name must be a single line of printable characters")
+    return value
+
+
+CommentText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_COMMENT_LENGTH),
+    AfterValidator(_plain_text),
+]
+GuestName = Annotated[DisplayName, AfterValidator(_printable_name)]
+Ref = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REF_LENGTH)]
+
+
+# --- schemas --------------------------------------------------------------------------------------------------
+
+
+class GuestCommentCreate(InputModel):
+    author_name: GuestName = Field(description="How the guest wants to be named (1-120 characters)")
+    text: CommentText = Field(description=f"Plain text, 1-{MAX_COMMENT_LENGTH} characters")
+    box_ref: Ref = Field(description="`ref` of a box in the public view")
+    asset_ref: Ref | None = Field(
+        default=None, description="`ref` of that box's headliner or video, to comment on the asset itself"
+    )
+
+
+class OwnerCommentCreate(InputModel):
+    text: CommentText = Field(description=f"Plain text, 1-{MAX_COMMENT_LENGTH} characters")
+    asset_id: DbId | None = Field(default=None, description="An asset of this box, to comment on it")
+
+
+class OwnerAssetCommentCreate(InputModel):
+    text: CommentText = Field(description=f"Plain text, 1-{MAX_COMMENT_LENGTH} characters")
+
+
+class CommentPublic(BaseModel):
+    """A comment as its project's owner sees it."""
+
+    id: int
+    project_id: int
+    box_id: int
+    asset_id: int | None
+    author_name: str
+    author_user_id: int | None
+    via_link: bool
+    shared_link_id: int | None = Field(description="The link it came through; null once that link is revoked")
+    text: str
+    created_at: datetime
+
+
+class GuestCommentPublic(BaseModel):
+    """A comment as a guest sees it: refs instead of ids, and whether the studio wrote it."""
+
+    ref: str
+    box_ref: str
+    asset_ref: str | None
+    author_name: str
+    from_studio: bool
+    text: str
+    created_at: datetime
+
+
+# --- writing --------------------------------------------------------------------------------------------------
+
+
+async def add_owner_comment(
+    session: AsyncSession, user: User, box: Box, text: str, asset_id: int | None = None
+) -> Comment:
+    if asset_id is not None:
+        asset = await session.get(Asset, asset_id)
+        if asset is None or asset.box_id != box.id:
+            raise InvalidInput("asset_id must name an asset of this box.", details={"field": "asset_id"})
+    comment = Comment(
+        project_id=box.project_id,
+        box_id=box.id,  # type: ignore[arg-type]
+        asset_id=asset_id,
+        author_user_id=user.id,
+        author_name=user.display_name,
+        via_link=False,
+        text=text,
+    )
+    session.add(comment)
+    await session.flush()
+    await session.refresh(comment)
+    return comment
+
+
+async def add_guest_comment(
+    session: AsyncSession, link: SharedLink, target: CommentTarget, author_name: str, text: str
+) -> Comment:
+    comment = Comment(
+        project_id=link.project_id,
+        box_id=target.box_id,
+        asset_id=target.asset_id,
+        author_user_id=None,
+        author_name=author_name,
+        shared_link_id=link.id,
+        via_link=True,
+        text=text,
+    )
+    session.add(comment)
+    await session.flush()
+    await session.refresh(comment)
+    return comment
+
+
+async def delete_owned_comment(session: AsyncSession, user: User, comment_id: int) -> None:
+    comment = (
+        await session.exec(
+            select(Comment)
+            .join(Project, col(Project.id) == Comment.project_id)
+            .where(Comment.id == comment_id, Project.owner_id == user.id)
+        )
+    ).first()
+    if comment is None:
+        raise NotFound("Comment not found.")
+    await session.delete(comment)
+    await session.flush()
+
+
+# --- reading --------------------------------------------------------------------------------------------------
+
+
+def to_comment_public(comment: Comment) -> CommentPublic:
+    return CommentPublic.model_validate(comment, from_attributes=True)
+
+
+async def list_project_comments(
+    session: AsyncSession,
+    project: Project,
+    *,
+    box_id: int | None,
+    asset_id: int | None,
+    via_link: bool | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Comment], int]:
+    """Oldest first, like a conversation."""
+    conditions: list[Any] = [Comment.project_id == project.id]
+    if box_id is not None:
+        conditions.append(Comment.box_id == box_id)
+    if asset_id is not None:
+        conditions.append(Comment.asset_id == asset_id)
+    if via_link is not None:
+        conditions.append(Comment.via_link == via_link)
+    return await _page(session, conditions, limit, offset)
+
+
+async def list_guest_comments(
+    session: AsyncSession, project_id: int, visible: VisibleRefs, limit: int, offset: int
+) -> tuple[list[Comment], int]:
+    """Comments on the project's boxes and on the assets the guest can see; notes on other variants stay hidden."""
+    conditions: list[Any] = [
+        Comment.project_id == project_id,
+        sa.or_(col(Comment.asset_id).is_(None), col(Comment.asset_id).in_(list(visible.assets))),
+    ]
+    return await _page(session, conditions, limit, offset)
+
+
+async def _page(
+    session: AsyncSession, conditions: list[Any], limit: int, offset: int
+) -> tuple[list[Comment], int]:
+    total = (await session.exec(select(func.count()).select_from(Comment).where(*conditions))).one()
+    rows = (
+        await session.exec(
+            select(Comment)
+            .where(*conditions)
+            .order_by(col(Comment.created_at), col(Comment.id))
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
+    return list(rows), total
+
+
+def to_guest_comment(comment: Comment, refs: LinkRefs, visible: VisibleRefs) -> GuestCommentPublic:
+    assert comment.id is not None
+    return GuestCommentPublic(
+        ref=refs.comment(comment.id),
+        box_ref=visible.boxes.get(comment.box_id, refs.box(comment.box_id)),
+        asset_ref=visible.assets.get(comment.asset_id) if comment.asset_id is not None else None,
+        author_name=comment.author_name,
+        from_studio=not comment.via_link and comment.author_user_id is not None,
+        text=comment.text,
+        created_at=comment.created_at,
+    )
+
+
+# --- rate limit -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    limit: int
+    window_seconds: int
+
+
+GUEST_COMMENTS_PER_ADDRESS = RateLimit(limit=10, window_seconds=60)
+GUEST_COMMENTS_PER_LINK = RateLimit(limit=300, window_seconds=3600)
+
+
+async def _hit(redis: Redis, key: str, rule: RateLimit) -> tuple[int, int]:
+    """Count one hit in a fixed window; the window starts with the first hit and ends on its own (SET NX EX)."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(key, 0, ex=rule.window_seconds, nx=True)
+        pipe.incr(key)
+        pipe.ttl(key)
+        _, count, ttl = await pipe.execute()
+    return int(count), int(ttl)
+
+
+async def check_guest_rate(
+    redis: Redis,
+    link_id: int,
+    address: str,
+    per_address: RateLimit = GUEST_COMMENTS_PER_ADDRESS,
+    per_link: RateLimit = GUEST_COMMENTS_PER_LINK,
+) -> None:
+    """Raise RateLimited (details carry `retry_after` seconds) when this guest or this link has written too much."""
+    checks = (
+        (f"ratelimit:guest-comment:{link_id}:{address}", per_address, "from your address"),
+        (f"ratelimit:guest-comment:{link_id}", per_link, "through this link"),
+    )
+    for key, rule, who in checks:
+        count, ttl = await _hit(redis, key, rule)
+        if count > rule.limit:
+            retry_after = max(ttl, 1)
+            raise RateLimited(
+                f"Too many comments {who}: at most {rule.limit} every {rule.window_seconds} seconds. "
+                f"Try again in {retry_after} seconds.",
+                details={
+                    "retry_after": retry_after,
+                    "limit": rule.limit,
+                    "window_seconds": rule.window_seconds,
+                },
+            )
