@@ -1,7 +1,5 @@
 // Shapes of endpoints the generated schema does not describe yet (being built in parallel) and of the
 // WebSocket events. When an endpoint lands, its type comes from schema.d.ts instead.
-import type { Asset } from "./client";
-
 export interface GenerateBody {
   model: string;
   prompt: string;
@@ -42,42 +40,3 @@ export interface SmartEditResult {
   model?: string;
 }
 
-export interface ShareLink {
-  id: number;
-  token: string;
-  url: string;
-  expires_at: string | null;
-  created_at?: string;
-}
-
-export interface PublicComment {
-  id?: number;
-  comment_id?: number;
-  box_id: number | null;
-  asset_id: number | null;
-  author_name: string;
-  text: string;
-  created_at: string;
-}
-
-export interface PublicBox {
-  id: number;
-  position: number;
-  title: string;
-  notes?: string;
-  headliner: Asset | null;
-  videos?: Asset[];
-  comments?: PublicComment[];
-}
-
-export interface PublicProject {
-  project: { id: number; name: string; description?: string };
-  boxes: PublicBox[];
-  comments?: PublicComment[];
-  expires_at?: string | null;
-}
-
-export interface RetentionItem {
-  asset_id: number;
-  purge_at: string;
-}

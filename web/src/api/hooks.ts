@@ -2,7 +2,7 @@
 "use client";
 import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { api, request, unwrap, type AIModel, type Asset, type Box, type Project } from "./client";
-import { acceptedIds, type GenerateBody, type ShareLink, type SmartEditResult } from "./extra";
+import { acceptedIds, type GenerateBody, type SmartEditResult } from "./extra";
 
 export interface AssetFilters {
   kind?: "image" | "video";
@@ -28,6 +28,7 @@ export const keys = {
   models: ["models"] as const,
   shareLinks: (projectId: number) => ["share-links", projectId] as const,
   retention: (projectId: number) => ["retention", projectId] as const,
+  comments: (projectId: number) => ["comments", projectId] as const,
 };
 
 const PAGE = 200;
@@ -368,12 +369,13 @@ export function useSmartEdit() {
 export function useShareLinks(projectId: number) {
   return useQuery({
     queryKey: keys.shareLinks(projectId),
-    queryFn: async () => {
-      const body = await request<ShareLink[] | PageOf<ShareLink>>("GET", `/api/projects/${projectId}/share-links/`);
-      return Array.isArray(body) ? body : body.items;
-    },
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/projects/{project_id}/share-links/", {
+          params: { path: { project_id: projectId }, query: { limit: PAGE, offset: 0 } },
+        }),
+      ),
     enabled: projectId > 0,
-    retry: false,
   });
 }
 
@@ -381,7 +383,12 @@ export function useCreateShareLink(projectId: number) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (expiresAt: string | null) =>
-      request<ShareLink>("POST", `/api/projects/${projectId}/share-links/`, expiresAt ? { expires_at: expiresAt } : {}),
+      unwrap(
+        api.POST("/api/projects/{project_id}/share-links/", {
+          params: { path: { project_id: projectId } },
+          body: expiresAt ? { expires_at: expiresAt } : {},
+        }),
+      ),
     onSuccess: () => qc.invalidateQueries({ queryKey: keys.shareLinks(projectId) }),
   });
 }
@@ -389,37 +396,39 @@ export function useCreateShareLink(projectId: number) {
 export function useRevokeShareLink(projectId: number) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (id: number) => request<void>("DELETE", `/api/share-links/${id}/`),
+    mutationFn: (id: number) => unwrap(api.DELETE("/api/share-links/{link_id}/", { params: { path: { link_id: id } } })),
     onSuccess: () => qc.invalidateQueries({ queryKey: keys.shareLinks(projectId) }),
   });
 }
 
-/** When each asset of the project will be purged: `asset_id → ISO time`, from the retention preview. */
-export function useRetention(projectId: number) {
+export function useProjectComments(projectId: number) {
   return useQuery({
-    queryKey: keys.retention(projectId),
-    queryFn: async () => parseRetention(await request<unknown>("GET", `/api/projects/${projectId}/retention-preview/`)),
+    queryKey: keys.comments(projectId),
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/projects/{project_id}/comments/", {
+          params: { path: { project_id: projectId }, query: { limit: PAGE, offset: 0 } },
+        }),
+      ),
     enabled: projectId > 0,
-    retry: false,
-    staleTime: 60_000,
   });
 }
 
-export function parseRetention(body: unknown): Map<number, string> {
-  const out = new Map<number, string>();
-  const list: unknown[] = Array.isArray(body)
-    ? body
-    : body && typeof body === "object"
-      ? ((("items" in body && body.items) || ("assets" in body && body.assets) || []) as unknown[])
-      : [];
-  for (const item of list) {
-    if (!item || typeof item !== "object") continue;
-    const record = item as Record<string, unknown>;
-    const id = Number(record.asset_id ?? record.id);
-    const at = record.purge_at ?? record.purges_at ?? record.delete_at;
-    if (Number.isFinite(id) && typeof at === "string") out.set(id, at);
-  }
-  return out;
+/** When each asset of the project will be purged unless kept: `asset_id → ISO time`. */
+export function useRetention(projectId: number) {
+  return useQuery({
+    queryKey: keys.retention(projectId),
+    queryFn: async () => {
+      const preview = await unwrap(
+        api.GET("/api/projects/{project_id}/retention-preview/", {
+          params: { path: { project_id: projectId }, query: { scope: "upcoming", limit: PAGE, offset: 0 } },
+        }),
+      );
+      return new Map(preview.items.map((item) => [item.asset_id, item.purge_at] as const));
+    },
+    enabled: projectId > 0,
+    staleTime: 60_000,
+  });
 }
 
 export type { AIModel, Asset, Box, Project };

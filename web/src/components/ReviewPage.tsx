@@ -1,11 +1,12 @@
 "use client";
 import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { ApiError, request } from "@/api/client";
-import type { PublicComment, PublicProject } from "@/api/extra";
+import { ApiError, api, unwrap, type Schemas } from "@/api/client";
 import { LiveSocket, wsUrl, type LiveState } from "@/lib/live";
 import { Loading } from "./States";
 import { Thumb } from "./Thumb";
+
+type GuestComment = Schemas["GuestCommentPublic"];
 
 const NAME_KEY = "aam.reviewer-name";
 
@@ -15,13 +16,16 @@ export function tokenFromPath(pathname: string): string | null {
   return token && token !== "_" ? token : null;
 }
 
-function commentKey(c: PublicComment): string {
-  return String(c.id ?? c.comment_id ?? `${c.created_at}-${c.text}`);
-}
-
-function mergeComment(list: PublicComment[], c: PublicComment): PublicComment[] {
-  const key = commentKey(c);
-  return list.some((x) => commentKey(x) === key) ? list : [...list, c];
+export function mergeComments(list: GuestComment[], more: GuestComment[]): GuestComment[] {
+  const seen = new Set(list.map((c) => c.ref));
+  const out = [...list];
+  for (const c of more) {
+    if (!seen.has(c.ref)) {
+      seen.add(c.ref);
+      out.push(c);
+    }
+  }
+  return out;
 }
 
 export function ReviewPage() {
@@ -31,7 +35,12 @@ export function ReviewPage() {
     setToken(tokenFromPath(window.location.pathname));
     setReady(true);
   }, []);
-  if (!ready) return <main className="main"><Loading /></main>;
+  if (!ready)
+    return (
+      <main className="main">
+        <Loading />
+      </main>
+    );
   if (!token) return <Unavailable reason="This review link is not valid." />;
   return <Review token={token} />;
 }
@@ -46,15 +55,27 @@ function Unavailable({ reason }: { reason: string }) {
   );
 }
 
+const isGone = (error: unknown) =>
+  error instanceof ApiError && (error.status === 404 || error.status === 410 || error.status === 403 || error.status === 422);
+
 function Review({ token }: { token: string }) {
   const qc = useQueryClient();
-  const queryKey = useMemo(() => ["public", token], [token]);
-  const project = useQuery({
-    queryKey,
-    queryFn: () => request<PublicProject>("GET", `/api/public/${encodeURIComponent(token)}/`),
-    retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 3,
+  const viewKey = useMemo(() => ["public", token], [token]);
+  const commentsKey = useMemo(() => ["public-comments", token], [token]);
+  const noRetryOn4xx = (count: number, error: unknown) => !(error instanceof ApiError && error.status < 500) && count < 3;
+  const view = useQuery({
+    queryKey: viewKey,
+    queryFn: () => unwrap(api.GET("/api/public/{token}/", { params: { path: { token } } })),
+    retry: noRetryOn4xx,
+    // Presigned URLs stop working after url_ttl_seconds: fetch fresh ones before that.
+    refetchInterval: (query) => Math.max(30, (query.state.data?.url_ttl_seconds ?? 900) * 0.8) * 1000,
   });
-  const [extra, setExtra] = useState<PublicComment[]>([]);
+  const stored = useQuery({
+    queryKey: commentsKey,
+    queryFn: () => unwrap(api.GET("/api/public/{token}/comments/", { params: { path: { token }, query: { limit: 200, offset: 0 } } })),
+    retry: noRetryOn4xx,
+  });
+  const [extra, setExtra] = useState<GuestComment[]>([]);
   const [live, setLive] = useState<LiveState>("connecting");
   const [gone, setGone] = useState(false);
 
@@ -63,54 +84,50 @@ function Review({ token }: { token: string }) {
       url: (since) => wsUrl(`/ws/public/${encodeURIComponent(token)}/`, { since }),
       onEvent: (event) => {
         if (event.type === "new_comment") {
-          const d = event.data as Record<string, unknown>;
-          setExtra((list) =>
-            mergeComment(list, {
-              id: (d.comment_id ?? d.id) as number | undefined,
-              box_id: (d.box_id as number | null) ?? null,
-              asset_id: (d.asset_id as number | null) ?? null,
-              author_name: String(d.author_name ?? "Guest"),
-              text: String(d.text ?? ""),
-              created_at: String(d.created_at ?? new Date().toISOString()),
-            }),
-          );
-        } else {
-          void qc.invalidateQueries({ queryKey });
+          setExtra((list) => mergeComments(list, [event.data as unknown as GuestComment]));
+        } else if (event.type === "headliner_changed") {
+          void qc.invalidateQueries({ queryKey: viewKey });
         }
       },
       onState: (s) => {
         setLive(s);
         if (s === "denied") setGone(true);
       },
-      onResume: () => void qc.invalidateQueries({ queryKey }),
+      onResume: () => {
+        void qc.invalidateQueries({ queryKey: viewKey });
+        void qc.invalidateQueries({ queryKey: commentsKey });
+      },
     });
     socket.start();
     return () => socket.stop();
-  }, [token, qc, queryKey]);
+  }, [token, qc, viewKey, commentsKey]);
 
-  if (project.isPending) return <main className="main"><Loading label="Loading the storyboard…" /></main>;
-  if (project.isError) {
-    const status = project.error instanceof ApiError ? project.error.status : 0;
-    if (status === 404 || status === 410 || status === 403) {
-      return <Unavailable reason="This review link has expired or was revoked." />;
-    }
+  if (view.isPending)
     return (
       <main className="main">
-        <p className="error" role="alert">{project.error.message}</p>
-        <button onClick={() => project.refetch()}>Try again</button>
+        <Loading label="Loading the storyboard…" />
+      </main>
+    );
+  if (view.isError) {
+    if (isGone(view.error)) return <Unavailable reason="This review link has expired or was revoked." />;
+    return (
+      <main className="main">
+        <p className="error" role="alert">
+          {view.error instanceof Error ? view.error.message : "Failed to load"}
+        </p>
+        <button onClick={() => view.refetch()}>Try again</button>
       </main>
     );
   }
-  if (gone) return <Unavailable reason="This review link has expired or was revoked." />;
+  if (gone || (stored.isError && isGone(stored.error))) return <Unavailable reason="This review link has expired or was revoked." />;
 
-  const data = project.data;
-  const comments = [...(data.comments ?? []), ...data.boxes.flatMap((b) => b.comments ?? [])].reduce(mergeComment, [] as PublicComment[]);
-  const all = extra.reduce(mergeComment, comments);
+  const data = view.data;
+  const comments = mergeComments(stored.data?.items ?? [], extra);
   const boxes = [...data.boxes].sort((a, b) => a.position - b.position);
   return (
     <>
       <header className="header">
-        <strong>{data.project.name}</strong>
+        <strong>{data.name}</strong>
         <span className="spacer" />
         <span className="small muted" data-testid="live-state" data-state={live}>
           <span className={`live-dot ${live}`} />
@@ -118,23 +135,24 @@ function Review({ token }: { token: string }) {
         </span>
       </header>
       <main className="main stack">
-        {data.project.description && <p>{data.project.description}</p>}
         {data.expires_at && <p className="small muted">This link expires {new Date(data.expires_at).toLocaleString()}.</p>}
         {boxes.length === 0 && <p className="muted">No shots yet.</p>}
         {boxes.map((box) => (
-          <section key={box.id} className="panel review-shot" data-testid="review-shot" data-box-id={box.id}>
+          <section key={box.ref} className="panel review-shot" data-testid="review-shot">
             <div className="stack">
               <h2 style={{ margin: 0 }}>
                 <span className="shot-no">#{box.position}</span>
                 {box.title || "Untitled shot"}
               </h2>
               <Thumb asset={box.headliner} playable />
-              {(box.videos ?? []).map((v) => (
-                <Thumb key={v.id} asset={v} playable />
-              ))}
-              {box.notes && <p className="small">{box.notes}</p>}
+              {box.video && <Thumb asset={box.video} playable />}
             </div>
-            <ShotComments token={token} boxId={box.id} comments={all.filter((c) => c.box_id === box.id)} onPosted={(c) => setExtra((l) => mergeComment(l, c))} />
+            <ShotComments
+              token={token}
+              boxRef={box.ref}
+              comments={comments.filter((c) => c.box_ref === box.ref)}
+              onPosted={(c) => setExtra((l) => mergeComments(l, [c]))}
+            />
           </section>
         ))}
       </main>
@@ -144,19 +162,20 @@ function Review({ token }: { token: string }) {
 
 function ShotComments({
   token,
-  boxId,
+  boxRef,
   comments,
   onPosted,
 }: {
   token: string;
-  boxId: number;
-  comments: PublicComment[];
-  onPosted: (c: PublicComment) => void;
+  boxRef: string;
+  comments: GuestComment[];
+  onPosted: (c: GuestComment) => void;
 }) {
-  const [name, setName] = useState(() => (typeof window === "undefined" ? "" : (window.localStorage.getItem(NAME_KEY) ?? "")));
+  const [name, setName] = useState("");
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  useEffect(() => setName(window.localStorage.getItem(NAME_KEY) ?? ""), []);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -164,12 +183,10 @@ function ShotComments({
     setError(null);
     try {
       window.localStorage.setItem(NAME_KEY, name);
-      const posted = await request<PublicComment>("POST", `/api/public/${encodeURIComponent(token)}/comments/`, {
-        box_id: boxId,
-        author_name: name,
-        text,
-      });
-      onPosted({ ...posted, box_id: posted.box_id ?? boxId });
+      const posted = await unwrap(
+        api.POST("/api/public/{token}/comments/", { params: { path: { token } }, body: { author_name: name, text, box_ref: boxRef } }),
+      );
+      onPosted(posted);
       setText("");
     } catch (err) {
       setError(err instanceof Error ? err.message : "Could not post the comment");
@@ -183,8 +200,10 @@ function ShotComments({
       <h3 style={{ margin: 0 }}>Comments</h3>
       {comments.length === 0 && <p className="muted small">No comments on this shot yet.</p>}
       {comments.map((c) => (
-        <div key={commentKey(c)} className="comment" data-testid="comment">
-          <strong>{c.author_name}</strong> <span className="small muted">{new Date(c.created_at).toLocaleString()}</span>
+        <div key={c.ref} className="comment" data-testid="comment">
+          <strong>{c.author_name}</strong>
+          {c.from_studio && <span className="badge">studio</span>}{" "}
+          <span className="small muted">{new Date(c.created_at).toLocaleString()}</span>
           <div>{c.text}</div>
         </div>
       ))}

@@ -1,7 +1,9 @@
 "use client";
 import { useState } from "react";
 import { useCreateShareLink, useRevokeShareLink, useShareLinks } from "@/api/hooks";
-import type { ShareLink } from "@/api/extra";
+import type { Schemas } from "@/api/client";
+
+type ShareLink = Schemas["SharedLinkPublic"];
 import { ErrorState } from "./States";
 
 export function shareUrl(link: ShareLink): string {
@@ -57,17 +59,21 @@ export function SharePanel({ projectId }: { projectId: number }) {
         <p className="muted small">Loading links…</p>
       ) : links.isError ? (
         <ErrorState error={links.error} retry={() => links.refetch()} />
-      ) : links.data.length === 0 ? (
+      ) : links.data.items.length === 0 ? (
         <p className="muted small">No review links yet.</p>
       ) : (
         <ul className="list">
-          {links.data.map((link) => (
+          {links.data.items.map((link) => (
             <li key={link.id} data-testid="share-link">
               <a className="grow small" href={`/review/${link.token}/`} target="_blank" rel="noreferrer" data-testid="share-url">
                 {shareUrl(link)}
               </a>
               <span className="small muted">
-                {link.expires_at ? `expires ${new Date(link.expires_at).toLocaleString()}` : "never expires"}
+                {link.is_expired
+                  ? "expired"
+                  : link.expires_at
+                    ? `expires ${new Date(link.expires_at).toLocaleString()}`
+                    : "never expires"}
               </span>
               <button onClick={() => copy(link)}>{copied === link.id ? "Copied" : "Copy"}</button>
               <button className="danger" onClick={() => revoke.mutate(link.id)} disabled={revoke.isPending}>

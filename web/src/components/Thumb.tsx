@@ -1,10 +1,17 @@
 "use client";
-import type { Asset } from "@/api/client";
+/** What a picture needs: an owner's asset or a review link's public asset. */
+export interface Pictured {
+  kind: "image" | "video";
+  status?: string;
+  prompt: string;
+  file_url: string | null;
+  thumbnail_url: string | null;
+}
 
 /** The picture of an asset: its thumbnail, an inline player for a finished video, or a placeholder. */
-export function Thumb({ asset, playable = false }: { asset: Asset | null | undefined; playable?: boolean }) {
+export function Thumb({ asset, playable = false }: { asset: Pictured | null | undefined; playable?: boolean }) {
   if (!asset) return <div className="thumb muted small">No headliner yet</div>;
-  if (asset.kind === "video" && asset.status === "COMPLETED" && asset.file_url && playable) {
+  if (asset.kind === "video" && (asset.status ?? "COMPLETED") === "COMPLETED" && asset.file_url && playable) {
     return (
       <div className="thumb">
         <video src={asset.file_url} poster={asset.thumbnail_url ?? undefined} controls muted loop playsInline preload="metadata" data-testid="video" />
@@ -20,5 +27,5 @@ export function Thumb({ asset, playable = false }: { asset: Asset | null | undef
       </div>
     );
   }
-  return <div className="thumb muted small">{asset.status === "FAILED" ? "Failed" : asset.status === "COMPLETED" ? "No preview" : "Working…"}</div>;
+  return <div className="thumb muted small">{asset.status === "FAILED" ? "Failed" : (asset.status ?? "COMPLETED") === "COMPLETED" ? "No preview" : "Working…"}</div>;
 }

@@ -107,8 +107,12 @@ export class LiveSocket {
       } catch {
         return;
       }
-      if (!event || typeof event.type !== "string") return;
-      if (event.id) this.lastEventId = event.id;
+      if (!event || typeof event.type !== "string" || event.type === "ping") return;
+      if (event.type === "snapshot") {
+        // The snapshot says where the stream starts; resuming later asks for what came after it.
+        const last = event.data?.last_event_id;
+        if (typeof last === "string") this.lastEventId = last;
+      } else if (event.id) this.lastEventId = event.id;
       this.options.onEvent(event);
     };
     socket.onclose = (close: CloseEvent) => {

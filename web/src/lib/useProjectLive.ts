@@ -55,6 +55,14 @@ export function applyEvent(qc: QueryClient, event: LiveEvent): void {
     if (Number.isFinite(boxId)) void qc.invalidateQueries({ queryKey: keys.box(boxId) });
   } else if (event.type === "new_comment") {
     useLive.getState().addComment(commentFromEvent(data));
+    void qc.invalidateQueries({ queryKey: keys.comments(event.project_id) });
+  } else if (event.type === "snapshot") {
+    // What is still pending or running now: statuses that changed while this page was not listening.
+    const assets = Array.isArray(data.assets) ? (data.assets as Record<string, unknown>[]) : [];
+    const projectId = Number(data.project_id);
+    for (const item of assets) {
+      applyEvent(qc, { type: "asset_status_changed", project_id: projectId, data: item, ts: event.ts });
+    }
   }
 }
 

@@ -7,6 +7,7 @@ import {
   useCreateBox,
   useDeleteBox,
   useProject,
+  useProjectComments,
   useReorderBoxes,
   useUpdateBox,
   type Box,
@@ -43,7 +44,7 @@ function BoxCard({
   const remove = useDeleteBox(projectId);
   const [editing, setEditing] = useState(false);
   const [title, setTitle] = useState(box.title);
-  const comments = useLive((s) => s.comments.filter((c) => c.box_id === box.id));
+  const comments = useLive((s) => s.comments).filter((c) => c.box_id === box.id);
 
   function onKey(e: KeyboardEvent) {
     if (e.target !== e.currentTarget) return;
@@ -116,17 +117,25 @@ function BoxCard({
   );
 }
 
-function CommentsFeed() {
-  const comments = useLive((s) => s.comments);
+function CommentsFeed({ projectId, boxes }: { projectId: number; boxes: Box[] }) {
+  const stored = useProjectComments(projectId);
+  const live = useLive((s) => s.comments);
+  const known = new Set((stored.data?.items ?? []).map((c) => String(c.id)));
+  const comments = [
+    ...(stored.data?.items ?? []).map((c) => ({ key: String(c.id), box_id: c.box_id, author_name: c.author_name, text: c.text })),
+    ...live.filter((c) => !known.has(c.key)),
+  ];
+  const shot = (boxId: number | null) => boxes.find((b) => b.id === boxId)?.position;
   return (
     <section className="panel stack" aria-label="Client comments">
-      <h2>Client comments</h2>
+      <h2>Comments</h2>
+      {stored.isError && <ErrorState error={stored.error} retry={() => stored.refetch()} />}
       {comments.length === 0 ? (
         <p className="muted small">Comments from review links appear here as they arrive.</p>
       ) : (
         comments.map((c) => (
           <div key={c.key} className="comment" data-testid="live-comment">
-            <strong>{c.author_name}</strong> <span className="small muted">on shot {c.box_id ?? "?"}</span>
+            <strong>{c.author_name}</strong> <span className="small muted">on shot #{shot(c.box_id) ?? "?"}</span>
             <div>{c.text}</div>
           </div>
         ))
@@ -219,7 +228,7 @@ function Board() {
             </section>
             <SharePanel projectId={projectId} />
             <ExportPanel projectId={projectId} name={project.data?.name ?? ""} />
-            <CommentsFeed />
+            <CommentsFeed projectId={projectId} boxes={items} />
           </aside>
           <section>
             {boxes.isPending ? (
