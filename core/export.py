@@ -147,7 +147,7 @@ async def _iter_pages(
             page_query = query.where(
                 sa.tuple_(col(Box.position), col(Asset.created_at), col(Asset.id)) > sa.tuple_(*after)
             )
-        rows = (await connection.execute(page_query)).all()
+        rows: list[Any] = list((await connection.execute(page_query)).all())
         if not rows:
             return
         page = []
