@@ -11,7 +11,18 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.admin import mount_admin
 from api.errors import install_error_handlers
-from api.routes import assets, auth, boxes, catalogue, health, projects
+from api.routes import (
+    assets,
+    auth,
+    boxes,
+    catalogue,
+    comments,
+    export,
+    health,
+    projects,
+    public,
+    sharing,
+)
 from api.spa import mount_spa
 from core.db import create_engine, create_sessionmaker
 from core.events import EventBus
@@ -58,7 +69,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
     )
     install_error_handlers(app)
-    for module in (health, auth, projects, boxes, assets, catalogue):
+    for module in (
+        health,
+        auth,
+        projects,
+        boxes,
+        assets,
+        catalogue,
+        sharing,
+        public,
+        comments,
+        export,
+    ):
         app.include_router(module.router)
     mount_admin(app, settings)
     mount_spa(app)  # last: its catch-all must not shadow anything above
