@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api import ws
 from api.admin import mount_admin
 from api.errors import install_error_handlers
 from api.routes import (
@@ -25,7 +26,7 @@ from api.routes import (
 )
 from api.spa import mount_spa
 from core.db import create_engine, create_sessionmaker
-from core.events import EventBus
+from core.events import EventBus, EventRelay
 from core.settings import Settings, get_settings
 from core.storage import Storage
 from core.temporal import TemporalClientHolder
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.storage = Storage(settings)
         app.state.events = EventBus(settings.redis_url)
+        app.state.relay = EventRelay(settings.redis_url)
         app.state.temporal = TemporalClientHolder(settings)
         if settings.simulated_kie:
             logger.warning(
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.relay.close()
             await app.state.events.disconnect()
             await engine.dispose()
 
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         public,
         comments,
         export,
+        ws,
     ):
         app.include_router(module.router)
     mount_admin(app, settings)

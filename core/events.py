@@ -1,18 +1,48 @@
-"""Project events: their types, channel names, and publishing through `broadcaster` on Redis.
+"""Project events: their types, channel names, publishing to Redis, and the per-process relay that feeds sockets.
 
 Events leave only after the database commit that they describe.
+
+Wire design (see docs/events.md):
+- `EventBus.publish` runs one Lua script that appends the event to the project's capped stream
+  (`XADD project_{id}:events MAXLEN ~ N`) and PUBLISHes it on `project_{id}` with the stream id as its `id`.
+  The script is atomic, so the order on the channel is the order in the stream and the ids only increase.
+- `EventRelay` (one per API process) holds one pub/sub connection and one Redis subscription per project that has
+  at least one local socket; each message is parsed once and offered to every local subscriber's bounded queue.
+- A reconnecting client sends the last id it saw; the stream replays what it missed, and live events at or below
+  the replayed id are dropped, so nothing is lost or repeated.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
-from broadcaster import Broadcast
 from pydantic import BaseModel, Field
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+logger = logging.getLogger("events")
+
+STREAM_MAXLEN = 1000
+"""Events kept per project for resuming (approximate cap, at least this many)."""
+STREAM_TTL_SECONDS = 3600
+"""A project's stream is dropped after this long without a new event."""
+SUBSCRIBER_QUEUE_SIZE = 256
+"""Events waiting for one socket; a socket that falls this far behind is closed (it reconnects and resumes)."""
+PING_INTERVAL_SECONDS = 20.0
+SUBSCRIBE_TIMEOUT_SECONDS = 3.0
+SNAPSHOT_ASSET_LIMIT = 500
 
 
 class EventType(StrEnum):
@@ -21,8 +51,16 @@ class EventType(StrEnum):
     HEADLINER_CHANGED = "headliner_changed"
 
 
+PUBLIC_EVENT_TYPES = frozenset({EventType.NEW_COMMENT, EventType.HEADLINER_CHANGED})
+"""What a review-link socket may see (and only in its public, id-free form)."""
+
+
 def project_channel(project_id: int) -> str:
     return f"project_{project_id}"
+
+
+def project_stream(project_id: int) -> str:
+    return f"project_{project_id}:events"
 
 
 class ProjectEvent(BaseModel):
@@ -34,6 +72,10 @@ class ProjectEvent(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json()
+
+    def body_json(self) -> str:
+        """The event without its id (the id is the stream id, assigned when it is published)."""
+        return self.model_dump_json(exclude={"id"})
 
 
 def asset_status_changed(
@@ -88,27 +130,413 @@ def new_comment(
     )
 
 
-class EventBus:
-    """Publishes project events; one connection per process, created in the API lifespan or the worker."""
-
-    def __init__(self, redis_url: str) -> None:
-        self.broadcast = Broadcast(redis_url)
-        self._connected = False
-
-    async def connect(self) -> None:
-        if not self._connected:
-            await self.broadcast.connect()
-            self._connected = True
-
-    async def disconnect(self) -> None:
-        if self._connected:
-            await self.broadcast.disconnect()
-            self._connected = False
-
-    async def publish(self, event: ProjectEvent) -> None:
-        await self.connect()
-        await self.broadcast.publish(channel=project_channel(event.project_id), message=event.to_json())
+def headliner_changed(*, project_id: int, box_id: int, headliner_id: int | None) -> ProjectEvent:
+    return ProjectEvent(
+        type=EventType.HEADLINER_CHANGED,
+        project_id=project_id,
+        data={"box_id": box_id, "headliner_id": headliner_id},
+    )
 
 
 def parse_event(raw: str) -> ProjectEvent:
     return ProjectEvent.model_validate(json.loads(raw))
+
+
+# --- event ids ------------------------------------------------------------------------------------------------
+
+
+EventKey = tuple[int, int]
+
+
+def parse_event_id(value: str) -> EventKey:
+    """A stream id `<ms>-<seq>` as a comparable pair; ValueError for anything else."""
+    ms, sep, seq = value.partition("-")
+    if not sep or not ms.isdigit() or not seq.isdigit() or len(ms) > 20 or len(seq) > 20:
+        raise ValueError(f"not an event id: {value[:40]!r}")
+    return int(ms), int(seq)
+
+
+def _with_id(body: str, event_id: str) -> str:
+    # Same splice as the Lua script: the body is a JSON object, the id goes last.
+    return f'{body[:-1]},"id":"{event_id}"}}'
+
+
+@dataclass(frozen=True, slots=True)
+class RelayedEvent:
+    """An event as it travels to sockets: its id, type and the exact JSON text clients receive."""
+
+    id: str
+    key: EventKey
+    type: str
+    project_id: int
+    text: str
+
+    @classmethod
+    def from_text(cls, text: str) -> RelayedEvent:
+        raw = json.loads(text)
+        event_id = str(raw["id"])
+        return cls(
+            id=event_id,
+            key=parse_event_id(event_id),
+            type=str(raw["type"]),
+            project_id=int(raw["project_id"]),
+            text=text,
+        )
+
+    def payload(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.text)
+        return data
+
+
+# --- publishing -----------------------------------------------------------------------------------------------
+
+_PUBLISH_SCRIPT = """
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+local body = ARGV[3]
+redis.call('PUBLISH', KEYS[2], string.sub(body, 1, -2) .. ',"id":"' .. id .. '"}')
+return id
+"""
+
+
+def _redis_client(redis_url: str, *, retries: int) -> Redis:
+    return Redis.from_url(
+        redis_url,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        retry=Retry(NoBackoff(), retries),
+        health_check_interval=10,
+    )
+
+
+class EventBus:
+    """Publishes project events; one per process, created in the API lifespan or the worker.
+
+    Publishing never raises for a Redis problem: the database change it describes is already committed, so the
+    failure is logged and `publish` returns None (REST keeps working; clients that resume see `complete: false`
+    only if the stream itself was lost).
+    """
+
+    def __init__(
+        self, redis_url: str, *, stream_maxlen: int = STREAM_MAXLEN, stream_ttl: int = STREAM_TTL_SECONDS
+    ) -> None:
+        self.redis = _redis_client(redis_url, retries=1)
+        self._script = self.redis.register_script(_PUBLISH_SCRIPT)
+        self.stream_maxlen = stream_maxlen
+        self.stream_ttl = stream_ttl
+
+    async def connect(self) -> None:
+        """Kept for callers of the first version; connections are made on first use."""
+
+    async def disconnect(self) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await self.redis.aclose()
+
+    async def publish(self, event: ProjectEvent) -> str | None:
+        """Append to the project's stream and publish; set and return the event id (None if Redis failed)."""
+        try:
+            raw = await self._script(
+                keys=[project_stream(event.project_id), project_channel(event.project_id)],
+                args=[self.stream_maxlen, self.stream_ttl, event.body_json()],
+            )
+        except (RedisError, OSError) as exc:
+            logger.warning("event %s for project %s not published: %s", event.type, event.project_id, exc)
+            return None
+        event_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+        event.id = event_id
+        return event_id
+
+
+# --- relay ----------------------------------------------------------------------------------------------------
+
+
+class CloseReason(NamedTuple):
+    code: int
+    reason: str
+
+
+class CloseCode:
+    NORMAL = 1000
+    GOING_AWAY = 1001
+    POLICY_VIOLATION = 1008
+    TRY_AGAIN_LATER = 1013
+
+
+EVENTS_UNAVAILABLE = CloseReason(CloseCode.TRY_AGAIN_LATER, "Live events are unavailable; reconnect shortly.")
+TOO_SLOW = CloseReason(CloseCode.TRY_AGAIN_LATER, "Too many unread events; reconnect with since=<last id>.")
+SHUTTING_DOWN = CloseReason(CloseCode.GOING_AWAY, "The server is restarting; reconnect with since=<last id>.")
+
+
+class EventsUnavailable(Exception):
+    """Redis cannot be reached: live events and resume are unavailable right now."""
+
+
+class Subscription:
+    """One socket's view of a project's events: a bounded queue and a future that says why it must close."""
+
+    def __init__(self, project_id: int, types: frozenset[EventType] | None, maxsize: int) -> None:
+        self.project_id = project_id
+        self.types = types
+        self.queue: asyncio.Queue[RelayedEvent] = asyncio.Queue(maxsize)
+        self.closed: asyncio.Future[CloseReason] = asyncio.get_running_loop().create_future()
+        self._channel: _Channel | None = None
+
+    def offer(self, event: RelayedEvent) -> None:
+        if self.closed.done():
+            return
+        if self.types is not None and event.type not in self.types:
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.close(TOO_SLOW)
+
+    def close(self, reason: CloseReason) -> None:
+        if not self.closed.done():
+            self.closed.set_result(reason)
+
+
+@dataclass
+class _Channel:
+    name: str
+    subscribers: set[Subscription] = field(default_factory=set)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    failed: bool = False
+    expected_confirmations: int = 0
+
+
+@dataclass(frozen=True)
+class Replay:
+    events: list[RelayedEvent]
+    last_id: str | None
+    """The newest id in the stream when it was read (None when the stream is empty or gone)."""
+    complete: bool
+    """False when events after `since` may have been dropped (trimmed, expired or lost with Redis)."""
+
+
+@dataclass
+class RelayStats:
+    redis_subscribes: dict[int, int] = field(default_factory=dict)
+    slow_disconnects: int = 0
+    redis_losses: int = 0
+
+
+class EventRelay:
+    """One Redis subscription per project per process, fanned out to local subscribers.
+
+    Connects lazily (the API starts without Redis); when the pub/sub connection breaks every subscriber is closed
+    with "try again" and the next subscriber connects afresh.
+    """
+
+    def __init__(
+        self,
+        redis_url: str,
+        *,
+        queue_size: int = SUBSCRIBER_QUEUE_SIZE,
+        ping_interval: float = PING_INTERVAL_SECONDS,
+    ) -> None:
+        self._redis = _redis_client(redis_url, retries=0)
+        self.queue_size = queue_size
+        self.ping_interval = ping_interval
+        self.stats = RelayStats()
+        self._pubsub: PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._connect_lock = asyncio.Lock()
+        self._channels: dict[str, _Channel] = {}
+        self._confirmed: dict[str, int] = {}
+        self._sent: dict[str, int] = {}
+        self._closing = False
+
+    # -- subscribing
+
+    @contextlib.asynccontextmanager
+    async def subscribe(
+        self, project_id: int, types: frozenset[EventType] | None = None
+    ) -> AsyncIterator[Subscription]:
+        """Join the project's channel (subscribing in Redis only for the first local subscriber).
+
+        Raises EventsUnavailable when Redis cannot be reached. On return the Redis subscription is confirmed, so
+        any event published afterwards reaches the subscription's queue.
+        """
+        if self._closing:
+            raise EventsUnavailable("the relay is shutting down")
+        subscription = Subscription(project_id, types, self.queue_size)
+        await self._join(subscription)
+        try:
+            yield subscription
+        finally:
+            await self._leave(subscription)
+
+    async def _join(self, subscription: Subscription) -> None:
+        name = project_channel(subscription.project_id)
+        channel = self._channels.get(name)
+        if channel is None:
+            channel = _Channel(name)
+            self._channels[name] = channel
+            channel.subscribers.add(subscription)
+            subscription._channel = channel
+            try:
+                pubsub = await self._ensure_pubsub()
+                self._sent[name] = self._sent.get(name, 0) + 1
+                channel.expected_confirmations = self._sent[name]
+                self.stats.redis_subscribes[subscription.project_id] = (
+                    self.stats.redis_subscribes.get(subscription.project_id, 0) + 1
+                )
+                await pubsub.subscribe(name)
+            except (RedisError, OSError, EventsUnavailable) as exc:
+                self._fail_channel(channel)
+                raise EventsUnavailable(str(exc)) from exc
+        else:
+            channel.subscribers.add(subscription)
+            subscription._channel = channel
+        try:
+            await asyncio.wait_for(channel.ready.wait(), SUBSCRIBE_TIMEOUT_SECONDS)
+        except TimeoutError as exc:
+            self._fail_channel(channel)
+            raise EventsUnavailable("Redis did not confirm the subscription") from exc
+        if channel.failed:
+            raise EventsUnavailable("Redis connection lost while subscribing")
+
+    async def _leave(self, subscription: Subscription) -> None:
+        channel = subscription._channel
+        if channel is None:
+            return
+        channel.subscribers.discard(subscription)
+        if channel.subscribers or self._channels.get(channel.name) is not channel:
+            return
+        del self._channels[channel.name]
+        pubsub = self._pubsub
+        if pubsub is not None and not channel.failed:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.unsubscribe(channel.name)
+
+    def _fail_channel(self, channel: _Channel) -> None:
+        channel.failed = True
+        channel.ready.set()
+        for subscription in list(channel.subscribers):
+            subscription.close(EVENTS_UNAVAILABLE)
+        if self._channels.get(channel.name) is channel:
+            del self._channels[channel.name]
+
+    async def _ensure_pubsub(self) -> PubSub:
+        async with self._connect_lock:
+            if self._pubsub is not None:
+                return self._pubsub
+            pubsub = self._redis.pubsub()
+            try:
+                await pubsub.connect()  # type: ignore[no-untyped-call]
+            except (RedisError, OSError) as exc:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                raise EventsUnavailable(f"cannot reach Redis: {exc}") from exc
+            self._pubsub = pubsub
+            self._confirmed.clear()
+            self._sent.clear()
+            self._reader = asyncio.create_task(self._read(pubsub), name="event-relay-reader")
+            return pubsub
+
+    # -- reading
+
+    async def _read(self, pubsub: PubSub) -> None:
+        try:
+            while True:
+                message = await pubsub.get_message(timeout=5.0)
+                if message is None:
+                    continue
+                kind = message["type"]
+                if kind == "message":
+                    self._dispatch(message["data"])
+                elif kind == "subscribe":
+                    self._confirm(message["channel"])
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a broken connection shows up as many different errors
+            if not self._closing:
+                logger.warning("lost the Redis pub/sub connection: %s", exc)
+            await self._lose(pubsub)
+
+    def _confirm(self, raw_name: bytes | str) -> None:
+        name = raw_name.decode() if isinstance(raw_name, bytes) else raw_name
+        self._confirmed[name] = self._confirmed.get(name, 0) + 1
+        channel = self._channels.get(name)
+        if channel is not None and self._confirmed[name] >= channel.expected_confirmations:
+            channel.ready.set()
+
+    def _dispatch(self, raw: bytes | str) -> None:
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        try:
+            event = RelayedEvent.from_text(text)
+        except (ValueError, KeyError, TypeError):
+            logger.warning("ignoring a malformed event: %.200s", text)
+            return
+        channel = self._channels.get(project_channel(event.project_id))
+        if channel is None:
+            return
+        for subscription in list(channel.subscribers):
+            before = subscription.closed.done()
+            subscription.offer(event)
+            if not before and subscription.closed.done():
+                self.stats.slow_disconnects += 1
+
+    async def _lose(self, pubsub: PubSub) -> None:
+        if self._pubsub is pubsub:
+            self._pubsub = None
+            self.stats.redis_losses += 1
+        for channel in list(self._channels.values()):
+            self._fail_channel(channel)
+        with contextlib.suppress(Exception):
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    # -- history
+
+    async def replay(self, project_id: int, since: str | None) -> Replay:
+        """What the project's stream holds after `since` (exclusive), oldest first, and its newest id."""
+        stream = project_stream(project_id)
+        try:
+            newest: Any = await self._redis.xrevrange(stream, count=1)
+            last_id = _text(newest[0][0]) if newest else None
+            if since is None:
+                return Replay(events=[], last_id=last_id, complete=True)
+            oldest: Any = await self._redis.xrange(stream, count=1)
+            entries: Any = await self._redis.xrange(stream, min=f"({since}", max="+", count=STREAM_MAXLEN * 2)
+        except (RedisError, OSError) as exc:
+            raise EventsUnavailable(f"cannot read event history: {exc}") from exc
+        since_key = parse_event_id(since)
+        # Complete when the stream still reaches back to `since`: nothing after it can have been trimmed away.
+        complete = bool(oldest) and parse_event_id(_text(oldest[0][0])) <= since_key
+        events = []
+        for raw_id, fields in entries:
+            event_id = _text(raw_id)
+            body = _text(fields[b"e"])
+            events.append(RelayedEvent.from_text(_with_id(body, event_id)))
+        return Replay(events=events, last_id=last_id, complete=complete)
+
+    # -- lifecycle
+
+    async def close(self) -> None:
+        self._closing = True
+        for channel in list(self._channels.values()):
+            for subscription in list(channel.subscribers):
+                subscription.close(SHUTTING_DOWN)
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+            self._pubsub = None
+        with contextlib.suppress(Exception):
+            await self._redis.aclose()
+
+    def local_subscribers(self, project_id: int) -> int:
+        channel = self._channels.get(project_channel(project_id))
+        return len(channel.subscribers) if channel is not None else 0
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def ping_message() -> str:
+    return json.dumps({"type": "ping", "ts": time.time()})

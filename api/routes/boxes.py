@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter, status
 
-from api.deps import OwnedBox, OwnedProject, PaginationDep, SessionDep, StorageDep
+from api.deps import EventsDep, OwnedBox, OwnedProject, PaginationDep, SessionDep, StorageDep
 from core import boxes
+from core.events import headliner_changed
 from core.schemas import BoxCreate, BoxPublic, BoxReorder, BoxUpdate, Page
 
 router = APIRouter(tags=["boxes"])
@@ -45,10 +46,21 @@ async def read_box(box: OwnedBox, session: SessionDep, storage: StorageDep) -> B
 
 
 @router.patch("/api/boxes/{box_id}/", response_model=BoxPublic)
-async def update_box(box: OwnedBox, body: BoxUpdate, session: SessionDep, storage: StorageDep) -> BoxPublic:
+async def update_box(
+    box: OwnedBox, body: BoxUpdate, session: SessionDep, storage: StorageDep, events: EventsDep
+) -> BoxPublic:
+    previous_headliner = box.headliner_id
     box = await boxes.update_box(session, box, body)
     assert box.id is not None
-    return await boxes.load_box_public(session, storage, box.id)
+    public = await boxes.load_box_public(session, storage, box.id)
+    if public.headliner_id != previous_headliner:
+        await session.commit()  # events leave only after the commit they describe
+        await events.publish(
+            headliner_changed(
+                project_id=public.project_id, box_id=public.id, headliner_id=public.headliner_id
+            )
+        )
+    return public
 
 
 @router.delete("/api/boxes/{box_id}/", status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,239 @@
+"""Live project events over WebSocket (protocol: docs/events.md).
+
+`/ws/projects/{project_id}/?token=<JWT>&since=<id>` for the project's owner, and the read-only
+`/ws/public/{token}/?since=<id>` for a review link. Both authorise before subscribing, send a snapshot, replay what
+a resuming client missed, then stream live events with periodic pings until either side goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from core.events import (
+    EVENTS_UNAVAILABLE,
+    PUBLIC_EVENT_TYPES,
+    CloseCode,
+    CloseReason,
+    EventKey,
+    EventRelay,
+    EventsUnavailable,
+    EventType,
+    RelayedEvent,
+    Subscription,
+    parse_event_id,
+    ping_message,
+)
+from core.realtime import (
+    BAD_SINCE,
+    PublicView,
+    SocketRefused,
+    authorize_owner_socket,
+    authorize_public_socket,
+    owner_snapshot,
+    public_link_problem,
+)
+from core.schemas import MAX_DB_ID
+
+logger = logging.getLogger("api.ws")
+
+router = APIRouter(tags=["events"])
+
+CLOSE_TIMEOUT_SECONDS = 2.0
+INTERNAL_ERROR = CloseReason(1011, "Internal error; reconnect later.")
+
+Snapshot = Callable[[], Awaitable[dict[str, Any]]]
+Render = Callable[[RelayedEvent], Awaitable[str | None]]
+Problem = Callable[[], Awaitable[str | None]]
+
+
+def _parse_since(websocket: WebSocket) -> str | None:
+    since = websocket.query_params.get("since") or None
+    if since is not None:
+        try:
+            parse_event_id(since)
+        except ValueError:
+            raise SocketRefused(BAD_SINCE) from None
+    return since
+
+
+def _parse_project_id(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_DB_ID:
+        raise SocketRefused("Project not found.")
+    return int(raw)
+
+
+async def _close(websocket: WebSocket, reason: CloseReason) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(websocket.close(code=reason.code, reason=reason.reason), CLOSE_TIMEOUT_SECONDS)
+
+
+@router.websocket("/ws/projects/{project_id}/")
+async def project_events(websocket: WebSocket, project_id: str) -> None:
+    await websocket.accept()
+    state = websocket.app.state
+    try:
+        since = _parse_since(websocket)
+        pid = _parse_project_id(project_id)
+        async with state.sessionmaker() as session:
+            access = await authorize_owner_socket(
+                session, state.settings, websocket.query_params.get("token"), pid
+            )
+    except SocketRefused as exc:
+        await _close(websocket, CloseReason(CloseCode.POLICY_VIOLATION, exc.reason))
+        return
+    except Exception:
+        logger.exception("authorising a project socket failed")
+        await _close(websocket, INTERNAL_ERROR)
+        return
+
+    async def snapshot() -> dict[str, Any]:
+        async with state.sessionmaker() as session:
+            return {"project_id": pid, "assets": await owner_snapshot(session, pid)}
+
+    async def problem() -> str | None:
+        return access.check()
+
+    await _stream(websocket, state.relay, pid, None, since, snapshot, None, problem)
+
+
+@router.websocket("/ws/public/{token}/")
+async def public_events(websocket: WebSocket, token: str) -> None:
+    await websocket.accept()
+    state = websocket.app.state
+    try:
+        since = _parse_since(websocket)
+        async with state.sessionmaker() as session:
+            link = await authorize_public_socket(session, token)
+    except SocketRefused as exc:
+        await _close(websocket, CloseReason(CloseCode.POLICY_VIOLATION, exc.reason))
+        return
+    except Exception:
+        logger.exception("authorising a review-link socket failed")
+        await _close(websocket, INTERNAL_ERROR)
+        return
+    view = PublicView(link, state.settings.jwt_secret.get_secret_value(), state.sessionmaker)
+
+    async def snapshot() -> dict[str, Any]:
+        await view.reload()
+        return {"shots": view.snapshot()}
+
+    async def problem() -> str | None:
+        async with state.sessionmaker() as session:
+            return await public_link_problem(session, token)
+
+    await _stream(
+        websocket, state.relay, link.project_id, PUBLIC_EVENT_TYPES, since, snapshot, view.render, problem
+    )
+
+
+async def _stream(
+    websocket: WebSocket,
+    relay: EventRelay,
+    project_id: int,
+    types: frozenset[EventType] | None,
+    since: str | None,
+    make_snapshot: Snapshot,
+    render: Render | None,
+    problem: Problem,
+) -> None:
+    """Subscribe, send the snapshot and what was missed, then live events until someone closes."""
+    reason: CloseReason | None
+    try:
+        async with relay.subscribe(project_id, types) as subscription:
+            replay = await relay.replay(project_id, since)
+            snapshot = await make_snapshot()
+            missed: list[str] = []
+            for event in replay.events:
+                if types is not None and event.type not in types:
+                    continue
+                text = event.text if render is None else await render(event)
+                if text is not None:
+                    missed.append(text)
+            # Where the snapshot stands: a resuming client continues from `since` through the replayed events.
+            snapshot["last_event_id"] = since if since is not None else replay.last_id
+            snapshot["resume"] = (
+                None
+                if since is None
+                else {"since": since, "complete": replay.complete, "replayed": len(missed)}
+            )
+            await websocket.send_text(json.dumps({"type": "snapshot", "data": snapshot, "ts": time.time()}))
+            for text in missed:
+                await websocket.send_text(text)
+            watermark = parse_event_id(replay.last_id) if replay.last_id is not None else None
+            reason = await _pump(websocket, relay, subscription, watermark, render, problem)
+    except EventsUnavailable:
+        reason = EVENTS_UNAVAILABLE
+    except WebSocketDisconnect:
+        return
+    except Exception:
+        logger.exception("project %s socket failed", project_id)
+        reason = INTERNAL_ERROR
+    if reason is not None:
+        await _close(websocket, reason)
+
+
+async def _pump(
+    websocket: WebSocket,
+    relay: EventRelay,
+    subscription: Subscription,
+    watermark: EventKey | None,
+    render: Render | None,
+    problem: Problem,
+) -> CloseReason | None:
+    """Forward live events until the client leaves (None) or the socket must close (the reason)."""
+
+    async def receive() -> None:
+        # Clients have nothing to say; reading is how a disconnect is noticed.
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+
+    async def send() -> CloseReason:
+        next_check = time.monotonic() + relay.ping_interval
+        while True:
+            try:
+                event: RelayedEvent | None = await asyncio.wait_for(
+                    subscription.queue.get(), max(0.0, next_check - time.monotonic())
+                )
+            except TimeoutError:
+                event = None
+            if time.monotonic() >= next_check:
+                refused = await problem()
+                if refused is not None:
+                    return CloseReason(CloseCode.POLICY_VIOLATION, refused)
+                await websocket.send_text(ping_message())
+                next_check = time.monotonic() + relay.ping_interval
+            if event is None or (watermark is not None and event.key <= watermark):
+                continue
+            text = event.text if render is None else await render(event)
+            if text is not None:
+                await websocket.send_text(text)
+
+    receiver = asyncio.create_task(receive())
+    sender = asyncio.create_task(send())
+    try:
+        waiting: set[asyncio.Future[Any]] = {receiver, sender, subscription.closed}
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        receiver.cancel()
+        sender.cancel()
+        await asyncio.gather(receiver, sender, return_exceptions=True)
+    if subscription.closed.done():
+        return subscription.closed.result()
+    if sender in done:
+        error = sender.exception()
+        if error is None:
+            return sender.result()
+        if not isinstance(error, WebSocketDisconnect | OSError | RuntimeError):
+            logger.warning("sending to a socket failed: %r", error)
+    return None

@@ -1,0 +1,186 @@
+"""What a live socket may see: who may open it, the snapshot it starts with, and the public form of events.
+
+Owner sockets (`/ws/projects/{id}/`) get events as published. Review-link sockets (`/ws/public/{token}/`) get only
+`new_comment` and `headliner_changed`, rewritten to the link's opaque refs exactly as the public REST view shows
+them (no database ids), and only for what a guest can see.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import jwt
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core import sharing
+from core.comments import GuestCommentPublic
+from core.errors import DomainError
+from core.events import SNAPSHOT_ASSET_LIMIT, EventType, RelayedEvent
+from core.models import Asset, AssetStatus, Box, SharedLink
+from core.projects import get_owned_project
+from core.security import JWT_ALGORITHM, read_access_token
+from core.settings import Settings
+from core.users import get_active_user
+
+MISSING_TOKEN = "Missing token: connect with ?token=<access token>."
+BAD_SINCE = "since must be an event id like 1732530000000-0."
+
+
+class SocketRefused(Exception):
+    """The socket must be closed with a policy violation (1008) and this reason, before any subscription."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason[:120]  # a close reason must fit in a control frame (123 bytes)
+
+
+# --- owner sockets --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnerAccess:
+    user_id: int
+    project_id: int
+    expires_at: float | None
+    """When the access token expires (epoch seconds); the socket is closed then."""
+
+    def check(self) -> str | None:
+        if self.expires_at is not None and time.time() >= self.expires_at:
+            return "Your session has expired; log in again."
+        return None
+
+
+async def authorize_owner_socket(
+    session: AsyncSession, settings: Settings, token: str | None, project_id: int
+) -> OwnerAccess:
+    """The user behind `token` must be active and own `project_id`; otherwise SocketRefused."""
+    if not token:
+        raise SocketRefused(MISSING_TOKEN)
+    try:
+        user_id = read_access_token(settings, token)
+        user = await get_active_user(session, user_id)
+        await get_owned_project(session, user, project_id)
+    except DomainError as exc:
+        raise SocketRefused(exc.message) from exc
+    claims: dict[str, Any] = jwt.decode(
+        token, settings.jwt_secret.get_secret_value(), algorithms=[JWT_ALGORITHM]
+    )
+    expires = claims.get("exp")
+    return OwnerAccess(
+        user_id=user_id,
+        project_id=project_id,
+        expires_at=float(expires) if isinstance(expires, int | float) else None,
+    )
+
+
+async def owner_snapshot(session: AsyncSession, project_id: int) -> list[dict[str, Any]]:
+    """The project's assets that are still pending or running, oldest first."""
+    rows = (
+        await session.exec(
+            select(Asset.id, Asset.box_id, Asset.kind, Asset.status)
+            .join(Box, col(Box.id) == Asset.box_id)
+            .where(
+                Box.project_id == project_id,
+                col(Asset.status).in_([AssetStatus.PENDING, AssetStatus.RUNNING]),
+            )
+            .order_by(col(Asset.id))
+            .limit(SNAPSHOT_ASSET_LIMIT)
+        )
+    ).all()
+    return [
+        {"asset_id": asset_id, "box_id": box_id, "kind": str(kind), "status": str(status)}
+        for asset_id, box_id, kind, status in rows
+    ]
+
+
+# --- review-link sockets --------------------------------------------------------------------------------------
+
+
+async def authorize_public_socket(session: AsyncSession, token: str) -> SharedLink:
+    """The live share link for `token`; SocketRefused when malformed, unknown, revoked or expired."""
+    try:
+        return await sharing.resolve_link(session, token)
+    except DomainError as exc:
+        raise SocketRefused(exc.message) from exc
+
+
+async def public_link_problem(session: AsyncSession, token: str) -> str | None:
+    """Why a connected review-link socket must close now (revoked or expired), or None."""
+    try:
+        await sharing.resolve_link(session, token)
+    except DomainError as exc:
+        return exc.message[:120]
+    return None
+
+
+def _id(value: int | None) -> int:
+    assert value is not None
+    return value
+
+
+class PublicView:
+    """Rewrites project events into what one review link shows; keeps the link's visible set current."""
+
+    def __init__(self, link: SharedLink, secret: str, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.link = link
+        self.refs = sharing.link_refs(secret, link)
+        self._sessionmaker = sessionmaker
+        self.visible = sharing.VisibleRefs(boxes={}, assets={})
+        self.headliners: list[dict[str, str | None]] = []
+
+    async def reload(self) -> None:
+        async with self._sessionmaker() as session:
+            boxes = await sharing.load_visible_boxes(session, self.link.project_id)
+        self.visible = sharing.visible_refs(boxes, self.refs)
+        self.headliners = [
+            {
+                "box_ref": self.refs.box(_id(visible.box.id)),
+                "headliner_ref": self.refs.asset(_id(visible.headliner.id)) if visible.headliner else None,
+            }
+            for visible in boxes
+        ]
+
+    def snapshot(self) -> list[dict[str, str | None]]:
+        """Each visible shot (in shot order) with the ref of its headliner: what `headliner_changed` updates."""
+        return self.headliners
+
+    async def render(self, event: RelayedEvent) -> str | None:
+        """The public JSON for `event`, or None when a guest must not see it."""
+        payload = event.payload()
+        data: dict[str, Any] = payload["data"]
+        if event.type == EventType.HEADLINER_CHANGED:
+            await self.reload()
+            box_id = int(data["box_id"])
+            if box_id not in self.visible.boxes:
+                return None
+            headliner_id = data.get("headliner_id")
+            public: dict[str, Any] = {
+                "box_ref": self.visible.boxes[box_id],
+                "headliner_ref": self.visible.assets.get(int(headliner_id)) if headliner_id else None,
+            }
+        elif event.type == EventType.NEW_COMMENT:
+            box_id = int(data["box_id"])
+            asset_id = data.get("asset_id")
+            if box_id not in self.visible.boxes or (
+                asset_id is not None and asset_id not in self.visible.assets
+            ):
+                return None
+            comment = GuestCommentPublic(
+                ref=self.refs.comment(int(data["comment_id"])),
+                box_ref=self.visible.boxes[box_id],
+                asset_ref=self.visible.assets.get(asset_id) if asset_id is not None else None,
+                author_name=str(data["author_name"]),
+                from_studio=not data.get("via_link", False),
+                text=str(data["text"]),
+                created_at=datetime.fromisoformat(str(data["created_at"])),
+            )
+            public = comment.model_dump(mode="json")
+        else:
+            return None
+        return json.dumps({"type": event.type, "data": public, "ts": payload["ts"], "id": event.id})
