@@ -1,0 +1,19 @@
+# syntax=docker/dockerfile:1.7
+# The SPA (Next.js static export) served by Nginx, which also proxies the API, the WebSocket, the admin UI
+# and the media bucket (see docker/nginx.conf).
+FROM node:20-bookworm-slim AS build
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+COPY web/ ./
+ENV NEXT_TELEMETRY_DISABLED=1
+RUN npm run build
+
+FROM nginx:1.27-alpine
+# Only ${S3_BUCKET} is substituted into the template; Nginx's own $variables stay as they are.
+ENV NGINX_ENVSUBST_FILTER=^S3_BUCKET$ \
+    S3_BUCKET=aiam-media
+RUN rm -f /etc/nginx/conf.d/default.conf
+COPY docker/nginx.conf /etc/nginx/templates/default.conf.template
+COPY --from=build /web/out /usr/share/nginx/html
+EXPOSE 80 8080
