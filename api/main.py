@@ -22,6 +22,7 @@ from api.routes import (
     health,
     projects,
     public,
+    retention,
     sharing,
 )
 from api.spa import mount_spa
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         boxes,
         assets,
         catalogue,
+        retention,
         sharing,
         public,
         comments,

@@ -1,0 +1,444 @@
+"""Retention: which assets the nightly run purges, purging them page by page, the preview, and the schedule.
+
+An asset is purged when it is older than SystemConfig.retention_days and nothing protects it. Protected are:
+favourites; a box's headliner; assets whose workflow still runs (PENDING/RUNNING); the source image of a video
+that is itself protected (favourite, headliner or still running); the input images of a running generation.
+
+Crash safety: a page's rows are deleted in one transaction that re-checks every protection rule under row locks
+and, in the same transaction, queues the rows' S3 keys in `pending_object_deletion`. The objects are deleted after
+the commit and the queue entries after that. A crash at any point leaves either untouched rows (retried by the
+next run) or queued keys without rows (drained by the next run): never a visible row whose object is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleState,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+from temporalio.service import RPCError
+
+from core.db import session_scope
+from core.errors import UpstreamUnavailable
+from core.models import AssetKind, AssetStatus, SystemConfig
+from core.settings import Settings
+from core.storage import MAX_DELETE_BATCH, Storage
+from core.temporal import retention_schedule_id, retention_workflow_id, task_queue
+
+logger = logging.getLogger(__name__)
+
+RETENTION_WORKFLOW = "RetentionWorkflow"
+DEFAULT_RETENTION_DAYS = 10
+DEFAULT_RETENTION_HOUR_UTC = 3
+DEFAULT_PAGE_SIZE = 1000
+MAX_PAGE_SIZE = 5000
+
+# The protection rules, written once and used by the candidate query, the delete re-check and the preview.
+# `a` is the asset under test; `:cutoff` is the creation time before which an unprotected asset is purged.
+_PURGEABLE = """
+    a.is_favorite = false
+    AND a.created_at < :cutoff
+    AND a.status NOT IN ('PENDING', 'RUNNING')
+    AND NOT EXISTS (SELECT 1 FROM box hb WHERE hb.headliner_id = a.id)
+    AND NOT EXISTS (
+        SELECT 1 FROM asset v
+        WHERE v.source_asset_id = a.id
+          AND (
+            v.is_favorite
+            OR v.status IN ('PENDING', 'RUNNING')
+            OR EXISTS (SELECT 1 FROM box vb WHERE vb.headliner_id = v.id)
+          )
+    )
+    AND NOT EXISTS (
+        SELECT 1 FROM asset g
+        WHERE g.status IN ('PENDING', 'RUNNING')
+          AND g.input_asset_ids @> jsonb_build_array(a.id)
+    )
+"""
+
+
+def _with_rules(template: str) -> sa.TextClause:
+    """Splice the (constant) protection rules into a query; values always travel as bound parameters."""
+    return sa.text(template.replace("{purgeable}", _PURGEABLE))
+
+
+_LOCK_PAGE = _with_rules(
+    """
+    SELECT a.id FROM asset a
+    WHERE a.id > :after_id AND {purgeable}
+    ORDER BY a.id
+    LIMIT :limit
+    FOR UPDATE OF a SKIP LOCKED
+    """
+)
+
+# Runs in a fresh snapshot after the rows are locked, so a protection committed meanwhile (a favourite, a new
+# headliner, a video animated from the image) is seen and the row stays.
+_DELETE_PAGE = _with_rules(
+    """
+    WITH doomed AS (
+        DELETE FROM asset a
+        WHERE a.id = ANY(:ids) AND {purgeable}
+        RETURNING a.id, a.file_key, a.thumbnail_key
+    ),
+    queued AS (
+        INSERT INTO pending_object_deletion (asset_id, key, created_at, updated_at)
+        SELECT d.id, k.key, now(), now()
+        FROM doomed d CROSS JOIN LATERAL unnest(ARRAY[d.file_key, d.thumbnail_key]) AS k(key)
+        WHERE k.key IS NOT NULL AND k.key <> ''
+        RETURNING id, asset_id, key
+    )
+    SELECT d.id AS asset_id, q.id AS pending_id, q.key AS key
+    FROM doomed d LEFT JOIN queued q ON q.asset_id = d.id
+    """
+)
+
+_PREVIEW_SCOPE = "FROM asset a JOIN box b ON b.id = a.box_id WHERE b.project_id = :project_id AND {purgeable}"
+_PREVIEW_COUNT = _with_rules("SELECT count(*) " + _PREVIEW_SCOPE)
+_PREVIEW_PAGE = _with_rules(
+    "SELECT a.id, a.box_id, b.position, a.kind, a.status, a.prompt, a.created_at, a.thumbnail_key "
+    + _PREVIEW_SCOPE
+    + " ORDER BY a.created_at, a.id LIMIT :limit OFFSET :offset"
+)
+
+
+# --- payloads (shared with workflows/retention.py and activities/retention.py) ---------------------------------
+
+
+class RetentionTotals(BaseModel):
+    pages: int = 0
+    assets_deleted: int = 0
+    objects_deleted: int = 0
+    leftover_objects_deleted: int = 0
+
+
+class RetentionProgress(BaseModel):
+    cutoff: datetime
+    retention_days: int
+    after_id: int
+    totals: RetentionTotals
+
+
+class RetentionInput(BaseModel):
+    """`now` injects the clock (default: the workflow's time); `resume` carries progress across continue-as-new."""
+
+    now: datetime | None = None
+    page_size: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    resume: RetentionProgress | None = None
+
+
+class RetentionPlanInput(BaseModel):
+    now: datetime
+
+
+class RetentionPlan(BaseModel):
+    cutoff: datetime
+    retention_days: int
+
+
+class PurgePageInput(BaseModel):
+    cutoff: datetime
+    after_id: int = 0
+    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+class PurgePageResult(BaseModel):
+    assets_deleted: int
+    objects_deleted: int
+    last_id: int | None = Field(description="Highest candidate id examined; None when no candidate was left")
+    done: bool
+
+
+class DrainResult(BaseModel):
+    objects_deleted: int
+
+
+class RetentionResult(BaseModel):
+    cutoff: datetime
+    retention_days: int
+    totals: RetentionTotals
+
+
+# --- configuration and clock -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    retention_days: int
+    retention_hour_utc: int
+
+
+async def load_retention_config(session: AsyncSession) -> RetentionConfig:
+    config = await session.get(SystemConfig, 1)
+    if config is None:
+        return RetentionConfig(DEFAULT_RETENTION_DAYS, DEFAULT_RETENTION_HOUR_UTC)
+    hour = config.retention_hour_utc if 0 <= config.retention_hour_utc <= 23 else DEFAULT_RETENTION_HOUR_UTC
+    return RetentionConfig(max(1, config.retention_days), hour)
+
+
+def retention_cutoff(now: datetime, retention_days: int) -> datetime:
+    return _aware(now) - timedelta(days=retention_days)
+
+
+def next_run_at(now: datetime, hour_utc: int) -> datetime:
+    """The first daily run (at `hour_utc`:00 UTC) strictly after `now`."""
+    now = _aware(now).astimezone(UTC)
+    candidate = now.replace(hour=hour_utc, minute=0, second=0, microsecond=0)
+    return candidate if candidate > now else candidate + timedelta(days=1)
+
+
+def first_run_at_or_after(moment: datetime, hour_utc: int) -> datetime:
+    """The daily run that purges an asset expiring at `moment` (it must be older than the cutoff at run time)."""
+    return next_run_at(moment, hour_utc)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# --- purging ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingObject:
+    pending_id: int
+    key: str
+
+
+@dataclass(frozen=True)
+class DeletedRows:
+    asset_ids: list[int]
+    pending: list[PendingObject]
+    last_id: int | None
+    done: bool
+
+
+async def delete_purgeable_rows(
+    connection: AsyncConnection, *, cutoff: datetime, after_id: int, limit: int
+) -> DeletedRows:
+    """Lock the next page of candidates (id > after_id), delete those still purgeable, queue their S3 keys.
+
+    Runs inside the caller's transaction; nothing is visible to others until it commits.
+    """
+    locked = (
+        (await connection.execute(_LOCK_PAGE, {"after_id": after_id, "cutoff": cutoff, "limit": limit}))
+        .scalars()
+        .all()
+    )
+    if not locked:
+        return DeletedRows([], [], None, True)
+    rows = (await connection.execute(_DELETE_PAGE, {"ids": list(locked), "cutoff": cutoff})).all()
+    asset_ids = sorted({row.asset_id for row in rows})
+    pending = [PendingObject(row.pending_id, row.key) for row in rows if row.pending_id is not None]
+    return DeletedRows(asset_ids, pending, max(locked), len(locked) < limit)
+
+
+async def delete_pending_objects(
+    sessionmaker: async_sessionmaker[AsyncSession], storage: Storage, pending: list[PendingObject]
+) -> int:
+    """Delete the objects from S3 (≤ 1000 keys per request), then their queue entries. Safe to repeat."""
+    for start in range(0, len(pending), MAX_DELETE_BATCH):
+        batch = pending[start : start + MAX_DELETE_BATCH]
+        await asyncio.to_thread(storage.delete_keys, [item.key for item in batch])
+        async with session_scope(sessionmaker) as session:
+            connection = await session.connection()
+            await connection.execute(
+                sa.text("DELETE FROM pending_object_deletion WHERE id = ANY(:ids)"),
+                {"ids": [item.pending_id for item in batch]},
+            )
+    return len(pending)
+
+
+async def purge_page(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    storage: Storage,
+    *,
+    cutoff: datetime,
+    after_id: int,
+    limit: int,
+) -> PurgePageResult:
+    async with session_scope(sessionmaker) as session:
+        deleted = await delete_purgeable_rows(
+            await session.connection(), cutoff=cutoff, after_id=after_id, limit=limit
+        )
+    objects = await delete_pending_objects(sessionmaker, storage, deleted.pending)
+    return PurgePageResult(
+        assets_deleted=len(deleted.asset_ids),
+        objects_deleted=objects,
+        last_id=deleted.last_id,
+        done=deleted.done,
+    )
+
+
+async def drain_pending_deletions(
+    sessionmaker: async_sessionmaker[AsyncSession], storage: Storage, *, batch: int = MAX_DELETE_BATCH
+) -> int:
+    """Finish what an interrupted run left: objects whose rows are already gone."""
+    total = 0
+    after_id = 0
+    while True:
+        async with sessionmaker() as session:
+            connection = await session.connection()
+            rows = (
+                await connection.execute(
+                    sa.text(
+                        "SELECT id, key FROM pending_object_deletion WHERE id > :after ORDER BY id LIMIT :limit"
+                    ),
+                    {"after": after_id, "limit": batch},
+                )
+            ).all()
+        if not rows:
+            return total
+        total += await delete_pending_objects(
+            sessionmaker, storage, [PendingObject(r.id, r.key) for r in rows]
+        )
+        after_id = rows[-1].id
+
+
+# --- preview ---------------------------------------------------------------------------------------------------
+
+
+class RetentionPreviewItem(BaseModel):
+    asset_id: int
+    box_id: int
+    box_position: int
+    kind: AssetKind
+    status: AssetStatus
+    prompt: str
+    created_at: datetime
+    expires_at: datetime = Field(description="created_at + retention days")
+    purge_at: datetime = Field(description="The scheduled run that deletes the asset unless it is kept")
+    thumbnail_url: str | None
+
+
+class RetentionPreview(BaseModel):
+    retention_days: int
+    next_run_at: datetime
+    items: list[RetentionPreviewItem]
+    total: int
+    limit: int
+    offset: int
+
+
+async def preview_project(
+    session: AsyncSession,
+    storage: Storage,
+    project_id: int,
+    *,
+    now: datetime,
+    upcoming: bool,
+    limit: int,
+    offset: int,
+) -> RetentionPreview:
+    """What the next run would delete in this project (or, with `upcoming`, every unprotected asset and when)."""
+    config = await load_retention_config(session)
+    run_at = next_run_at(now, config.retention_hour_utc)
+    cutoff = (
+        retention_cutoff(run_at, config.retention_days) if not upcoming else datetime.max.replace(tzinfo=UTC)
+    )
+    params: dict[str, Any] = {"project_id": project_id, "cutoff": cutoff, "limit": limit, "offset": offset}
+    connection = await session.connection()
+    total = (await connection.execute(_PREVIEW_COUNT, params)).scalar_one()
+    rows = (await connection.execute(_PREVIEW_PAGE, params)).all()
+    items = []
+    for row in rows:
+        expires_at = row.created_at + timedelta(days=config.retention_days)
+        items.append(
+            RetentionPreviewItem(
+                asset_id=row.id,
+                box_id=row.box_id,
+                box_position=row.position,
+                kind=AssetKind(row.kind),
+                status=AssetStatus(row.status),
+                prompt=row.prompt,
+                created_at=row.created_at,
+                expires_at=expires_at,
+                purge_at=max(run_at, first_run_at_or_after(expires_at, config.retention_hour_utc)),
+                thumbnail_url=storage.presigned_get_url(row.thumbnail_key) if row.thumbnail_key else None,
+            )
+        )
+    return RetentionPreview(
+        retention_days=config.retention_days,
+        next_run_at=run_at,
+        items=items,
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+# --- Temporal: the schedule and a manual run -------------------------------------------------------------------
+
+
+def retention_schedule(settings: Settings, hour_utc: int) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            RETENTION_WORKFLOW,
+            RetentionInput(),
+            id=retention_schedule_id(),
+            task_queue=task_queue(settings),
+        ),
+        spec=ScheduleSpec(cron_expressions=[f"0 {hour_utc} * * *"]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        state=ScheduleState(note="Nightly purge of unselected assets older than the retention period."),
+    )
+
+
+async def ensure_retention_schedule(client: Client, settings: Settings, hour_utc: int) -> None:
+    """Create the nightly schedule, or bring an existing one up to date (idempotent; run at every worker start)."""
+    schedule = retention_schedule(settings, hour_utc)
+    try:
+        await client.create_schedule(retention_schedule_id(), schedule)
+        logger.info("created retention schedule %s (daily at %02d:00 UTC)", retention_schedule_id(), hour_utc)
+        return
+    except ScheduleAlreadyRunningError:
+        pass
+
+    def update(current: ScheduleUpdateInput) -> ScheduleUpdate:
+        # Keep the operator's pause state; replace what the code owns (action, spec, policy).
+        schedule.state = current.description.schedule.state
+        return ScheduleUpdate(schedule=schedule)
+
+    await client.get_schedule_handle(retention_schedule_id()).update(update)
+    logger.info("updated retention schedule %s (daily at %02d:00 UTC)", retention_schedule_id(), hour_utc)
+
+
+async def start_retention_run(client: Client, settings: Settings, now: datetime | None = None) -> str:
+    """Start a retention run now (the admin trigger); answer its workflow id."""
+    workflow_id = retention_workflow_id(uuid.uuid4().hex[:12])
+    try:
+        await client.start_workflow(
+            RETENTION_WORKFLOW, RetentionInput(now=now), id=workflow_id, task_queue=task_queue(settings)
+        )
+    except RPCError as exc:
+        raise UpstreamUnavailable("The job service (Temporal) is unavailable; try again shortly.") from exc
+    return workflow_id
+
+
+async def sync_retention_schedule(
+    sessionmaker: async_sessionmaker[AsyncSession], client: Client, settings: Settings
+) -> int:
+    """Create or update the schedule at SystemConfig's hour; answer that hour. The worker runs this at start."""
+    async with sessionmaker() as session:
+        config = await load_retention_config(session)
+    await ensure_retention_schedule(client, settings, config.retention_hour_utc)
+    return config.retention_hour_utc

@@ -1,0 +1,91 @@
+"""RetentionWorkflow: the nightly purge of unselected assets, page by page (started by a Temporal schedule)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.retention import RetentionActivities
+    from core.retention import (
+        RETENTION_WORKFLOW,
+        PurgePageInput,
+        RetentionInput,
+        RetentionPlanInput,
+        RetentionProgress,
+        RetentionResult,
+        RetentionTotals,
+    )
+
+RETENTION_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=3,
+)
+PAGE_TIMEOUT = timedelta(minutes=5)
+# Keep each run's history short: after this many pages the run continues as new with its progress.
+PAGES_PER_RUN = 500
+
+
+@workflow.defn(name=RETENTION_WORKFLOW)
+class RetentionWorkflow:
+    @workflow.run
+    async def run(self, payload: RetentionInput) -> RetentionResult:
+        if payload.resume is None:
+            now = payload.now or workflow.now()
+            plan = await workflow.execute_activity_method(
+                RetentionActivities.plan_retention_run,
+                RetentionPlanInput(now=now),
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=RETENTION_RETRY,
+            )
+            # Objects whose rows an interrupted run already deleted go first.
+            drained = await workflow.execute_activity_method(
+                RetentionActivities.drain_pending_deletions,
+                start_to_close_timeout=PAGE_TIMEOUT,
+                retry_policy=RETENTION_RETRY,
+            )
+            progress = RetentionProgress(
+                cutoff=plan.cutoff,
+                retention_days=plan.retention_days,
+                after_id=0,
+                totals=RetentionTotals(leftover_objects_deleted=drained.objects_deleted),
+            )
+        else:
+            progress = payload.resume
+
+        pages_this_run = 0
+        while True:
+            page = await workflow.execute_activity_method(
+                RetentionActivities.purge_retention_page,
+                PurgePageInput(cutoff=progress.cutoff, after_id=progress.after_id, limit=payload.page_size),
+                start_to_close_timeout=PAGE_TIMEOUT,
+                retry_policy=RETENTION_RETRY,
+            )
+            totals = progress.totals
+            totals.pages += 1
+            totals.assets_deleted += page.assets_deleted
+            totals.objects_deleted += page.objects_deleted
+            pages_this_run += 1
+            if page.done or page.last_id is None:
+                break
+            progress.after_id = page.last_id
+            if pages_this_run >= PAGES_PER_RUN or workflow.info().is_continue_as_new_suggested():
+                workflow.continue_as_new(RetentionInput(page_size=payload.page_size, resume=progress))
+
+        workflow.logger.info(
+            "retention run finished: %d asset(s) and %d object(s) deleted in %d page(s), "
+            "%d leftover object(s) from an earlier run; cutoff %s (%d days)",
+            progress.totals.assets_deleted,
+            progress.totals.objects_deleted,
+            progress.totals.pages,
+            progress.totals.leftover_objects_deleted,
+            progress.cutoff.isoformat(),
+            progress.retention_days,
+        )
+        return RetentionResult(
+            cutoff=progress.cutoff, retention_days=progress.retention_days, totals=progress.totals
+        )
