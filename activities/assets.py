@@ -1,0 +1,145 @@
+"""Database activities of the generation workflow. Every update is conditional, so running one twice is harmless."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import selectinload
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from core.generation import estimate_cost, kie_callback_url
+from core.models import Asset, AssetStatus, utcnow
+from core.settings import Settings
+from core.storage import Storage
+from workflows.generation_payloads import (
+    AssetRef,
+    CompleteAssetInput,
+    FailAssetInput,
+    RecordTaskInput,
+    SubmissionPlan,
+)
+
+ACTIVE = (AssetStatus.PENDING, AssetStatus.RUNNING)
+
+
+def asset_gone(asset_id: int) -> ApplicationError:
+    return ApplicationError(
+        f"Asset {asset_id} was deleted while it was being generated.", type="AssetGone", non_retryable=True
+    )
+
+
+class AssetActivities:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], storage: Storage, settings: Settings
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.storage = storage
+        self.settings = settings
+
+    async def _update(self, asset_id: int, only_if: tuple[AssetStatus, ...], **values: Any) -> bool:
+        async with self.sessionmaker() as session:
+            result = await session.exec(
+                sa.update(Asset)
+                .where(col(Asset.id) == asset_id, col(Asset.status).in_(only_if))
+                .values(updated_at=utcnow(), **values)
+            )
+            await session.commit()
+            return bool(result.rowcount)
+
+    @activity.defn(name="mark_asset_running")
+    async def mark_asset_running(self, ref: AssetRef) -> bool:
+        """PENDING → RUNNING; False when it already moved on (a retried activity or a replayed run)."""
+        return await self._update(ref.asset_id, (AssetStatus.PENDING,), status=AssetStatus.RUNNING)
+
+    @activity.defn(name="plan_kie_submission")
+    async def plan_kie_submission(self, ref: AssetRef) -> SubmissionPlan:
+        """The createTask body for the asset's recipe; input images become fresh presigned S3 URLs."""
+        async with self.sessionmaker() as session:
+            asset = (
+                await session.exec(
+                    select(Asset).where(Asset.id == ref.asset_id).options(selectinload(Asset.model))  # type: ignore[arg-type]
+                )
+            ).first()
+            if asset is None:
+                raise asset_gone(ref.asset_id)
+            if asset.model is None:
+                raise ApplicationError(
+                    "This asset has no AI model to generate it with.",
+                    type="KieInvalidInputError",
+                    non_retryable=True,
+                )
+            model = asset.model
+            image_ids = list(asset.input_asset_ids)
+            if asset.source_asset_id is not None and asset.source_asset_id not in image_ids:
+                image_ids.insert(0, asset.source_asset_id)
+            keys: dict[int, str | None] = {}
+            if image_ids:
+                rows = await session.exec(
+                    select(Asset.id, Asset.file_key).where(col(Asset.id).in_(image_ids))
+                )
+                keys = {row[0]: row[1] for row in rows.all() if row[0] is not None}
+        kie_input: dict[str, Any] = {"prompt": asset.prompt, **asset.params}
+        field = (model.capabilities.get("input_images") or {}).get("field")
+        if image_ids:
+            missing = [i for i in image_ids if not keys.get(i)]
+            if missing or not field:
+                raise ApplicationError(
+                    f"The input image(s) {', '.join(map(str, missing or image_ids))} are no longer available.",
+                    type="KieInvalidInputError",
+                    non_retryable=True,
+                )
+            ttl = self.settings.kie_input_url_ttl_seconds
+            kie_input[field] = await asyncio.to_thread(
+                lambda: [self.storage.presigned_get_url(str(keys[i]), ttl) for i in image_ids]
+            )
+        return SubmissionPlan(
+            asset_id=ref.asset_id,
+            model=model.provider_model_id,
+            input=kie_input,
+            callback_url=kie_callback_url(self.settings, ref.asset_id),
+            estimated_cost=estimate_cost(model, asset.params),
+        )
+
+    @activity.defn(name="record_kie_task")
+    async def record_kie_task(self, data: RecordTaskInput) -> bool:
+        return await self._update(data.asset_id, ACTIVE, provider_task_id=data.task_id)
+
+    @activity.defn(name="complete_asset")
+    async def complete_asset(self, data: CompleteAssetInput) -> bool:
+        """RUNNING → COMPLETED with the file's facts. An asset deleted meanwhile leaves no orphan S3 objects."""
+        ingest = data.ingest
+        changed = await self._update(
+            data.asset_id,
+            ACTIVE,
+            status=AssetStatus.COMPLETED,
+            provider_task_id=data.task_id,
+            file_key=ingest.file_key,
+            thumbnail_key=ingest.thumbnail_key,
+            mime_type=ingest.mime_type,
+            size_bytes=ingest.size_bytes,
+            width=ingest.width,
+            height=ingest.height,
+            duration_seconds=ingest.duration_seconds,
+            cost_credits=data.cost_credits,
+            error_message=None,
+        )
+        if not changed:
+            async with self.sessionmaker() as session:
+                exists = (await session.exec(select(Asset.id).where(Asset.id == data.asset_id))).first()
+            if exists is None:
+                keys = [k for k in (ingest.file_key, ingest.thumbnail_key) if k]
+                await asyncio.to_thread(self.storage.delete_keys, keys)
+                raise asset_gone(data.asset_id)
+        return changed
+
+    @activity.defn(name="fail_asset")
+    async def fail_asset(self, data: FailAssetInput) -> bool:
+        return await self._update(
+            data.asset_id, ACTIVE, status=AssetStatus.FAILED, error_message=data.error_message[:4000]
+        )

@@ -1,0 +1,59 @@
+"""Event activity: publish an asset's current status to its project's channel (after the change committed)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio import activity
+
+from core.events import EventBus, asset_status_changed
+from core.models import Asset, Box
+from core.storage import Storage
+from workflows.generation_payloads import AssetRef
+
+
+class EventActivities:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], events: EventBus, storage: Storage
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.events = events
+        self.storage = storage
+
+    @activity.defn(name="publish_asset_status")
+    async def publish_asset_status(self, ref: AssetRef) -> bool:
+        """Publish `asset_status_changed` with what the row says now; False when the asset is gone."""
+        async with self.sessionmaker() as session:
+            row = (
+                await session.exec(
+                    select(Asset, Box.project_id)
+                    .join(Box, col(Box.id) == Asset.box_id)
+                    .where(Asset.id == ref.asset_id)
+                )
+            ).first()
+        if row is None:
+            return False
+        asset, project_id = row
+        assert asset.id is not None
+        file_url, thumbnail_url = await asyncio.to_thread(
+            lambda: (
+                self.storage.presigned_get_url(asset.file_key) if asset.file_key else None,
+                self.storage.presigned_get_url(asset.thumbnail_key) if asset.thumbnail_key else None,
+            )
+        )
+        await self.events.publish(
+            asset_status_changed(
+                project_id=project_id,
+                asset_id=asset.id,
+                box_id=asset.box_id,
+                kind=asset.kind.value,
+                status=asset.status.value,
+                error_message=asset.error_message,
+                thumbnail_url=thumbnail_url,
+                file_url=file_url,
+            )
+        )
+        return True

@@ -1,0 +1,79 @@
+"""Storage activity: download Kie.ai's result, put it in S3 under the asset's key, with a thumbnail.
+
+Keys derive from the asset id, so a second run overwrites the same objects instead of adding new ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.kie import application_error
+from core.kie import KieClient, KieError, KieNotFoundError
+from core.media import UnsupportedMedia, image_thumbnail, probe_image, probe_video
+from core.settings import Settings
+from core.storage import Storage, asset_file_key, asset_thumbnail_key
+from workflows.generation_payloads import IngestInput, IngestResult
+
+
+class StorageActivities:
+    def __init__(self, storage: Storage, kie: KieClient, settings: Settings) -> None:
+        self.storage = storage
+        self.kie = kie
+        self.settings = settings
+
+    async def _download(self, url: str) -> bytes:
+        limit = self.settings.kie_max_result_bytes
+        try:
+            data, _ = await self.kie.fetch_file(url, limit)
+            return data
+        except KieNotFoundError:
+            pass
+        except KieError as exc:
+            raise application_error(exc) from exc
+        # Result links expire; Kie.ai mints a fresh one for its own files.
+        try:
+            fresh = await self.kie.download_url(url)
+            data, _ = await self.kie.fetch_file(fresh, limit)
+            return data
+        except KieNotFoundError as exc:
+            raise ApplicationError(
+                f"Kie.ai finished, but its result file could not be downloaded ({exc.message.rstrip('.')}). "
+                "Retry the generation.",
+                type="KieNotFoundError",
+                non_retryable=True,
+            ) from exc
+        except KieError as exc:
+            raise application_error(exc) from exc
+
+    @activity.defn(name="ingest_result")
+    async def ingest_result(self, data: IngestInput) -> IngestResult:
+        content = await self._download(data.result_url)
+        try:
+            if data.kind == "video":
+                info, thumbnail = await asyncio.to_thread(probe_video, content)
+            else:
+                info = await asyncio.to_thread(probe_image, content)
+                thumbnail = await asyncio.to_thread(image_thumbnail, content)
+        except UnsupportedMedia as exc:
+            raise ApplicationError(
+                f"Kie.ai returned a file we cannot read: {exc}. Retry the generation.",
+                type="IngestError",
+                non_retryable=True,
+            ) from exc
+        file_key = asset_file_key(data.asset_id, info.extension)
+        thumbnail_key = asset_thumbnail_key(data.asset_id) if thumbnail is not None else None
+        await asyncio.to_thread(self.storage.put_bytes, file_key, content, info.mime_type)
+        if thumbnail is not None and thumbnail_key is not None:
+            await asyncio.to_thread(self.storage.put_bytes, thumbnail_key, thumbnail, "image/jpeg")
+        return IngestResult(
+            file_key=file_key,
+            thumbnail_key=thumbnail_key,
+            mime_type=info.mime_type,
+            size_bytes=len(content),
+            width=info.width,
+            height=info.height,
+            duration_seconds=info.duration_seconds,
+        )

@@ -1,0 +1,68 @@
+"""Generation: generate variants in a box, animate an image, retry a failed asset, upload an image."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from temporalio.client import Client
+
+from api.deps import EventsDep, OwnedAsset, OwnedBox, SessionDep, SettingsDep, StorageDep
+from core import generation
+from core.assets import to_asset_public
+from core.errors import PayloadTooLarge, UpstreamUnavailable
+from core.generation import AnimateRequest, GenerateRequest, GenerationAccepted
+from core.schemas import AssetPublic
+
+router = APIRouter(tags=["generation"])
+
+UPLOAD_CHUNK = 1024 * 1024
+
+
+async def temporal_client(request: Request) -> Client:
+    try:
+        client: Client = await request.app.state.temporal.get()
+    except Exception as exc:  # connection refused, DNS, TLS: all mean "not reachable now"
+        raise UpstreamUnavailable("The job service is unavailable; try again in a moment.") from exc
+    return client
+
+
+@router.post("/api/boxes/{box_id}/generate/", status_code=status.HTTP_202_ACCEPTED)
+async def generate(
+    box: OwnedBox, body: GenerateRequest, request: Request, session: SessionDep, settings: SettingsDep
+) -> GenerationAccepted:
+    return await generation.generate(session, await temporal_client(request), settings, box, body)
+
+
+@router.post("/api/assets/{asset_id}/animate/", status_code=status.HTTP_202_ACCEPTED)
+async def animate(
+    asset: OwnedAsset, body: AnimateRequest, request: Request, session: SessionDep, settings: SettingsDep
+) -> GenerationAccepted:
+    return await generation.animate(session, await temporal_client(request), settings, asset, body)
+
+
+@router.post("/api/assets/{asset_id}/retry/", status_code=status.HTTP_202_ACCEPTED)
+async def retry(
+    asset: OwnedAsset, request: Request, session: SessionDep, settings: SettingsDep
+) -> GenerationAccepted:
+    return await generation.retry(session, await temporal_client(request), settings, asset)
+
+
+@router.post("/api/boxes/{box_id}/upload/", status_code=status.HTTP_201_CREATED, response_model=AssetPublic)
+async def upload(
+    box: OwnedBox,
+    file: Annotated[UploadFile, File(description="A PNG, JPEG or WebP image")],
+    session: SessionDep,
+    storage: StorageDep,
+    events: EventsDep,
+    settings: SettingsDep,
+    prompt: Annotated[str, Form(max_length=5000)] = "",
+) -> AssetPublic:
+    limit = settings.max_upload_bytes
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await file.read(UPLOAD_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The file is larger than {limit // (1024 * 1024)} MB.")
+        chunks.append(chunk)
+    asset = await generation.upload_image(session, storage, events, box, b"".join(chunks), prompt)
+    return to_asset_public(asset, storage)

@@ -1,0 +1,436 @@
+"""Generation requests: validate against the model's capabilities, insert PENDING assets, commit, start workflows.
+
+Also animate (img2vid from a completed image), retry, upload of a user's own image, cancel, and the Kie.ai
+callback that wakes a workflow up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from core.catalogue import get_active_model
+from core.errors import Conflict, InvalidInput, NotFound, Unauthorized, UpstreamUnavailable
+from core.events import EventBus, asset_status_changed
+from core.kie import verify_webhook_signature
+from core.media import UnsupportedMedia, image_thumbnail, probe_image
+from core.models import AIModel, Asset, AssetKind, AssetStatus, Box, ModelKind, utcnow
+from core.schemas import DbId, InputModel
+from core.settings import Settings
+from core.storage import Storage, asset_file_key, asset_thumbnail_key
+from core.temporal import asset_workflow_id, task_queue
+from workflows.generation_payloads import KIE_CALLBACK_SIGNAL, GenerateAssetInput, KieCallbackSignal
+
+logger = logging.getLogger(__name__)
+
+GENERATE_WORKFLOW = "GenerateAssetWorkflow"
+DEFAULT_VIDEO_MODEL = "bytedance/seedance-1.5-pro"
+MAX_VARIANTS = 4
+CALLBACK_MAX_AGE_SECONDS = 24 * 3600
+
+ASSET_ID_ATTRIBUTE = SearchAttributeKey.for_int("AssetId")
+BOX_ID_ATTRIBUTE = SearchAttributeKey.for_int("BoxId")
+PROJECT_ID_ATTRIBUTE = SearchAttributeKey.for_int("ProjectId")
+
+ModelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)]
+PromptText = Annotated[str, StringConstraints(max_length=20_000)]
+
+
+class GenerateRequest(InputModel):
+    model: ModelName
+    prompt: PromptText
+    params: dict[str, Any] = Field(default_factory=dict)
+    count: Annotated[int, Field(ge=1, le=MAX_VARIANTS)] = 1
+    input_asset_ids: Annotated[list[DbId], Field(max_length=10)] = Field(
+        default_factory=list, description="Completed image assets of this project (models that edit images)"
+    )
+
+
+class AnimateRequest(InputModel):
+    prompt: PromptText
+    model: ModelName = DEFAULT_VIDEO_MODEL
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="duration (4/8/12), resolution, aspect_ratio, fixed_lens, generate_audio",
+    )
+
+
+class GenerationAccepted(BaseModel):
+    asset_id: int
+    status: AssetStatus
+    asset_ids: list[int]
+    workflow_ids: list[str]
+
+
+# --- pure helpers (also used by the worker's activities) -----------------------------------------------------
+
+
+def kie_callback_url(settings: Settings, asset_id: int) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/api/providers/kie/callback/{asset_id}/"
+
+
+def estimate_cost(model: AIModel, params: Mapping[str, Any]) -> float | None:
+    rates = model.capabilities.get("credits_per_second")
+    if isinstance(rates, dict):
+        rate = rates.get(str(params.get("resolution", "720p")))
+        if isinstance(rate, dict):
+            per_second = rate.get("audio" if params.get("generate_audio") else "silent")
+            if isinstance(per_second, int | float):
+                return float(per_second) * float(params.get("duration", 8))
+    return model.price_credits
+
+
+def resolve_params(model: AIModel, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults (capabilities, then the model's default_params) overlaid with the request, each checked."""
+    specs: dict[str, Any] = model.capabilities.get("params") or {}
+    unknown = sorted(set(given) - set(specs))
+    if unknown:
+        raise InvalidInput(
+            f"{model.display_name} does not take {', '.join(unknown)}.",
+            details={"unknown_params": unknown, "allowed": sorted(specs)},
+        )
+    resolved: dict[str, Any] = {}
+    for name, spec in specs.items():
+        if "default" in spec:
+            resolved[name] = spec["default"]
+        if name in model.default_params:
+            resolved[name] = model.default_params[name]
+    for name, value in given.items():
+        spec = specs[name]
+        if spec.get("type") == "bool":
+            if not isinstance(value, bool):
+                raise InvalidInput(f"{name} must be true or false.", details={"param": name})
+        elif spec.get("type") == "enum":
+            values = spec.get("values") or []
+            if isinstance(value, str) and value.isdigit() and int(value) in values:
+                value = int(value)
+            if isinstance(value, bool) or value not in values:
+                raise InvalidInput(
+                    f"{name} must be one of {', '.join(map(str, values))}.",
+                    details={"param": name, "allowed": values},
+                )
+        resolved[name] = value
+    return resolved
+
+
+def check_prompt(model: AIModel, prompt: str) -> None:
+    limits = model.capabilities.get("prompt") or {}
+    low, high = int(limits.get("min_length", 1)), int(limits.get("max_length", 5000))
+    if len(prompt.strip()) < low:
+        raise InvalidInput(f"The prompt needs at least {low} character(s) for {model.display_name}.")
+    if len(prompt) > high:
+        raise InvalidInput(
+            f"The prompt is {len(prompt)} characters long; {model.display_name} takes at most {high}.",
+            details={"max_length": high},
+        )
+
+
+async def load_model(session: AsyncSession, name: str) -> AIModel:
+    model = await get_active_model(session, name)
+    if model is None:
+        raise InvalidInput(f"Unknown or inactive model {name!r}; see GET /api/models/.")
+    return model
+
+
+async def check_input_images(session: AsyncSession, box: Box, model: AIModel, ids: list[int]) -> None:
+    spec = model.capabilities.get("input_images")
+    if not spec:
+        if ids:
+            raise InvalidInput(f"{model.display_name} does not take input images.")
+        return
+    low, high = int(spec.get("min", 0)), int(spec.get("max", 10))
+    if not low <= len(ids) <= high:
+        raise InvalidInput(f"{model.display_name} takes {low} to {high} input image(s); {len(ids)} given.")
+    if len(set(ids)) != len(ids):
+        raise InvalidInput("An input image is listed twice.")
+    if not ids:
+        return
+    found = (
+        await session.exec(
+            select(Asset.id)
+            .join(Box, col(Box.id) == Asset.box_id)
+            .where(
+                col(Asset.id).in_(ids),
+                Box.project_id == box.project_id,
+                Asset.kind == AssetKind.IMAGE,
+                Asset.status == AssetStatus.COMPLETED,
+                col(Asset.file_key).is_not(None),
+            )
+        )
+    ).all()
+    missing = sorted(set(ids) - {i for i in found if i is not None})
+    if missing:
+        raise InvalidInput(
+            "Input images must be completed images of this project.",
+            details={"invalid_input_asset_ids": missing},
+        )
+
+
+# --- starting workflows --------------------------------------------------------------------------------------
+
+
+def deadline_seconds(settings: Settings, kind: AssetKind) -> int:
+    if kind is AssetKind.VIDEO:
+        return settings.generation_video_deadline_seconds
+    return settings.generation_image_deadline_seconds
+
+
+async def start_asset_workflow(
+    temporal: Client, settings: Settings, asset: Asset, project_id: int, *, replace_closed_run: bool = False
+) -> str:
+    """Start `asset-{id}`; a run already started for this asset counts as started (no second workflow)."""
+    assert asset.id is not None
+    workflow_id = asset_workflow_id(asset.id)
+    options: dict[str, Any] = {}
+    if settings.temporal_search_attributes:
+        options["search_attributes"] = TypedSearchAttributes(
+            [
+                SearchAttributePair(ASSET_ID_ATTRIBUTE, asset.id),
+                SearchAttributePair(BOX_ID_ATTRIBUTE, asset.box_id),
+                SearchAttributePair(PROJECT_ID_ATTRIBUTE, project_id),
+            ]
+        )
+    if replace_closed_run:
+        options["id_conflict_policy"] = WorkflowIDConflictPolicy.TERMINATE_EXISTING
+    try:
+        await temporal.start_workflow(
+            GENERATE_WORKFLOW,
+            GenerateAssetInput(
+                asset_id=asset.id,
+                box_id=asset.box_id,
+                project_id=project_id,
+                kind=asset.kind.value,
+                deadline_seconds=deadline_seconds(settings, asset.kind),
+            ),
+            id=workflow_id,
+            task_queue=task_queue(settings),
+            **options,
+        )
+    except WorkflowAlreadyStartedError:
+        logger.info("workflow %s already started; not starting another", workflow_id)
+    return workflow_id
+
+
+async def _start_all(
+    session: AsyncSession,
+    temporal: Client,
+    settings: Settings,
+    assets: list[Asset],
+    project_id: int,
+    **kw: Any,
+) -> list[str]:
+    try:
+        return list(
+            await asyncio.gather(
+                *(start_asset_workflow(temporal, settings, a, project_id, **kw) for a in assets)
+            )
+        )
+    except RPCError as exc:
+        logger.error("could not start generation workflows: %s", exc)
+        for asset in assets:
+            asset.status = AssetStatus.FAILED
+            asset.error_message = (
+                "The generation could not be started (the job service is unavailable). Retry it."
+            )
+            session.add(asset)
+        await session.commit()
+        raise UpstreamUnavailable("The job service is unavailable; the generation was not started.") from exc
+
+
+async def _insert_and_start(
+    session: AsyncSession, temporal: Client, settings: Settings, box: Box, assets: list[Asset], **kw: Any
+) -> GenerationAccepted:
+    for asset in assets:
+        session.add(asset)
+    await session.flush()
+    # Commit before starting: a workflow must never see an uncommitted asset.
+    await session.commit()
+    workflow_ids = await _start_all(session, temporal, settings, assets, box.project_id, **kw)
+    for asset, workflow_id in zip(assets, workflow_ids, strict=True):
+        if asset.workflow_id != workflow_id:
+            asset.workflow_id = workflow_id
+            session.add(asset)
+    await session.commit()
+    ids = [a.id for a in assets if a.id is not None]
+    return GenerationAccepted(
+        asset_id=ids[0], status=AssetStatus.PENDING, asset_ids=ids, workflow_ids=workflow_ids
+    )
+
+
+async def generate(
+    session: AsyncSession, temporal: Client, settings: Settings, box: Box, body: GenerateRequest
+) -> GenerationAccepted:
+    model = await load_model(session, body.model)
+    if model.kind is not ModelKind.IMAGE:
+        hint = " Use animate on a completed image asset." if model.kind is ModelKind.VIDEO else ""
+        raise InvalidInput(f"{model.display_name} does not make images.{hint}")
+    check_prompt(model, body.prompt)
+    params = resolve_params(model, body.params)
+    await check_input_images(session, box, model, body.input_asset_ids)
+    assets = [
+        Asset(
+            box_id=box.id,  # type: ignore[arg-type]
+            kind=AssetKind.IMAGE,
+            status=AssetStatus.PENDING,
+            prompt=body.prompt,
+            model_id=model.id,
+            params=params,
+            input_asset_ids=list(body.input_asset_ids),
+        )
+        for _ in range(body.count)
+    ]
+    return await _insert_and_start(session, temporal, settings, box, assets)
+
+
+async def animate(
+    session: AsyncSession, temporal: Client, settings: Settings, source: Asset, body: AnimateRequest
+) -> GenerationAccepted:
+    if source.kind is not AssetKind.IMAGE:
+        raise InvalidInput("Only an image can be animated.")
+    if source.status is not AssetStatus.COMPLETED or not source.file_key:
+        raise InvalidInput(f"Only a completed image can be animated (this one is {source.status.value}).")
+    model = await load_model(session, body.model)
+    if model.kind is not ModelKind.VIDEO:
+        raise InvalidInput(f"{model.display_name} does not make videos; animate needs a video model.")
+    spec = model.capabilities.get("input_images") or {}
+    if int(spec.get("max", 0)) < 1:
+        raise InvalidInput(f"{model.display_name} cannot start from an image.")
+    check_prompt(model, body.prompt)
+    params = resolve_params(model, body.params)
+    box = await session.get(Box, source.box_id)
+    if box is None:
+        raise NotFound("Box not found.")
+    asset = Asset(
+        box_id=source.box_id,
+        kind=AssetKind.VIDEO,
+        status=AssetStatus.PENDING,
+        prompt=body.prompt,
+        model_id=model.id,
+        params=params,
+        source_asset_id=source.id,
+    )
+    return await _insert_and_start(session, temporal, settings, box, [asset])
+
+
+async def retry(
+    session: AsyncSession, temporal: Client, settings: Settings, asset: Asset
+) -> GenerationAccepted:
+    """Run a FAILED asset's recipe again: same asset, new workflow run."""
+    if asset.status is not AssetStatus.FAILED:
+        raise Conflict(f"Only a failed asset can be retried (this one is {asset.status.value}).")
+    if asset.model_id is None:
+        raise InvalidInput("This asset was uploaded, not generated: there is nothing to retry.")
+    box = await session.get(Box, asset.box_id)
+    if box is None:
+        raise NotFound("Box not found.")
+    asset.status = AssetStatus.PENDING
+    asset.error_message = None
+    asset.provider_task_id = None
+    asset.updated_at = utcnow()
+    return await _insert_and_start(session, temporal, settings, box, [asset], replace_closed_run=True)
+
+
+async def cancel_generation(temporal: Client, asset: Asset) -> None:
+    """Ask the asset's workflow to stop (it records nothing more once its asset is gone)."""
+    assert asset.id is not None
+    handle: WorkflowHandle[Any, Any] = temporal.get_workflow_handle(asset_workflow_id(asset.id))
+    try:
+        await handle.cancel()
+    except RPCError as exc:
+        if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise UpstreamUnavailable("The job service is unavailable; try deleting again.") from exc
+
+
+# --- upload --------------------------------------------------------------------------------------------------
+
+
+async def upload_image(
+    session: AsyncSession, storage: Storage, events: EventBus, box: Box, data: bytes, prompt: str = ""
+) -> Asset:
+    """A COMPLETED image asset from the user's own PNG/JPEG/WebP (checked by content, not by name)."""
+    try:
+        info = await asyncio.to_thread(probe_image, data)
+        thumbnail = await asyncio.to_thread(image_thumbnail, data)
+    except UnsupportedMedia as exc:
+        raise InvalidInput(f"Upload a PNG, JPEG or WebP image: {exc}.") from exc
+    asset = Asset(box_id=box.id, kind=AssetKind.IMAGE, status=AssetStatus.COMPLETED, prompt=prompt)  # type: ignore[arg-type]
+    session.add(asset)
+    await session.flush()
+    assert asset.id is not None
+    asset.file_key = asset_file_key(asset.id, info.extension)
+    asset.thumbnail_key = asset_thumbnail_key(asset.id)
+    asset.mime_type, asset.size_bytes = info.mime_type, len(data)
+    asset.width, asset.height = info.width, info.height
+    await asyncio.to_thread(storage.put_bytes, asset.file_key, data, info.mime_type)
+    await asyncio.to_thread(storage.put_bytes, asset.thumbnail_key, thumbnail, "image/jpeg")
+    session.add(asset)
+    await session.commit()
+    await session.refresh(asset, attribute_names=["model"])
+    try:
+        await events.publish(
+            asset_status_changed(
+                project_id=box.project_id,
+                asset_id=asset.id,
+                box_id=asset.box_id,
+                kind=asset.kind.value,
+                status=asset.status.value,
+                thumbnail_url=storage.presigned_get_url(asset.thumbnail_key),
+                file_url=storage.presigned_get_url(asset.file_key),
+            )
+        )
+    except Exception:  # the upload is saved; a missed live update is repaired by the next reload
+        logger.warning("could not publish the upload of asset %s", asset.id, exc_info=True)
+    return asset
+
+
+# --- Kie.ai callback -----------------------------------------------------------------------------------------
+
+
+def read_callback_task_id(
+    settings: Settings, body: Any, timestamp: str | None, signature: str | None
+) -> tuple[str, str | None]:
+    """The callback's task id and state, after checking the HMAC signature when a key is configured."""
+    data = body.get("data") if isinstance(body, dict) else None
+    task_id = (data.get("taskId") or data.get("task_id")) if isinstance(data, dict) else None
+    if not isinstance(task_id, str) or not task_id:
+        raise InvalidInput("The callback has no data.taskId.")
+    state = data.get("state") if isinstance(data, dict) else None
+    if settings.kie_webhook_hmac_key is not None:
+        if not timestamp or not signature:
+            raise Unauthorized("The callback is not signed.")
+        try:
+            age = abs(time.time() - int(timestamp))
+        except ValueError:
+            raise Unauthorized("The callback timestamp is not a number.") from None
+        key = settings.kie_webhook_hmac_key.get_secret_value()
+        if age > CALLBACK_MAX_AGE_SECONDS or not verify_webhook_signature(key, task_id, timestamp, signature):
+            raise Unauthorized("The callback signature does not match.")
+    return task_id, state if isinstance(state, str) else None
+
+
+async def deliver_kie_callback(temporal: Client, asset_id: int, task_id: str, state: str | None) -> bool:
+    """Signal the asset's workflow; False when there is no running workflow for it (a late or stray callback)."""
+    handle: WorkflowHandle[Any, Any] = temporal.get_workflow_handle(asset_workflow_id(asset_id))
+    try:
+        await handle.signal(KIE_CALLBACK_SIGNAL, KieCallbackSignal(task_id=task_id, state=state))
+    except RPCError as exc:
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            return False
+        raise UpstreamUnavailable("The job service is unavailable; send the callback again.") from exc
+    return True
