@@ -61,7 +61,11 @@ const authMiddleware: Middleware = {
   },
 };
 
-export const api = createClient<paths>({ baseUrl: "" });
+export const api = createClient<paths>({
+  baseUrl: typeof window === "undefined" ? "" : window.location.origin,
+  // Looked up at call time, so a replaced fetch (tests, instrumentation) is honoured.
+  fetch: (input: Request) => globalThis.fetch(input),
+});
 api.use(authMiddleware);
 
 /** Unwraps an openapi-fetch result: the data, or an ApiError with a readable message. */

@@ -1,0 +1,194 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import type { ReactNode } from "react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { AIModel, Asset } from "@/api/client";
+import { keys, placeholderAsset } from "@/api/hooks";
+import { applyEvent } from "@/lib/useProjectLive";
+import { useAuth } from "@/stores/auth";
+import { AssetCard, type AssetActions } from "./AssetCard";
+import { formatLeft } from "./Countdown";
+import { GeneratePanel } from "./GeneratePanel";
+import { ParamsForm } from "./ParamsForm";
+import { PromptDiff } from "./PromptDiff";
+import { ReviewPage } from "./ReviewPage";
+
+const nanoBanana = {
+  id: 1,
+  provider: "kie",
+  provider_model_id: "google/nano-banana",
+  display_name: "Nano Banana",
+  kind: "image",
+  default_params: { aspect_ratio: "1:1", output_format: "png" },
+  capabilities: {
+    prompt: { min_length: 1, max_length: 5000 },
+    input_images: null,
+    params: {
+      aspect_ratio: { type: "enum", values: ["1:1", "16:9"], default: "1:1" },
+      output_format: { type: "enum", values: ["png", "jpeg"], default: "png" },
+    },
+  },
+  price_credits: 4,
+} as unknown as AIModel;
+
+const seedance = {
+  ...nanoBanana,
+  id: 3,
+  provider_model_id: "bytedance/seedance-1.5-pro",
+  display_name: "Seedance",
+  kind: "video",
+  default_params: {},
+  capabilities: { params: { duration: { type: "enum", values: [4, 8], default: 8 }, generate_audio: { type: "bool", default: false } } },
+} as unknown as AIModel;
+
+function asset(over: Partial<Asset> = {}): Asset {
+  return { ...placeholderAsset(2, { prompt: "a red fox" }, "image"), id: 10, ...over };
+}
+
+function withClient(ui: ReactNode, qc = new QueryClient({ defaultOptions: { queries: { retry: false } } })) {
+  return { qc, ...render(<QueryClientProvider client={qc}>{ui}</QueryClientProvider>) };
+}
+
+const noop: AssetActions = {
+  onFavorite: vi.fn(),
+  onHeadliner: vi.fn(),
+  onAnimate: vi.fn(),
+  onRetry: vi.fn(),
+  onDelete: vi.fn(),
+  onCompare: vi.fn(),
+  onFocus: vi.fn(),
+};
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
+
+describe("ParamsForm", () => {
+  it("shows only the parameters the chosen model supports", () => {
+    const { rerender } = render(<ParamsForm model={nanoBanana} values={{}} onChange={() => {}} />);
+    expect(screen.getByLabelText("Aspect ratio")).toBeTruthy();
+    expect(screen.getByLabelText("Output format")).toBeTruthy();
+    expect(screen.queryByLabelText("Duration")).toBeNull();
+    rerender(<ParamsForm model={seedance} values={{ duration: 8 }} onChange={() => {}} />);
+    expect(screen.queryByLabelText("Aspect ratio")).toBeNull();
+    expect(screen.getByLabelText("Duration")).toBeTruthy();
+    expect(screen.getByLabelText("Generate audio")).toBeTruthy();
+  });
+
+  it("keeps numeric option values as numbers", () => {
+    const onChange = vi.fn();
+    render(<ParamsForm model={seedance} values={{ duration: 8 }} onChange={onChange} />);
+    fireEvent.change(screen.getByLabelText("Duration"), { target: { value: "4" } });
+    expect(onChange).toHaveBeenCalledWith({ duration: 4 });
+  });
+});
+
+describe("AssetCard", () => {
+  it("shows a failed asset's error and a retry button", () => {
+    const onRetry = vi.fn();
+    render(<AssetCard asset={asset({ status: "FAILED", error_message: "Kie.ai rejected the prompt: nsfw" })} isHeadliner={false} focused={false} selected={false} actions={{ ...noop, onRetry }} />);
+    expect(screen.getByTestId("error-message").textContent).toContain("Kie.ai rejected the prompt");
+    fireEvent.click(screen.getByText("Retry"));
+    expect(onRetry).toHaveBeenCalled();
+  });
+
+  it("offers headliner and animate only for a completed image, and a countdown unless kept", () => {
+    const purgeAt = new Date(Date.now() + 3 * 86_400_000 + 3_600_000 * 2).toISOString();
+    const { rerender } = render(
+      <AssetCard asset={asset({ status: "COMPLETED" })} isHeadliner={false} focused={false} selected={false} purgeAt={purgeAt} actions={noop} />,
+    );
+    expect(screen.getByText("Make headliner")).toBeTruthy();
+    expect(screen.getByText("Animate")).toBeTruthy();
+    expect(screen.getByTestId("retention").textContent).toMatch(/purged in 3d/);
+    rerender(<AssetCard asset={asset({ status: "COMPLETED", is_favorite: true })} isHeadliner={false} focused={false} selected={false} purgeAt={purgeAt} actions={noop} />);
+    expect(screen.queryByTestId("retention")).toBeNull();
+    rerender(<AssetCard asset={asset({ status: "RUNNING" })} isHeadliner={false} focused={false} selected={false} actions={noop} />);
+    expect(screen.queryByText("Make headliner")).toBeNull();
+    expect(screen.queryByText("Animate")).toBeNull();
+  });
+
+  it("formats the time left", () => {
+    expect(formatLeft(90 * 60_000)).toBe("purged in 1h 30m");
+    expect(formatLeft(-1)).toBe("purge due");
+  });
+});
+
+describe("PromptDiff", () => {
+  it("highlights what the rewrite added and removed", () => {
+    const { container } = render(<PromptDiff before="a fox by day" after="a fox by night" />);
+    expect(container.querySelector("del")?.textContent).toBe("day");
+    expect(container.querySelector("ins")?.textContent).toBe("night");
+  });
+});
+
+describe("live events", () => {
+  it("patch the asset in every cached list, and refetch when it is final", () => {
+    const qc = new QueryClient();
+    qc.setQueryData(keys.assetList(2, {}), { items: [asset({ status: "PENDING" })], total: 1, limit: 200, offset: 0 });
+    const spy = vi.spyOn(qc, "invalidateQueries");
+    applyEvent(qc, { type: "asset_status_changed", project_id: 1, ts: 1, data: { asset_id: 10, box_id: 2, status: "RUNNING" } });
+    expect(qc.getQueryData<{ items: Asset[] }>(keys.assetList(2, {}))?.items[0]?.status).toBe("RUNNING");
+    expect(spy).not.toHaveBeenCalled();
+    applyEvent(qc, { type: "asset_status_changed", project_id: 1, ts: 1, data: { asset_id: 10, box_id: 2, status: "FAILED", error_message: "boom" } });
+    const item = qc.getQueryData<{ items: Asset[] }>(keys.assetList(2, {}))?.items[0];
+    expect(item?.status).toBe("FAILED");
+    expect(item?.error_message).toBe("boom");
+    expect(spy).toHaveBeenCalledWith({ queryKey: keys.assets(2) });
+  });
+});
+
+describe("GeneratePanel", () => {
+  it("puts PENDING cards in the grid at once, before the server answers", async () => {
+    useAuth.getState().login("tok", 3600);
+    let answer: (r: Response) => void = () => {};
+    const fetchMock = vi.fn(async (input: RequestInfo | URL) => {
+      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+      if (url.includes("/api/models/")) return new Response(JSON.stringify([nanoBanana, seedance]), { status: 200, headers: { "Content-Type": "application/json" } });
+      if (url.includes("/generate/")) return new Promise<Response>((resolve) => (answer = resolve));
+      return new Response("{}", { status: 404 });
+    });
+    vi.stubGlobal("fetch", fetchMock);
+    const qc = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
+    qc.setQueryData(keys.assetList(2, {}), { items: [], total: 0, limit: 200, offset: 0 });
+    withClient(<GeneratePanel boxId={2} selectedImageIds={[]} />, qc);
+    await waitFor(() => expect(screen.getByRole("option", { name: /Nano Banana/ })).toBeTruthy());
+    fireEvent.change(screen.getByLabelText("Prompt"), { target: { value: "a red fox" } });
+    fireEvent.change(screen.getByLabelText("Variants"), { target: { value: "2" } });
+    await act(async () => {
+      fireEvent.click(screen.getByTestId("generate"));
+    });
+    await waitFor(() => {
+      const items = qc.getQueryData<{ items: Asset[] }>(keys.assetList(2, {}))?.items ?? [];
+      expect(items.map((a) => a.status)).toEqual(["PENDING", "PENDING"]);
+    });
+    const call = fetchMock.mock.calls.find(([u]) => String(u).includes("/generate/"));
+    expect(call).toBeTruthy();
+    await act(async () => {
+      answer(new Response(JSON.stringify([{ asset_id: 41, status: "PENDING" }, { asset_id: 42, status: "PENDING" }]), { status: 202, headers: { "Content-Type": "application/json" } }));
+    });
+    await waitFor(() => {
+      const items = qc.getQueryData<{ items: Asset[] }>(keys.assetList(2, {}))?.items ?? [];
+      expect(items.map((a) => a.id)).toEqual([41, 42]);
+    });
+  });
+});
+
+describe("ReviewPage", () => {
+  it("says so clearly when the link is revoked or expired", async () => {
+    window.history.pushState({}, "", "/review/8a2b0c9e-0000-4000-8000-000000000000/");
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ detail: "This review link has expired.", code: "gone" }), { status: 410, headers: { "Content-Type": "application/json" } })));
+    vi.stubGlobal(
+      "WebSocket",
+      class {
+        onclose: ((e: { code: number }) => void) | null = null;
+        constructor() {
+          setTimeout(() => this.onclose?.({ code: 1008 }), 0);
+        }
+        close() {}
+      },
+    );
+    withClient(<ReviewPage />);
+    await waitFor(() => expect(screen.getByTestId("review-unavailable").textContent).toMatch(/expired or was revoked/));
+  });
+});
