@@ -19,8 +19,10 @@ from api.routes import (
     catalogue,
     comments,
     export,
+    generation,
     health,
     projects,
+    providers,
     public,
     retention,
     sharing,
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         comments,
         export,
         ws,
+        generation,
+        providers,
     ):
         app.include_router(module.router)
     mount_admin(app, settings)

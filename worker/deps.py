@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from core.db import create_engine, create_sessionmaker
 from core.events import EventBus
+from core.kie import KieClient
 from core.settings import Settings
 from core.storage import Storage
 from core.temporal import connect_temporal
@@ -25,6 +26,8 @@ class WorkerDeps:
     storage: Storage
     events: EventBus
     temporal: Client
+    kie: KieClient | None = field(default=None)
+    """The Kie.ai client (generation); None → built from settings by whoever needs it."""
 
 
 @asynccontextmanager
@@ -32,6 +35,7 @@ async def open_worker_deps(settings: Settings) -> AsyncIterator[WorkerDeps]:
     engine = create_engine(settings)
     events = EventBus(settings.redis_url)
     temporal = await connect_temporal(settings)
+    kie = KieClient.from_settings(settings)
     try:
         yield WorkerDeps(
             settings=settings,
@@ -40,7 +44,9 @@ async def open_worker_deps(settings: Settings) -> AsyncIterator[WorkerDeps]:
             storage=Storage(settings),
             events=events,
             temporal=temporal,
+            kie=kie,
         )
     finally:
+        await kie.aclose()
         await events.disconnect()
         await engine.dispose()

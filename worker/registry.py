@@ -8,14 +8,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from activities.assets import AssetActivities
+from activities.events import EventActivities
+from activities.kie import KieActivities
 from activities.retention import RetentionActivities
+from activities.storage import StorageActivities
+from core.kie import KieClient
 from core.retention import sync_retention_schedule
 from worker.deps import WorkerDeps
+from workflows.generation import GenerateAssetWorkflow
 from workflows.retention import RetentionWorkflow
 
 
 def workflows() -> list[type]:
     return [
+        GenerateAssetWorkflow,
         RetentionWorkflow,
     ]
 
@@ -23,6 +30,7 @@ def workflows() -> list[type]:
 def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     retention = RetentionActivities(deps.sessionmaker, deps.storage)
     return [
+        *generation_activities(deps),
         retention.plan_retention_run,
         retention.drain_pending_deletions,
         retention.purge_retention_page,
@@ -38,3 +46,22 @@ def startup_hooks() -> list[Callable[[WorkerDeps], Awaitable[None]]]:
 
 async def ensure_retention_schedule(deps: WorkerDeps) -> None:
     await sync_retention_schedule(deps.sessionmaker, deps.temporal, deps.settings)
+
+
+def generation_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
+    kie = deps.kie or KieClient.from_settings(deps.settings)
+    assets = AssetActivities(deps.sessionmaker, deps.storage, deps.settings)
+    kie_activities = KieActivities(kie)
+    storage = StorageActivities(deps.storage, kie, deps.settings)
+    events = EventActivities(deps.sessionmaker, deps.events, deps.storage)
+    return [
+        assets.mark_asset_running,
+        assets.plan_kie_submission,
+        assets.record_kie_task,
+        assets.complete_asset,
+        assets.fail_asset,
+        kie_activities.submit_kie_task,
+        kie_activities.fetch_kie_task,
+        storage.ingest_result,
+        events.publish_asset_status,
+    ]
