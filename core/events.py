@@ -509,6 +509,8 @@ class EventRelay:
             event_id = _text(raw_id)
             body = _text(fields[b"e"])
             events.append(RelayedEvent.from_text(_with_id(body, event_id)))
+        if events and (last_id is None or events[-1].key > parse_event_id(last_id)):
+            last_id = events[-1].id  # published between the two reads: live copies of it must be skipped
         return Replay(events=events, last_id=last_id, complete=complete)
 
     # -- lifecycle
