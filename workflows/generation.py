@@ -191,10 +191,11 @@ class GenerateAssetWorkflow:
             remaining = (deadline - workflow.now()).total_seconds()
             if remaining <= 0:
                 what = "video" if input.kind == "video" else "image"
-                minutes = input.deadline_seconds / 60
+                seconds = input.deadline_seconds
+                limit = f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds} seconds"
                 last = f" (it was still '{state.state}')" if state is not None else ""
                 raise GenerationFailed(
-                    f"Kie.ai did not finish the {what} within {minutes:g} minutes{last}. Retry it later."
+                    f"Kie.ai did not finish the {what} within {limit}{last}. Retry it later."
                 )
             interval = POLL_INTERVALS_SECONDS[min(polls, len(POLL_INTERVALS_SECONDS) - 1)]
             with contextlib.suppress(TimeoutError):

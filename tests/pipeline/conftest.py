@@ -113,7 +113,9 @@ def pipeline_api_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def pipeline_settings(settings: Settings, kie_simulator: SimulatorProcess, pipeline_api_port: int) -> Settings:
+def pipeline_settings(
+    settings: Settings, kie_simulator: SimulatorProcess, pipeline_api_port: int
+) -> Settings:
     return settings.model_copy(
         update={
             "temporal_task_queue": f"pipeline-{uuid.uuid4().hex[:8]}",
@@ -127,7 +129,9 @@ def pipeline_settings(settings: Settings, kie_simulator: SimulatorProcess, pipel
     )
 
 
-def pipeline_env(settings_env: dict[str, str], pipeline_settings: Settings, **overrides: str) -> dict[str, str]:
+def pipeline_env(
+    settings_env: dict[str, str], pipeline_settings: Settings, **overrides: str
+) -> dict[str, str]:
     """The environment for a `python -m worker` (or API) subprocess that joins the pipeline set-up."""
     key = pipeline_settings.kie_webhook_hmac_key
     return {
@@ -167,7 +171,9 @@ async def pipeline_app(pipeline_settings: Settings, pipeline_api_port: int) -> A
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def pipeline_client(pipeline_app: FastAPI, pipeline_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def pipeline_client(
+    pipeline_app: FastAPI, pipeline_settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=pipeline_settings.public_base_url, timeout=30) as http:
         yield http
 
@@ -175,14 +181,16 @@ async def pipeline_client(pipeline_app: FastAPI, pipeline_settings: Settings) ->
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def pipeline_worker(pipeline_settings: Settings) -> AsyncIterator[WorkerDeps]:
     """The real registry's workflows and activities on the pipeline task queue, in this process."""
-    async with open_worker_deps(pipeline_settings) as deps:
-        async with Worker(
+    async with (
+        open_worker_deps(pipeline_settings) as deps,
+        Worker(
             deps.temporal,
             task_queue=pipeline_settings.temporal_task_queue,
             workflows=registry.workflows(),
             activities=registry.activities(deps),
-        ):
-            yield deps
+        ),
+    ):
+        yield deps
 
 
 async def wait_for_asset(
@@ -190,7 +198,7 @@ async def wait_for_asset(
     headers: dict[str, str],
     asset_id: int,
     statuses: tuple[str, ...] = FINAL,
-    timeout: float = 60,
+    timeout: float = 60,  # noqa: ASYNC109
 ) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     body: dict[str, Any] = {}

@@ -130,7 +130,11 @@ async def test_animate_makes_a_real_mp4_from_the_image(
     headers, _, box = await new_box(pipeline_client)
     response = await pipeline_client.post(
         f"/api/boxes/{box['id']}/generate/",
-        json={"model": "google/nano-banana", "prompt": "a paper boat on a pond", "params": {"aspect_ratio": "16:9"}},
+        json={
+            "model": "google/nano-banana",
+            "prompt": "a paper boat on a pond",
+            "params": {"aspect_ratio": "16:9"},
+        },
         headers=headers,
     )
     image = await wait_for_asset(pipeline_client, headers, response.json()["asset_id"])

@@ -1,0 +1,132 @@
+"""Every way Kie.ai can misbehave ends in a final state with an error message a person understands."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from core.settings import Settings
+from core.storage import Storage
+from tests.builders import make_box, make_project, register
+from tests.pipeline.conftest import SimulatorProcess, wait_for_asset
+from worker.deps import WorkerDeps
+
+# (marker, final status, words the error message must contain, Kie.ai tasks created for it)
+CASES: list[tuple[str, str, tuple[str, ...], int]] = [
+    (
+        "[sim:fail=The GPU caught fire]",
+        "FAILED",
+        ("Kie.ai could not generate it: The GPU caught fire", "Retry"),
+        1,
+    ),
+    ("[sim:policy]", "FAILED", ("Kie.ai rejected the prompt", "content policy", "Rephrase"), 1),
+    ("[sim:http=500]", "FAILED", ("Kie.ai is unavailable", "code 500", "retry later"), 0),
+    ("[sim:http=503x2]", "COMPLETED", (), 1),
+    ("[sim:429]", "FAILED", ("rate limiting", "code 429"), 0),
+    ("[sim:code=402]", "FAILED", ("no credits", "Top up"), 0),
+    ("[sim:code=401]", "FAILED", ("refused the API key", "KIE_API_KEY"), 0),
+    ("[sim:code=455]", "FAILED", ("Kie.ai is unavailable", "maintenance"), 0),
+    ("[sim:slow=4]", "FAILED", ("did not answer the createTask call within 2 s",), None),
+    ("[sim:malformed]", "FAILED", ("not JSON",), 1),
+    ("[sim:result404]", "FAILED", ("result file could not be downloaded", "404"), 1),
+    ("[sim:nocallback]", "COMPLETED", (), 1),
+]
+
+
+async def generate(
+    client: httpx.AsyncClient, headers: dict[str, str], box_id: int, prompt: str, **extra: Any
+) -> int:
+    response = await client.post(
+        f"/api/boxes/{box_id}/generate/",
+        json={"model": "google/nano-banana", "prompt": prompt, **extra},
+        headers=headers,
+    )
+    assert response.status_code == 202, response.text
+    return int(response.json()["asset_id"])
+
+
+async def test_each_simulator_failure_mode_ends_in_the_right_state(
+    pipeline_client: httpx.AsyncClient, pipeline_worker: WorkerDeps, kie_simulator: SimulatorProcess
+) -> None:
+    headers = await register(pipeline_client)
+    project = await make_project(pipeline_client, headers)
+    box = await make_box(pipeline_client, headers, project["id"])
+    run = f"r{id(headers)}"
+    prompts = [f"a harbour at night {run} {marker}" for marker, *_ in CASES]
+    ids = await asyncio.gather(*(generate(pipeline_client, headers, box["id"], p) for p in prompts))
+    finals = await asyncio.gather(*(wait_for_asset(pipeline_client, headers, i, timeout=90) for i in ids))
+    for (marker, status, words, tasks), prompt, asset in zip(CASES, prompts, finals, strict=True):
+        assert asset["status"] == status, (marker, asset)
+        if status == "FAILED":
+            message = asset["error_message"]
+            for word in words:
+                assert word.lower() in message.lower(), (marker, message)
+            assert "Traceback" not in message and 'File "' not in message
+            assert asset["file_url"] is None
+        else:
+            assert asset["error_message"] is None and asset["file_url"]
+        if tasks is not None:
+            assert len(kie_simulator.tasks(prompt_contains=prompt)) == tasks, marker
+
+
+async def test_a_task_that_never_finishes_fails_at_the_deadline(
+    pipeline_client: httpx.AsyncClient,
+    pipeline_worker: WorkerDeps,
+    pipeline_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pipeline_settings, "generation_image_deadline_seconds", 3)
+    headers = await register(pipeline_client)
+    project = await make_project(pipeline_client, headers)
+    box = await make_box(pipeline_client, headers, project["id"])
+    asset_id = await generate(pipeline_client, headers, box["id"], "an endless staircase [sim:never]")
+    asset = await wait_for_asset(pipeline_client, headers, asset_id)
+    assert asset["status"] == "FAILED"
+    assert asset["error_message"] == (
+        "Kie.ai did not finish the image within 3 seconds (it was still 'generating'). Retry it later."
+    )
+
+
+async def test_retry_reruns_a_failed_asset_with_the_same_recipe(
+    pipeline_client: httpx.AsyncClient, pipeline_worker: WorkerDeps, kie_simulator: SimulatorProcess
+) -> None:
+    headers = await register(pipeline_client)
+    project = await make_project(pipeline_client, headers)
+    box = await make_box(pipeline_client, headers, project["id"])
+    prompt = f"a cable car in fog {id(headers)} [sim:http=500x3]"
+    asset_id = await generate(pipeline_client, headers, box["id"], prompt, params={"aspect_ratio": "4:3"})
+    failed = await wait_for_asset(pipeline_client, headers, asset_id)
+    assert failed["status"] == "FAILED"
+
+    response = await pipeline_client.post(f"/api/assets/{asset_id}/retry/", headers=headers)
+    assert response.status_code == 202, response.text
+    assert response.json()["asset_id"] == asset_id
+    done = await wait_for_asset(pipeline_client, headers, asset_id)
+    assert done["status"] == "COMPLETED" and done["error_message"] is None
+    assert done["params"]["aspect_ratio"] == "4:3" and (done["width"], done["height"]) == (512, 384)
+    assert len(kie_simulator.tasks(prompt_contains=prompt)) == 1
+
+    again = await pipeline_client.post(f"/api/assets/{asset_id}/retry/", headers=headers)
+    assert again.status_code == 409
+
+
+async def test_deleting_a_running_asset_cancels_its_workflow(
+    pipeline_client: httpx.AsyncClient, pipeline_worker: WorkerDeps, storage: Storage
+) -> None:
+    headers = await register(pipeline_client)
+    project = await make_project(pipeline_client, headers)
+    box = await make_box(pipeline_client, headers, project["id"])
+    asset_id = await generate(pipeline_client, headers, box["id"], "a clock with no hands [sim:never]")
+    await wait_for_asset(pipeline_client, headers, asset_id, statuses=("RUNNING",))
+
+    response = await pipeline_client.delete(f"/api/assets/{asset_id}/", headers=headers)
+    assert response.status_code == 204
+    handle = pipeline_worker.temporal.get_workflow_handle(f"asset-{asset_id}")
+    async with asyncio.timeout(20):
+        while (await handle.describe()).status.name == "RUNNING":  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+    assert (await handle.describe()).status.name == "CANCELED"
+    assert (await pipeline_client.get(f"/api/assets/{asset_id}/", headers=headers)).status_code == 404
