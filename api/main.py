@@ -26,6 +26,7 @@ from api.routes import (
     public,
     retention,
     sharing,
+    smart_edit,
 )
 from api.spa import mount_spa
 from core.db import create_engine, create_sessionmaker
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         assets,
         catalogue,
         retention,
+        smart_edit,
         sharing,
         public,
         comments,

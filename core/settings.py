@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     generation_image_deadline_seconds: int = 15 * 60
     generation_video_deadline_seconds: int = 30 * 60
 
+    # Smart edit
+    smart_edit_timeout_seconds: float = 60.0
+    """The longest the API waits for a smart edit, retries included; then it answers 504."""
+    smart_edit_attempt_timeout_seconds: float = 20.0
+    """The longest one LLM call may take before it counts as a failed attempt (3 attempts)."""
+
     # Auth
     jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
     jwt_lifetime_minutes: int = 60 * 24

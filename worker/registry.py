@@ -11,6 +11,7 @@ from typing import Any
 from activities.assets import AssetActivities
 from activities.events import EventActivities
 from activities.kie import KieActivities
+from activities.llm import LlmActivities
 from activities.retention import RetentionActivities
 from activities.storage import StorageActivities
 from core.kie import KieClient
@@ -18,12 +19,14 @@ from core.retention import sync_retention_schedule
 from worker.deps import WorkerDeps
 from workflows.generation import GenerateAssetWorkflow
 from workflows.retention import RetentionWorkflow
+from workflows.smart_edit import SmartEditWorkflow
 
 
 def workflows() -> list[type]:
     return [
         GenerateAssetWorkflow,
         RetentionWorkflow,
+        SmartEditWorkflow,
     ]
 
 
@@ -34,6 +37,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         retention.plan_retention_run,
         retention.drain_pending_deletions,
         retention.purge_retention_page,
+        LlmActivities(deps.kie or KieClient.from_settings(deps.settings)).rewrite_prompt,
     ]
 
 

@@ -1,0 +1,29 @@
+"""Smart edit: rewrite a prompt with the LLM (a preview; nothing is generated) and a box's prompt history."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import CurrentUser, OwnedBox, PaginationDep, SessionDep, SettingsDep, TemporalDep
+from core import smart_edit
+from core.schemas import Page
+from core.smart_edit import SmartEditPublic, SmartEditRequest
+
+router = APIRouter(tags=["smart edit"])
+
+
+@router.post("/api/smart-edit/", response_model=SmartEditPublic)
+async def create_smart_edit(
+    body: SmartEditRequest,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+) -> SmartEditPublic:
+    return await smart_edit.smart_edit(session, temporal, settings, user, body)
+
+
+@router.get("/api/boxes/{box_id}/smart-edits/", response_model=Page[SmartEditPublic])
+async def list_smart_edits(box: OwnedBox, session: SessionDep, page: PaginationDep) -> Page[SmartEditPublic]:
+    items, total = await smart_edit.list_box_smart_edits(session, box, limit=page.limit, offset=page.offset)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)

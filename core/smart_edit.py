@@ -1,0 +1,299 @@
+"""Smart edit: an LLM (through Kie.ai chat) rewrites a prompt by an instruction; nothing is generated.
+
+The API runs `SmartEditWorkflow` and waits for it at most `smart_edit_timeout_seconds`. The model and system
+prompt come from SystemConfig on every request, so an admin's change applies to the next request. Each result
+is kept (SmartEdit) as the prompt history of its box.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import TimeoutError as TemporalTimeoutError
+from temporalio.service import RPCError
+
+from core.boxes import get_owned_box
+from core.errors import DomainError, InvalidInput, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from core.models import AIModel, Box, ModelKind, SmartEdit, SystemConfig, User
+from core.schemas import DbId, InputModel
+from core.settings import Settings
+from core.temporal import smart_edit_workflow_id, task_queue
+
+logger = logging.getLogger(__name__)
+
+SMART_EDIT_WORKFLOW = "SmartEditWorkflow"
+DEFAULT_MODEL = "gemini-2.5-flash"
+DEFAULT_PROMPT_LIMIT = 5000
+"""A prompt's length limit when no active image/video model declares one."""
+MAX_INSTRUCTION_LENGTH = 2000
+HARD_PROMPT_CAP = 20_000
+"""Bodies beyond this are refused by the schema before any model limit is looked up."""
+
+EMPTY_ANSWER = "SmartEditEmptyAnswer"
+ABSURD_ANSWER = "SmartEditAbsurdAnswer"
+
+# Error types (ApplicationError.type, from core.kie's error classes) and the HTTP answer each becomes.
+_UNAVAILABLE = {"KieUnavailableError", "KieRateLimitedError"}
+_TIMEOUT = {"KieTimeoutError"}
+
+
+# --- payloads (shared with workflows/smart_edit.py and activities/llm.py) --------------------------------------
+
+
+class RewritePromptInput(BaseModel):
+    model: str
+    system_prompt: str
+    prompt: str
+    instruction: str
+    max_result_length: int
+    attempt_timeout_seconds: float = 20.0
+
+
+class RewritePromptResult(BaseModel):
+    prompt: str
+    model: str
+
+
+# --- API schemas -----------------------------------------------------------------------------------------------
+
+PromptText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=HARD_PROMPT_CAP)
+]
+InstructionText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_INSTRUCTION_LENGTH)
+]
+
+
+class SmartEditRequest(InputModel):
+    prompt: PromptText
+    instruction: InstructionText = Field(description="What to change, e.g. 'make it night time'.")
+    box_id: DbId | None = Field(
+        default=None, description="The shot this prompt belongs to (kept in its history)."
+    )
+
+
+class SmartEditPublic(BaseModel):
+    id: int
+    prompt: str = Field(description="The rewritten prompt (a preview: generate with it to use it)")
+    original_prompt: str
+    instruction: str
+    model: str
+    box_id: int | None
+    created_at: datetime
+
+
+def to_smart_edit_public(edit: SmartEdit) -> SmartEditPublic:
+    assert edit.id is not None
+    return SmartEditPublic(
+        id=edit.id,
+        prompt=edit.result_prompt,
+        original_prompt=edit.original_prompt,
+        instruction=edit.instruction,
+        model=edit.model,
+        box_id=edit.box_id,
+        created_at=edit.created_at,
+    )
+
+
+# --- limits and answers ----------------------------------------------------------------------------------------
+
+
+def _max_length(capabilities: dict[str, Any]) -> int | None:
+    prompt = capabilities.get("prompt")
+    value = prompt.get("max_length") if isinstance(prompt, dict) else None
+    return value if isinstance(value, int) and value > 0 else None
+
+
+async def generation_prompt_limit(session: AsyncSession) -> int:
+    """The longest prompt some active image or video model accepts: a rewrite must fit it to be usable."""
+    models = (
+        await session.exec(
+            select(AIModel).where(
+                col(AIModel.is_active), col(AIModel.kind).in_([ModelKind.IMAGE, ModelKind.VIDEO])
+            )
+        )
+    ).all()
+    limits = [limit for model in models if (limit := _max_length(model.capabilities)) is not None]
+    return max(limits, default=DEFAULT_PROMPT_LIMIT)
+
+
+async def llm_input_limit(session: AsyncSession, model: str) -> int | None:
+    row = (
+        await session.exec(
+            select(AIModel).where(AIModel.provider_model_id == model, AIModel.kind == ModelKind.TEXT)
+        )
+    ).first()
+    return _max_length(row.capabilities) if row is not None else None
+
+
+class AnswerRefused(Exception):
+    """The LLM's answer cannot be used as a prompt; `kind` is EMPTY_ANSWER or ABSURD_ANSWER."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+_WRAPPERS = ('"', "'", "`", "\u201c", "\u201d")
+
+
+def clean_answer(text: str, max_length: int) -> str:
+    """The usable prompt in an LLM answer, or AnswerRefused when it is empty or absurdly long."""
+    answer = text.strip()
+    if answer.startswith("```") and answer.endswith("```") and len(answer) >= 6:
+        answer = answer[3:-3].strip()
+    while len(answer) >= 2 and answer[0] in _WRAPPERS and answer[-1] in _WRAPPERS:
+        answer = answer[1:-1].strip()
+    if answer.lower().startswith("prompt:"):
+        answer = answer[len("prompt:") :].strip()
+    if not answer:
+        raise AnswerRefused(EMPTY_ANSWER, "The LLM answered with an empty prompt; rephrase the instruction.")
+    if len(answer) > max_length:
+        raise AnswerRefused(
+            ABSURD_ANSWER,
+            f"The LLM answered with a prompt of {len(answer)} characters, longer than any model accepts "
+            f"({max_length}); rephrase the instruction.",
+        )
+    return answer
+
+
+def user_message(prompt: str, instruction: str) -> str:
+    return f"Prompt: {prompt}\nInstruction: {instruction}"
+
+
+# --- the service -----------------------------------------------------------------------------------------------
+
+
+async def load_config(session: AsyncSession) -> tuple[str, str]:
+    """SystemConfig's model and system prompt, read now (never cached: admin edits apply to the next request)."""
+    config = await session.get(SystemConfig, 1, populate_existing=True)
+    if config is None:
+        return DEFAULT_MODEL, ""
+    return (config.smart_edit_model.strip() or DEFAULT_MODEL), config.smart_edit_system_prompt
+
+
+async def smart_edit(
+    session: AsyncSession, client: Client, settings: Settings, user: User, body: SmartEditRequest
+) -> SmartEditPublic:
+    box: Box | None = await get_owned_box(session, user, body.box_id) if body.box_id is not None else None
+    model, system_prompt = await load_config(session)
+    prompt_limit = await generation_prompt_limit(session)
+    if len(body.prompt) > prompt_limit:
+        raise InvalidInput(
+            f"The prompt has {len(body.prompt)} characters; no model accepts more than {prompt_limit}.",
+            details=[{"loc": ["body", "prompt"], "msg": f"at most {prompt_limit} characters"}],
+        )
+    llm_limit = await llm_input_limit(session, model)
+    if llm_limit is not None and len(system_prompt) + len(body.prompt) + len(body.instruction) > llm_limit:
+        raise InvalidInput(
+            f"The prompt and instruction together are too long for {model} ({llm_limit} characters at most)."
+        )
+    result = await run_rewrite(
+        client,
+        settings,
+        RewritePromptInput(
+            model=model,
+            system_prompt=system_prompt,
+            prompt=body.prompt,
+            instruction=body.instruction,
+            max_result_length=prompt_limit,
+            attempt_timeout_seconds=settings.smart_edit_attempt_timeout_seconds,
+        ),
+    )
+    assert user.id is not None
+    edit = SmartEdit(
+        user_id=user.id,
+        box_id=box.id if box is not None else None,
+        original_prompt=body.prompt,
+        instruction=body.instruction,
+        result_prompt=result.prompt,
+        model=result.model,
+    )
+    session.add(edit)
+    await session.flush()
+    return to_smart_edit_public(edit)
+
+
+async def run_rewrite(client: Client, settings: Settings, payload: RewritePromptInput) -> RewritePromptResult:
+    """Run SmartEditWorkflow and wait for it, at most `smart_edit_timeout_seconds`; map failures to HTTP errors."""
+    limit = settings.smart_edit_timeout_seconds
+    workflow_id = smart_edit_workflow_id(uuid.uuid4().hex)
+    try:
+        handle = await client.start_workflow(
+            SMART_EDIT_WORKFLOW,
+            payload,
+            id=workflow_id,
+            task_queue=task_queue(settings),
+            execution_timeout=timedelta(seconds=limit),
+            result_type=RewritePromptResult,
+        )
+        return await asyncio.wait_for(handle.result(), timeout=limit + 2)
+    except TimeoutError as exc:
+        await _give_up(client, workflow_id)
+        raise _too_slow(limit) from exc
+    except WorkflowFailureError as exc:
+        raise failure_to_error(exc, limit) from exc
+    except RPCError as exc:
+        raise UpstreamUnavailable("The job service (Temporal) is unavailable; try again shortly.") from exc
+
+
+async def _give_up(client: Client, workflow_id: str) -> None:
+    with contextlib.suppress(RPCError):  # already finished, or timed out on the server
+        await client.get_workflow_handle(workflow_id).terminate("the API stopped waiting")
+
+
+def _too_slow(limit: float) -> UpstreamTimeout:
+    return UpstreamTimeout(f"The prompt rewrite did not finish within {limit:g} s; try again in a moment.")
+
+
+def failure_to_error(exc: WorkflowFailureError, limit: float) -> DomainError:
+    """The HTTP answer for a failed SmartEditWorkflow, by the type of what failed (never by message text)."""
+    cause: BaseException | None = exc.cause
+    if isinstance(cause, TemporalTimeoutError):  # the workflow's own time limit (the API's maximum wait)
+        return _too_slow(limit)
+    while isinstance(cause, ActivityError) and cause.cause is not None:
+        cause = cause.cause
+    if isinstance(cause, TemporalTimeoutError):
+        return UpstreamTimeout("The LLM did not answer in time after 3 attempts; try again in a moment.")
+    if isinstance(cause, ApplicationError):
+        message = cause.message or "The LLM call failed."
+        if cause.type in (EMPTY_ANSWER, ABSURD_ANSWER):
+            return UpstreamError(message, details={"reason": cause.type})
+        if cause.type in _TIMEOUT:
+            return UpstreamTimeout(message)
+        if cause.type in _UNAVAILABLE:
+            return UpstreamUnavailable(message)
+        return UpstreamError(message)
+    logger.warning("smart edit workflow failed without a known cause: %r", exc.cause)
+    return UpstreamError("The prompt rewrite failed; try again in a moment.")
+
+
+# --- history ---------------------------------------------------------------------------------------------------
+
+
+async def list_box_smart_edits(
+    session: AsyncSession, box: Box, *, limit: int, offset: int
+) -> tuple[list[SmartEditPublic], int]:
+    condition = SmartEdit.box_id == box.id
+    total = (await session.exec(select(func.count()).select_from(SmartEdit).where(condition))).one()
+    rows = (
+        await session.exec(
+            select(SmartEdit)
+            .where(condition)
+            .order_by(col(SmartEdit.created_at).desc(), col(SmartEdit.id).desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
+    return [to_smart_edit_public(edit) for edit in rows], total
