@@ -335,7 +335,10 @@ class EventRelay:
         queue_size: int = SUBSCRIBER_QUEUE_SIZE,
         ping_interval: float = PING_INTERVAL_SECONDS,
     ) -> None:
-        self._redis = _redis_client(redis_url, retries=0)
+        # Commands retry once so a connection left stale by a Redis restart is replaced transparently; the
+        # pub/sub connection never retries, so a break is noticed (and reported to sockets) at once.
+        self._redis = _redis_client(redis_url, retries=1)
+        self._pubsub_client = _redis_client(redis_url, retries=0)
         self.queue_size = queue_size
         self.ping_interval = ping_interval
         self.stats = RelayStats()
@@ -422,7 +425,7 @@ class EventRelay:
         async with self._connect_lock:
             if self._pubsub is not None:
                 return self._pubsub
-            pubsub = self._redis.pubsub()
+            pubsub = self._pubsub_client.pubsub()
             try:
                 await pubsub.connect()  # type: ignore[no-untyped-call]
             except (RedisError, OSError) as exc:
@@ -530,6 +533,8 @@ class EventRelay:
             self._pubsub = None
         with contextlib.suppress(Exception):
             await self._redis.aclose()
+        with contextlib.suppress(Exception):
+            await self._pubsub_client.aclose()
 
     def local_subscribers(self, project_id: int) -> int:
         channel = self._channels.get(project_channel(project_id))
