@@ -25,7 +25,7 @@ from core.sharing import CommentTarget, LinkRefs, VisibleRefs
 MAX_COMMENT_LENGTH = 4000
 MAX_REF_LENGTH = 64
 
-_FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def _plain_text(value: str) -> str:

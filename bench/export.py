@@ -1,0 +1,228 @@
+"""Storyboard export benchmark: a 300-shot project with 1024-px images, exported through the API in both scopes.
+
+Starts embedded PostgreSQL, Redis and S3 in a temporary directory, fills the project (per shot: a headliner image, a
+second image variant and a video animated from the headliner; 256-px JPEG thumbnails), then times
+`GET /api/projects/{id}/export/?scope=...` and samples the process RSS while it runs. Prints, never asserts.
+
+    PYTHONPATH=. .venv/bin/python -m bench.export [--shots 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import secrets
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import psutil
+from docx import Document
+from PIL import Image, ImageDraw
+
+TARGET_SECONDS = 10.0
+TARGET_RSS_MB = 300.0
+IMAGE_SIZE = 1024
+THUMBNAIL_SIZE = 256
+
+
+def shot_images(index: int) -> tuple[bytes, bytes]:
+    """A distinct 1024-px PNG and its 256-px JPEG thumbnail (distinct so the .docx cannot deduplicate them)."""
+    image = Image.new(
+        "RGB", (IMAGE_SIZE, IMAGE_SIZE), ((index * 37) % 256, (index * 91) % 256, (index * 53) % 256)
+    )
+    draw = ImageDraw.Draw(image)
+    for step in range(0, IMAGE_SIZE, 64):
+        draw.line([(0, step), (IMAGE_SIZE, (step + index * 7) % IMAGE_SIZE)], fill=(255, 255, 255), width=3)
+        draw.ellipse([step, step, step + 40 + index % 50, step + 40], outline=(0, 0, 0), width=4)
+    draw.text((40, 40), f"shot {index}", fill=(255, 255, 255))
+    original = io.BytesIO()
+    image.save(original, format="PNG", compress_level=1)
+    image.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+    thumbnail = io.BytesIO()
+    image.save(thumbnail, format="JPEG", quality=85)
+    return original.getvalue(), thumbnail.getvalue()
+
+
+class RssSampler:
+    """Samples this process's RSS every few milliseconds in a thread; `peak` is the highest value seen."""
+
+    def __init__(self, interval: float = 0.005) -> None:
+        self.process = psutil.Process(os.getpid())
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            time.sleep(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self.peak = self.process.memory_info().rss
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+async def fill_project(app: object, shots: int) -> tuple[int, dict[str, str]]:
+    from sqlmodel import select
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from core.models import AIModel, Asset, AssetKind, AssetStatus, Box, Project
+    from core.storage import Storage, asset_file_key, asset_thumbnail_key
+
+    state = app.state  # type: ignore[attr-defined]
+    storage: Storage = state.storage
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        email = f"bench-{secrets.token_hex(4)}@example.com"
+        body = {"email": email, "password": "bench password 123", "display_name": "Bench"}
+        assert (await client.post("/api/auth/register/", json=body)).status_code == 201
+        login = await client.post("/api/auth/login/", json={"email": email, "password": body["password"]})
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        project_id = (
+            await client.post("/api/projects/", json={"name": "Bench spot"}, headers=headers)
+        ).json()["id"]
+
+    images: list[tuple[int, str, str]] = []  # (index, original key, thumbnail key): generated at upload time
+    placeholders: list[str] = []
+    session: AsyncSession
+    async with state.sessionmaker() as session:
+        project = await session.get(Project, project_id)
+        assert project is not None
+        models = {m.provider_model_id: m.id for m in (await session.exec(select(AIModel))).all()}
+        for shot in range(shots):
+            box = Box(project_id=project_id, position=shot + 1, title=f"Shot {shot + 1}")
+            session.add(box)
+            await session.flush()
+            assets = []
+            for variant in range(2):
+                asset = Asset(
+                    box_id=box.id,  # type: ignore[arg-type]
+                    kind=AssetKind.IMAGE,
+                    status=AssetStatus.COMPLETED,
+                    prompt=f"Shot {shot + 1}, variant {variant + 1}: a lighthouse keeper at dusk, 35 mm, rain",
+                    model_id=models["google/nano-banana"],
+                    params={"aspect_ratio": "1:1"},
+                    mime_type="image/png",
+                    width=IMAGE_SIZE,
+                    height=IMAGE_SIZE,
+                )
+                session.add(asset)
+                await session.flush()
+                assert asset.id is not None
+                asset.file_key = asset_file_key(asset.id, "png")
+                asset.thumbnail_key = asset_thumbnail_key(asset.id)
+                images.append((shot * 2 + variant, asset.file_key, asset.thumbnail_key))
+                assets.append(asset)
+            headliner = assets[0]
+            video = Asset(
+                box_id=box.id,  # type: ignore[arg-type]
+                kind=AssetKind.VIDEO,
+                status=AssetStatus.COMPLETED,
+                prompt=f"Shot {shot + 1}: slow push-in",
+                model_id=models["bytedance/seedance-1.5-pro"],
+                source_asset_id=headliner.id,
+                mime_type="video/mp4",
+            )
+            session.add(video)
+            await session.flush()
+            assert video.id is not None
+            video.file_key = asset_file_key(video.id, "mp4")
+            placeholders.append(video.file_key)
+            box.headliner_id = headliner.id
+        await session.commit()
+
+    def upload(item: tuple[int, str, str]) -> int:
+        index, original_key, thumbnail_key = item
+        original, thumbnail = shot_images(index)
+        storage.put_bytes(original_key, original, "image/png")
+        storage.put_bytes(thumbnail_key, thumbnail, "image/jpeg")
+        return len(original) + len(thumbnail)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        total = sum(pool.map(upload, images))
+        list(
+            pool.map(
+                lambda key: storage.put_bytes(key, b"\x00\x00\x00\x18ftypmp42", "video/mp4"), placeholders
+            )
+        )
+    print(
+        f"generated and uploaded {len(images)} images of {IMAGE_SIZE} px with {THUMBNAIL_SIZE}-px thumbnails "
+        f"({total / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s"
+    )
+    return project_id, headers
+
+
+async def run(shots: int) -> None:
+    from devstack.stack import migrate, start_stack
+
+    with tempfile.TemporaryDirectory(prefix="aiam-bench-export-") as tmp:
+        # The export needs no Temporal: point it at an address that is never dialled instead of starting one.
+        stack = start_stack(
+            Path(tmp),
+            fixed_ports=False,
+            database_name="aiam_bench",
+            bucket="aiam-bench",
+            environ={"TEMPORAL_ADDRESS": "127.0.0.1:9"},
+        )
+        try:
+            migrate(stack.env["DATABASE_URL"])
+            os.environ.update({**stack.env, "ENVIRONMENT": "test", "JWT_SECRET": secrets.token_urlsafe(32)})
+            from api.main import create_app
+            from core.settings import Settings
+
+            app = create_app(Settings())
+            async with app.router.lifespan_context(app):
+                project_id, headers = await fill_project(app, shots)
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(
+                    transport=transport, base_url="http://bench", timeout=120
+                ) as client:
+                    for scope in ("headliners", "all"):
+                        with RssSampler() as sampler:
+                            before = sampler.peak
+                            started = time.perf_counter()
+                            response = await client.get(
+                                f"/api/projects/{project_id}/export/",
+                                params={"scope": scope},
+                                headers=headers,
+                            )
+                            elapsed = time.perf_counter() - started
+                        assert response.status_code == 200, response.text
+                        document = Document(io.BytesIO(response.content))
+                        rows = len(document.tables[0].rows) - 1
+                        images = len(document.inline_shapes)
+                        peak_mb = sampler.peak / 1e6
+                        print(
+                            f"scope={scope:<10} rows={rows:<4} images={images:<4} "
+                            f"size={len(response.content) / 1e6:5.1f} MB  time={elapsed:5.2f} s "
+                            f"(target ≤ {TARGET_SECONDS:.0f} s)  peak RSS={peak_mb:6.1f} MB "
+                            f"(+{(sampler.peak - before) / 1e6:.1f} MB during the export; target ≤ {TARGET_RSS_MB:.0f} MB)"
+                        )
+        finally:
+            stack.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--shots", type=int, default=300)
+    args = parser.parse_args()
+    asyncio.run(run(args.shots))
+
+
+if __name__ == "__main__":
+    main()
