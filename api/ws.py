@@ -201,12 +201,16 @@ async def _pump(
     async def send() -> CloseReason:
         next_check = time.monotonic() + relay.ping_interval
         while True:
-            try:
-                event: RelayedEvent | None = await asyncio.wait_for(
-                    subscription.queue.get(), max(0.0, next_check - time.monotonic())
-                )
-            except TimeoutError:
-                event = None
+            event: RelayedEvent | None
+            if not subscription.queue.empty():
+                event = subscription.queue.get_nowait()
+            else:
+                try:
+                    event = await asyncio.wait_for(
+                        subscription.queue.get(), max(0.0, next_check - time.monotonic())
+                    )
+                except TimeoutError:
+                    event = None
             if time.monotonic() >= next_check:
                 refused = await problem()
                 if refused is not None:
