@@ -26,17 +26,3 @@ export function acceptedIds(body: unknown): number[] {
     .map((item) => (item && typeof item === "object" && "asset_id" in item ? Number(item.asset_id) : NaN))
     .filter((id) => Number.isFinite(id));
 }
-
-export interface AnimateBody {
-  prompt: string;
-  params: Record<string, unknown>;
-  model?: string;
-}
-
-export interface SmartEditResult {
-  prompt: string;
-  original_prompt?: string;
-  instruction?: string;
-  model?: string;
-}
-

@@ -1,8 +1,8 @@
 // Server state: React Query hooks over the typed client, and how live events patch the cache.
 "use client";
 import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
-import { api, request, unwrap, type AIModel, type Asset, type Box, type Project } from "./client";
-import { acceptedIds, type GenerateBody, type SmartEditResult } from "./extra";
+import { api, unwrap, type AIModel, type Asset, type Box, type Project } from "./client";
+import { acceptedIds, type GenerateBody } from "./extra";
 
 export interface AssetFilters {
   kind?: "image" | "video";
@@ -330,7 +330,9 @@ export function useGenerate(boxId: number) {
       const count = Math.max(1, body.count ?? 1);
       const kind = body.model.includes("seedance") ? "video" : "image";
       const placeholders = Array.from({ length: count }, () => placeholderAsset(boxId, body, kind));
-      return startJobs(qc, boxId, placeholders, () => request("POST", `/api/boxes/${boxId}/generate/`, body));
+      return startJobs(qc, boxId, placeholders, () =>
+        unwrap(api.POST("/api/boxes/{box_id}/generate/", { params: { path: { box_id: boxId } }, body })),
+      );
     },
   });
 }
@@ -340,7 +342,9 @@ export function useAnimate(boxId: number) {
   return useMutation({
     mutationFn: ({ source, ...body }: { source: Asset; prompt: string; params: Record<string, unknown>; model?: string }) => {
       const placeholder = { ...placeholderAsset(boxId, body, "video"), source_asset_id: source.id };
-      return startJobs(qc, boxId, [placeholder], () => request("POST", `/api/assets/${source.id}/animate/`, body));
+      return startJobs(qc, boxId, [placeholder], () =>
+        unwrap(api.POST("/api/assets/{asset_id}/animate/", { params: { path: { asset_id: source.id } }, body })),
+      );
     },
   });
 }
@@ -348,7 +352,8 @@ export function useAnimate(boxId: number) {
 export function useRetry() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (asset: Asset) => request<unknown>("POST", `/api/assets/${asset.id}/retry/`),
+    mutationFn: (asset: Asset) =>
+      unwrap(api.POST("/api/assets/{asset_id}/retry/", { params: { path: { asset_id: asset.id } } })),
     onMutate: (asset) => {
       patchAssetEverywhere(qc, asset.id, (a) => ({ ...a, status: "PENDING", error_message: null }));
     },
@@ -362,7 +367,7 @@ export function useRetry() {
 export function useSmartEdit() {
   return useMutation({
     mutationFn: (body: { prompt: string; instruction: string; box_id?: number }) =>
-      request<SmartEditResult>("POST", "/api/smart-edit/", body),
+      unwrap(api.POST("/api/smart-edit/", { body })),
   });
 }
 

@@ -37,6 +37,23 @@ export interface paths {
         patch: operations["update_asset_api_assets__asset_id___patch"];
         trace?: never;
     };
+    "/api/assets/{asset_id}/animate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Animate */
+        post: operations["animate_api_assets__asset_id__animate__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/assets/{asset_id}/comments/": {
         parameters: {
             query?: never;
@@ -48,6 +65,23 @@ export interface paths {
         put?: never;
         /** Comment On Asset */
         post: operations["comment_on_asset_api_assets__asset_id__comments__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assets/{asset_id}/retry/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retry */
+        post: operations["retry_api_assets__asset_id__retry__post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -152,6 +186,57 @@ export interface paths {
         put?: never;
         /** Comment On Box */
         post: operations["comment_on_box_api_boxes__box_id__comments__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/boxes/{box_id}/generate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Generate */
+        post: operations["generate_api_boxes__box_id__generate__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/boxes/{box_id}/smart-edits/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Smart Edits */
+        get: operations["list_smart_edits_api_boxes__box_id__smart_edits__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/boxes/{box_id}/upload/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload */
+        post: operations["upload_api_boxes__box_id__upload__post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -350,6 +435,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/providers/kie/callback/{asset_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Kie Callback
+         * @description Always 2xx for a well-formed (and, with a key, well-signed) callback, even when nothing waits for it.
+         */
+        post: operations["kie_callback_api_providers_kie_callback__asset_id___post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/public/{token}/": {
         parameters: {
             query?: never;
@@ -402,6 +507,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/smart-edit/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create Smart Edit */
+        post: operations["create_smart_edit_api_smart_edit__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -427,6 +549,23 @@ export interface components {
             provider: string;
             /** Provider Model Id */
             provider_model_id: string;
+        };
+        /** AnimateRequest */
+        AnimateRequest: {
+            /**
+             * Model
+             * @default bytedance/seedance-1.5-pro
+             */
+            model?: string;
+            /**
+             * Params
+             * @description duration (4/8/12), resolution, aspect_ratio, fixed_lens, generate_audio
+             */
+            params?: {
+                [key: string]: unknown;
+            };
+            /** Prompt */
+            prompt: string;
         };
         /**
          * AssetKind
@@ -497,6 +636,19 @@ export interface components {
         AssetUpdate: {
             /** Is Favorite */
             is_favorite: boolean;
+        };
+        /** Body_upload_api_boxes__box_id__upload__post */
+        Body_upload_api_boxes__box_id__upload__post: {
+            /**
+             * File
+             * @description A PNG, JPEG or WebP image
+             */
+            file: string;
+            /**
+             * Prompt
+             * @default
+             */
+            prompt?: string;
         };
         /** BoxCreate */
         BoxCreate: {
@@ -606,6 +758,37 @@ export interface components {
          * @enum {string}
          */
         ExportScope: "headliners" | "all";
+        /** GenerateRequest */
+        GenerateRequest: {
+            /**
+             * Count
+             * @default 1
+             */
+            count?: number;
+            /**
+             * Input Asset Ids
+             * @description Completed image assets of this project (models that edit images)
+             */
+            input_asset_ids?: number[];
+            /** Model */
+            model: string;
+            /** Params */
+            params?: {
+                [key: string]: unknown;
+            };
+            /** Prompt */
+            prompt: string;
+        };
+        /** GenerationAccepted */
+        GenerationAccepted: {
+            /** Asset Id */
+            asset_id: number;
+            /** Asset Ids */
+            asset_ids: number[];
+            status: components["schemas"]["AssetStatus"];
+            /** Workflow Ids */
+            workflow_ids: string[];
+        };
         /** GuestCommentCreate */
         GuestCommentCreate: {
             /**
@@ -752,6 +935,17 @@ export interface components {
         Page_SharedLinkPublic_: {
             /** Items */
             items: components["schemas"]["SharedLinkPublic"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[SmartEditPublic] */
+        Page_SmartEditPublic_: {
+            /** Items */
+            items: components["schemas"]["SmartEditPublic"][];
             /** Limit */
             limit: number;
             /** Offset */
@@ -952,6 +1146,44 @@ export interface components {
             /** Url */
             url: string;
         };
+        /** SmartEditPublic */
+        SmartEditPublic: {
+            /** Box Id */
+            box_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Instruction */
+            instruction: string;
+            /** Model */
+            model: string;
+            /** Original Prompt */
+            original_prompt: string;
+            /**
+             * Prompt
+             * @description The rewritten prompt (a preview: generate with it to use it)
+             */
+            prompt: string;
+        };
+        /** SmartEditRequest */
+        SmartEditRequest: {
+            /**
+             * Box Id
+             * @description The shot this prompt belongs to (kept in its history).
+             */
+            box_id?: number | null;
+            /**
+             * Instruction
+             * @description What to change, e.g. 'make it night time'.
+             */
+            instruction: string;
+            /** Prompt */
+            prompt: string;
+        };
         /** Token */
         Token: {
             /** Access Token */
@@ -1132,6 +1364,42 @@ export interface operations {
             };
         };
     };
+    animate_api_assets__asset_id__animate__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id */
+                asset_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnimateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerationAccepted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     comment_on_asset_api_assets__asset_id__comments__post: {
         parameters: {
             query?: never;
@@ -1155,6 +1423,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CommentPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retry_api_assets__asset_id__retry__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id */
+                asset_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerationAccepted"];
                 };
             };
             /** @description Validation Error */
@@ -1415,6 +1715,115 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CommentPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    generate_api_boxes__box_id__generate__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id */
+                box_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GenerateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenerationAccepted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_smart_edits_api_boxes__box_id__smart_edits__get: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description Items to skip */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Object id */
+                box_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SmartEditPublic_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_api_boxes__box_id__upload__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id */
+                box_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_api_boxes__box_id__upload__post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetPublic"];
                 };
             };
             /** @description Validation Error */
@@ -1973,6 +2382,42 @@ export interface operations {
             };
         };
     };
+    kie_callback_api_providers_kie_callback__asset_id___post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "x-webhook-signature"?: string | null;
+                "x-webhook-timestamp"?: string | null;
+            };
+            path: {
+                asset_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     read_public_project_api_public__token___get: {
         parameters: {
             query?: never;
@@ -2103,6 +2548,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_smart_edit_api_smart_edit__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SmartEditRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SmartEditPublic"];
+                };
             };
             /** @description Validation Error */
             422: {

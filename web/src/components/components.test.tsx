@@ -162,10 +162,12 @@ describe("GeneratePanel", () => {
       const items = qc.getQueryData<{ items: Asset[] }>(keys.assetList(2, {}))?.items ?? [];
       expect(items.map((a) => a.status)).toEqual(["PENDING", "PENDING"]);
     });
-    const call = fetchMock.mock.calls.find(([u]) => String(u).includes("/generate/"));
+    const call = fetchMock.mock.calls.find(([u]) => (u instanceof Request ? u.url : String(u)).includes("/boxes/2/generate/"));
     expect(call).toBeTruthy();
+    const sent = await (call![0] as Request).clone().json();
+    expect(sent).toEqual({ model: "google/nano-banana", prompt: "a red fox", params: { aspect_ratio: "1:1", output_format: "png" }, count: 2 });
     await act(async () => {
-      answer(new Response(JSON.stringify([{ asset_id: 41, status: "PENDING" }, { asset_id: 42, status: "PENDING" }]), { status: 202, headers: { "Content-Type": "application/json" } }));
+      answer(new Response(JSON.stringify({ asset_id: 41, status: "PENDING", asset_ids: [41, 42], workflow_ids: ["asset-41", "asset-42"] }), { status: 202, headers: { "Content-Type": "application/json" } }));
     });
     await waitFor(() => {
       const items = qc.getQueryData<{ items: Asset[] }>(keys.assetList(2, {}))?.items ?? [];

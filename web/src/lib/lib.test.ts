@@ -53,6 +53,7 @@ describe("helpers", () => {
     expect(acceptedIds({ asset_id: 4, status: "PENDING" })).toEqual([4]);
     expect(acceptedIds([{ asset_id: 4 }, { asset_id: 5 }])).toEqual([4, 5]);
     expect(acceptedIds({ items: [{ asset_id: 7 }] })).toEqual([7]);
+    expect(acceptedIds({ asset_id: 8, status: "PENDING", asset_ids: [8, 9], workflow_ids: [] })).toEqual([8, 9]);
   });
 
   it("moves an item in a list", () => {
