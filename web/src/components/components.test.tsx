@@ -152,7 +152,7 @@ describe("GeneratePanel", () => {
     const qc = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
     qc.setQueryData(keys.assetList(2, {}), { items: [], total: 0, limit: 200, offset: 0 });
     withClient(<GeneratePanel boxId={2} selectedImageIds={[]} />, qc);
-    await waitFor(() => expect(screen.getByRole("option", { name: /Nano Banana/ })).toBeTruthy());
+    await waitFor(() => expect(screen.getByRole("option", { name: /Nano Banana/ })).toBeTruthy(), { timeout: 10_000 });
     fireEvent.change(screen.getByLabelText("Prompt"), { target: { value: "a red fox" } });
     fireEvent.change(screen.getByLabelText("Variants"), { target: { value: "2" } });
     await act(async () => {
