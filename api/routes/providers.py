@@ -4,11 +4,10 @@ import json
 
 from fastapi import APIRouter, Header, Request
 
-from api.deps import SettingsDep
+from api.deps import ObjectId, SettingsDep
 from api.routes.generation import temporal_client
 from core import generation
 from core.errors import InvalidInput
-from core.schemas import MAX_DB_ID
 
 router = APIRouter(tags=["providers"])
 
@@ -17,7 +16,7 @@ MAX_CALLBACK_BYTES = 1024 * 1024
 
 @router.post("/api/providers/kie/callback/{asset_id}/")
 async def kie_callback(
-    asset_id: int,
+    asset_id: ObjectId,
     request: Request,
     settings: SettingsDep,
     x_webhook_timestamp: str | None = Header(default=None),
@@ -34,8 +33,6 @@ async def kie_callback(
     task_id, state = generation.read_callback_task_id(
         settings, body, x_webhook_timestamp, x_webhook_signature
     )
-    if not 1 <= asset_id <= MAX_DB_ID:
-        return {"status": "ignored"}
     delivered = await generation.deliver_kie_callback(
         await temporal_client(request), asset_id, task_id, state
     )
