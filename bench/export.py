@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import logging
 import os
 import secrets
 import tempfile
@@ -221,6 +222,8 @@ def main() -> None:
     )
     parser.add_argument("--shots", type=int, default=300)
     args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("core.export").setLevel(logging.INFO)
     asyncio.run(run(args.shots))
 
 

@@ -12,12 +12,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.errors import InvalidInput, NotFound, RateLimited
+from core.errors import InvalidInput, NotFound, RateLimited, UpstreamUnavailable
 from core.models import Asset, Box, Comment, Project, SharedLink, User
 from core.schemas import DbId, DisplayName, InputModel
 from core.sharing import CommentTarget, LinkRefs, VisibleRefs
@@ -25,7 +26,13 @@ from core.sharing import CommentTarget, LinkRefs, VisibleRefs
 MAX_COMMENT_LENGTH = 4000
 MAX_REF_LENGTH = 64
 
-_FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _no_surrogates(value: str) -> str:
+    """JSON may carry lone UTF-16 surrogates (`\\ud800`), which no UTF-8 store can hold: replace them with U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", value)
 
 
 def _plain_text(value: str) -> str:
@@ -42,10 +49,15 @@ def _printable_name(value: str) -> str:
 
 CommentText = Annotated[
     str,
+    BeforeValidator(lambda value: _no_surrogates(value) if isinstance(value, str) else value),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_COMMENT_LENGTH),
     AfterValidator(_plain_text),
 ]
-GuestName = Annotated[DisplayName, AfterValidator(_printable_name)]
+GuestName = Annotated[
+    DisplayName,
+    BeforeValidator(lambda value: _no_surrogates(value) if isinstance(value, str) else value),
+    AfterValidator(_printable_name),
+]
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REF_LENGTH)]
 
 
@@ -259,7 +271,11 @@ async def check_guest_rate(
         (f"ratelimit:guest-comment:{link_id}", per_link, "through this link"),
     )
     for key, rule, who in checks:
-        count, ttl = await _hit(redis, key, rule)
+        try:
+            count, ttl = await _hit(redis, key, rule)
+        except (RedisError, OSError) as exc:
+            # Failing closed: without the limiter a leaked link could flood the project.
+            raise UpstreamUnavailable("Commenting is briefly unavailable; try again in a minute.") from exc
         if count > rule.limit:
             retry_after = max(ttl, 1)
             raise RateLimited(

@@ -178,6 +178,15 @@ async def test_oversized_empty_and_binary_text_are_refused(client, sessionmaker,
     for text in ("a" * (MAX_COMMENT_LENGTH + 1), "", "   ", "nul\x00byte"):
         response = await _guest_post(client, link["token"], text=text, box_ref=box_ref)
         assert response.status_code == 422, repr(text[:20])
+    surrogate = await client.post(
+        f"/api/public/{link['token']}/comments/",
+        content='{"author_name": "a", "text": "bad \\ud800 half", "box_ref": ' + json.dumps(box_ref) + "}",
+        headers={"Content-Type": "application/json"},
+    )
+    assert surrogate.status_code == 201, (
+        surrogate.text
+    )  # a lone surrogate cannot be stored; it becomes U+FFFD
+    assert surrogate.json()["text"] == "bad \ufffd half"
     long_name = await client.post(
         f"/api/public/{link['token']}/comments/",
         json={"author_name": "n" * 121, "text": "x", "box_ref": box_ref},
@@ -192,7 +201,7 @@ async def test_oversized_empty_and_binary_text_are_refused(client, sessionmaker,
     total = (await client.get(f"/api/projects/{board.project['id']}/comments/", headers=headers)).json()[
         "total"
     ]
-    assert total == 1
+    assert total == 2
 
 
 async def test_guest_commenting_is_rate_limited_per_link_and_address(client, sessionmaker, storage):

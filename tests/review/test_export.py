@@ -135,6 +135,21 @@ async def test_missing_thumbnail_still_exports_the_row(client, sessionmaker, sto
     assert rows[0].cells[1].text == "—"
 
 
+async def test_prompts_with_line_breaks_and_control_characters_export(client, sessionmaker, storage):
+    headers = await register(client)
+    project = await make_project(client, headers, name="Odd\x0b <name> & co")
+    box = await make_box(client, headers, project["id"], title="<b>Title</b>")
+    await make_asset(
+        sessionmaker, box["id"], storage=storage, prompt="line one\nline\ttwo <tag> & \x0bvt\x1f"
+    )
+    document, _ = await _export(client, headers, project["id"], "all")
+    assert document.paragraphs[0].text == "Odd <name> & co"
+    (row,) = _rows(document)
+    assert row.cells[2].text == "line one\nline\ttwo <tag> & vt"
+    assert "<b>Title</b>" in row.cells[0].text
+    assert len(_images(document, row)) == 1
+
+
 async def test_empty_project_exports_a_valid_document(client):
     headers = await register(client)
     project = await make_project(client, headers, name="Nothing yet")
@@ -155,3 +170,21 @@ async def test_export_refuses_strangers_and_bad_scopes(client):
         f"/api/projects/{project['id']}/export/", params={"scope": "everything"}, headers=headers
     )
     assert bad.status_code == 422
+
+
+async def test_paging_through_assets_keeps_every_row_once_and_in_order(
+    client, sessionmaker, storage, monkeypatch
+):
+    import core.export
+
+    headers = await register(client)
+    board = await make_storyboard(client, headers, sessionmaker, storage, name="Paged")
+    whole, _ = await _export(client, headers, board.project["id"], "all")
+    expected = [(row.cells[0].paragraphs[0].text, row.cells[2].text) for row in _rows(whole)]
+    assert len(expected) == 6
+    for page_size in (1, 2, 4):
+        monkeypatch.setattr(core.export, "PAGE_SIZE", page_size)
+        paged, _ = await _export(client, headers, board.project["id"], "all")
+        rows = _rows(paged)
+        assert [(row.cells[0].paragraphs[0].text, row.cells[2].text) for row in rows] == expected, page_size
+        assert all(_images(paged, row) for row in rows)
