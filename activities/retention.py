@@ -9,7 +9,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
 from core import retention
-from core.retention import DrainResult, PurgePageInput, PurgePageResult, RetentionPlan, RetentionPlanInput
+from core.retention import (
+    DrainResult,
+    PurgePageInput,
+    PurgePageResult,
+    QueuedRange,
+    RetentionPlan,
+    RetentionPlanInput,
+)
 from core.storage import Storage
 
 logger = logging.getLogger(__name__)
@@ -38,10 +45,11 @@ class RetentionActivities:
 
     @activity.defn(name="purge_retention_page")
     async def purge_retention_page(self, payload: PurgePageInput) -> PurgePageResult:
-        return await retention.purge_page(
-            self._sessionmaker,
-            self._storage,
-            cutoff=payload.cutoff,
-            after_id=payload.after_id,
-            limit=payload.limit,
+        return await retention.purge_page_rows(
+            self._sessionmaker, cutoff=payload.cutoff, after_id=payload.after_id, limit=payload.limit
         )
+
+    @activity.defn(name="delete_purged_objects")
+    async def delete_purged_objects(self, payload: QueuedRange) -> DrainResult:
+        deleted = await retention.delete_queued_objects(self._sessionmaker, self._storage, payload)
+        return DrainResult(objects_deleted=deleted)

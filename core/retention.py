@@ -51,27 +51,31 @@ DEFAULT_RETENTION_DAYS = 10
 DEFAULT_RETENTION_HOUR_UTC = 3
 DEFAULT_PAGE_SIZE = 1000
 MAX_PAGE_SIZE = 5000
+S3_PARALLEL_REQUESTS = 4
+"""DeleteObjects requests one activity keeps in flight (each ≤ 1000 keys)."""
 
 # The protection rules, written once and used by the candidate query, the delete re-check and the preview.
 # `a` is the asset under test; `:cutoff` is the creation time before which an unprotected asset is purged.
+# Set-wide rules use NOT IN over small sets (headliners, inputs of running jobs) so PostgreSQL hashes each set
+# once per statement instead of probing it per candidate; their subqueries never yield NULL.
 _PURGEABLE = """
     a.is_favorite = false
     AND a.created_at < :cutoff
     AND a.status NOT IN ('PENDING', 'RUNNING')
-    AND NOT EXISTS (SELECT 1 FROM box hb WHERE hb.headliner_id = a.id)
+    AND a.id NOT IN (SELECT hb.headliner_id FROM box hb WHERE hb.headliner_id IS NOT NULL)
     AND NOT EXISTS (
         SELECT 1 FROM asset v
         WHERE v.source_asset_id = a.id
           AND (
             v.is_favorite
             OR v.status IN ('PENDING', 'RUNNING')
-            OR EXISTS (SELECT 1 FROM box vb WHERE vb.headliner_id = v.id)
+            OR v.id IN (SELECT vb.headliner_id FROM box vb WHERE vb.headliner_id IS NOT NULL)
           )
     )
-    AND NOT EXISTS (
-        SELECT 1 FROM asset g
-        WHERE g.status IN ('PENDING', 'RUNNING')
-          AND g.input_asset_ids @> jsonb_build_array(a.id)
+    AND a.id NOT IN (
+        SELECT (input.value)::integer
+        FROM asset g CROSS JOIN LATERAL jsonb_array_elements_text(g.input_asset_ids) AS input(value)
+        WHERE g.status IN ('PENDING', 'RUNNING') AND jsonb_typeof(g.input_asset_ids) = 'array'
     )
 """
 
@@ -161,9 +165,17 @@ class PurgePageInput(BaseModel):
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
+class QueuedRange(BaseModel):
+    """pending_object_deletion ids first..last (inclusive). Any other run's keys in between are fair game too:
+    every queued key belongs to a row that is already gone."""
+
+    first_id: int
+    last_id: int
+
+
 class PurgePageResult(BaseModel):
     assets_deleted: int
-    objects_deleted: int
+    queued: QueuedRange | None = Field(description="Where the page's S3 keys wait in pending_object_deletion")
     last_id: int | None = Field(description="Highest candidate id examined; None when no candidate was left")
     done: bool
 
@@ -255,42 +267,72 @@ async def delete_purgeable_rows(
 async def delete_pending_objects(
     sessionmaker: async_sessionmaker[AsyncSession], storage: Storage, pending: list[PendingObject]
 ) -> int:
-    """Delete the objects from S3 (≤ 1000 keys per request), then their queue entries. Safe to repeat."""
-    for start in range(0, len(pending), MAX_DELETE_BATCH):
-        batch = pending[start : start + MAX_DELETE_BATCH]
-        await asyncio.to_thread(storage.delete_keys, [item.key for item in batch])
+    """Delete the objects from S3 (≤ 1000 keys per request, a few requests at once), then their queue entries.
+
+    Safe to repeat: deleting a missing key succeeds, and a queue entry goes only after its object is gone.
+    """
+    batches = [
+        pending[start : start + MAX_DELETE_BATCH] for start in range(0, len(pending), MAX_DELETE_BATCH)
+    ]
+    gate = asyncio.Semaphore(S3_PARALLEL_REQUESTS)
+
+    async def delete_batch(batch: list[PendingObject]) -> None:
+        async with gate:
+            await asyncio.to_thread(storage.delete_keys, [item.key for item in batch])
+
+    await asyncio.gather(*(delete_batch(batch) for batch in batches))
+    if pending:
         async with session_scope(sessionmaker) as session:
             connection = await session.connection()
             await connection.execute(
                 sa.text("DELETE FROM pending_object_deletion WHERE id = ANY(:ids)"),
-                {"ids": [item.pending_id for item in batch]},
+                {"ids": [item.pending_id for item in pending]},
             )
     return len(pending)
 
 
-async def purge_page(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    storage: Storage,
-    *,
-    cutoff: datetime,
-    after_id: int,
-    limit: int,
+async def purge_page_rows(
+    sessionmaker: async_sessionmaker[AsyncSession], *, cutoff: datetime, after_id: int, limit: int
 ) -> PurgePageResult:
+    """One page's rows, deleted and their keys queued in one transaction (the objects go in a later step)."""
     async with session_scope(sessionmaker) as session:
         deleted = await delete_purgeable_rows(
             await session.connection(), cutoff=cutoff, after_id=after_id, limit=limit
         )
-    objects = await delete_pending_objects(sessionmaker, storage, deleted.pending)
     return PurgePageResult(
         assets_deleted=len(deleted.asset_ids),
-        objects_deleted=objects,
+        queued=(
+            QueuedRange(
+                first_id=min(item.pending_id for item in deleted.pending),
+                last_id=max(item.pending_id for item in deleted.pending),
+            )
+            if deleted.pending
+            else None
+        ),
         last_id=deleted.last_id,
         done=deleted.done,
     )
 
 
+async def delete_queued_objects(
+    sessionmaker: async_sessionmaker[AsyncSession], storage: Storage, queued: QueuedRange
+) -> int:
+    """Delete the S3 objects of these queue entries (those still queued: a repeat finds fewer or none)."""
+    async with sessionmaker() as session:
+        connection = await session.connection()
+        rows = (
+            await connection.execute(
+                sa.text(
+                    "SELECT id, key FROM pending_object_deletion WHERE id BETWEEN :first AND :last ORDER BY id"
+                ),
+                {"first": queued.first_id, "last": queued.last_id},
+            )
+        ).all()
+    return await delete_pending_objects(sessionmaker, storage, [PendingObject(r.id, r.key) for r in rows])
+
+
 async def drain_pending_deletions(
-    sessionmaker: async_sessionmaker[AsyncSession], storage: Storage, *, batch: int = MAX_DELETE_BATCH
+    sessionmaker: async_sessionmaker[AsyncSession], storage: Storage, *, batch: int = 4 * MAX_DELETE_BATCH
 ) -> int:
     """Finish what an interrupted run left: objects whose rows are already gone."""
     total = 0

@@ -37,6 +37,7 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         retention.plan_retention_run,
         retention.drain_pending_deletions,
         retention.purge_retention_page,
+        retention.delete_purged_objects,
         LlmActivities(deps.kie or KieClient.from_settings(deps.settings)).rewrite_prompt,
     ]
 

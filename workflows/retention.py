@@ -11,6 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.retention import RetentionActivities
     from core.retention import (
         RETENTION_WORKFLOW,
+        DrainResult,
         PurgePageInput,
         RetentionInput,
         RetentionPlanInput,
@@ -28,6 +29,8 @@ RETENTION_RETRY = RetryPolicy(
 PAGE_TIMEOUT = timedelta(minutes=5)
 # Keep each run's history short: after this many pages the run continues as new with its progress.
 PAGES_PER_RUN = 500
+# S3 deletions of earlier pages run while later pages' rows are deleted; at most this many at once.
+OBJECT_DELETIONS_IN_FLIGHT = 3
 
 
 @workflow.defn(name=RETENTION_WORKFLOW)
@@ -58,6 +61,13 @@ class RetentionWorkflow:
             progress = payload.resume
 
         pages_this_run = 0
+        in_flight: list[workflow.ActivityHandle[DrainResult]] = []
+
+        async def settle(keep: int) -> None:
+            while len(in_flight) > keep:
+                deleted = await in_flight.pop(0)
+                progress.totals.objects_deleted += deleted.objects_deleted
+
         while True:
             page = await workflow.execute_activity_method(
                 RetentionActivities.purge_retention_page,
@@ -65,16 +75,26 @@ class RetentionWorkflow:
                 start_to_close_timeout=PAGE_TIMEOUT,
                 retry_policy=RETENTION_RETRY,
             )
-            totals = progress.totals
-            totals.pages += 1
-            totals.assets_deleted += page.assets_deleted
-            totals.objects_deleted += page.objects_deleted
+            progress.totals.pages += 1
+            progress.totals.assets_deleted += page.assets_deleted
             pages_this_run += 1
+            if page.queued is not None:
+                in_flight.append(
+                    workflow.start_activity_method(
+                        RetentionActivities.delete_purged_objects,
+                        page.queued,
+                        start_to_close_timeout=PAGE_TIMEOUT,
+                        retry_policy=RETENTION_RETRY,
+                    )
+                )
+                await settle(OBJECT_DELETIONS_IN_FLIGHT)
             if page.done or page.last_id is None:
                 break
             progress.after_id = page.last_id
             if pages_this_run >= PAGES_PER_RUN or workflow.info().is_continue_as_new_suggested():
+                await settle(0)
                 workflow.continue_as_new(RetentionInput(page_size=payload.page_size, resume=progress))
+        await settle(0)
 
         workflow.logger.info(
             "retention run finished: %d asset(s) and %d object(s) deleted in %d page(s), "

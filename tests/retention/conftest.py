@@ -30,7 +30,12 @@ def retention_activities(
     sessionmaker: async_sessionmaker[AsyncSession], storage: Storage
 ) -> list[Callable[..., Any]]:
     real = RetentionActivities(sessionmaker, storage)
-    return [real.plan_retention_run, real.drain_pending_deletions, real.purge_retention_page]
+    return [
+        real.plan_retention_run,
+        real.drain_pending_deletions,
+        real.purge_retention_page,
+        real.delete_purged_objects,
+    ]
 
 
 @pytest_asyncio.fixture(loop_scope="session")
