@@ -291,7 +291,9 @@ def test_nginx_serves_the_spa_and_proxies_api_docs_admin_ws_and_the_bucket():
     websocket = next(body for loc, body in locations.items() if loc.endswith("/ws/"))
     assert "proxy_set_header Upgrade $http_upgrade" in websocket
     assert "proxy_set_header Connection $connection_upgrade" in websocket
-    assert "/index.html" in locations["/"]
+    # Client routes resolve as api/spa.py resolves them: the page, the /review/<token>/ shell, else 404.html.
+    assert "=404" in locations["/"] and "error_page 404 /404.html" in conf
+    assert "/review/_/index.html" in locations["^~ /review/"]
     bucket = [loc for loc in locations if "${S3_BUCKET}" in loc]
     assert bucket and all("proxy_pass http://aiam_s3" in locations[loc] for loc in bucket)
     assert "proxy_set_header Host $http_host" in conf  # presigned S3 signatures cover the Host header
