@@ -1,0 +1,120 @@
+// Shared by the end-to-end test and the figures script: the real backend (`python -m devstack`, with embedded
+// services and the Kie.ai simulator) and Debian's Chromium driven by playwright-core.
+import { spawn } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const WEB = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const ROOT = resolve(WEB, "..");
+export const ARTIFACTS = join(WEB, "artifacts");
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+/** Starts the whole backend and resolves with `{ url, stop }` once it prints `READY <url>`. */
+export async function startStack({ name = "e2e", timeoutMs = 600_000 } = {}) {
+  if (!existsSync(join(WEB, "out", "index.html"))) {
+    throw new Error("web/out is missing: build the SPA first (npm run build)");
+  }
+  const python = process.env.PYTHON ?? join(ROOT, ".venv/bin/python");
+  const dataDir = join(WEB, ".e2e-data", `${name}-${Date.now()}`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  mkdirSync(dataDir, { recursive: true });
+  const port = await freePort();
+  const log = createWriteStream(join(ARTIFACTS, `${name}-devstack.log`));
+  const child = spawn(python, ["-m", "devstack", "--data-dir", dataDir, "--api-port", String(port), "--free-ports"], {
+    cwd: ROOT,
+    env: { ...process.env, PYTHONPATH: ROOT, PYTHONUNBUFFERED: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  child.stderr.pipe(log, { end: false });
+  let exited = false;
+  child.on("exit", () => (exited = true));
+
+  const stop = async () => {
+    if (!exited) {
+      try {
+        process.kill(-child.pid, "SIGINT");
+      } catch {
+        /* already gone */
+      }
+      const deadline = Date.now() + 60_000;
+      while (!exited && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      if (!exited) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+    log.end();
+    if (!process.env.KEEP_E2E_DATA) rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  const url = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`devstack was not READY after ${timeoutMs / 1000} s`)), timeoutMs);
+    let buffer = "";
+    child.stdout.on("data", (chunk) => {
+      log.write(chunk);
+      buffer += chunk.toString();
+      const match = /^READY (\S+)/m.exec(buffer);
+      if (match) {
+        clearTimeout(timer);
+        ok(match[1].replace(/\/$/, ""));
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      fail(new Error(`devstack exited with code ${code} before READY; see web/artifacts/${name}-devstack.log`));
+    });
+  }).catch(async (error) => {
+    await stop();
+    throw error;
+  });
+  return { url, stop };
+}
+
+export async function launchBrowser() {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+      "--disable-dev-shm-usage",
+    ],
+  });
+}
+
+/** Registers and logs in through the UI; leaves the page on the projects list. */
+export async function registerInUi(page, base, who = "owner") {
+  const email = `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+  await page.goto(`${base}/register/`);
+  await page.getByLabel("Name").fill("Olga Owner");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Register" }).click();
+  await page.waitForURL(/\/projects\/$/);
+  return email;
+}

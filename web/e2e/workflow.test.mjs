@@ -1,0 +1,146 @@
+// End to end in a real browser against the real backend: the studio's whole loop and the client's review.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { ARTIFACTS, launchBrowser, registerInUi, startStack } from "./stack.mjs";
+
+const LONG = 240_000;
+let stack;
+let browser;
+let owner; // the studio's page
+let client; // the client's page, in a second browser context
+let base;
+let reviewUrl;
+
+const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+before(async () => {
+  stack = await startStack({ name: "e2e" });
+  base = stack.url;
+  browser = await launchBrowser();
+  owner = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1360, height: 900 } })).newPage();
+  owner.on("pageerror", (e) => console.error("owner page error:", e.message));
+}, { timeout: 660_000 });
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await stack?.stop();
+});
+
+test("register, create a project and a shot", { timeout: LONG }, async () => {
+  await registerInUi(owner, base);
+  await shot(owner, "01-projects-empty");
+  await owner.getByLabel("New project name").fill("Lighthouse spot");
+  await owner.getByRole("button", { name: "Create project" }).click();
+  await owner.getByRole("link", { name: "Lighthouse spot" }).click();
+  await owner.waitForURL(/\/project\/\?id=\d+/);
+  await owner.getByLabel("New shot title").fill("Opening: the lighthouse at dusk");
+  await owner.getByRole("button", { name: "Add shot" }).click();
+  await owner.getByTestId("box-card").first().waitFor();
+  await owner.getByTestId("live-state").and(owner.locator('[data-state="open"]')).waitFor({ timeout: 30_000 });
+  await shot(owner, "02-board");
+});
+
+test("generate two variants and see them complete live", { timeout: LONG }, async () => {
+  await owner.getByTestId("box-link").first().click();
+  await owner.waitForURL(/\/box\/\?id=\d+/);
+  await owner.getByRole("option", { name: /Nano Banana$|Nano Banana \(/ }).first().waitFor({ state: "attached" });
+  await owner.getByLabel("Model").selectOption("google/nano-banana");
+  await owner.getByLabel("Aspect ratio").selectOption("16:9");
+  await owner.getByLabel("Prompt").fill("A lighthouse on a cliff at dusk, waves crashing, cinematic");
+  await owner.getByLabel("Variants").fill("2");
+  // A marker that a reload would wipe: everything below must happen on this same document.
+  await owner.evaluate(() => (window.__sameDocument = true));
+  await owner.getByTestId("generate").click();
+  const cards = owner.getByTestId("asset-card");
+  await assert.doesNotReject(cards.nth(1).waitFor({ timeout: 5_000 }));
+  assert.equal(await cards.count(), 2);
+  await owner.locator('[data-testid="asset-card"][data-status="COMPLETED"]').nth(1).waitFor({ timeout: 180_000 });
+  assert.equal(await owner.evaluate(() => window.__sameDocument), true, "the page was reloaded");
+  assert.equal(await owner.locator('[data-testid="asset-card"] img').count(), 2);
+});
+
+test("favourite one variant and make it the headliner", { timeout: LONG }, async () => {
+  const first = owner.getByTestId("asset-card").first();
+  await first.getByRole("button", { name: "Favourite" }).click();
+  await first.getByRole("button", { name: "Unfavourite" }).waitFor();
+  await first.getByRole("button", { name: "Make headliner" }).click();
+  await first.getByText("Headliner", { exact: true }).waitFor();
+  // Keyboard triage: focus the second card, star it with "f".
+  await owner.locator("body").click({ position: { x: 5, y: 5 } });
+  await owner.keyboard.press("j");
+  await owner.keyboard.press("j");
+  await owner.keyboard.press("f");
+  await owner.getByTestId("asset-card").nth(1).getByRole("button", { name: "Unfavourite" }).waitFor();
+  await shot(owner, "03-box-view");
+  // Compare the two variants side by side.
+  for (const i of [0, 1]) await owner.getByTestId("asset-card").nth(i).getByLabel("Select for compare").check();
+  await owner.getByTestId("compare-open").click();
+  await owner.getByTestId("compare").waitFor();
+  await shot(owner, "04-compare");
+  await owner.keyboard.press("Escape");
+});
+
+test("animate the headliner into a video that plays inline", { timeout: LONG }, async () => {
+  const headliner = owner.locator('[data-testid="asset-card"]:has(.badge.head)');
+  await headliner.getByRole("button", { name: "Animate" }).click();
+  const dialog = owner.getByRole("dialog", { name: "Animate" });
+  await dialog.getByLabel("Duration").selectOption("4");
+  await dialog.getByLabel("Motion prompt").fill("Slow push in, the beam sweeps across the sea");
+  await dialog.getByTestId("animate-submit").click();
+  const video = owner.locator('[data-testid="asset-card"][data-kind="video"]');
+  await video.first().waitFor({ timeout: 5_000 });
+  await owner.locator('[data-testid="asset-card"][data-kind="video"][data-status="COMPLETED"]').waitFor({ timeout: 200_000 });
+  await video.first().locator("video").waitFor();
+  await shot(owner, "05-video");
+});
+
+test("share a review link; the client comments and the studio sees it live", { timeout: LONG }, async () => {
+  await owner.getByRole("link", { name: "Lighthouse spot" }).click();
+  await owner.waitForURL(/\/project\/\?id=\d+/);
+  await owner.getByRole("button", { name: "Create review link" }).click();
+  const link = owner.getByTestId("share-url").first();
+  await link.waitFor();
+  reviewUrl = await link.getAttribute("href");
+  assert.match(reviewUrl, /^\/review\/[0-9a-f-]{36}\/$/);
+  await owner.getByTestId("live-state").and(owner.locator('[data-state="open"]')).waitFor({ timeout: 30_000 });
+  await owner.evaluate(() => (window.__sameDocument = true));
+
+  client = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
+  await client.goto(`${base}${reviewUrl}`);
+  const shotCard = client.getByTestId("review-shot").first();
+  await shotCard.waitFor();
+  await shotCard.locator("img").first().waitFor();
+  await shotCard.locator("video").first().waitFor();
+  await client.getByTestId("live-state").and(client.locator('[data-state="open"]')).waitFor({ timeout: 30_000 });
+  await shotCard.getByLabel("Your name").fill("Claire Client");
+  await shotCard.getByLabel("Comment").fill("Love the light. Can the waves be bigger?");
+  await shotCard.getByRole("button", { name: "Post comment" }).click();
+  await shotCard.getByTestId("comment").filter({ hasText: "waves be bigger" }).waitFor();
+  await shot(client, "06-review");
+
+  await owner.getByTestId("live-comment").filter({ hasText: "waves be bigger" }).waitFor({ timeout: 30_000 });
+  assert.equal(await owner.evaluate(() => window.__sameDocument), true, "the board was reloaded");
+  await shot(owner, "07-board-with-comment");
+});
+
+test("export the storyboard as .docx", { timeout: LONG }, async () => {
+  const [download] = await Promise.all([
+    owner.waitForEvent("download", { timeout: 60_000 }),
+    owner.getByRole("button", { name: ".docx (headliners)" }).click(),
+  ]);
+  const path = join(ARTIFACTS, "storyboard.docx");
+  await download.saveAs(path);
+  const bytes = readFileSync(path);
+  assert.equal(bytes.subarray(0, 2).toString(), "PK", "a .docx is a zip file");
+  assert.ok(bytes.length > 1000);
+});
+
+test("a revoked link shows a clear page", { timeout: LONG }, async () => {
+  await owner.getByTestId("share-link").first().getByRole("button", { name: "Revoke" }).click();
+  await owner.getByText("No review links yet.").waitFor();
+  await client.reload();
+  await client.getByTestId("review-unavailable").waitFor();
+  await shot(client, "08-review-revoked");
+});
