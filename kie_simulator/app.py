@@ -382,7 +382,7 @@ class Simulator:
         if early is not None:
             return early
         try:
-            validate_input(str(model), data)
+            data = validate_input(str(model), data)
         except InvalidInput as exc:
             return JSONResponse({"code": 422, "msg": str(exc), "data": None})
         callback = body.get("callBackUrl")

@@ -85,7 +85,7 @@ def make_video(
     for index in range(frames):
         t = index / max(1, frames - 1)
         box = (round(max_dx * t), round(max_dy * t), round(max_dx * t) + width, round(max_dy * t) + height)
-        frame = av.VideoFrame.from_image(base.crop(box))
+        frame = av.VideoFrame.from_image(base.crop(box))  # type: ignore[no-untyped-call]
         frame.pts = index
         for packet in stream.encode(frame):
             container.mux(packet)
