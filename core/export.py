@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PAGE_SIZE = 100
-DOWNLOAD_THREADS = 16
+DOWNLOAD_THREADS = 8  # below botocore's default pool of 10 connections
 SPOOL_MAX_BYTES = 16 * 1024 * 1024
 STREAM_CHUNK_BYTES = 64 * 1024
 THUMBNAIL_BOX = Inches(1.5)
