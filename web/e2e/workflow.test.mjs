@@ -82,6 +82,39 @@ test("favourite one variant and make it the headliner", { timeout: LONG }, async
   await owner.keyboard.press("Escape");
 });
 
+test("smart edit: preview the rewritten prompt with the difference, then generate with it", { timeout: LONG }, async () => {
+  const before = await owner.getByTestId("asset-card").count();
+  await owner.getByText("Smart edit").click();
+  await owner.getByLabel("Instruction").fill("make it a stormy night");
+  await owner.getByRole("button", { name: "Preview rewrite" }).click();
+  const diff = owner.getByTestId("prompt-diff");
+  await diff.waitFor({ timeout: 60_000 });
+  assert.ok((await diff.locator("ins, del").count()) > 0, "the rewrite is highlighted");
+  await owner.getByRole("button", { name: "Confirm and generate" }).click();
+  await owner.getByTestId("asset-card").nth(before + 1).waitFor({ timeout: 5_000 });
+  await owner.locator('[data-testid="asset-card"][data-status="COMPLETED"]').nth(before + 1).waitFor({ timeout: 180_000 });
+});
+
+test("a failed generation says why and offers a retry", { timeout: LONG }, async () => {
+  await owner.getByLabel("Variants").fill("1");
+  await owner.getByLabel("Prompt").fill("[sim:policy] a lighthouse");
+  await owner.getByTestId("generate").click();
+  const failed = owner.locator('[data-testid="asset-card"][data-status="FAILED"]');
+  await failed.first().waitFor({ timeout: 180_000 });
+  const message = await failed.first().getByTestId("error-message").textContent();
+  assert.ok(message && message.length > 5 && !/Traceback/.test(message), `a readable error: ${message}`);
+  const id = await failed.first().getAttribute("data-asset-id");
+  const [retried] = await Promise.all([
+    owner.waitForResponse((r) => r.url().includes(`/api/assets/${id}/retry/`)),
+    failed.first().getByRole("button", { name: "Retry" }).click(),
+  ]);
+  assert.equal(retried.status(), 202);
+  // The same card goes back to work, then (the simulator refuses this prompt every time) fails again.
+  await owner.locator(`[data-asset-id="${id}"]:not([data-status="FAILED"])`).waitFor({ timeout: 10_000 });
+  await owner.locator('[data-testid="asset-card"][data-status="FAILED"]').first().waitFor({ timeout: 180_000 });
+  await shot(owner, "05-failed-and-retried");
+});
+
 test("animate the headliner into a video that plays inline", { timeout: LONG }, async () => {
   const headliner = owner.locator('[data-testid="asset-card"]:has(.badge.head)');
   await headliner.getByRole("button", { name: "Animate" }).click();
@@ -93,7 +126,7 @@ test("animate the headliner into a video that plays inline", { timeout: LONG }, 
   await video.first().waitFor({ timeout: 5_000 });
   await owner.locator('[data-testid="asset-card"][data-kind="video"][data-status="COMPLETED"]').waitFor({ timeout: 200_000 });
   await video.first().locator("video").waitFor();
-  await shot(owner, "05-video");
+  await shot(owner, "06-video");
 });
 
 test("share a review link; the client comments and the studio sees it live", { timeout: LONG }, async () => {
@@ -118,11 +151,11 @@ test("share a review link; the client comments and the studio sees it live", { t
   await shotCard.getByLabel("Comment").fill("Love the light. Can the waves be bigger?");
   await shotCard.getByRole("button", { name: "Post comment" }).click();
   await shotCard.getByTestId("comment").filter({ hasText: "waves be bigger" }).waitFor();
-  await shot(client, "06-review");
+  await shot(client, "07-review");
 
   await owner.getByTestId("live-comment").filter({ hasText: "waves be bigger" }).waitFor({ timeout: 30_000 });
   assert.equal(await owner.evaluate(() => window.__sameDocument), true, "the board was reloaded");
-  await shot(owner, "07-board-with-comment");
+  await shot(owner, "08-board-with-comment");
 });
 
 test("export the storyboard as .docx", { timeout: LONG }, async () => {
@@ -142,5 +175,5 @@ test("a revoked link shows a clear page", { timeout: LONG }, async () => {
   await owner.getByText("No review links yet.").waitFor();
   await client.reload();
   await client.getByTestId("review-unavailable").waitFor();
-  await shot(client, "08-review-revoked");
+  await shot(client, "09-review-revoked");
 });
