@@ -169,7 +169,7 @@ async def _stream(
             for text in missed:
                 await websocket.send_text(text)
             watermark = parse_event_id(replay.last_id) if replay.last_id is not None else None
-            reason = await _pump(websocket, relay, subscription, watermark, render, problem)
+            reason = await _pump(websocket, subscription, watermark, render, problem)
     except EventsUnavailable:
         reason = EVENTS_UNAVAILABLE
     except WebSocketDisconnect:
@@ -183,7 +183,6 @@ async def _stream(
 
 async def _pump(
     websocket: WebSocket,
-    relay: EventRelay,
     subscription: Subscription,
     watermark: EventKey | None,
     render: Render | None,
@@ -199,25 +198,16 @@ async def _pump(
                 return
 
     async def send() -> CloseReason:
-        next_check = time.monotonic() + relay.ping_interval
+        queue = subscription.queue
         while True:
-            event: RelayedEvent | None
-            if not subscription.queue.empty():
-                event = subscription.queue.get_nowait()
-            else:
-                try:
-                    event = await asyncio.wait_for(
-                        subscription.queue.get(), max(0.0, next_check - time.monotonic())
-                    )
-                except TimeoutError:
-                    event = None
-            if time.monotonic() >= next_check:
+            event = await queue.get()
+            if event is None:  # the relay's ticker: ping, and check the socket may stay open
                 refused = await problem()
                 if refused is not None:
                     return CloseReason(CloseCode.POLICY_VIOLATION, refused)
                 await websocket.send_text(ping_message())
-                next_check = time.monotonic() + relay.ping_interval
-            if event is None or (watermark is not None and event.key <= watermark):
+                continue
+            if watermark is not None and event.key <= watermark:
                 continue
             text = event.text if render is None else await render(event)
             if text is not None:

@@ -277,7 +277,8 @@ class Subscription:
     def __init__(self, project_id: int, types: frozenset[EventType] | None, maxsize: int) -> None:
         self.project_id = project_id
         self.types = types
-        self.queue: asyncio.Queue[RelayedEvent] = asyncio.Queue(maxsize)
+        self.queue: asyncio.Queue[RelayedEvent | None] = asyncio.Queue(maxsize)
+        """Events to send, and None when it is time to ping (put there by the relay's ticker)."""
         self.closed: asyncio.Future[CloseReason] = asyncio.get_running_loop().create_future()
         self._channel: _Channel | None = None
 
@@ -290,6 +291,11 @@ class Subscription:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
             self.close(TOO_SLOW)
+
+    def tick(self) -> None:
+        """Time to ping: a subscription already full of events is about to be closed anyway."""
+        if not self.closed.done() and not self.queue.full():
+            self.queue.put_nowait(None)
 
     def close(self, reason: CloseReason) -> None:
         if not self.closed.done():
@@ -344,6 +350,7 @@ class EventRelay:
         self.stats = RelayStats()
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
         self._connect_lock = asyncio.Lock()
         self._channels: dict[str, _Channel] = {}
         self._confirmed: dict[str, int] = {}
@@ -364,6 +371,8 @@ class EventRelay:
         if self._closing:
             raise EventsUnavailable("the relay is shutting down")
         subscription = Subscription(project_id, types, self.queue_size)
+        if self._ticker is None or self._ticker.done():
+            self._ticker = asyncio.create_task(self._tick(), name="event-relay-ticker")
         await self._join(subscription)
         try:
             yield subscription
@@ -437,6 +446,14 @@ class EventRelay:
             self._sent.clear()
             self._reader = asyncio.create_task(self._read(pubsub), name="event-relay-reader")
             return pubsub
+
+    async def _tick(self) -> None:
+        # One timer for every socket of the process, instead of a timeout around every queue read.
+        while True:
+            await asyncio.sleep(self.ping_interval)
+            for channel in list(self._channels.values()):
+                for subscription in list(channel.subscribers):
+                    subscription.tick()
 
     # -- reading
 
@@ -523,6 +540,8 @@ class EventRelay:
         for channel in list(self._channels.values()):
             for subscription in list(channel.subscribers):
                 subscription.close(SHUTTING_DOWN)
+        if self._ticker is not None:
+            self._ticker.cancel()
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
