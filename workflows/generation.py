@@ -6,13 +6,12 @@ recorded in history as soon as createTask answers, so a worker restart never sub
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
 with workflow.unsafe.imports_passed_through():
@@ -120,13 +119,14 @@ class GenerateAssetWorkflow:
         ref = AssetRef(asset_id=input.asset_id)
         try:
             return await self._generate(input, ref)
-        except (asyncio.CancelledError, CancelledError):
-            # The asset may be gone already (deleted); a still-existing one says why it stopped.
-            await self._fail(ref, "The generation was cancelled.")
-            raise
         except GenerationFailed as failure:
             await self._fail(ref, failure.message)
             raise ApplicationError(failure.message, type="GenerationFailed", non_retryable=True) from None
+        except BaseException as error:
+            if is_cancelled_exception(error):
+                # The asset may be gone already (deleted); a still-existing one says why it stopped.
+                await self._fail(ref, "The generation was cancelled.")
+            raise
 
     async def _generate(self, input: GenerateAssetInput, ref: AssetRef) -> GenerateAssetResult:
         try:
@@ -177,6 +177,8 @@ class GenerateAssetWorkflow:
                 retry_policy=STEP_RETRY_POLICY,
             )
         except ActivityError as error:
+            if is_cancelled_exception(error):
+                raise
             raise GenerationFailed(readable_error(error)) from None
         self._status = "COMPLETED"
         await self._publish(ref)

@@ -123,7 +123,7 @@ def pipeline_settings(
             "kie_api_key": None,
             "kie_simulator_key": kie_simulator.api_key,
             "kie_webhook_hmac_key": SecretStr(kie_simulator.hmac_key),
-            "kie_timeout_seconds": 2.0,
+            "kie_timeout_seconds": 3.0,
             "public_base_url": f"http://127.0.0.1:{pipeline_api_port}",
         }
     )

@@ -29,7 +29,7 @@ CASES: list[tuple[str, str, tuple[str, ...], int]] = [
     ("[sim:code=402]", "FAILED", ("no credits", "Top up"), 0),
     ("[sim:code=401]", "FAILED", ("refused the API key", "KIE_API_KEY"), 0),
     ("[sim:code=455]", "FAILED", ("Kie.ai is unavailable", "maintenance"), 0),
-    ("[sim:slow=4]", "FAILED", ("did not answer the createTask call within 2 s",), None),
+    ("[sim:slow=5]", "FAILED", ("did not answer the createTask call within 3 s",), None),
     ("[sim:malformed]", "FAILED", ("not JSON",), 1),
     ("[sim:result404]", "FAILED", ("result file could not be downloaded", "404"), 1),
     ("[sim:nocallback]", "COMPLETED", (), 1),
