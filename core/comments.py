@@ -49,8 +49,8 @@ def _printable_name(value: str) -> str:
 
 CommentText = Annotated[
     str,
-    BeforeValidator(lambda value: _no_surrogates(value) if isinstance(value, str) else value),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_COMMENT_LENGTH),
+    BeforeValidator(lambda value: _no_surrogates(value) if isinstance(value, str) else value),
     AfterValidator(_plain_text),
 ]
 GuestName = Annotated[
