@@ -149,7 +149,6 @@ async def run(args: argparse.Namespace) -> None:
         api = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is measured
             [
                 sys.executable,
-                *(["-m", "cProfile", "-o", args.profile] if args.profile else []),
                 "-m",
                 "uvicorn",
                 "--factory",
@@ -324,7 +323,6 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--interval-ms", type=float, default=20.0)
     parser.add_argument("--ws", default="auto", help="uvicorn's WebSocket implementation")
-    parser.add_argument("--profile", help="write a cProfile of the API process to this file")
     asyncio.run(run(parser.parse_args()))
 
 
