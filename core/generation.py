@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -339,10 +340,15 @@ async def retry(
     box = await session.get(Box, asset.box_id)
     if box is None:
         raise NotFound("Box not found.")
-    asset.status = AssetStatus.PENDING
-    asset.error_message = None
-    asset.provider_task_id = None
-    asset.updated_at = utcnow()
+    # Conditional FAILED → PENDING: of two concurrent retries only one wins and starts a run.
+    moved = await session.exec(
+        sa.update(Asset)
+        .where(col(Asset.id) == asset.id, col(Asset.status) == AssetStatus.FAILED)
+        .values(status=AssetStatus.PENDING, error_message=None, provider_task_id=None, updated_at=utcnow())
+    )
+    if not moved.rowcount:
+        raise Conflict("This asset is already being retried.")
+    await session.refresh(asset)
     return await _insert_and_start(session, temporal, settings, box, [asset], replace_closed_run=True)
 
 
