@@ -6,7 +6,7 @@ Only GET (view, comments) and POST (comments) exist here; any other method answe
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 
@@ -19,7 +19,13 @@ from core.models import SharedLink
 from core.schemas import Page
 from core.sharing import LinkRefs
 
-router = APIRouter(prefix="/api/public", tags=["public review"])
+
+def no_store(response: Response) -> None:
+    # The answers carry presigned URLs and depend on a secret in the path: no shared cache may keep them.
+    response.headers["Cache-Control"] = "no-store"
+
+
+router = APIRouter(prefix="/api/public", tags=["public review"], dependencies=[Depends(no_store)])
 
 Token = Annotated[str, Path(max_length=64, description="The share link's token (a UUID)")]
 

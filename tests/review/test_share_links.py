@@ -136,6 +136,7 @@ async def test_public_view_shows_headliners_and_their_videos_only(client, sessio
 
     response = await client.get(f"/api/public/{link['token']}/")
     assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
     view = response.json()
     assert view["name"] == "Alpha"
     assert [box["position"] for box in view["boxes"]] == [1, 2, 3]
