@@ -38,12 +38,21 @@ test("register, create a project and a shot", { timeout: LONG }, async () => {
   await owner.getByLabel("New shot title").fill("Opening: the lighthouse at dusk");
   await owner.getByRole("button", { name: "Add shot" }).click();
   await owner.getByTestId("box-card").first().waitFor();
+  await owner.getByLabel("New shot title").fill("Closing: the beam");
+  await owner.getByRole("button", { name: "Add shot" }).click();
+  await owner.getByTestId("box-card").nth(1).waitFor();
+  // Reorder with the keyboard: the second shot becomes the first.
+  await owner.getByTestId("box-card").nth(1).focus();
+  await owner.keyboard.press("Alt+ArrowLeft");
+  await owner.getByTestId("box-link").first().filter({ hasText: "Closing" }).waitFor();
+  await owner.reload();
+  await owner.getByTestId("box-link").first().filter({ hasText: "Closing" }).waitFor();
   await owner.getByTestId("live-state").and(owner.locator('[data-state="open"]')).waitFor({ timeout: 30_000 });
   await shot(owner, "02-board");
 });
 
 test("generate two variants and see them complete live", { timeout: LONG }, async () => {
-  await owner.getByTestId("box-link").first().click();
+  await owner.getByTestId("box-link").filter({ hasText: "Opening" }).click();
   await owner.waitForURL(/\/box\/\?id=\d+/);
   await owner.getByRole("option", { name: /Nano Banana$|Nano Banana \(/ }).first().waitFor({ state: "attached" });
   await owner.getByLabel("Model").selectOption("google/nano-banana");
@@ -63,8 +72,11 @@ test("generate two variants and see them complete live", { timeout: LONG }, asyn
 
 test("favourite one variant and make it the headliner", { timeout: LONG }, async () => {
   const first = owner.getByTestId("asset-card").first();
+  // Unkept variants show when retention will purge them; starring one removes its countdown.
+  await first.getByTestId("retention").waitFor({ timeout: 30_000 });
   await first.getByRole("button", { name: "Favourite" }).click();
   await first.getByRole("button", { name: "Unfavourite" }).waitFor();
+  assert.equal(await first.getByTestId("retention").count(), 0);
   await first.getByRole("button", { name: "Make headliner" }).click();
   await first.getByText("Headliner", { exact: true }).waitFor();
   // Keyboard triage: focus the second card, star it with "f".
@@ -142,8 +154,11 @@ test("share a review link; the client comments and the studio sees it live", { t
 
   client = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
   await client.goto(`${base}${reviewUrl}`);
-  const shotCard = client.getByTestId("review-shot").first();
+  const shotCard = client.getByTestId("review-shot").filter({ hasText: "Opening" });
   await shotCard.waitFor();
+  // Shots in shot order: "Closing" was moved first on the board.
+  assert.equal(await client.getByTestId("review-shot").count(), 2);
+  assert.match(await client.getByTestId("review-shot").first().textContent(), /Closing/);
   await shotCard.locator("img").first().waitFor();
   await shotCard.locator("video").first().waitFor();
   await client.getByTestId("live-state").and(client.locator('[data-state="open"]')).waitFor({ timeout: 30_000 });

@@ -143,6 +143,7 @@ export function useUpdateBox(projectId: number) {
       unwrap(api.PATCH("/api/boxes/{box_id}/", { params: { path: { box_id: id } }, body })),
     onSuccess: (box) => {
       qc.setQueryData(keys.box(box.id), box);
+      void qc.invalidateQueries({ queryKey: keys.retention(projectId) });
       return qc.invalidateQueries({ queryKey: keys.boxes(projectId) });
     },
   });
@@ -223,6 +224,7 @@ export function useToggleFavorite() {
       patchAssetEverywhere(qc, id, (a) => ({ ...a, is_favorite: !is_favorite }));
     },
     onSettled: (_d, _e, { id }) => {
+      void qc.invalidateQueries({ queryKey: ["retention"] });
       const asset = findAsset(qc, id);
       if (asset) return qc.invalidateQueries({ queryKey: keys.assets(asset.box_id) });
     },

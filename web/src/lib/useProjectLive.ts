@@ -47,10 +47,12 @@ export function applyEvent(qc: QueryClient, event: LiveEvent): void {
     }
     if (final) {
       void qc.invalidateQueries({ queryKey: keys.boxes(event.project_id) });
+      void qc.invalidateQueries({ queryKey: keys.retention(event.project_id) });
       if (Number.isFinite(boxId)) void qc.invalidateQueries({ queryKey: keys.box(boxId) });
     }
   } else if (event.type === "headliner_changed") {
     void qc.invalidateQueries({ queryKey: keys.boxes(event.project_id) });
+    void qc.invalidateQueries({ queryKey: keys.retention(event.project_id) });
     const boxId = Number(data.box_id);
     if (Number.isFinite(boxId)) void qc.invalidateQueries({ queryKey: keys.box(boxId) });
   } else if (event.type === "new_comment") {
