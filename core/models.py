@@ -116,7 +116,10 @@ class Box(TimestampedTable, table=True):
     notes: str = Field(default="", sa_type=sa.Text)
     headliner_id: int | None = Field(
         default=None,
-        sa_column=sa.Column(sa.ForeignKey("asset.id", ondelete="SET NULL", use_alter=True), nullable=True),
+        # Indexed: deleting an asset (retention purges many) looks up the box that headlines it.
+        sa_column=sa.Column(
+            sa.ForeignKey("asset.id", ondelete="SET NULL", use_alter=True), nullable=True, index=True
+        ),
     )
 
     project: "Project" = Relationship(back_populates="boxes")
