@@ -254,14 +254,40 @@ async def _start_all(
         raise UpstreamUnavailable("The job service is unavailable; the generation was not started.") from exc
 
 
+async def publish_pending(events: EventBus, project_id: int, assets: list[Asset]) -> None:
+    """Tell the project's viewers that new assets exist (before their workflows can report RUNNING)."""
+    try:
+        for asset in assets:
+            assert asset.id is not None
+            await events.publish(
+                asset_status_changed(
+                    project_id=project_id,
+                    asset_id=asset.id,
+                    box_id=asset.box_id,
+                    kind=asset.kind.value,
+                    status=AssetStatus.PENDING.value,
+                )
+            )
+    except Exception:  # the assets exist either way; a missed live update is repaired by the next reload
+        logger.warning("could not publish new PENDING assets", exc_info=True)
+
+
 async def _insert_and_start(
-    session: AsyncSession, temporal: Client, settings: Settings, box: Box, assets: list[Asset], **kw: Any
+    session: AsyncSession,
+    temporal: Client,
+    settings: Settings,
+    box: Box,
+    assets: list[Asset],
+    events: EventBus | None = None,
+    **kw: Any,
 ) -> GenerationAccepted:
     for asset in assets:
         session.add(asset)
     await session.flush()
     # Commit before starting: a workflow must never see an uncommitted asset.
     await session.commit()
+    if events is not None:
+        await publish_pending(events, box.project_id, assets)
     workflow_ids = await _start_all(session, temporal, settings, assets, box.project_id, **kw)
     for asset, workflow_id in zip(assets, workflow_ids, strict=True):
         if asset.workflow_id != workflow_id:
@@ -275,7 +301,12 @@ async def _insert_and_start(
 
 
 async def generate(
-    session: AsyncSession, temporal: Client, settings: Settings, box: Box, body: GenerateRequest
+    session: AsyncSession,
+    temporal: Client,
+    settings: Settings,
+    box: Box,
+    body: GenerateRequest,
+    events: EventBus | None = None,
 ) -> GenerationAccepted:
     model = await load_model(session, body.model)
     if model.kind is not ModelKind.IMAGE:
@@ -296,11 +327,16 @@ async def generate(
         )
         for _ in range(body.count)
     ]
-    return await _insert_and_start(session, temporal, settings, box, assets)
+    return await _insert_and_start(session, temporal, settings, box, assets, events)
 
 
 async def animate(
-    session: AsyncSession, temporal: Client, settings: Settings, source: Asset, body: AnimateRequest
+    session: AsyncSession,
+    temporal: Client,
+    settings: Settings,
+    source: Asset,
+    body: AnimateRequest,
+    events: EventBus | None = None,
 ) -> GenerationAccepted:
     if source.kind is not AssetKind.IMAGE:
         raise InvalidInput("Only an image can be animated.")
@@ -326,11 +362,11 @@ async def animate(
         params=params,
         source_asset_id=source.id,
     )
-    return await _insert_and_start(session, temporal, settings, box, [asset])
+    return await _insert_and_start(session, temporal, settings, box, [asset], events)
 
 
 async def retry(
-    session: AsyncSession, temporal: Client, settings: Settings, asset: Asset
+    session: AsyncSession, temporal: Client, settings: Settings, asset: Asset, events: EventBus | None = None
 ) -> GenerationAccepted:
     """Run a FAILED asset's recipe again: same asset, new workflow run."""
     if asset.status is not AssetStatus.FAILED:
@@ -349,7 +385,7 @@ async def retry(
     if not moved.rowcount:
         raise Conflict("This asset is already being retried.")
     await session.refresh(asset)
-    return await _insert_and_start(session, temporal, settings, box, [asset], replace_closed_run=True)
+    return await _insert_and_start(session, temporal, settings, box, [asset], events, replace_closed_run=True)
 
 
 async def cancel_generation(temporal: Client, asset: Asset) -> None:

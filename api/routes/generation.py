@@ -27,23 +27,33 @@ async def temporal_client(request: Request) -> Client:
 
 @router.post("/api/boxes/{box_id}/generate/", status_code=status.HTTP_202_ACCEPTED)
 async def generate(
-    box: OwnedBox, body: GenerateRequest, request: Request, session: SessionDep, settings: SettingsDep
+    box: OwnedBox,
+    body: GenerateRequest,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    events: EventsDep,
 ) -> GenerationAccepted:
-    return await generation.generate(session, await temporal_client(request), settings, box, body)
+    return await generation.generate(session, await temporal_client(request), settings, box, body, events)
 
 
 @router.post("/api/assets/{asset_id}/animate/", status_code=status.HTTP_202_ACCEPTED)
 async def animate(
-    asset: OwnedAsset, body: AnimateRequest, request: Request, session: SessionDep, settings: SettingsDep
+    asset: OwnedAsset,
+    body: AnimateRequest,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    events: EventsDep,
 ) -> GenerationAccepted:
-    return await generation.animate(session, await temporal_client(request), settings, asset, body)
+    return await generation.animate(session, await temporal_client(request), settings, asset, body, events)
 
 
 @router.post("/api/assets/{asset_id}/retry/", status_code=status.HTTP_202_ACCEPTED)
 async def retry(
-    asset: OwnedAsset, request: Request, session: SessionDep, settings: SettingsDep
+    asset: OwnedAsset, request: Request, session: SessionDep, settings: SettingsDep, events: EventsDep
 ) -> GenerationAccepted:
-    return await generation.retry(session, await temporal_client(request), settings, asset)
+    return await generation.retry(session, await temporal_client(request), settings, asset, events)
 
 
 @router.post("/api/boxes/{box_id}/upload/", status_code=status.HTTP_201_CREATED, response_model=AssetPublic)

@@ -89,7 +89,7 @@ async def test_status_changes_are_published_to_the_project_channel(
         asset_id = response.json()["asset_id"]
         await wait_for_asset(pipeline_client, headers, asset_id)
         async with asyncio.timeout(10):
-            while len(received) < 2:
+            while len(received) < 3:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
                 if message is not None:
                     received.append(json.loads(message["data"]))
@@ -97,9 +97,9 @@ async def test_status_changes_are_published_to_the_project_channel(
         await pubsub.unsubscribe()
         await client.aclose()
     events = [parse_event(json.dumps(m)) for m in received]
-    assert [e.data["status"] for e in events] == ["RUNNING", "COMPLETED"]
+    assert [e.data["status"] for e in events] == ["PENDING", "RUNNING", "COMPLETED"]
     assert all(e.type == "asset_status_changed" and e.data["asset_id"] == asset_id for e in events)
-    assert events[1].data["thumbnail_url"] and events[1].data["file_url"]
+    assert events[2].data["thumbnail_url"] and events[2].data["file_url"]
     del redis
 
 
