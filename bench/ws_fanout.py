@@ -117,6 +117,17 @@ class RawSocket(asyncio.Protocol):
             self.transport.close()
 
 
+def run_queue_wait(pid: int) -> float:
+    """Seconds the process's threads spent runnable but waiting for a CPU (Linux schedstat), or NaN."""
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += int((task / "schedstat").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+    return total / 1e9
+
+
 async def settle_rss(proc: psutil.Process, seconds: float = 1.5) -> int:
     await asyncio.sleep(seconds)
     return int(proc.memory_info().rss)
@@ -252,6 +263,8 @@ async def run(args: argparse.Namespace) -> None:
         bus = EventBus(redis_service.url)
         consumers = [asyncio.ensure_future(all_received), asyncio.create_task(consume_bare())]
         cpu_before = api_proc.cpu_times()
+        waits_before = run_queue_wait(api.pid), run_queue_wait(os.getpid())
+        own_cpu_before = psutil.Process().cpu_times()
         started = time.perf_counter()
         interval = args.interval_ms / 1000
         for n in range(args.events):
@@ -272,6 +285,8 @@ async def run(args: argparse.Namespace) -> None:
         await asyncio.wait_for(asyncio.gather(*consumers), timeout=120)
         elapsed = time.perf_counter() - started
         cpu_after = api_proc.cpu_times()
+        waits_after = run_queue_wait(api.pid), run_queue_wait(os.getpid())
+        own_cpu_after = psutil.Process().cpu_times()
 
         sock = percentiles(socket_latencies)
         floor = percentiles(bare_latencies)
@@ -295,6 +310,12 @@ async def run(args: argparse.Namespace) -> None:
         print(
             f"API process CPU during the run: {api_cpu:.1f} s ({100 * api_cpu / elapsed:.0f}% of one core, "
             f"{1e6 * api_cpu / max(1, len(socket_latencies)):.1f} us per delivery; uvicorn --ws {args.ws})"
+        )
+        own_cpu = (own_cpu_after.user + own_cpu_after.system) - (own_cpu_before.user + own_cpu_before.system)
+        print(
+            f"waiting for a CPU while runnable: API {waits_after[0] - waits_before[0]:.1f} s, "
+            f"this client process {waits_after[1] - waits_before[1]:.1f} s (its CPU: {own_cpu:.1f} s) "
+            f"of {elapsed:.1f} s"
         )
         delta = rss_after - rss_before
         print(
