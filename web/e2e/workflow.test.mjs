@@ -12,6 +12,7 @@ let owner; // the studio's page
 let client; // the client's page, in a second browser context
 let base;
 let reviewUrl;
+const projectSockets = [];
 
 const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
@@ -21,6 +22,11 @@ before(async () => {
   browser = await launchBrowser();
   owner = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1360, height: 900 } })).newPage();
   owner.on("pageerror", (e) => console.error("owner page error:", e.message));
+  // Every project socket passes through here (to the real server), so a test can cut it like a bad network.
+  await owner.routeWebSocket(/\/ws\/projects\//, (ws) => {
+    ws.connectToServer();
+    projectSockets.push(ws);
+  });
 }, { timeout: 660_000 });
 
 after(async () => {
@@ -133,11 +139,19 @@ test("animate the headliner into a video that plays inline", { timeout: LONG }, 
   const dialog = owner.getByRole("dialog", { name: "Animate" });
   await dialog.getByLabel("Duration").selectOption("4");
   await dialog.getByLabel("Motion prompt").fill("Slow push in, the beam sweeps across the sea");
+  await owner.evaluate(() => (window.__sameDocument = true));
   await dialog.getByTestId("animate-submit").click();
   const video = owner.locator('[data-testid="asset-card"][data-kind="video"]');
   await video.first().waitFor({ timeout: 5_000 });
+  // The connection drops while the video is being made: the page reconnects, resumes, and still sees it finish.
+  const opened = projectSockets.length;
+  await Promise.all(projectSockets.splice(0).map((ws) => ws.close({ code: 1001, reason: "network drop" })));
+  await owner.getByTestId("live-state").and(owner.locator('[data-state="reconnecting"]')).waitFor({ timeout: 10_000 });
+  await owner.getByTestId("live-state").and(owner.locator('[data-state="open"]')).waitFor({ timeout: 30_000 });
+  assert.ok(projectSockets.length >= 1 && opened >= 1, "a new socket was opened");
   await owner.locator('[data-testid="asset-card"][data-kind="video"][data-status="COMPLETED"]').waitFor({ timeout: 200_000 });
   await video.first().locator("video").waitFor();
+  assert.equal(await owner.evaluate(() => window.__sameDocument), true, "the page was reloaded");
   await shot(owner, "06-video");
 });
 
