@@ -11,7 +11,7 @@ import pytest
 from core.settings import Settings
 from core.storage import Storage
 from tests.builders import make_box, make_project, register
-from tests.pipeline.conftest import SimulatorProcess, wait_for_asset
+from tests.pipeline.fixtures import SimulatorProcess, wait_for_asset
 from worker.deps import WorkerDeps
 
 # (marker, final status, words the error message must contain, Kie.ai tasks created for it)

@@ -13,7 +13,7 @@ from PIL import Image
 from core.events import parse_event, project_channel
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
 from tests.builders import make_box, make_project, register
-from tests.pipeline.conftest import SimulatorProcess, wait_for_asset
+from tests.pipeline.fixtures import SimulatorProcess, wait_for_asset
 from worker.deps import WorkerDeps
 
 

@@ -10,7 +10,7 @@ import httpx
 from core.kie import webhook_signature
 from core.storage import Storage
 from tests.builders import make_box, make_project, png_bytes, register
-from tests.pipeline.conftest import SimulatorProcess, wait_for_asset
+from tests.pipeline.fixtures import SimulatorProcess, wait_for_asset
 from worker.deps import WorkerDeps
 
 

@@ -27,7 +27,7 @@ from core.kie import (
     verify_webhook_signature,
     webhook_signature,
 )
-from tests.pipeline.conftest import SimulatorProcess
+from tests.pipeline.fixtures import SimulatorProcess
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from core.settings import Settings
 from core.storage import Storage
 from core.temporal import connect_temporal
 from tests.builders import make_box, make_project, register
-from tests.pipeline.conftest import ROOT, SimulatorProcess, pipeline_env, stop_process
+from tests.pipeline.fixtures import ROOT, SimulatorProcess, pipeline_env, stop_process
 
 
 def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
