@@ -172,7 +172,7 @@ async def _stream(
             reason = await _pump(websocket, subscription, watermark, render, problem)
     except EventsUnavailable:
         reason = EVENTS_UNAVAILABLE
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, OSError):  # the client left (Uvicorn's ClientDisconnected is an OSError)
         return
     except Exception:
         logger.exception("project %s socket failed", project_id)

@@ -373,10 +373,11 @@ class EventRelay:
         subscription = Subscription(project_id, types, self.queue_size)
         if self._ticker is None or self._ticker.done():
             self._ticker = asyncio.create_task(self._tick(), name="event-relay-ticker")
-        await self._join(subscription)
         try:
+            await self._join(subscription)
             yield subscription
         finally:
+            # Also when joining failed or was cancelled: the channel must not keep a subscriber nobody reads.
             await self._leave(subscription)
 
     async def _join(self, subscription: Subscription) -> None:
