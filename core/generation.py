@@ -284,16 +284,15 @@ async def _insert_and_start(
     for asset in assets:
         session.add(asset)
     await session.flush()
+    for asset in assets:
+        assert asset.id is not None
+        asset.workflow_id = asset_workflow_id(asset.id)
+        session.add(asset)
     # Commit before starting: a workflow must never see an uncommitted asset.
     await session.commit()
     if events is not None:
         await publish_pending(events, box.project_id, assets)
     workflow_ids = await _start_all(session, temporal, settings, assets, box.project_id, **kw)
-    for asset, workflow_id in zip(assets, workflow_ids, strict=True):
-        if asset.workflow_id != workflow_id:
-            asset.workflow_id = workflow_id
-            session.add(asset)
-    await session.commit()
     ids = [a.id for a in assets if a.id is not None]
     return GenerationAccepted(
         asset_id=ids[0], status=AssetStatus.PENDING, asset_ids=ids, workflow_ids=workflow_ids
