@@ -93,7 +93,8 @@ def readable_error(error: ActivityError) -> str:
     if isinstance(cause, ApplicationError):
         if cause.type and (cause.type.startswith("Kie") or cause.type in ("AssetGone", "IngestError")):
             return cause.message
-        return f"Internal error while {step}: {cause.message}. Retry it; if it keeps failing, tell us."
+        # Not a provider answer (a bug or an outage here): name it without leaking internals.
+        return f"Internal error while {step} ({cause.type or 'unknown'}). Retry it; if it keeps failing, tell us."
     if isinstance(cause, ActivityTimeoutError):
         return f"The worker took too long {step}. Retry it."
     return f"The generation failed while {step}. Retry it."
