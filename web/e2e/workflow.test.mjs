@@ -13,6 +13,7 @@ let client; // the client's page, in a second browser context
 let base;
 let reviewUrl;
 const projectSockets = [];
+let ownerEmail;
 
 const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
@@ -35,7 +36,7 @@ after(async () => {
 });
 
 test("register, create a project and a shot", { timeout: LONG }, async () => {
-  await registerInUi(owner, base);
+  ownerEmail = await registerInUi(owner, base);
   await shot(owner, "01-projects-empty");
   await owner.getByLabel("New project name").fill("Lighthouse spot");
   await owner.getByRole("button", { name: "Create project" }).click();
@@ -205,4 +206,27 @@ test("a revoked link shows a clear page", { timeout: LONG }, async () => {
   await client.reload();
   await client.getByTestId("review-unavailable").waitFor();
   await shot(client, "09-review-revoked");
+});
+
+test("an expired or rejected session goes back to login, and returns after it", { timeout: LONG }, async () => {
+  const project = owner.url();
+  // A token the server no longer accepts (e.g. signed with a rotated key): the first 401 ends the session.
+  await owner.evaluate(() => {
+    const session = JSON.parse(sessionStorage.getItem("aam.session"));
+    sessionStorage.setItem("aam.session", JSON.stringify({ ...session, token: `${session.token}x` }));
+  });
+  await owner.reload();
+  await owner.waitForURL(/\/login\/\?next=/);
+  await owner.getByText("Your session has expired").waitFor();
+  // A token past its expiry never leaves the browser.
+  await owner.evaluate(() => sessionStorage.setItem("aam.session", JSON.stringify({ token: "t", expiresAt: Date.now() - 1 })));
+  await owner.goto(project);
+  await owner.waitForURL(/\/login\/\?next=/);
+  await owner.getByText("Your session has expired").waitFor();
+  await shot(owner, "10-login-after-expiry");
+  await owner.getByLabel("Email").fill(ownerEmail);
+  await owner.getByLabel("Password").fill("correct horse battery");
+  await owner.getByRole("button", { name: "Log in" }).click();
+  await owner.waitForURL(project);
+  await owner.getByTestId("box-card").first().waitFor();
 });

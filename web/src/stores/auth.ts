@@ -27,13 +27,17 @@ function storage(): Storage | null {
   }
 }
 
+const NOTICE_KEY = "aam.notice";
+const EXPIRED = "Your session has expired. Please log in again.";
+
 function readSession(): Session | null {
   const raw = storage()?.getItem(KEY);
   if (!raw) return null;
   try {
     const parsed = JSON.parse(raw) as Partial<Session>;
-    if (typeof parsed.token === "string" && typeof parsed.expiresAt === "number" && parsed.expiresAt > Date.now()) {
-      return { token: parsed.token, expiresAt: parsed.expiresAt };
+    if (typeof parsed.token === "string" && typeof parsed.expiresAt === "number") {
+      if (parsed.expiresAt > Date.now()) return { token: parsed.token, expiresAt: parsed.expiresAt };
+      storage()?.setItem(NOTICE_KEY, EXPIRED);
     }
   } catch {
     // a damaged entry is the same as none
@@ -43,28 +47,36 @@ function readSession(): Session | null {
 }
 
 const initial = readSession();
+// The notice survives the full-page redirect to /login/ that follows a rejected token.
+const initialNotice = storage()?.getItem(NOTICE_KEY) ?? null;
 
 export const useAuth = create<AuthState>((set, get) => ({
   token: initial?.token ?? null,
   expiresAt: initial?.expiresAt ?? null,
-  notice: null,
+  notice: initialNotice,
   login: (token, expiresIn) => {
     const expiresAt = Date.now() + expiresIn * 1000;
     storage()?.setItem(KEY, JSON.stringify({ token, expiresAt }));
+    storage()?.removeItem(NOTICE_KEY);
     set({ token, expiresAt, notice: null });
   },
   logout: (notice) => {
     storage()?.removeItem(KEY);
+    if (notice) storage()?.setItem(NOTICE_KEY, notice);
+    else storage()?.removeItem(NOTICE_KEY);
     set({ token: null, expiresAt: null, notice: notice ?? null });
   },
   validToken: () => {
     const { token, expiresAt } = get();
     if (!token || !expiresAt) return null;
     if (expiresAt <= Date.now()) {
-      get().logout("Your session has expired. Please log in again.");
+      get().logout(EXPIRED);
       return null;
     }
     return token;
   },
-  clearNotice: () => set({ notice: null }),
+  clearNotice: () => {
+    storage()?.removeItem(NOTICE_KEY);
+    set({ notice: null });
+  },
 }));

@@ -76,3 +76,13 @@ describe("live store", () => {
     expect(useLive.getState().comments).toHaveLength(1);
   });
 });
+
+describe("auth notice", () => {
+  it("is kept in sessionStorage so it survives the redirect to login, and cleared by a login", () => {
+    useAuth.getState().logout("Your session has expired. Please log in again.");
+    expect(window.sessionStorage.getItem("aam.notice")).toMatch(/expired/);
+    useAuth.getState().login("tok", 60);
+    expect(window.sessionStorage.getItem("aam.notice")).toBeNull();
+    expect(useAuth.getState().notice).toBeNull();
+  });
+});
