@@ -21,7 +21,7 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from workflows.generation import GenerateAssetWorkflow
 from workflows.generation_payloads import (
@@ -328,3 +328,18 @@ async def test_cancelling_records_why_and_stops(env: WorkflowEnvironment) -> Non
         assert (await run.handle.describe()).status.name == "CANCELED"
     assert world.failed_with == ["The generation was cancelled."]
     assert world.ingested == 0 and not world.completed
+
+
+async def test_histories_replay_deterministically(env: WorkflowEnvironment) -> None:
+    world = FakeWorld(states=["generating", "success"])
+    w, queue = worker(env, world)
+    async with w:
+        run = await start(env, queue)
+        async with asyncio.timeout(30):
+            while not world.fetch_times:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        await run.handle.signal("kie_callback", KieCallbackSignal(task_id=TASK_ID, state="success"))
+        await run.handle.result()
+        history = await run.handle.fetch_history()
+    replayer = Replayer(workflows=[GenerateAssetWorkflow], data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history)
