@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "aiam"
     temporal_ui_url: str = "http://127.0.0.1:8233"
+    temporal_search_attributes: bool = True
+    """Tag workflows with AssetId/BoxId/ProjectId (Int search attributes the server must have registered)."""
 
     # S3
     s3_endpoint_url: str = "http://127.0.0.1:8333"
