@@ -6,6 +6,9 @@ import { capabilitiesOf, defaultParams, onlySupported } from "@/lib/models";
 import { ParamsForm } from "./ParamsForm";
 import { PromptDiff } from "./PromptDiff";
 
+/** The API accepts 1-4 variants per request (core/generation.py MAX_VARIANTS). */
+const MAX_VARIANTS = 4;
+
 export function GeneratePanel({ boxId, selectedImageIds }: { boxId: number; selectedImageIds: number[] }) {
   const models = useModels();
   const generate = useGenerate(boxId);
@@ -79,7 +82,7 @@ export function GeneratePanel({ boxId, selectedImageIds }: { boxId: number; sele
         </label>
         <label>
           Variants
-          <input name="count" type="number" min={1} max={8} value={count} onChange={(e) => setCount(Math.max(1, Math.min(8, Number(e.target.value) || 1)))} />
+          <input name="count" type="number" min={1} max={MAX_VARIANTS} value={count} onChange={(e) => setCount(Math.max(1, Math.min(MAX_VARIANTS, Number(e.target.value) || 1)))} />
         </label>
         {caps.input_images && (
           <p className="small muted">
