@@ -324,7 +324,7 @@ async def run(args: argparse.Namespace) -> None:
         )
         for client in sockets:
             client.close()
-        await bare.aclose()
+        await bare.aclose()  # type: ignore[no-untyped-call]
         await observer.aclose()
         await bus.disconnect()
     finally:

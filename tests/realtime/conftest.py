@@ -26,6 +26,16 @@ from core.events import EventRelay
 from core.settings import Settings
 from devstack.services import free_port
 
+# The pipeline's live API, worker and Kie.ai simulator, for the end-to-end test with a real generation.
+from tests.pipeline.fixtures import (  # noqa: F401
+    kie_simulator,
+    pipeline_api_port,
+    pipeline_app,
+    pipeline_client,
+    pipeline_settings,
+    pipeline_worker,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 15.0
 

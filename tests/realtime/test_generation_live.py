@@ -3,27 +3,19 @@ on a WebSocket of the API that started it, and a reconnecting client catches up 
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from tests.builders import make_box, make_project, register
-
-# The pipeline's live API, worker and Kie.ai simulator (session fixtures of tests/pipeline).
-from tests.pipeline.conftest import (  # noqa: F401
-    kie_simulator,
-    pipeline_api_port,
-    pipeline_app,
-    pipeline_client,
-    pipeline_settings,
-    pipeline_worker,
-)
 from tests.realtime.conftest import next_json, open_socket, token_of
 from worker.deps import WorkerDeps
 
 
 async def test_a_generation_is_watched_live_and_replayed_after_a_reconnect(
-    pipeline_client: httpx.AsyncClient,  # noqa: F811
-    pipeline_worker: WorkerDeps,  # noqa: F811
-    pipeline_api_port: int,  # noqa: F811
+    pipeline_client: httpx.AsyncClient,
+    pipeline_worker: WorkerDeps,
+    pipeline_api_port: int,
 ) -> None:
     headers = await register(pipeline_client)
     project = await make_project(pipeline_client, headers)
@@ -42,7 +34,7 @@ async def test_a_generation_is_watched_live_and_replayed_after_a_reconnect(
     assert response.status_code == 202, response.text
     asset_id = response.json()["asset_id"]
 
-    events = []
+    events: list[dict[str, Any]] = []
     while not events or events[-1]["data"]["status"] not in ("COMPLETED", "FAILED"):
         event = await next_json(ws)
         assert event["type"] == "asset_status_changed"

@@ -24,6 +24,8 @@ async def test_review_link_socket_streams_public_comments_and_headliner_changes(
     project = await make_project(http, headers)
     box = await make_box(http, headers, project["id"])
     asset = await make_asset(sessionmaker, box["id"])
+    assert asset.id is not None
+    asset_id = asset.id
     link = (await http.post(f"/api/projects/{project['id']}/share-links/", json={}, headers=headers)).json()
     bus = EventBus(settings.redis_url)
 
@@ -52,7 +54,7 @@ async def test_review_link_socket_streams_public_comments_and_headliner_changes(
     # Not for guests: asset statuses, and comments on an asset the public view does not show.
     await bus.publish(
         asset_status_changed(
-            project_id=project["id"], asset_id=asset.id, box_id=box["id"], kind="image", status="COMPLETED"
+            project_id=project["id"], asset_id=asset_id, box_id=box["id"], kind="image", status="COMPLETED"
         )
     )
     await bus.publish(comment(9001, asset.id, "on a variant the client cannot see"))
