@@ -2390,6 +2390,7 @@ export interface operations {
                 "x-webhook-timestamp"?: string | null;
             };
             path: {
+                /** @description Object id */
                 asset_id: number;
             };
             cookie?: never;
