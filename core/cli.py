@@ -1,7 +1,7 @@
 """Operator commands: `python -m core.cli create-superuser --email E [--password P] [--display-name N]`.
 
-The password may come from the environment variable SUPERUSER_PASSWORD (kept out of shell history) or, on a
-terminal, from a prompt. Running it for an existing account makes that account an active superuser and sets the
+The email may come from SUPERUSER_EMAIL and the password from SUPERUSER_PASSWORD (kept out of shell history);
+on a terminal, whatever is missing is asked for. Running it for an existing account makes that account an active superuser and sets the
 given password, so it also serves to recover admin access.
 """
 
@@ -23,6 +23,7 @@ from core.settings import get_settings
 from core.users import get_user_by_email, register_user
 
 PASSWORD_ENV = "SUPERUSER_PASSWORD"
+EMAIL_ENV = "SUPERUSER_EMAIL"
 
 
 async def create_superuser(body: UserRegister) -> bool:
@@ -44,6 +45,16 @@ async def create_superuser(body: UserRegister) -> bool:
         await engine.dispose()
 
 
+def _read_email(given: str | None) -> str:
+    if given:
+        return given
+    if os.environ.get(EMAIL_ENV):
+        return os.environ[EMAIL_ENV]
+    if sys.stdin.isatty():
+        return input("Email: ")
+    raise SystemExit(f"Give --email, set {EMAIL_ENV}, or run on a terminal to be prompted.")
+
+
 def _read_password(given: str | None) -> str:
     if given:
         return given
@@ -63,13 +74,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create-superuser", help="create (or promote) an admin account")
-    create.add_argument("--email", required=True)
+    create.add_argument("--email", help=f"defaults to the {EMAIL_ENV} environment variable")
     create.add_argument("--password", help=f"prefer the {PASSWORD_ENV} environment variable")
     create.add_argument("--display-name", help="defaults to the part of the email before @")
     args = parser.parse_args(argv)
 
     if args.command == "create-superuser":
-        email: str = args.email.strip()
+        email: str = _read_email(args.email).strip()
         display_name: str = args.display_name or email.split("@", 1)[0] or "Admin"
         try:
             body = UserRegister(

@@ -299,16 +299,18 @@ def test_create_superuser_command_creates_then_promotes(settings_env):
 
 
 async def test_superuser_made_by_the_command_can_log_in(client, settings_env):
+    """What `make superuser` runs: email and password from the environment, no arguments."""
     email = unique_email("ops")
     env = {
         **os.environ,
         **settings_env,
         "PYTHONPATH": str(ROOT),
+        "SUPERUSER_EMAIL": email,
         "SUPERUSER_PASSWORD": "a long admin password",
     }
     result = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "core.cli", "create-superuser", "--email", email],
+        [sys.executable, "-m", "core.cli", "create-superuser"],
         env=env,
         cwd=ROOT,
         capture_output=True,
