@@ -15,7 +15,7 @@ from temporalio.worker import Worker
 
 from core.settings import Settings
 from devstack.services import free_port
-from tests.pipeline.conftest import SimulatorProcess, start_simulator, stop_process
+from tests.pipeline.fixtures import SimulatorProcess, start_simulator, stop_process
 from worker import registry
 from worker.deps import WorkerDeps, open_worker_deps
 
