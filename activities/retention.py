@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
+from temporalio.service import RPCError
 
 from core import retention
 from core.retention import (
@@ -23,14 +25,28 @@ logger = logging.getLogger(__name__)
 
 
 class RetentionActivities:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], storage: Storage) -> None:
+    """`schedule_sync` (the worker passes one) brings the schedule to SystemConfig's hour at each run, so an
+    admin's change of the hour applies from the next day without restarting the worker."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        storage: Storage,
+        schedule_sync: Callable[[], Awaitable[int]] | None = None,
+    ) -> None:
         self._sessionmaker = sessionmaker
         self._storage = storage
+        self._schedule_sync = schedule_sync
 
     @activity.defn(name="plan_retention_run")
     async def plan_retention_run(self, payload: RetentionPlanInput) -> RetentionPlan:
         async with self._sessionmaker() as session:
             config = await retention.load_retention_config(session)
+        if self._schedule_sync is not None:
+            try:
+                await self._schedule_sync()
+            except RPCError as exc:  # the purge matters more than the schedule's hour; the next run retries
+                logger.warning("retention: could not update the schedule: %s", exc)
         return RetentionPlan(
             cutoff=retention.retention_cutoff(payload.now, config.retention_days),
             retention_days=config.retention_days,

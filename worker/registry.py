@@ -6,6 +6,7 @@ Each feature adds its entries here; activities are bound methods of objects buil
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from activities.assets import AssetActivities
@@ -31,7 +32,11 @@ def workflows() -> list[type]:
 
 
 def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
-    retention = RetentionActivities(deps.sessionmaker, deps.storage)
+    retention = RetentionActivities(
+        deps.sessionmaker,
+        deps.storage,
+        schedule_sync=partial(sync_retention_schedule, deps.sessionmaker, deps.temporal, deps.settings),
+    )
     return [
         *generation_activities(deps),
         retention.plan_retention_run,

@@ -4,15 +4,17 @@ runs the retention workflow for real. Schedules need the Temporal dev server (th
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 
 from temporalio.client import ScheduleActionStartWorkflow
 
 from core.models import SystemConfig
-from core.retention import RETENTION_WORKFLOW, RetentionResult, sync_retention_schedule
-from core.temporal import retention_schedule_id, task_queue
+from core.retention import RETENTION_WORKFLOW, RetentionInput, RetentionResult, sync_retention_schedule
+from core.temporal import retention_schedule_id, retention_workflow_id, task_queue
 from tests.builders import make_asset, make_box, make_project, register
 from tests.retention.helpers import DAY, assert_kept, assert_purged, retention_days
+from workflows.retention import RetentionWorkflow
 
 
 def scheduled_hours(description) -> list[int]:
@@ -83,6 +85,23 @@ async def test_starting_again_updates_the_schedule_to_the_configured_hour(sessio
         assert scheduled_hours(description) == [5]
         # Still exactly one schedule with that id: a second start does not fail or duplicate it.
         await sync_retention_schedule(sessionmaker, app_worker.temporal, settings)
+    finally:
+        await set_retention_hour(sessionmaker, previous)
+        await sync_retention_schedule(sessionmaker, app_worker.temporal, settings)
+
+
+async def test_each_run_brings_the_schedule_to_the_configured_hour(sessionmaker, settings, app_worker):
+    """An admin's change of the hour applies from the next run on, without restarting the worker."""
+    previous = await set_retention_hour(sessionmaker, 7)
+    try:
+        await app_worker.temporal.execute_workflow(
+            RetentionWorkflow.run,
+            RetentionInput(),
+            id=retention_workflow_id(uuid.uuid4().hex[:8]),
+            task_queue=task_queue(settings),
+        )
+        description = await app_worker.temporal.get_schedule_handle(retention_schedule_id()).describe()
+        assert scheduled_hours(description) == [7]
     finally:
         await set_retention_hour(sessionmaker, previous)
         await sync_retention_schedule(sessionmaker, app_worker.temporal, settings)
