@@ -72,8 +72,10 @@ def _parse_project_id(raw: str) -> int:
 
 
 async def _close(websocket: WebSocket, reason: CloseReason) -> None:
+    # A close frame's reason is at most 123 bytes of UTF-8.
+    text = reason.reason.encode()[:123].decode(errors="ignore")
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(websocket.close(code=reason.code, reason=reason.reason), CLOSE_TIMEOUT_SECONDS)
+        await asyncio.wait_for(websocket.close(code=reason.code, reason=text), CLOSE_TIMEOUT_SECONDS)
 
 
 @router.websocket("/ws/projects/{project_id}/")

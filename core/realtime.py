@@ -37,7 +37,7 @@ class SocketRefused(Exception):
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.reason = reason[:120]  # a close reason must fit in a control frame (123 bytes)
+        self.reason = reason  # api/ws.py trims it to the 123 bytes a close frame allows
 
 
 # --- owner sockets --------------------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ async def public_link_problem(session: AsyncSession, token: str) -> str | None:
     try:
         await sharing.resolve_link(session, token)
     except DomainError as exc:
-        return exc.message[:120]
+        return exc.message
     return None
 
 
