@@ -147,6 +147,7 @@ class RetentionInput(BaseModel):
 
     now: datetime | None = None
     page_size: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    pages_per_run: int = Field(default=500, ge=1, description="Continue as new after this many pages")
     resume: RetentionProgress | None = None
 
 

@@ -27,8 +27,6 @@ RETENTION_RETRY = RetryPolicy(
     maximum_attempts=3,
 )
 PAGE_TIMEOUT = timedelta(minutes=5)
-# Keep each run's history short: after this many pages the run continues as new with its progress.
-PAGES_PER_RUN = 500
 # S3 deletions of earlier pages run while later pages' rows are deleted; at most this many at once.
 OBJECT_DELETIONS_IN_FLIGHT = 3
 
@@ -91,9 +89,14 @@ class RetentionWorkflow:
             if page.done or page.last_id is None:
                 break
             progress.after_id = page.last_id
-            if pages_this_run >= PAGES_PER_RUN or workflow.info().is_continue_as_new_suggested():
+            # Keep each run's history short: continue as new with the progress every so many pages.
+            if pages_this_run >= payload.pages_per_run or workflow.info().is_continue_as_new_suggested():
                 await settle(0)
-                workflow.continue_as_new(RetentionInput(page_size=payload.page_size, resume=progress))
+                workflow.continue_as_new(
+                    RetentionInput(
+                        page_size=payload.page_size, pages_per_run=payload.pages_per_run, resume=progress
+                    )
+                )
         await settle(0)
 
         workflow.logger.info(

@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from temporalio import activity
 from temporalio.client import WorkflowFailureError
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from core import retention
 from core.db import session_scope
 from core.models import AssetKind, AssetStatus
-from core.retention import PurgePageInput, PurgePageResult
+from core.retention import PurgePageInput, PurgePageResult, RetentionInput
 from tests.builders import make_asset, make_box, make_project, register
 from tests.retention.conftest import retention_activities
 from tests.retention.helpers import (
@@ -264,3 +265,37 @@ async def test_protection_added_while_the_run_holds_the_page_is_respected(client
         )
         assert rows.all() == []
     await assert_kept(sessionmaker, storage, asset)
+
+
+async def test_a_long_run_continues_as_new_and_replays_deterministically(
+    client, sessionmaker, storage, temporal_client, retention_queue, now
+):
+    days = await retention_days(sessionmaker)
+    headers = await register(client)
+    project = await make_project(client, headers)
+    box = await make_box(client, headers, project["id"])
+    doomed = [
+        await make_asset(sessionmaker, box["id"], storage=storage, created_at=now - (days + 2) * DAY)
+        for _ in range(5)
+    ]
+    handle = await temporal_client.start_workflow(
+        RetentionWorkflow.run,
+        RetentionInput(now=now, page_size=1, pages_per_run=2),
+        id=f"retention-can-{box['id']}",
+        task_queue=retention_queue,
+    )
+
+    result = await handle.result()
+
+    assert result.totals.pages >= 6  # five pages with one asset each, then the empty one, across three runs
+    assert result.totals.assets_deleted >= 5
+    assert result.totals.objects_deleted >= 10
+    for asset in doomed:
+        await assert_purged(sessionmaker, storage, asset)
+    # Every run of the chain replays against the current workflow code (no non-determinism).
+    replayer = Replayer(workflows=[RetentionWorkflow], data_converter=pydantic_data_converter)
+    runs = 0
+    async for history in temporal_client.list_workflows(f"WorkflowId = '{handle.id}'").map_histories():
+        await replayer.replay_workflow(history)
+        runs += 1
+    assert runs >= 3
