@@ -6,9 +6,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
 
 from core.models import SystemConfig
+from core.smart_edit import RewritePromptInput
+from core.temporal import smart_edit_workflow_id
 from tests.builders import make_box, make_project, register
+from workflows.smart_edit import SmartEditWorkflow
 
 
 def unique(text: str) -> str:
@@ -223,3 +228,25 @@ async def test_the_api_waits_at_most_the_configured_time(settings, chat_simulato
         )
     assert response.status_code == 504, response.text
     assert "2 s" in response.json()["detail"]
+
+
+async def test_the_workflow_replays_deterministically(smart_edit_settings, smart_edit_worker):
+    client = smart_edit_worker.temporal
+    payload = RewritePromptInput(
+        model="gemini-2.5-flash",
+        system_prompt="Rewrite prompts.",
+        prompt=unique("a tram in the rain"),
+        instruction="add neon signs",
+        max_result_length=5000,
+        attempt_timeout_seconds=5,
+    )
+    handle = await client.start_workflow(
+        SmartEditWorkflow.run,
+        payload,
+        id=smart_edit_workflow_id(uuid.uuid4().hex),
+        task_queue=smart_edit_settings.temporal_task_queue,
+    )
+    result = await handle.result()
+    assert result.prompt == f"{payload.prompt}, neon signs"
+    replayer = Replayer(workflows=[SmartEditWorkflow], data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(await handle.fetch_history())
