@@ -37,7 +37,19 @@ after(async () => {
 
 test("register, create a project and a shot", { timeout: LONG }, async () => {
   ownerEmail = await registerInUi(owner, base);
+  await owner.getByTestId("empty").waitFor();
   await shot(owner, "01-projects-empty");
+  // Create, rename and delete a throwaway project.
+  await owner.getByLabel("New project name").fill("Scratch");
+  await owner.getByRole("button", { name: "Create project" }).click();
+  const row = owner.getByTestId("project-row").first(); // the only project
+  await row.getByRole("button", { name: "Rename" }).click();
+  await row.getByLabel("Project name").fill("Scratch renamed");
+  await row.getByRole("button", { name: "Save" }).click();
+  await owner.getByRole("link", { name: "Scratch renamed" }).waitFor();
+  owner.once("dialog", (dialog) => dialog.accept());
+  await owner.getByTestId("project-row").filter({ hasText: "Scratch renamed" }).getByRole("button", { name: "Delete" }).click();
+  await owner.getByTestId("empty").waitFor();
   await owner.getByLabel("New project name").fill("Lighthouse spot");
   await owner.getByRole("button", { name: "Create project" }).click();
   await owner.getByRole("link", { name: "Lighthouse spot" }).click();
