@@ -2,13 +2,22 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
+NPM := cd web && npm
 
-.PHONY: install dev test lint typecheck pytest migrate superuser bench clean-data
+.PHONY: install web-install web-build dev test lint typecheck pytest web-lint web-test web-e2e web-client \
+	web-figures migrate superuser bench clean-data
 
 install:
 	@scripts/bootstrap.sh
 
-dev: install
+web-install:
+	@if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
+		$(NPM) ci --no-audit --no-fund; fi
+
+web-build: web-install
+	$(NPM) run build
+
+dev: install web-build
 	$(PY) -m devstack
 
 lint: install
@@ -21,7 +30,25 @@ typecheck: install
 pytest: install
 	.venv/bin/pytest -q -p no:cacheprovider
 
-test: lint typecheck pytest
+web-lint: install web-install
+	$(NPM) run typecheck
+	$(NPM) run lint
+
+web-test: install web-install
+	$(NPM) test
+
+web-e2e: install web-build
+	@scripts/ensure-chromium.sh
+	$(NPM) run e2e
+
+web-client: install web-install
+	$(NPM) run gen:client
+
+web-figures: install web-build
+	@scripts/ensure-chromium.sh
+	$(NPM) run figures
+
+test: lint typecheck web-lint pytest web-test web-e2e
 
 migrate: install
 	.venv/bin/alembic upgrade head

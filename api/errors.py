@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
@@ -37,6 +39,16 @@ async def integrity_error_handler(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    """Field-level 422s without echoing the input: it may hold a password, be huge, or not be encodable."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {key: value for key, value in error.items() if key not in {"input", "url"}} for error in exc.errors()
+    ]
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(IntegrityError, integrity_error_handler)

@@ -99,3 +99,18 @@ async def test_register_validation_names_the_fields(client):
         "/api/auth/register/", content=b"{", headers={"Content-Type": "application/json"}
     )
     assert not_json.status_code == 422
+
+
+async def test_validation_errors_never_echo_input_and_survive_unencodable_text(client):
+    secret = "hunter2"  # too short: refused, and must not come back in the answer
+    response = await client.post(
+        "/api/auth/register/",
+        json={"email": unique_email(), "password": secret, "display_name": "A"},
+    )
+    assert response.status_code == 422
+    assert secret not in response.text
+    lone_surrogate = b'{"email": "a@example.com", "password": 5, "display_name": "\\ud800"}'
+    odd = await client.post(
+        "/api/auth/register/", content=lone_surrogate, headers={"Content-Type": "application/json"}
+    )
+    assert odd.status_code == 422
