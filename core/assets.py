@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,7 +22,7 @@ async def get_owned_asset(session: AsyncSession, user: User, asset_id: int, *, l
         .join(Box, col(Box.id) == Asset.box_id)
         .join(Project)
         .where(Asset.id == asset_id, Project.owner_id == user.id)
-        .options(selectinload(Asset.model))  # type: ignore[arg-type]
+        .options(joinedload(Asset.model))  # type: ignore[arg-type]
     )
     if lock:
         query = query.with_for_update(of=Asset)
@@ -77,18 +77,23 @@ async def list_box_assets(
         conditions.append(Asset.status == status)
     if is_favorite is not None:
         conditions.append(Asset.is_favorite == is_favorite)
-    total = (await session.exec(select(func.count()).select_from(Asset).where(*conditions))).one()
-    assets = (
+    # The page, each asset's model and the total in one statement; a separate count only past the end.
+    rows = (
         await session.exec(
-            select(Asset)
+            select(Asset, func.count().over())
             .where(*conditions)
             .order_by(col(Asset.created_at).desc(), col(Asset.id).desc())
             .limit(limit)
             .offset(offset)
-            .options(selectinload(Asset.model))  # type: ignore[arg-type]
+            .options(joinedload(Asset.model))  # type: ignore[arg-type]
         )
     ).all()
-    return list(assets), total
+    if rows:
+        return [asset for asset, _ in rows], rows[0][1]
+    if offset == 0:
+        return [], 0
+    total = (await session.exec(select(func.count()).select_from(Asset).where(*conditions))).one()
+    return [], total
 
 
 async def set_favorite(session: AsyncSession, asset: Asset, is_favorite: bool) -> Asset:

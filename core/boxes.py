@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,23 +34,33 @@ def _asset_count() -> Any:
     return select(func.count(col(Asset.id))).where(Asset.box_id == Box.id).correlate(Box).scalar_subquery()
 
 
+def _with_headliner() -> Any:
+    """The headliner and its model in the same statement (LEFT OUTER JOINs on many-to-one: no extra rows)."""
+    return joinedload(Box.headliner).joinedload(Asset.model)  # type: ignore[arg-type]
+
+
 async def list_boxes(
     session: AsyncSession, storage: Storage, project: Project, limit: int, offset: int
 ) -> tuple[list[BoxPublic], int]:
-    total = (
-        await session.exec(select(func.count()).select_from(Box).where(Box.project_id == project.id))
-    ).one()
+    """One page of the board in one statement: the boxes, their headliners, asset counts and the page total."""
     rows = (
         await session.exec(
-            select(Box, _asset_count())
+            select(Box, _asset_count(), func.count().over())
             .where(Box.project_id == project.id)
             .order_by(col(Box.position))
             .limit(limit)
             .offset(offset)
-            .options(selectinload(Box.headliner).selectinload(Asset.model))  # type: ignore[arg-type]
+            .options(_with_headliner())
         )
     ).all()
-    return [to_box_public(box, count, storage) for box, count in rows], total
+    if rows:
+        total = rows[0][2]
+    elif offset > 0:  # past the end: the window function saw no row to count
+        assert project.id is not None
+        total = await _box_total(session, project.id)
+    else:
+        total = 0
+    return [to_box_public(box, count, storage) for box, count, _ in rows], total
 
 
 async def load_box_public(session: AsyncSession, storage: Storage, box_id: int) -> BoxPublic:
@@ -58,7 +68,7 @@ async def load_box_public(session: AsyncSession, storage: Storage, box_id: int) 
         await session.exec(
             select(Box, _asset_count())
             .where(Box.id == box_id)
-            .options(selectinload(Box.headliner).selectinload(Asset.model))  # type: ignore[arg-type]
+            .options(_with_headliner())
             .execution_options(populate_existing=True)
         )
     ).one()

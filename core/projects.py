@@ -39,19 +39,24 @@ def _box_count() -> Any:
 async def list_projects(
     session: AsyncSession, user: User, limit: int, offset: int
 ) -> tuple[list[ProjectPublic], int]:
-    total = (
-        await session.exec(select(func.count()).select_from(Project).where(Project.owner_id == user.id))
-    ).one()
     rows = (
         await session.exec(
-            select(Project, _box_count())
+            select(Project, _box_count(), func.count().over())
             .where(Project.owner_id == user.id)
             .order_by(col(Project.updated_at).desc(), col(Project.id).desc())
             .limit(limit)
             .offset(offset)
         )
     ).all()
-    return [to_project_public(project, count) for project, count in rows], total
+    if rows:
+        total = rows[0][2]
+    elif offset > 0:  # past the end: the window function saw no row to count
+        total = (
+            await session.exec(select(func.count()).select_from(Project).where(Project.owner_id == user.id))
+        ).one()
+    else:
+        total = 0
+    return [to_project_public(project, count) for project, count, _ in rows], total
 
 
 async def count_boxes(session: AsyncSession, project: Project) -> int:

@@ -54,4 +54,34 @@ async def test_statement_count_does_not_grow_with_the_board(app, client, session
             assert response.status_code == 200
         counts[label] = (len(board), len(box_view))
     assert counts["small"] == counts["big"], counts
-    assert counts["big"][0] <= 6 and counts["big"][1] <= 6, counts
+    # The caller, the owned project/box, then one page query carrying its relations and the page total.
+    assert counts["big"][0] <= 3 and counts["big"][1] <= 3, counts
+
+
+async def test_page_totals_past_the_end_and_on_empty_listings(client, sessionmaker, storage):
+    headers = await register(client)
+    empty_project = await make_project(client, headers)
+    project_id, box_ids = await board_with(client, sessionmaker, storage, headers, boxes=2, assets_per_box=2)
+    empty_box = await make_box(client, headers, project_id)
+    expected = {  # path: (total, items on the page)
+        f"/api/projects/{project_id}/boxes/?limit=2": (3, 2),
+        f"/api/projects/{project_id}/boxes/?limit=2&offset=2": (3, 1),
+        f"/api/projects/{project_id}/boxes/?offset=5": (3, 0),
+        f"/api/projects/{empty_project['id']}/boxes/": (0, 0),
+        f"/api/projects/{empty_project['id']}/boxes/?offset=1": (0, 0),
+        f"/api/boxes/{box_ids[0]}/assets/?limit=1": (2, 1),
+        f"/api/boxes/{box_ids[0]}/assets/?offset=2": (2, 0),
+        f"/api/boxes/{box_ids[0]}/assets/?kind=video": (0, 0),
+        f"/api/boxes/{empty_box['id']}/assets/": (0, 0),
+        "/api/projects/?limit=1": (2, 1),
+        "/api/projects/?offset=7": (2, 0),
+    }
+    for path, (total, items) in expected.items():
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 200, (path, response.text)
+        page = response.json()
+        assert (page["total"], len(page["items"])) == (total, items), path
+    board = (await client.get(f"/api/projects/{project_id}/boxes/", headers=headers)).json()
+    assert [box["asset_count"] for box in board["items"]] == [2, 2, 0]
+    assert [box["headliner"] is not None for box in board["items"]] == [True, True, False]
+    assert all(box["headliner"]["model"] for box in board["items"][:2])
