@@ -9,6 +9,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from temporalio.service import RPCError
 
 from core.errors import DomainError
 
@@ -39,6 +41,22 @@ async def integrity_error_handler(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def stale_data_handler(_: Request, exc: Exception) -> JSONResponse:
+    # The row was deleted by someone else (e.g. the retention run) between our read and our write.
+    logger.info("stale row answered as 404: %s", exc)
+    return JSONResponse(error_body("This object no longer exists.", "not_found"), status_code=404)
+
+
+async def temporal_rpc_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    logger.warning("Temporal call failed: %s", exc)
+    return JSONResponse(
+        error_body(
+            "The job service (Temporal) is unavailable; try again in a moment.", "upstream_unavailable"
+        ),
+        status_code=503,
+    )
+
+
 async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
     """Field-level 422s without echoing the input: it may hold a password, be huge, or not be encodable."""
     assert isinstance(exc, RequestValidationError)
@@ -52,3 +70,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(IntegrityError, integrity_error_handler)
+    app.add_exception_handler(StaleDataError, stale_data_handler)
+    app.add_exception_handler(RPCError, temporal_rpc_error_handler)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from core.errors import UpstreamUnavailable
 from core.settings import Settings
 
 
@@ -33,7 +34,12 @@ class TemporalClientHolder:
 
     async def get(self) -> Client:
         if self._client is None:
-            self._client = await connect_temporal(self._settings)
+            try:
+                self._client = await connect_temporal(self._settings)
+            except RuntimeError as exc:  # the SDK reports a failed connect as a RuntimeError
+                raise UpstreamUnavailable(
+                    "The job service (Temporal) is unreachable; try again in a moment."
+                ) from exc
         return self._client
 
 
