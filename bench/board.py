@@ -10,6 +10,10 @@ headliner) by SQL. Then, over 200 requests each at a fixed concurrency:
 - the same latency and rate for a bare FastAPI endpoint returning the same JSON bytes from memory, served the
   same way (Uvicorn in a subprocess), and the ratio.
 
+Variants (`--variants`, each in its own server): `current` (the code as committed), `botocore-presign` (current
+but presigning through botocore, as before `core.storage.QueryPresigner`), `presign-window` (a proposal not built
+in: URLs signed per ttl/3 window and memoised). Every variant must answer the same pages, URLs aside.
+
 Prints, never asserts. Targets: p95 <= 50 ms, >= 50 % of the bare endpoint's requests/s.
 
     PYTHONPATH=. .venv/bin/python bench/board.py [--requests 200] [--concurrency 8]
@@ -44,216 +48,111 @@ if str(ROOT) not in sys.path:
 TARGET_P95_MS = 50.0
 TARGET_RPS_SHARE = 0.5
 SERVER_PIDS: dict[str, int] = {}  # base URL -> server process, to read its CPU time
-VARIANTS = ("current", "fast-presign", "presign-window", "fewer-statements")
+VARIANTS = ("current", "botocore-presign", "presign-window")
 SQL_COUNT_PATH = "/__bench/sql-statements/"
 PASSWORD = "bench password 123"
 
 
-# --- proposal: SigV4 query presigning without botocore's per-call machinery ----------------------------------
+# --- variants: what presigning cost before (botocore), and a proposal not built in (signing windows) -----------
+#
+# Built in since this bench prototyped them (so "current" includes them): `core.storage.QueryPresigner` (SigV4
+# query presigning without botocore's per-call machinery, same URLs) and the one-statement pages of
+# `core.boxes.list_boxes` / `core.assets.list_box_assets` (the total as `count(*) OVER ()`, the headliner and model
+# joined). Boxes listing 6 -> 3 statements, assets listing 5 -> 3.
 
 
-class FastPresigner:
-    """Presigned GET URLs (AWS Signature V4, query auth, path-style), as botocore makes them, in ~20 us.
+def install_botocore_presign() -> None:
+    """Variant `botocore-presign`: presign through botocore as before, to show what QueryPresigner saves."""
+    from core.storage import Storage
 
-    botocore resolves the endpoint ruleset, emits events and builds a request object for every URL (~1 ms);
-    the board page presigns two URLs per box. The signing key is derived once per UTC day.
-    """
-
-    def __init__(
-        self,
-        endpoint_url: str,
-        bucket: str,
-        access_key: str,
-        secret_key: str,
-        region: str,
-        window_seconds: int = 0,
-    ) -> None:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(endpoint_url)
-        default_port = {"http": 80, "https": 443}[parts.scheme]
-        self.host = parts.hostname if parts.port in (None, default_port) else f"{parts.hostname}:{parts.port}"
-        self.origin = f"{parts.scheme}://{self.host}"
-        self.bucket, self.access_key, self.secret_key, self.region = bucket, access_key, secret_key, region
-        self._key_day = ""
-        self.window_seconds = window_seconds
-        self._cache: dict[tuple[str, int, float], str] = {}
-        self._cache_window = 0.0
-        self._signing_key = b""
-
-    def _key(self, day: str) -> bytes:
-        import hashlib
-        import hmac
-
-        if day != self._key_day:
-            key = ("AWS4" + self.secret_key).encode()
-            for part in (day, self.region, "s3", "aws4_request"):
-                key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-            self._key_day, self._signing_key = day, key
-        return self._signing_key
-
-    def presigned_get_url(self, key: str, ttl_seconds: int, now: float | None = None) -> str:
-        import hashlib
-        import hmac
-        from urllib.parse import quote
-
-        now = time.time() if now is None else now
-        if self.window_seconds:
-            # Signed at the start of the current window: the same URL for everyone during the window (browsers
-            # keep the image cached across board reloads) and memoised; still valid >= ttl - window seconds.
-            now -= now % self.window_seconds
-            cached = self._cache.get((key, ttl_seconds, now))
-            if cached is not None:
-                return cached
-            if self._cache_window != now:
-                self._cache.clear()
-                self._cache_window = now
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
-        day = stamp[:8]
-        scope = f"{day}/{self.region}/s3/aws4_request"
-        path = f"/{quote(self.bucket, safe='')}/{quote(key, safe='/~')}"
-        query = (
-            f"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={quote(self.access_key + '/' + scope, safe='')}"
-            f"&X-Amz-Date={stamp}&X-Amz-Expires={int(ttl_seconds)}&X-Amz-SignedHeaders=host"
+    def presigned_get_url(self: Storage, key: str, ttl_seconds: int | None = None) -> str:
+        url: str = self._client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": key},
+            ExpiresIn=ttl_seconds or self.presign_ttl,
         )
-        canonical = f"GET\n{path}\n{query}\nhost:{self.host}\n\nhost\nUNSIGNED-PAYLOAD"
-        to_sign = f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-        signature = hmac.new(self._key(day), to_sign.encode(), hashlib.sha256).hexdigest()
-        url = f"{self.origin}{path}?{query}&X-Amz-Signature={signature}"
-        if self.window_seconds and len(self._cache) < 100_000:
-            self._cache[(key, ttl_seconds, now)] = url
+        return url
+
+    Storage.presigned_get_url = presigned_get_url  # type: ignore[method-assign]
+
+
+class WindowedPresigner:
+    """Proposal (not built in): sign at the start of the current window of `window_seconds`, so everyone gets the
+    same URL during the window (browsers keep images cached across board reloads), and memoise. A URL is then
+    valid for at least ttl - window seconds instead of ttl."""
+
+    def __init__(self, presigner: Any, window_seconds: int) -> None:
+        self.presigner, self.window_seconds = presigner, window_seconds
+        self._cache: dict[tuple[str, int], str] = {}
+        self._cache_window = -1.0
+
+    def presigned_get_url(self, key: str, ttl_seconds: int) -> str:
+        now = time.time()
+        now -= now % self.window_seconds
+        if self._cache_window != now:
+            self._cache, self._cache_window = {}, now
+        url = self._cache.get((key, ttl_seconds))
+        if url is None:
+            url = self.presigner.presign_get(key, ttl_seconds, now=now)
+            if len(self._cache) < 100_000:
+                self._cache[(key, ttl_seconds)] = url
         return url
 
 
-def install_fast_presigner(settings: Any, window_seconds: int = 0) -> None:
-    """Route `Storage.presigned_get_url` through FastPresigner (what the proposal would do in core/storage.py)."""
+def install_presign_window(window_seconds: int) -> None:
+    """Variant `presign-window`: route `Storage.presigned_get_url` through WindowedPresigner."""
     from core.storage import Storage
 
-    presigner = FastPresigner(
-        settings.s3_endpoint_url,
-        settings.s3_bucket,
-        settings.s3_access_key,
-        settings.s3_secret_key.get_secret_value(),
-        settings.s3_region,
-        window_seconds,
-    )
+    windowed: dict[int, WindowedPresigner] = {}
 
     def presigned_get_url(self: Storage, key: str, ttl_seconds: int | None = None) -> str:
+        presigner = windowed.setdefault(id(self), WindowedPresigner(self.presigner, window_seconds))
         return presigner.presigned_get_url(key, ttl_seconds or self.presign_ttl)
 
     Storage.presigned_get_url = presigned_get_url  # type: ignore[method-assign]
 
 
-def install_fewer_statements() -> None:
-    """Proposal for core/boxes.py and core/assets.py: the page total as `count(*) OVER ()` in the page query
-    (a separate COUNT only when the page is empty), and the headliner and model joined instead of selectin-loaded.
-    Boxes listing 6 -> 3 statements, assets listing 5 -> 3. Routes call `boxes.list_boxes` and
-    `assets.list_box_assets` through their modules, so replacing the module attributes swaps them."""
-    from sqlalchemy.orm import joinedload
-    from sqlmodel import col, func, select
-
-    from core import assets, boxes
-    from core.models import Asset, Box
-
-    async def list_boxes(session: Any, storage: Any, project: Any, limit: int, offset: int) -> Any:
-        rows = (
-            await session.exec(
-                select(Box, boxes._asset_count(), func.count().over())
-                .where(Box.project_id == project.id)
-                .order_by(col(Box.position))
-                .limit(limit)
-                .offset(offset)
-                .options(joinedload(Box.headliner).joinedload(Asset.model))  # type: ignore[arg-type]
-            )
-        ).all()
-        if rows:
-            total = rows[0][2]
-        else:
-            total = (
-                await session.exec(select(func.count()).select_from(Box).where(Box.project_id == project.id))
-            ).one()
-        return [boxes.to_box_public(box, count, storage) for box, count, _ in rows], total
-
-    async def list_box_assets(
-        session: Any, box: Any, *, kind: Any, status: Any, is_favorite: Any, limit: int, offset: int
-    ) -> Any:
-        conditions = [Asset.box_id == box.id]
-        if kind is not None:
-            conditions.append(Asset.kind == kind)
-        if status is not None:
-            conditions.append(Asset.status == status)
-        if is_favorite is not None:
-            conditions.append(Asset.is_favorite == is_favorite)
-        rows = (
-            await session.exec(
-                select(Asset, func.count().over())
-                .where(*conditions)
-                .order_by(col(Asset.created_at).desc(), col(Asset.id).desc())
-                .limit(limit)
-                .offset(offset)
-                .options(joinedload(Asset.model))  # type: ignore[arg-type]
-            )
-        ).all()
-        if rows:
-            return [asset for asset, _ in rows], rows[0][1]
-        total = (await session.exec(select(func.count()).select_from(Asset).where(*conditions))).one()
-        return [], total
-
-    boxes.list_boxes = list_boxes
-    assets.list_box_assets = list_box_assets
-
-
-def check_fast_presigner(env: dict[str, str]) -> str:
-    """Against the real S3: the fast URL downloads the object, a tampered one is refused, and it equals botocore's."""
+def check_presigner(env: dict[str, str]) -> str:
+    """Against the real S3: QueryPresigner's URL downloads the object, a tampered one is refused, and it is exactly
+    botocore's URL for the same second (tests/core/test_storage.py asserts the same)."""
     from core.settings import Settings
     from core.storage import Storage
 
     settings = Settings(**{k.lower(): v for k, v in env.items()})  # type: ignore[arg-type]
     storage = Storage(settings)
     storage.put_bytes("bench/presign check.txt", b"presigned", "text/plain")
-    presigner = FastPresigner(
-        settings.s3_endpoint_url,
-        settings.s3_bucket,
-        settings.s3_access_key,
-        settings.s3_secret_key.get_secret_value(),
-        settings.s3_region,
-    )
-    fast = presigner.presigned_get_url("bench/presign check.txt", 900)
+    fast = storage.presigned_get_url("bench/presign check.txt", 900)
     good = httpx.get(fast)
     bad = httpx.get(fast.replace("X-Amz-Expires=900", "X-Amz-Expires=901"))
     assert good.status_code == 200 and good.content == b"presigned", (good.status_code, good.text[:200])
     assert bad.status_code == 403, bad.status_code
-    windowed = FastPresigner(
-        settings.s3_endpoint_url,
-        settings.s3_bucket,
-        settings.s3_access_key,
-        settings.s3_secret_key.get_secret_value(),
-        settings.s3_region,
-        window_seconds=300,
-    )
+    windowed = WindowedPresigner(storage.presigner, 300)
     first = windowed.presigned_get_url("bench/presign check.txt", 900)
     assert windowed.presigned_get_url("bench/presign check.txt", 900) == first
     assert httpx.get(first).status_code == 200
-    same_second = storage.presigned_get_url("bench/presign check.txt", 900)
+
+    def botocore_url(key: str) -> str:
+        url: str = storage._client.generate_presigned_url(
+            "get_object", Params={"Bucket": storage.bucket, "Key": key}, ExpiresIn=900
+        )
+        return url
+
+    same_second = botocore_url("bench/presign check.txt")
     stamp = same_second.split("X-Amz-Date=")[1][:16]
-    fast_same = presigner.presigned_get_url(
-        "bench/presign check.txt",
-        900,
-        now=calendar.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ")),
+    ours = storage.presigner.presign_get(
+        "bench/presign check.txt", 900, now=calendar.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ"))
     )
-    identical = sorted(fast_same.split("?")[1].split("&")) == sorted(same_second.split("?")[1].split("&"))
     started = time.perf_counter()
     for index in range(1000):
-        presigner.presigned_get_url(f"assets/{index}/original.png", 900)
+        storage.presigned_get_url(f"assets/{index}/original.png", 900)
     fast_us = (time.perf_counter() - started) * 1000
     started = time.perf_counter()
     for index in range(200):
-        storage.presigned_get_url(f"assets/{index}/original.png", 900)
+        botocore_url(f"assets/{index}/original.png")
     boto_us = (time.perf_counter() - started) / 200 * 1e6
     return (
-        f"fast presigner: S3 accepts its URLs (200, windowed too) and refuses a tampered one (403); "
-        "same URL as botocore: "
-        f"{identical}; {fast_us:.0f} us per URL vs botocore {boto_us:.0f} us"
+        "QueryPresigner: S3 accepts its URLs (200, windowed too) and refuses a tampered one (403); "
+        f"same URL as botocore: {ours == same_second}; {fast_us:.0f} us per URL vs botocore {boto_us:.0f} us"
     )
 
 
@@ -271,12 +170,10 @@ def serve_app(port: int, variant: str = "current") -> None:
     from core.settings import Settings
 
     settings = Settings()
-    if variant == "fast-presign":
-        install_fast_presigner(settings)
-    elif variant in ("presign-window", "fewer-statements"):
-        install_fast_presigner(settings, window_seconds=settings.s3_presign_ttl_seconds // 3)
-    if variant == "fewer-statements":
-        install_fewer_statements()
+    if variant == "botocore-presign":
+        install_botocore_presign()
+    elif variant == "presign-window":
+        install_presign_window(settings.s3_presign_ttl_seconds // 3)
     app = create_app(settings)
     statements = {"count": 0}
     inner = app.router.lifespan_context
@@ -514,7 +411,7 @@ async def run(requests: int, concurrency: int, keep: Path | None, variants: list
             "assets 100x20": asset_paths[0],
             "assets 10x2": f"/api/boxes/{small_boxes[0]}/assets/?limit=20",
         }
-        presign_check = check_fast_presigner(env) if set(variants) - {"current"} else ""
+        presign_check = check_presigner(env)
 
         results: dict[str, tuple[Result, Result]] = {}
         reference_pages: tuple[Any, Any] | None = None
@@ -633,9 +530,9 @@ def main() -> None:
     parser.add_argument(
         "--variants",
         default=",".join(VARIANTS),
-        help="app variants: current (as committed), fast-presign (the proposed presigner, same URLs as botocore), "
-        "presign-window (fast presigner, URLs signed per ttl/3 window and memoised), "
-        "fewer-statements (presign-window plus the page total and relations in the page query)",
+        help="app variants: current (as committed: QueryPresigner and one-statement pages built in), "
+        "botocore-presign (current, but URLs presigned by botocore as before QueryPresigner), "
+        "presign-window (proposal, not built in: current with URLs signed per ttl/3 window and memoised)",
     )
     args = parser.parse_args()
     variants = [v for v in args.variants.split(",") if v]
