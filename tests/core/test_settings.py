@@ -54,3 +54,11 @@ def test_secrets_are_not_printed():
     settings = production()
     assert "real-kie-key" not in repr(settings)
     assert STRONG not in str(settings)
+
+
+def test_env_example_lists_every_setting():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    missing = [name.upper() for name in Settings.model_fields if f"\n{name.upper()}=" not in text]
+    assert not missing, f".env.example lacks {missing}"
