@@ -107,6 +107,28 @@ export async function launchBrowser() {
   });
 }
 
+/** What React says when the exported HTML and the first client render differ, or a render throws. */
+export const REACT_ERROR = /Minified React error|Hydration failed|did not match|error while hydrating|hydration/i;
+
+/**
+ * Collects what a page must never emit: uncaught exceptions (`pageerror`) and React errors written to the
+ * console. `take()` returns (and forgets) what was seen since the last call, so each step can assert it is empty.
+ */
+export function watchPageErrors(page, label) {
+  const seen = [];
+  page.on("pageerror", (error) => {
+    console.error(`${label} page error:`, error.message);
+    seen.push(`${label} page error at ${page.url()}: ${error.message}`);
+  });
+  page.on("console", (message) => {
+    if (message.type() === "error" && REACT_ERROR.test(message.text())) {
+      console.error(`${label} console error:`, message.text());
+      seen.push(`${label} console error at ${page.url()}: ${message.text()}`);
+    }
+  });
+  return { take: () => seen.splice(0) };
+}
+
 /** Registers and logs in through the UI; leaves the page on the projects list. */
 export async function registerInUi(page, base, who = "owner") {
   const email = `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;

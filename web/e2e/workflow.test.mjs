@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { ARTIFACTS, launchBrowser, registerInUi, startStack } from "./stack.mjs";
+import { after, afterEach, before, test } from "node:test";
+import { ARTIFACTS, launchBrowser, registerInUi, startStack, watchPageErrors } from "./stack.mjs";
 
 const LONG = 240_000;
 let stack;
@@ -14,6 +14,9 @@ let base;
 let reviewUrl;
 const projectSockets = [];
 let ownerEmail;
+// Uncaught errors and React errors (a hydration mismatch is "Minified React error #418/#423" in a production
+// build) seen on any page; each step fails if its pages emitted one.
+const watchers = [];
 
 const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
@@ -22,13 +25,18 @@ before(async () => {
   base = stack.url;
   browser = await launchBrowser();
   owner = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1360, height: 900 } })).newPage();
-  owner.on("pageerror", (e) => console.error("owner page error:", e.message));
+  watchers.push(watchPageErrors(owner, "owner"));
   // Every project socket passes through here (to the real server), so a test can cut it like a bad network.
   await owner.routeWebSocket(/\/ws\/projects\//, (ws) => {
     ws.connectToServer();
     projectSockets.push(ws);
   });
 }, { timeout: 660_000 });
+
+afterEach(() => {
+  const errors = watchers.flatMap((w) => w.take());
+  assert.deepEqual(errors, [], `the pages emitted errors:\n${errors.join("\n")}`);
+});
 
 after(async () => {
   await browser?.close().catch(() => {});
@@ -180,6 +188,7 @@ test("share a review link; the client comments and the studio sees it live", { t
   await owner.evaluate(() => (window.__sameDocument = true));
 
   client = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
+  watchers.push(watchPageErrors(client, "client"));
   await client.goto(`${base}${reviewUrl}`);
   const shotCard = client.getByTestId("review-shot").filter({ hasText: "Opening" });
   await shotCard.waitFor();
@@ -241,4 +250,26 @@ test("an expired or rejected session goes back to login, and returns after it", 
   await owner.getByRole("button", { name: "Log in" }).click();
   await owner.waitForURL(project);
   await owner.getByTestId("box-card").first().waitFor();
+});
+
+test("every page loads from its exported HTML without a React error", { timeout: LONG }, async () => {
+  // Full page loads (not client navigation), so each page hydrates its prerendered HTML with a live session,
+  // the session-expired notice and the retention countdown on screen.
+  const box = await owner.getByTestId("box-link").filter({ hasText: "Opening" }).getAttribute("href");
+  const pages = [
+    ["/projects/", () => owner.getByTestId("project-row").first().waitFor()],
+    [owner.url().replace(base, ""), () => owner.getByTestId("box-card").first().waitFor()],
+    [box, () => owner.getByTestId("retention").first().waitFor({ timeout: 30_000 })],
+    ["/", () => owner.waitForURL(/\/projects\/$/)],
+    ["/register/", () => owner.getByRole("button", { name: "Register" }).waitFor()],
+  ];
+  for (const [path, ready] of pages) {
+    await owner.goto(`${base}${path}`);
+    await ready();
+    await owner.waitForLoadState("networkidle").catch(() => {});
+  }
+  await owner.evaluate(() => sessionStorage.setItem("aam.notice", "Your session has expired. Please log in again."));
+  await owner.goto(`${base}/login/`);
+  await owner.getByText("Your session has expired").waitFor();
+  await owner.waitForLoadState("networkidle").catch(() => {});
 });

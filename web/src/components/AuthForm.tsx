@@ -3,6 +3,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { api, unwrap } from "@/api/client";
+import { useHydrated } from "@/lib/useHydrated";
 import { useAuth } from "@/stores/auth";
 
 /** Only same-site paths are followed after login, so a crafted `?next=` cannot send the user elsewhere. */
@@ -14,6 +15,8 @@ export function safeNext(raw: string | null): string {
 export function AuthForm({ mode }: { mode: "login" | "register" }) {
   const router = useRouter();
   const login = useAuth((s) => s.login);
+  // The notice comes from sessionStorage, which the exported HTML cannot know: show it after hydration.
+  const hydrated = useHydrated();
   const notice = useAuth((s) => s.notice);
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -41,7 +44,7 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
   return (
     <main className="center-card panel">
       <h1>{mode === "login" ? "Log in" : "Create an account"}</h1>
-      {notice && mode === "login" && <p className="notice">{notice}</p>}
+      {hydrated && notice && mode === "login" && <p className="notice">{notice}</p>}
       <form className="stack" onSubmit={submit}>
         {mode === "register" && (
           <label>

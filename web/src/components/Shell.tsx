@@ -1,9 +1,10 @@
 "use client";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useState, type ReactNode } from "react";
+import { useEffect, type ReactNode } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useMe } from "@/api/hooks";
+import { useHydrated } from "@/lib/useHydrated";
 import { useAuth } from "@/stores/auth";
 import { useLive } from "@/stores/ui";
 
@@ -12,10 +13,10 @@ export function RequireAuth({ children }: { children: ReactNode }) {
   const token = useAuth((s) => s.token);
   const expiresAt = useAuth((s) => s.expiresAt);
   const router = useRouter();
-  const [mounted, setMounted] = useState(false);
-  useEffect(() => setMounted(true), []);
+  // The session lives in sessionStorage: the exported HTML (and so the hydrating render) shows "Loading…".
+  const hydrated = useHydrated();
   useEffect(() => {
-    if (!mounted) return;
+    if (!hydrated) return;
     if (!token) {
       const next = window.location.pathname + window.location.search;
       router.replace(`/login/?next=${encodeURIComponent(next)}`);
@@ -27,8 +28,8 @@ export function RequireAuth({ children }: { children: ReactNode }) {
       const timer = setTimeout(() => useAuth.getState().validToken(), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
       return () => clearTimeout(timer);
     }
-  }, [mounted, token, expiresAt, router]);
-  if (!mounted || !token) return <p className="main muted">Loading…</p>;
+  }, [hydrated, token, expiresAt, router]);
+  if (!hydrated || !token) return <p className="main muted">Loading…</p>;
   return <>{children}</>;
 }
 
