@@ -19,6 +19,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import InvalidInput, NotFound, RateLimited, UpstreamUnavailable
+from core.events import EventBus, new_comment
 from core.models import Asset, Box, Comment, Project, SharedLink, User
 from core.schemas import DbId, DisplayName, InputModel
 from core.sharing import CommentTarget, LinkRefs, VisibleRefs
@@ -287,3 +288,20 @@ async def check_guest_rate(
                     "window_seconds": rule.window_seconds,
                 },
             )
+
+
+async def publish_comment(events: EventBus, comment: Comment) -> None:
+    """Tell the project's viewers (owner board and review links) about a committed comment."""
+    assert comment.id is not None
+    await events.publish(
+        new_comment(
+            project_id=comment.project_id,
+            comment_id=comment.id,
+            box_id=comment.box_id,
+            asset_id=comment.asset_id,
+            author_name=comment.author_name,
+            text=comment.text,
+            created_at=comment.created_at,
+            via_link=comment.via_link,
+        )
+    )

@@ -17,8 +17,6 @@ from api.deps import (
 from core import comments
 from core.boxes import get_box_or_404
 from core.comments import CommentPublic, OwnerAssetCommentCreate, OwnerCommentCreate
-from core.events import EventBus, new_comment
-from core.models import Comment
 from core.schemas import DbId, Page
 
 router = APIRouter(tags=["comments"])
@@ -50,22 +48,6 @@ async def list_comments(
     )
 
 
-async def _publish(events: EventBus, comment: Comment) -> None:
-    assert comment.id is not None
-    await events.publish(
-        new_comment(
-            project_id=comment.project_id,
-            comment_id=comment.id,
-            box_id=comment.box_id,
-            asset_id=comment.asset_id,
-            author_name=comment.author_name,
-            text=comment.text,
-            created_at=comment.created_at,
-            via_link=comment.via_link,
-        )
-    )
-
-
 @router.post(
     "/api/boxes/{box_id}/comments/", status_code=status.HTTP_201_CREATED, response_model=CommentPublic
 )
@@ -74,7 +56,7 @@ async def comment_on_box(
 ) -> CommentPublic:
     comment = await comments.add_owner_comment(session, user, box, body.text, body.asset_id)
     await session.commit()
-    await _publish(events, comment)
+    await comments.publish_comment(events, comment)
     return comments.to_comment_public(comment)
 
 
@@ -91,7 +73,7 @@ async def comment_on_asset(
     box = await get_box_or_404(session, asset.box_id)
     comment = await comments.add_owner_comment(session, user, box, body.text, asset.id)
     await session.commit()
-    await _publish(events, comment)
+    await comments.publish_comment(events, comment)
     return comments.to_comment_public(comment)
 
 

@@ -14,7 +14,6 @@ from api.deps import EventsDep, PaginationDep, SessionDep, SettingsDep, StorageD
 from api.errors import error_body
 from core import comments, sharing
 from core.errors import RateLimited
-from core.events import new_comment
 from core.models import SharedLink
 from core.schemas import Page
 from core.sharing import LinkRefs
@@ -110,17 +109,5 @@ async def create_public_comment(
     target = sharing.resolve_target(boxes, refs, body.box_ref, body.asset_ref)
     comment = await comments.add_guest_comment(session, link, target, body.author_name, body.text)
     await session.commit()
-    assert comment.id is not None
-    await events.publish(
-        new_comment(
-            project_id=comment.project_id,
-            comment_id=comment.id,
-            box_id=comment.box_id,
-            asset_id=comment.asset_id,
-            author_name=comment.author_name,
-            text=comment.text,
-            created_at=comment.created_at,
-            via_link=True,
-        )
-    )
+    await comments.publish_comment(events, comment)
     return comments.to_guest_comment(comment, refs, sharing.visible_refs(boxes, refs))
