@@ -27,6 +27,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,18 +186,25 @@ async def pipeline_client(
         yield http
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def pipeline_worker(pipeline_settings: Settings) -> AsyncIterator[WorkerDeps]:
-    """The real registry's workflows and activities on the pipeline task queue, in this process."""
+@asynccontextmanager
+async def running_worker(settings: Settings) -> AsyncIterator[WorkerDeps]:
+    """The real worker registry on the settings' task queue, in this process."""
     async with (
-        open_worker_deps(pipeline_settings) as deps,
+        open_worker_deps(settings) as deps,
         Worker(
             deps.temporal,
-            task_queue=pipeline_settings.temporal_task_queue,
+            task_queue=settings.temporal_task_queue,
             workflows=registry.workflows(),
             activities=registry.activities(deps),
         ),
     ):
+        yield deps
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def pipeline_worker(pipeline_settings: Settings) -> AsyncIterator[WorkerDeps]:
+    """The real registry's workflows and activities on the pipeline task queue, in this process."""
+    async with running_worker(pipeline_settings) as deps:
         yield deps
 
 

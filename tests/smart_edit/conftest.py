@@ -11,13 +11,11 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
-from temporalio.worker import Worker
 
 from core.settings import Settings
 from devstack.services import free_port
-from tests.pipeline.fixtures import SimulatorProcess, start_simulator, stop_process
-from worker import registry
-from worker.deps import WorkerDeps, open_worker_deps
+from tests.pipeline.fixtures import SimulatorProcess, running_worker, start_simulator, stop_process
+from worker.deps import WorkerDeps
 
 
 @pytest.fixture(scope="session")
@@ -57,21 +55,6 @@ async def running_app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
-
-
-@asynccontextmanager
-async def running_worker(settings: Settings) -> AsyncIterator[WorkerDeps]:
-    """The real worker registry on the settings' task queue, in this process."""
-    async with (
-        open_worker_deps(settings) as deps,
-        Worker(
-            deps.temporal,
-            task_queue=settings.temporal_task_queue,
-            workflows=registry.workflows(),
-            activities=registry.activities(deps),
-        ),
-    ):
-        yield deps
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
