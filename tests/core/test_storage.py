@@ -1,5 +1,6 @@
 """Presigned GET URLs: our SigV4 presigner answers botocore's exact URL, and the real S3 honours and checks it."""
 
+import asyncio
 import calendar
 import secrets
 import time
@@ -90,3 +91,18 @@ async def test_s3_serves_the_url_and_refuses_a_tampered_or_expired_one(storage: 
 def test_a_presigner_refuses_an_endpoint_it_cannot_sign_for() -> None:
     with pytest.raises(ValueError):
         QueryPresigner("ftp://example.com", "bucket", "ak", "sk", "us-east-1")
+
+
+async def test_a_url_dies_when_its_real_ttl_has_passed(storage: Storage) -> None:
+    """Real time, not an injected clock: S3 serves the URL within its TTL and refuses it once the TTL has passed."""
+    key = f"tests/presign/{secrets.token_hex(4)}/ttl.txt"
+    storage.put_bytes(key, b"short-lived", "text/plain")
+    url = storage.presigned_get_url(key, 2)
+    async with httpx.AsyncClient(timeout=30) as http:
+        fresh = await http.get(url)
+        assert fresh.status_code == 200, fresh.text[:300]
+        # The signature covers whole seconds: past second 2 after the signing second the URL must be refused.
+        await asyncio.sleep(max(0.0, signed_at(url) + 3.2 - time.time()))
+        stale = await http.get(url)
+        assert stale.status_code == 403, stale.text[:300]
+    storage.delete_keys([key])
