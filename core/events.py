@@ -199,13 +199,17 @@ return id
 """
 
 
-def _redis_client(redis_url: str, *, retries: int) -> Redis:
+HEALTH_CHECK_INTERVAL_SECONDS = 10.0
+"""Default for settings.redis_health_check_seconds: an idle connection is PINGed before it is used again."""
+
+
+def _redis_client(redis_url: str, *, retries: int, health_check_interval: float) -> Redis:
     return Redis.from_url(
         redis_url,
         socket_connect_timeout=2,
         socket_timeout=5,
         retry=Retry(NoBackoff(), retries),
-        health_check_interval=10,
+        health_check_interval=health_check_interval,
     )
 
 
@@ -218,9 +222,14 @@ class EventBus:
     """
 
     def __init__(
-        self, redis_url: str, *, stream_maxlen: int = STREAM_MAXLEN, stream_ttl: int = STREAM_TTL_SECONDS
+        self,
+        redis_url: str,
+        *,
+        stream_maxlen: int = STREAM_MAXLEN,
+        stream_ttl: int = STREAM_TTL_SECONDS,
+        health_check_interval: float = HEALTH_CHECK_INTERVAL_SECONDS,
     ) -> None:
-        self.redis = _redis_client(redis_url, retries=1)
+        self.redis = _redis_client(redis_url, retries=1, health_check_interval=health_check_interval)
         self._script = self.redis.register_script(_PUBLISH_SCRIPT)
         self.stream_maxlen = stream_maxlen
         self.stream_ttl = stream_ttl
@@ -340,11 +349,12 @@ class EventRelay:
         *,
         queue_size: int = SUBSCRIBER_QUEUE_SIZE,
         ping_interval: float = PING_INTERVAL_SECONDS,
+        health_check_interval: float = HEALTH_CHECK_INTERVAL_SECONDS,
     ) -> None:
         # Commands retry once so a connection left stale by a Redis restart is replaced transparently; the
         # pub/sub connection never retries, so a break is noticed (and reported to sockets) at once.
-        self._redis = _redis_client(redis_url, retries=1)
-        self._pubsub_client = _redis_client(redis_url, retries=0)
+        self._redis = _redis_client(redis_url, retries=1, health_check_interval=health_check_interval)
+        self._pubsub_client = _redis_client(redis_url, retries=0, health_check_interval=health_check_interval)
         self.queue_size = queue_size
         self.ping_interval = ping_interval
         self.stats = RelayStats()
