@@ -48,8 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.storage = Storage(settings)
-        app.state.events = EventBus(settings.redis_url)
-        app.state.relay = EventRelay(settings.redis_url)
+        health_check = settings.redis_health_check_seconds
+        app.state.events = EventBus(settings.redis_url, health_check_interval=health_check)
+        app.state.relay = EventRelay(settings.redis_url, health_check_interval=health_check)
         app.state.temporal = TemporalClientHolder(settings)
         if settings.simulated_kie:
             logger.warning(

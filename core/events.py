@@ -8,6 +8,8 @@ Wire design (see docs/events.md):
   The script is atomic, so the order on the channel is the order in the stream and the ids only increase.
 - `EventRelay` (one per API process) holds one pub/sub connection and one Redis subscription per project that has
   at least one local socket; each message is parsed once and offered to every local subscriber's bounded queue.
+  One owner task does every I/O on that connection; sockets queue (un)subscribe commands for it and wake it by
+  publishing to the connection's private control channel.
 - A reconnecting client sends the last id it saw; the stream replays what it missed, and live events at or below
   the replayed id are dropped, so nothing is lost or repeated.
 """
@@ -19,6 +21,8 @@ import contextlib
 import json
 import logging
 import time
+import uuid
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +46,8 @@ SUBSCRIBER_QUEUE_SIZE = 256
 """Events waiting for one socket; a socket that falls this far behind is closed (it reconnects and resumes)."""
 PING_INTERVAL_SECONDS = 20.0
 SUBSCRIBE_TIMEOUT_SECONDS = 3.0
+OWNER_READ_SECONDS = 1.0
+"""The longest single read of the relay's pub/sub owner (it then takes its queued commands and reads again)."""
 SNAPSHOT_ASSET_LIMIT = 500
 
 
@@ -199,13 +205,17 @@ return id
 """
 
 
-def _redis_client(redis_url: str, *, retries: int) -> Redis:
+HEALTH_CHECK_INTERVAL_SECONDS = 10.0
+"""Default for settings.redis_health_check_seconds: an idle connection is PINGed before it is used again."""
+
+
+def _redis_client(redis_url: str, *, retries: int, health_check_interval: float) -> Redis:
     return Redis.from_url(
         redis_url,
         socket_connect_timeout=2,
         socket_timeout=5,
         retry=Retry(NoBackoff(), retries),
-        health_check_interval=10,
+        health_check_interval=health_check_interval,
     )
 
 
@@ -218,9 +228,14 @@ class EventBus:
     """
 
     def __init__(
-        self, redis_url: str, *, stream_maxlen: int = STREAM_MAXLEN, stream_ttl: int = STREAM_TTL_SECONDS
+        self,
+        redis_url: str,
+        *,
+        stream_maxlen: int = STREAM_MAXLEN,
+        stream_ttl: int = STREAM_TTL_SECONDS,
+        health_check_interval: float = HEALTH_CHECK_INTERVAL_SECONDS,
     ) -> None:
-        self.redis = _redis_client(redis_url, retries=1)
+        self.redis = _redis_client(redis_url, retries=1, health_check_interval=health_check_interval)
         self._script = self.redis.register_script(_PUBLISH_SCRIPT)
         self.stream_maxlen = stream_maxlen
         self.stream_ttl = stream_ttl
@@ -302,13 +317,43 @@ class Subscription:
             self.closed.set_result(reason)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Channel:
+    """A project channel while it has local subscribers, subscribed through one pub/sub connection."""
+
     name: str
+    connection: _PubSubConnection
     subscribers: set[Subscription] = field(default_factory=set)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     failed: bool = False
+    sent: bool = False
+    """The owner has sent its SUBSCRIBE (set by the owner task, when it takes the command)."""
     expected_confirmations: int = 0
+
+
+class _Command(NamedTuple):
+    subscribe: bool
+    """SUBSCRIBE the channel (or UNSUBSCRIBE it)."""
+    channel: _Channel
+
+
+@dataclass(eq=False)
+class _PubSubConnection:
+    """One pub/sub connection and the state its owner task keeps; a lost connection is never reused."""
+
+    pubsub: PubSub
+    control: str
+    """A channel private to this connection: publishing to it wakes the owner from a read."""
+    commands: deque[_Command] = field(default_factory=deque)
+    owner: asyncio.Task[None] | None = None
+    connected: bool = False
+    listening: bool = False
+    """The control channel is confirmed: from now on a PUBLISH to it reaches the owner."""
+    wake_pending: bool = False
+    alive: bool = True
+    error: str = "Redis connection lost while subscribing"
+    sent: dict[str, int] = field(default_factory=dict)
+    confirmed: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -330,8 +375,11 @@ class RelayStats:
 class EventRelay:
     """One Redis subscription per project per process, fanned out to local subscribers.
 
-    Connects lazily (the API starts without Redis); when the pub/sub connection breaks every subscriber is closed
-    with "try again" and the next subscriber connects afresh.
+    One task, the owner, does every I/O on the pub/sub connection: it connects, sends each SUBSCRIBE and
+    UNSUBSCRIBE, reads every reply and message, and lets redis-py PING the connection when it has been idle.
+    Sockets joining or leaving only queue a command for it and wake it (a PUBLISH to the connection's private
+    control channel); a read is never cancelled and never shared. Connects lazily (the API starts without Redis);
+    when the connection breaks every subscriber is closed with "try again" and the next subscriber connects afresh.
     """
 
     def __init__(
@@ -340,21 +388,21 @@ class EventRelay:
         *,
         queue_size: int = SUBSCRIBER_QUEUE_SIZE,
         ping_interval: float = PING_INTERVAL_SECONDS,
+        health_check_interval: float = HEALTH_CHECK_INTERVAL_SECONDS,
     ) -> None:
         # Commands retry once so a connection left stale by a Redis restart is replaced transparently; the
         # pub/sub connection never retries, so a break is noticed (and reported to sockets) at once.
-        self._redis = _redis_client(redis_url, retries=1)
-        self._pubsub_client = _redis_client(redis_url, retries=0)
+        self._redis = _redis_client(redis_url, retries=1, health_check_interval=health_check_interval)
+        self._pubsub_client = _redis_client(redis_url, retries=0, health_check_interval=health_check_interval)
         self.queue_size = queue_size
         self.ping_interval = ping_interval
+        # The owner's reads end at least this often: redis-py PINGs the connection at the start of a read once it
+        # has been idle for the health-check interval, and a lost wake-up costs at most this long.
+        self._read_timeout = min(health_check_interval, OWNER_READ_SECONDS)
         self.stats = RelayStats()
-        self._pubsub: PubSub | None = None
-        self._reader: asyncio.Task[None] | None = None
+        self._connection: _PubSubConnection | None = None
         self._ticker: asyncio.Task[None] | None = None
-        self._connect_lock = asyncio.Lock()
         self._channels: dict[str, _Channel] = {}
-        self._confirmed: dict[str, int] = {}
-        self._sent: dict[str, int] = {}
         self._closing = False
 
     # -- subscribing
@@ -384,21 +432,20 @@ class EventRelay:
         name = project_channel(subscription.project_id)
         channel = self._channels.get(name)
         if channel is None:
-            channel = _Channel(name)
+            connection = self._current_connection()
+            channel = _Channel(name, connection)
             self._channels[name] = channel
             channel.subscribers.add(subscription)
             subscription._channel = channel
+            self.stats.redis_subscribes[subscription.project_id] = (
+                self.stats.redis_subscribes.get(subscription.project_id, 0) + 1
+            )
+            connection.commands.append(_Command(subscribe=True, channel=channel))
             try:
-                pubsub = await self._ensure_pubsub()
-                self._sent[name] = self._sent.get(name, 0) + 1
-                channel.expected_confirmations = self._sent[name]
-                self.stats.redis_subscribes[subscription.project_id] = (
-                    self.stats.redis_subscribes.get(subscription.project_id, 0) + 1
-                )
-                await pubsub.subscribe(name)
-            except (RedisError, OSError, EventsUnavailable) as exc:
+                await self._wake(connection)
+            except (RedisError, OSError) as exc:
                 self._fail_channel(channel)
-                raise EventsUnavailable(str(exc)) from exc
+                raise EventsUnavailable(f"cannot reach Redis: {exc}") from exc
         else:
             channel.subscribers.add(subscription)
             subscription._channel = channel
@@ -408,7 +455,7 @@ class EventRelay:
             self._fail_channel(channel)
             raise EventsUnavailable("Redis did not confirm the subscription") from exc
         if channel.failed:
-            raise EventsUnavailable("Redis connection lost while subscribing")
+            raise EventsUnavailable(channel.connection.error)
 
     async def _leave(self, subscription: Subscription) -> None:
         channel = subscription._channel
@@ -418,10 +465,17 @@ class EventRelay:
         if channel.subscribers or self._channels.get(channel.name) is not channel:
             return
         del self._channels[channel.name]
-        pubsub = self._pubsub
-        if pubsub is not None and not channel.failed:
+        # A SUBSCRIBE still queued is dropped by the owner (the channel is gone); one already sent is undone.
+        if self._unsubscribe(channel):
             with contextlib.suppress(RedisError, OSError):
-                await pubsub.unsubscribe(channel.name)
+                await self._wake(channel.connection)
+
+    def _unsubscribe(self, channel: _Channel) -> bool:
+        connection = channel.connection
+        if not channel.sent or not connection.alive or connection is not self._connection:
+            return False
+        connection.commands.append(_Command(subscribe=False, channel=channel))
+        return True
 
     def _fail_channel(self, channel: _Channel) -> None:
         channel.failed = True
@@ -430,23 +484,31 @@ class EventRelay:
             subscription.close(EVENTS_UNAVAILABLE)
         if self._channels.get(channel.name) is channel:
             del self._channels[channel.name]
+            self._unsubscribe(channel)  # sent at the owner's next wake-up
 
-    async def _ensure_pubsub(self) -> PubSub:
-        async with self._connect_lock:
-            if self._pubsub is not None:
-                return self._pubsub
-            pubsub = self._pubsub_client.pubsub()
+    def _current_connection(self) -> _PubSubConnection:
+        """The live pub/sub connection, or a new one whose owner task starts connecting now."""
+        connection = self._connection
+        if connection is None or not connection.alive:
+            connection = _PubSubConnection(self._pubsub_client.pubsub(), control=f"relay:{uuid.uuid4().hex}")
+            connection.owner = asyncio.create_task(self._own(connection), name="event-relay-pubsub")
+            self._connection = connection
+        return connection
+
+    async def _wake(self, connection: _PubSubConnection) -> None:
+        """Make the owner take its queued commands now rather than when its current read times out.
+
+        Before the control channel is confirmed the owner has not started reading yet, and it takes the queue
+        before its first read; one wake-up in flight is enough for any number of commands.
+        """
+        if connection.listening and not connection.wake_pending:
+            connection.wake_pending = True
             try:
-                await pubsub.connect()  # type: ignore[no-untyped-call]
-            except (RedisError, OSError) as exc:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
-                raise EventsUnavailable(f"cannot reach Redis: {exc}") from exc
-            self._pubsub = pubsub
-            self._confirmed.clear()
-            self._sent.clear()
-            self._reader = asyncio.create_task(self._read(pubsub), name="event-relay-reader")
-            return pubsub
+                await self._redis.publish(connection.control, b"")
+            except BaseException:
+                # Not sent (or cancelled while sending): the next command publishes again; a spare one is harmless.
+                connection.wake_pending = False
+                raise
 
     async def _tick(self) -> None:
         # One timer for every socket of the process, instead of a timeout around every queue read.
@@ -456,31 +518,60 @@ class EventRelay:
                 for subscription in list(channel.subscribers):
                     subscription.tick()
 
-    # -- reading
+    # -- the owner of the pub/sub connection
 
-    async def _read(self, pubsub: PubSub) -> None:
+    async def _own(self, connection: _PubSubConnection) -> None:
+        pubsub = connection.pubsub
+        control = connection.control.encode()
         try:
+            await pubsub.connect()  # type: ignore[no-untyped-call]
+            connection.connected = True
+            # Subscribed to the control channel from now on, redis-py never PINGs inside SUBSCRIBE/UNSUBSCRIBE
+            # (it does so only on a connection without subscriptions); it PINGs at the start of a read instead.
+            await pubsub.subscribe(connection.control)
             while True:
-                message = await pubsub.get_message(timeout=5.0)
-                if message is None:
+                await self._send_commands(connection)
+                message = await pubsub.get_message(timeout=self._read_timeout)
+                if message is None:  # nothing for a while (or a health-check PONG)
                     continue
                 kind = message["type"]
                 if kind == "message":
-                    self._dispatch(message["data"])
+                    if message["channel"] != control:
+                        self._dispatch(message["data"])
                 elif kind == "subscribe":
-                    self._confirm(message["channel"])
+                    if message["channel"] == control:
+                        connection.listening = True
+                    else:
+                        self._confirm(connection, message["channel"])
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a broken connection shows up as many different errors
-            if not self._closing:
-                logger.warning("lost the Redis pub/sub connection: %s", exc)
-            await self._lose(pubsub)
+            await self._lose(connection, exc)
 
-    def _confirm(self, raw_name: bytes | str) -> None:
-        name = raw_name.decode() if isinstance(raw_name, bytes) else raw_name
-        self._confirmed[name] = self._confirmed.get(name, 0) + 1
+    async def _send_commands(self, connection: _PubSubConnection) -> None:
+        connection.wake_pending = False
+        pubsub = connection.pubsub
+        while connection.commands:
+            command = connection.commands.popleft()
+            channel = command.channel
+            if not command.subscribe:
+                await pubsub.unsubscribe(channel.name)
+                continue
+            if channel.failed or self._channels.get(channel.name) is not channel:
+                continue  # everyone left (or gave up) before it was sent
+            # Replies come in order, so this channel is confirmed by the n-th "subscribe" reply for its name.
+            sent = connection.sent.get(channel.name, 0) + 1
+            connection.sent[channel.name] = sent
+            channel.expected_confirmations = sent
+            channel.sent = True
+            await pubsub.subscribe(channel.name)
+
+    def _confirm(self, connection: _PubSubConnection, raw_name: bytes | str) -> None:
+        name = _text(raw_name)
+        confirmed = connection.confirmed.get(name, 0) + 1
+        connection.confirmed[name] = confirmed
         channel = self._channels.get(name)
-        if channel is not None and self._confirmed[name] >= channel.expected_confirmations:
+        if channel is not None and channel.sent and confirmed >= channel.expected_confirmations:
             channel.ready.set()
 
     def _dispatch(self, raw: bytes | str) -> None:
@@ -499,14 +590,24 @@ class EventRelay:
             if not before and subscription.closed.done():
                 self.stats.slow_disconnects += 1
 
-    async def _lose(self, pubsub: PubSub) -> None:
-        if self._pubsub is pubsub:
-            self._pubsub = None
-            self.stats.redis_losses += 1
+    async def _lose(self, connection: _PubSubConnection, exc: Exception) -> None:
+        connection.alive = False
+        if connection.connected:
+            connection.error = f"lost the Redis pub/sub connection: {exc}"
+            if not self._closing:
+                logger.warning("%s", connection.error)
+        else:
+            connection.error = f"cannot reach Redis: {exc}"
+        if self._connection is connection:
+            self._connection = None
+            if connection.connected:
+                self.stats.redis_losses += 1
+        connection.commands.clear()
         for channel in list(self._channels.values()):
-            self._fail_channel(channel)
+            if channel.connection is connection:
+                self._fail_channel(channel)
         with contextlib.suppress(Exception):
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await connection.pubsub.aclose()  # type: ignore[no-untyped-call]
 
     # -- history
 
@@ -543,14 +644,16 @@ class EventRelay:
                 subscription.close(SHUTTING_DOWN)
         if self._ticker is not None:
             self._ticker.cancel()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
-        if self._pubsub is not None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.alive = False
+            if connection.owner is not None:
+                # Cancelling a read is harmless here: the connection is closed right after and never reused.
+                connection.owner.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await connection.owner
             with contextlib.suppress(Exception):
-                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
-            self._pubsub = None
+                await connection.pubsub.aclose()  # type: ignore[no-untyped-call]
         with contextlib.suppress(Exception):
             await self._redis.aclose()
         with contextlib.suppress(Exception):

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
 
     # Redis
     redis_url: str = "redis://127.0.0.1:56379/0"
+    redis_health_check_seconds: float = Field(default=10.0, gt=0)
+    """A Redis connection idle this long is PINGed before (or, for the event relay's pub/sub, while) it is used."""
 
     # Temporal
     temporal_address: str = "127.0.0.1:7233"

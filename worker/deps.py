@@ -33,7 +33,7 @@ class WorkerDeps:
 @asynccontextmanager
 async def open_worker_deps(settings: Settings) -> AsyncIterator[WorkerDeps]:
     engine = create_engine(settings)
-    events = EventBus(settings.redis_url)
+    events = EventBus(settings.redis_url, health_check_interval=settings.redis_health_check_seconds)
     temporal = await connect_temporal(settings)
     kie = KieClient.from_settings(settings)
     try:

@@ -64,10 +64,13 @@ class LiveServer:
         self.thread.join(15)
 
 
-def start_live_server(settings: Settings, ping_interval: float = 1.0) -> LiveServer:
+def start_live_server(
+    settings: Settings, ping_interval: float = 1.0, health_check_seconds: float = 1.0
+) -> LiveServer:
+    """Socket pings every second, and Redis health checks every second (so idle periods in tests exercise them)."""
     from api.main import create_app
 
-    app = create_app(settings)
+    app = create_app(settings.model_copy(update={"redis_health_check_seconds": health_check_seconds}))
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, lifespan="on", log_level="warning", timeout_graceful_shutdown=3
