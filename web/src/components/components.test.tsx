@@ -176,6 +176,44 @@ describe("GeneratePanel", () => {
   });
 });
 
+describe("GeneratePanel double-click", () => {
+  it("sends one generate request for two clicks in the same tick, and is disabled until the server answers", async () => {
+    useAuth.getState().login("tok", 3600);
+    let answer: (r: Response) => void = () => {};
+    const fetchMock = vi.fn(async (input: RequestInfo | URL) => {
+      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+      if (url.includes("/api/models/")) return new Response(JSON.stringify([nanoBanana]), { status: 200, headers: { "Content-Type": "application/json" } });
+      if (url.includes("/generate/")) return new Promise<Response>((resolve) => (answer = resolve));
+      return new Response("{}", { status: 404 });
+    });
+    vi.stubGlobal("fetch", fetchMock);
+    const qc = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
+    qc.setQueryData(keys.assetList(2, {}), { items: [], total: 0, limit: 200, offset: 0 });
+    withClient(<GeneratePanel boxId={2} selectedImageIds={[]} />, qc);
+    await waitFor(() => expect(screen.getByRole("option", { name: /Nano Banana/ })).toBeTruthy(), { timeout: 10_000 });
+    fireEvent.change(screen.getByLabelText("Prompt"), { target: { value: "a red fox" } });
+    const button = screen.getByTestId("generate") as HTMLButtonElement;
+    const generateCalls = () => fetchMock.mock.calls.filter(([u]) => (u instanceof Request ? u.url : String(u)).includes("/generate/"));
+    await act(async () => {
+      // Both submits land before React re-renders or React Query notifies: only the component's guard stops the second.
+      fireEvent.submit(button.form!);
+      fireEvent.submit(button.form!);
+    });
+    await waitFor(() => expect(generateCalls()).toHaveLength(1));
+    expect(button.disabled).toBe(true);
+    fireEvent.click(button);
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 20));
+    });
+    expect(generateCalls()).toHaveLength(1);
+    await act(async () => {
+      answer(new Response(JSON.stringify({ asset_id: 41, status: "PENDING", asset_ids: [41], workflow_ids: ["asset-41"] }), { status: 202, headers: { "Content-Type": "application/json" } }));
+    });
+    await waitFor(() => expect(button.disabled).toBe(false));
+    expect(generateCalls()).toHaveLength(1);
+  });
+});
+
 describe("ReviewPage", () => {
   it("says so clearly when the link is revoked or expired", async () => {
     window.history.pushState({}, "", "/review/8a2b0c9e-0000-4000-8000-000000000000/");
