@@ -11,7 +11,7 @@ import { formatLeft } from "./Countdown";
 import { GeneratePanel } from "./GeneratePanel";
 import { ParamsForm } from "./ParamsForm";
 import { PromptDiff } from "./PromptDiff";
-import { ReviewPage } from "./ReviewPage";
+import { ReviewMedia, ReviewPage } from "./ReviewPage";
 
 const nanoBanana = {
   id: 1,
@@ -211,6 +211,37 @@ describe("GeneratePanel double-click", () => {
     });
     await waitFor(() => expect(button.disabled).toBe(false));
     expect(generateCalls()).toHaveLength(1);
+  });
+});
+
+describe("ReviewMedia", () => {
+  const image = {
+    ref: "r1",
+    kind: "image",
+    prompt: "a lighthouse",
+    model: "google/nano-banana",
+    model_name: "Nano Banana",
+    file_url: "https://s3/full.png?sig",
+    thumbnail_url: "https://s3/thumb.jpg?sig",
+    mime_type: "image/png",
+    width: 1024,
+    height: 576,
+    duration_seconds: null,
+  } as const;
+
+  it("shows the full-resolution file at its own size and aspect ratio, not the thumbnail", () => {
+    render(<ReviewMedia asset={image} poster={null} />);
+    const img = screen.getByRole("img") as HTMLImageElement;
+    expect(img.getAttribute("src")).toBe(image.file_url);
+    expect([img.getAttribute("width"), img.getAttribute("height")]).toEqual(["1024", "576"]);
+  });
+
+  it("gives a video the sharp headliner as its poster, and a placeholder when nothing is chosen", () => {
+    const video = { ...image, kind: "video" as const, file_url: "https://s3/v.mp4", width: 1280, height: 720 };
+    const { container } = render(<ReviewMedia asset={video} poster={image} />);
+    expect(container.querySelector("video")?.getAttribute("poster")).toBe(image.file_url);
+    render(<ReviewMedia asset={null} poster={null} />);
+    expect(screen.getByText("No image selected yet")).toBeTruthy();
   });
 });
 
