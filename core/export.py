@@ -1,5 +1,6 @@
 """The storyboard export: a .docx with a title and one table row per asset (shot, thumbnail, prompt, model, seed,
 status), built from thumbnails only, page by page, into a spooled temporary file the API streams back.
+Every shot has at least one row: a shot with nothing to show yet gets a placeholder row, so the storyboard stays whole.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ SPOOL_MAX_BYTES = 16 * 1024 * 1024
 STREAM_CHUNK_BYTES = 64 * 1024
 THUMBNAIL_BOX = Inches(1.5)
 NO_VALUE = "—"
+NO_HEADLINER = "No image selected yet"
+NO_ASSETS = "No images yet"
+PLACEHOLDER_FILL = "E7E7E3"  # the grey box that stands where a shot's picture will be
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 HEADER = ("Shot", "Image", "Prompt", "Model", "Seed", "Status")
 COLUMN_WIDTHS = (Inches(0.8), Inches(1.7), Inches(3.6), Inches(1.4), Inches(0.9), Inches(1.1))
@@ -66,17 +70,13 @@ class ModelInfo:
 
 
 @dataclass(frozen=True)
-class ExportRow:
-    position: int
-    box_title: str
+class ExportAsset:
     asset_id: int
-    created_at: datetime
     kind: AssetKind
     status: AssetStatus
     prompt: str
     seed: int | None
     model: ModelInfo | None
-    thumbnail_key: str | None
     is_headliner: bool
 
     @property
@@ -85,6 +85,17 @@ class ExportRow:
         if self.seed is None or self.model is None or not self.model.supports_seed:
             return NO_VALUE
         return str(self.seed)
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One table row: an asset of a shot, or (asset None) the placeholder of a shot with nothing to show yet."""
+
+    position: int
+    box_title: str
+    asset: ExportAsset | None
+    thumbnail_key: str | None
+    page_key: tuple[int, int, datetime, int]  # where the next page starts (keyset pagination)
 
 
 @dataclass
@@ -131,15 +142,27 @@ async def _load_models(session: AsyncSession) -> dict[int, ModelInfo]:
 async def _iter_pages(
     session: AsyncSession, project_id: int, scope: ExportScope, models: dict[int, ModelInfo]
 ) -> Any:
-    """Rows in shot order (then oldest first within a shot), PAGE_SIZE at a time with keyset pagination."""
+    """Rows in shot order (then oldest first within a shot), PAGE_SIZE at a time with keyset pagination.
+
+    Boxes are outer-joined to their assets, so a shot without a headliner (or, for `all`, without any asset) still
+    yields one row, with no asset. Such a row is alone in its shot, so the box's own creation time and asset id 0
+    stand in for the asset's in the page key.
+    """
     source = aliased(Asset)
+    shown = (
+        col(Asset.id) == col(Box.headliner_id)
+        if scope is ExportScope.HEADLINERS
+        else col(Asset.box_id) == col(Box.id)
+    )
+    created_key = sa.func.coalesce(col(Asset.created_at), col(Box.created_at))
+    asset_key = sa.func.coalesce(col(Asset.id), 0)
+    key = (col(Box.position), col(Box.id), created_key, asset_key)
     query = (
         sa.select(
-            col(Box.position),
+            *key,
             col(Box.title),
             col(Box.headliner_id),
             col(Asset.id),
-            col(Asset.created_at),
             col(Asset.kind),
             col(Asset.status),
             col(Asset.prompt),
@@ -148,33 +171,31 @@ async def _iter_pages(
             col(Asset.thumbnail_key),
             col(source.thumbnail_key),
         )
-        .select_from(Asset)
-        .join(Box, col(Box.id) == col(Asset.box_id))
+        .select_from(Box)
+        .outerjoin(Asset, shown)
         .outerjoin(source, col(source.id) == col(Asset.source_asset_id))
         .where(col(Box.project_id) == project_id)
-        .order_by(col(Box.position), col(Asset.created_at), col(Asset.id))
+        .order_by(*key)
         .limit(PAGE_SIZE)
     )
-    if scope is ExportScope.HEADLINERS:
-        query = query.where(col(Box.headliner_id) == col(Asset.id))
-    after: tuple[int, datetime, int] | None = None
+    after: tuple[int, int, datetime, int] | None = None
     connection = await session.connection()
     while True:
         page_query = query
         if after is not None:
-            page_query = query.where(
-                sa.tuple_(col(Box.position), col(Asset.created_at), col(Asset.id)) > sa.tuple_(*after)
-            )
+            page_query = query.where(sa.tuple_(*key) > sa.tuple_(*after))
         rows: list[Any] = list((await connection.execute(page_query)).all())
         if not rows:
             return
         page = []
         for (
             position,
+            box_id,
+            created,
+            asset_order,
             title,
             headliner_id,
             asset_id,
-            created_at,
             kind,
             status,
             prompt,
@@ -183,28 +204,32 @@ async def _iter_pages(
             thumbnail_key,
             source_thumbnail_key,
         ) in rows:
-            # A video shows the image it was animated from; its own poster frame only when that image is gone.
-            key = (source_thumbnail_key or thumbnail_key) if kind is AssetKind.VIDEO else thumbnail_key
-            page.append(
-                ExportRow(
-                    position=position,
-                    box_title=title,
+            asset = None
+            if asset_id is not None:
+                asset = ExportAsset(
                     asset_id=asset_id,
-                    created_at=created_at,
                     kind=kind,
                     status=status,
                     prompt=prompt,
                     seed=seed,
                     model=models.get(model_id) if model_id is not None else None,
-                    thumbnail_key=key,
                     is_headliner=headliner_id == asset_id,
+                )
+            # A video shows the image it was animated from; its own poster frame only when that image is gone.
+            picture = (source_thumbnail_key or thumbnail_key) if kind is AssetKind.VIDEO else thumbnail_key
+            page.append(
+                ExportRow(
+                    position=position,
+                    box_title=title,
+                    asset=asset,
+                    thumbnail_key=picture,
+                    page_key=(position, box_id, created, asset_order),
                 )
             )
         yield page
         if len(rows) < PAGE_SIZE:
             return
-        last = page[-1]
-        after = (last.position, last.created_at, last.asset_id)
+        after = page[-1].page_key
 
 
 def _fetch_thumbnail(storage: Storage, key: str | None) -> bytes | None:
@@ -312,36 +337,53 @@ def _runs(text: str, *, bold: bool = False, small: bool = False) -> str:
     return f"<w:r>{rpr}{''.join(parts)}</w:r>"
 
 
-def _cell(width: Length, *paragraphs: str) -> str:
+def _cell(width: Length, *paragraphs: str, fill: str | None = None) -> str:
     body = "".join(f"<w:p>{runs}</w:p>" for runs in paragraphs) or "<w:p/>"
-    return f'<w:tc><w:tcPr><w:tcW w:w="{width.twips}" w:type="dxa"/></w:tcPr>{body}</w:tc>'
+    shading = (
+        f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/><w:vAlign w:val="center"/>' if fill else ""
+    )
+    return f'<w:tc><w:tcPr><w:tcW w:w="{width.twips}" w:type="dxa"/>{shading}</w:tcPr>{body}</w:tc>'
 
 
-def _row_xml(row: ExportRow) -> str:
-    notes = row.kind.value + (", headliner" if row.is_headliner else "")
+def _row_xml(row: ExportRow, scope: ExportScope) -> str:
     shot = [_runs(str(row.position), bold=True)] + (
         [_runs(row.box_title, small=True)] if row.box_title else []
     )
     widths = COLUMN_WIDTHS
+    asset = row.asset
+    if asset is None:
+        waiting = NO_HEADLINER if scope is ExportScope.HEADLINERS else NO_ASSETS
+        cells = [
+            _cell(widths[0], *shot),
+            _cell(widths[1], _runs(waiting, small=True), fill=PLACEHOLDER_FILL),
+            *(_cell(width, _runs(NO_VALUE)) for width in widths[2:]),
+        ]
+        return f"<w:tr {nsdecls('w')}>{''.join(cells)}</w:tr>"
+    notes = asset.kind.value + (", headliner" if asset.is_headliner else "")
     cells = [
         _cell(widths[0], *shot),
         _cell(widths[1], ""),
-        _cell(widths[2], _runs(row.prompt if xml_safe(row.prompt).strip() else NO_VALUE)),
-        _cell(widths[3], _runs(row.model.name if row.model is not None else NO_VALUE)),
-        _cell(widths[4], _runs(row.seed_text)),
-        _cell(widths[5], _runs(row.status.value), _runs(notes, small=True)),
+        _cell(widths[2], _runs(asset.prompt if xml_safe(asset.prompt).strip() else NO_VALUE)),
+        _cell(widths[3], _runs(asset.model.name if asset.model is not None else NO_VALUE)),
+        _cell(widths[4], _runs(asset.seed_text)),
+        _cell(widths[5], _runs(asset.status.value), _runs(notes, small=True)),
     ]
     return f"<w:tr {nsdecls('w')}>{''.join(cells)}</w:tr>"
 
 
 def _add_rows(
-    table: Table, pictures: PictureInserter, rows: list[ExportRow], images: list[bytes | None]
+    table: Table,
+    pictures: PictureInserter,
+    rows: list[ExportRow],
+    images: list[bytes | None],
+    scope: ExportScope,
 ) -> None:
     # Rows are written as XML directly: python-docx's cell/run API costs several ms per row, this a fraction of one.
     for row, data in zip(rows, images, strict=True):
-        tr = parse_xml(_row_xml(row))
+        tr = parse_xml(_row_xml(row, scope))
         table._tbl.append(tr)
-        pictures.add(_Cell(tr.tc_lst[1], table), data)
+        if row.asset is not None:
+            pictures.add(_Cell(tr.tc_lst[1], table), data)
 
 
 def _save(document: DocumentObject) -> tuple[IO[bytes], int]:
@@ -393,16 +435,15 @@ async def build_storyboard(
             async for page in _iter_pages(session, project.id, scope, models):
                 previous, pending = pending, (page, asyncio.create_task(timed_download(page)))
                 if previous is not None:
-                    rows_written += await _write_page(table, pictures, previous, timings)
+                    rows_written += await _write_page(table, pictures, previous, scope, timings)
             if pending is not None:
-                rows_written += await _write_page(table, pictures, pending, timings)
+                rows_written += await _write_page(table, pictures, pending, scope, timings)
                 pending = None
         finally:
             if pending is not None:
                 pending[1].cancel()
-    if rows_written == 0:
-        what = "headliners" if scope is ExportScope.HEADLINERS else "assets"
-        document.add_paragraph(f"This project has no {what} yet.")
+    if rows_written == 0:  # every shot has a row, so only a project without shots gets here
+        document.add_paragraph("This project has no shots yet.")
     file, size = await asyncio.to_thread(_save, document)
     logger.info(
         "storyboard export project=%s scope=%s rows=%d size=%.1f MB in %.2f s (downloads %.2f s, writing %.2f s)",
@@ -421,11 +462,12 @@ async def _write_page(
     table: Table,
     pictures: PictureInserter,
     pending: tuple[list[ExportRow], asyncio.Task[list[bytes | None]]],
+    scope: ExportScope,
     timings: dict[str, float],
 ) -> int:
     page, task = pending
     images = await task
     begin = time.perf_counter()
-    await asyncio.to_thread(_add_rows, table, pictures, page, images)
+    await asyncio.to_thread(_add_rows, table, pictures, page, images, scope)
     timings["write"] += time.perf_counter() - begin
     return len(page)

@@ -10,9 +10,11 @@ from PIL import Image
 
 from core.models import AssetStatus
 from tests.builders import make_asset, make_box, make_project, png_bytes, register
-from tests.review.helpers import make_storyboard
+from tests.review.helpers import make_storyboard, set_headliner
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+NO_HEADLINER = "No image selected yet"
+NO_ASSETS = "No images yet"
 
 
 async def _export(client, headers, project_id, scope=None):
@@ -48,25 +50,82 @@ async def test_export_headliners(client, sessionmaker, storage):
     assert 'filename="storyboard-fox-hound-headliners.docx"' in response.headers["content-disposition"]
     assert document.paragraphs[0].text == "Fox & Hound"
     rows = _rows(document)
-    assert len(rows) == 2  # shot 3 has no headliner
-    assert [row.cells[0].paragraphs[0].text for row in rows] == ["1", "2"]
+    assert len(rows) == 3  # shot 3 has no headliner yet: it still has its row, with a placeholder
+    assert [row.cells[0].paragraphs[0].text for row in rows] == ["1", "2", "3"]
     assert "Opening" in rows[0].cells[0].text
-    assert [row.cells[2].text for row in rows] == [
+    assert [row.cells[2].text for row in rows[:2]] == [
         "Fox & Hound headliner prompt 1",
         "Fox & Hound headliner prompt 2",
     ]
-    assert [row.cells[3].text for row in rows] == ["Nano Banana", "Nano Banana"]
-    assert [row.cells[4].text for row in rows] == ["—", "—"]
-    assert all(row.cells[5].paragraphs[0].text == "COMPLETED" for row in rows)
-    assert all("headliner" in row.cells[5].text for row in rows)
+    assert [row.cells[3].text for row in rows[:2]] == ["Nano Banana", "Nano Banana"]
+    assert [row.cells[4].text for row in rows[:2]] == ["—", "—"]
+    assert all(row.cells[5].paragraphs[0].text == "COMPLETED" for row in rows[:2])
+    assert all("headliner" in row.cells[5].text for row in rows[:2])
     assert _images(document, rows[0]) == [blue]
     assert _images(document, rows[1]) == [png_bytes()]
+    assert rows[2].cells[1].text == NO_HEADLINER and _images(document, rows[2]) == []
     for shot in board.shots:
         for hidden in shot.hidden:
             assert hidden.prompt not in "\n".join(row.cells[2].text for row in rows)
 
     default, _ = await _export(client, headers, board.project["id"])
-    assert len(_rows(default)) == 2
+    assert len(_rows(default)) == 3
+
+
+async def test_headliners_export_lists_every_shot_in_order_with_a_placeholder(
+    client, sessionmaker, storage, monkeypatch
+):
+    headers = await register(client)
+    project = await make_project(client, headers, name="Every shot")
+    titles = ["Cold open", "Title card", "The chase", "Aftermath", "End card"]
+    boxes = [await make_box(client, headers, project["id"], title=title) for title in titles]
+    # Only shots 2 and 4 have a headliner; shot 3 has variants but none chosen; 1 and 5 are empty.
+    for index in (1, 3):
+        chosen = await make_asset(
+            sessionmaker, boxes[index]["id"], storage=storage, prompt=f"chosen {index + 1}"
+        )
+        assert chosen.id is not None
+        await set_headliner(client, headers, boxes[index]["id"], chosen.id)
+    await make_asset(sessionmaker, boxes[2]["id"], storage=storage, prompt="an unchosen variant")
+
+    document, _ = await _export(client, headers, project["id"], "headliners")
+    rows = _rows(document)
+    assert [row.cells[0].paragraphs[0].text for row in rows] == ["1", "2", "3", "4", "5"]
+    assert [row.cells[0].paragraphs[1].text for row in rows] == titles
+    with_headliner = {1, 3}
+    for index, row in enumerate(rows):
+        if index in with_headliner:
+            assert row.cells[2].text == f"chosen {index + 1}"
+            assert len(_images(document, row)) == 1
+        else:
+            assert row.cells[1].text == NO_HEADLINER
+            assert _images(document, row) == []
+            assert row.cells[2].text == "—"
+    assert "an unchosen variant" not in "\n".join(row.cells[2].text for row in rows)
+    assert not any("no headliners" in p.text for p in document.paragraphs)
+
+    # Paged, the same rows in the same order (placeholder rows have no asset to page by).
+    import core.export
+
+    for page_size in (1, 2):
+        monkeypatch.setattr(core.export, "PAGE_SIZE", page_size)
+        paged, _ = await _export(client, headers, project["id"], "headliners")
+        assert [(r.cells[0].text, r.cells[1].text, r.cells[2].text) for r in _rows(paged)] == [
+            (r.cells[0].text, r.cells[1].text, r.cells[2].text) for r in rows
+        ]
+
+
+async def test_all_assets_export_keeps_a_shot_without_assets(client, sessionmaker, storage):
+    headers = await register(client)
+    project = await make_project(client, headers)
+    first = await make_box(client, headers, project["id"], title="Has one")
+    await make_box(client, headers, project["id"], title="Nothing yet")
+    await make_asset(sessionmaker, first["id"], storage=storage, prompt="the only asset")
+    document, _ = await _export(client, headers, project["id"], "all")
+    rows = _rows(document)
+    assert [row.cells[0].text for row in rows] == ["1\nHas one", "2\nNothing yet"]
+    assert rows[0].cells[2].text == "the only asset"
+    assert rows[1].cells[1].text == NO_ASSETS and _images(document, rows[1]) == []
 
 
 async def test_export_all_assets_with_videos_showing_their_source_image(client, sessionmaker, storage):

@@ -19,12 +19,28 @@ let ownerEmail;
 const watchers = [];
 
 const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+// A laptop screen, as the reviewer used; and a phone.
+const DESKTOP = { width: 1366, height: 900 };
+const PHONE = { width: 390, height: 844 };
+// Clicks go through Playwright's actionability checks (visible, stable, enabled, and the point it clicks is not
+// covered by another element): never `force`, never a dispatched event. A covered button fails within this time.
+const CLICKABLE = { timeout: 10_000 };
+
+/** The owner's API, called with the page's own session (to count what really exists on the server). */
+async function ownerApi(path) {
+  return owner.evaluate(async (url) => {
+    const { token } = JSON.parse(sessionStorage.getItem("aam.session"));
+    const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+    if (!response.ok) throw new Error(`${url}: ${response.status}`);
+    return response.json();
+  }, path);
+}
 
 before(async () => {
   stack = await startStack({ name: "e2e" });
   base = stack.url;
   browser = await launchBrowser();
-  owner = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1360, height: 900 } })).newPage();
+  owner = await (await browser.newContext({ acceptDownloads: true, viewport: DESKTOP })).newPage();
   watchers.push(watchPageErrors(owner, "owner"));
   // Every project socket passes through here (to the real server), so a test can cut it like a bad network.
   await owner.routeWebSocket(/\/ws\/projects\//, (ws) => {
@@ -137,7 +153,23 @@ test("smart edit: preview the rewritten prompt with the difference, then generat
 test("a failed generation says why and offers a retry", { timeout: LONG }, async () => {
   await owner.getByLabel("Variants").fill("1");
   await owner.getByLabel("Prompt").fill("[sim:policy] a lighthouse");
-  await owner.getByTestId("generate").click();
+  // An impatient double-click starts (and pays for) exactly one batch: one request, one new asset on the server.
+  const boxId = new URL(owner.url()).searchParams.get("id");
+  const countAssets = async () => (await ownerApi(`/api/boxes/${boxId}/assets/?limit=200&offset=0`)).total;
+  const before = await countAssets();
+  const sent = [];
+  const onRequest = (request) => {
+    if (request.method() === "POST" && request.url().includes("/generate/")) sent.push(request);
+  };
+  owner.on("request", onRequest);
+  const answered = owner.waitForResponse((r) => r.url().includes(`/api/boxes/${boxId}/generate/`));
+  await owner.getByTestId("generate").dblclick(CLICKABLE);
+  assert.equal((await answered).status(), 202);
+  await owner.getByTestId("generate").and(owner.locator(":enabled")).waitFor();
+  await Promise.all(sent.map((request) => request.response()));
+  owner.off("request", onRequest);
+  assert.equal(sent.length, 1, "a double-click sent one generate request");
+  assert.equal(await countAssets(), before + 1, "a double-click created one asset");
   const failed = owner.locator('[data-testid="asset-card"][data-status="FAILED"]');
   await failed.first().waitFor({ timeout: 180_000 });
   const message = await failed.first().getByTestId("error-message").textContent();
@@ -187,7 +219,7 @@ test("share a review link; the client comments and the studio sees it live", { t
   await owner.getByTestId("live-state").and(owner.locator('[data-state="open"]')).waitFor({ timeout: 30_000 });
   await owner.evaluate(() => (window.__sameDocument = true));
 
-  client = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
+  client = await (await browser.newContext({ viewport: DESKTOP })).newPage();
   watchers.push(watchPageErrors(client, "client"));
   await client.goto(`${base}${reviewUrl}`);
   const shotCard = client.getByTestId("review-shot").filter({ hasText: "Opening" });
@@ -209,6 +241,109 @@ test("share a review link; the client comments and the studio sees it live", { t
   await shot(owner, "08-board-with-comment");
 });
 
+/**
+ * Every picture on the review page, with the pixels its file really has (a fresh decode of `currentSrc`: an
+ * <img> with `srcset` reports a density-corrected naturalWidth) and the size it is drawn at.
+ */
+async function reviewImages(page) {
+  const images = page.getByTestId("review-shot").locator("img");
+  await images.first().waitFor();
+  return page.evaluate(async () => {
+    const shown = [...document.querySelectorAll('[data-testid="review-shot"] img')];
+    return Promise.all(
+      shown.map(async (img) => {
+        img.scrollIntoView(); // lazy images load once near the viewport
+        if (!img.complete) await new Promise((ok) => img.addEventListener("load", ok, { once: true }));
+        const probe = new Image();
+        probe.src = img.currentSrc;
+        await probe.decode();
+        const box = img.getBoundingClientRect();
+        return {
+          src: img.currentSrc.split("?")[0],
+          fileWidth: probe.naturalWidth,
+          fileHeight: probe.naturalHeight,
+          width: box.width,
+          height: box.height,
+          dpr: window.devicePixelRatio,
+        };
+      }),
+    );
+  });
+}
+
+function assertSharp(images, where) {
+  assert.ok(images.length > 0, `${where}: no image shown`);
+  for (const image of images) {
+    assert.ok(
+      image.fileWidth >= image.width * image.dpr,
+      `${where}: ${image.src} has ${image.fileWidth} px but is drawn ${Math.round(image.width)} CSS px wide at ${image.dpr}x (upscaled, blurry)`,
+    );
+    const drawn = image.width / image.height;
+    const real = image.fileWidth / image.fileHeight;
+    assert.ok(Math.abs(drawn / real - 1) < 0.02, `${where}: ${image.src} is drawn at ${drawn.toFixed(3)}:1, the file is ${real.toFixed(3)}:1`);
+  }
+}
+
+test("the review page shows each headliner at full resolution, never an upscaled thumbnail", { timeout: LONG }, async () => {
+  assertSharp(await reviewImages(client), "1366×900");
+  const phone = await (await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true })).newPage();
+  watchers.push(watchPageErrors(phone, "phone client"));
+  await phone.goto(`${base}${reviewUrl}`);
+  assertSharp(await reviewImages(phone), "phone");
+  await shot(phone, "07b-review-phone");
+  await phone.context().close();
+});
+
+test("the share-link row fits the sidebar: Copy and Revoke are clickable at 1366×900 and on a phone", { timeout: LONG }, async () => {
+  assert.deepEqual(owner.viewportSize(), DESKTOP);
+  await owner.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  // A board with a second row of shot tiles, level with the share links (as a real storyboard has).
+  for (const n of [3, 4, 5, 6, 7, 8]) {
+    await owner.getByLabel("New shot title").fill(`Shot ${n}`);
+    await owner.getByRole("button", { name: "Add shot" }).click(CLICKABLE);
+    await owner.getByTestId("box-card").nth(n - 1).waitFor();
+  }
+  // A second link to revoke here; the first stays for the client until the last step.
+  await owner.getByRole("button", { name: "Create review link" }).click(CLICKABLE);
+  const rows = owner.getByTestId("share-link");
+  await rows.nth(1).waitFor();
+  const panel = owner.getByRole("region", { name: "Share" });
+  // Everything in a link row (the URL, the expiry, the buttons) is drawn inside the Share panel.
+  const inside = async (row) => {
+    const outer = await panel.boundingBox();
+    for (const part of await row.locator("a, span, button").all()) {
+      const box = await part.boundingBox();
+      if (box.x < outer.x || box.x + box.width > outer.x + outer.width + 0.5) return false;
+    }
+    return true;
+  };
+
+  const newest = rows.first(); // newest first
+  const url = await newest.getByTestId("share-url").getAttribute("href");
+  await newest.getByRole("button", { name: "Copy" }).click(CLICKABLE);
+  await newest.getByRole("button", { name: "Copied" }).waitFor();
+  assert.equal(await owner.evaluate(() => navigator.clipboard.readText()), `${base}${url}`);
+  await shot(owner, "08b-board-share-links");
+  await newest.getByRole("button", { name: "Revoke" }).click(CLICKABLE);
+  await owner.getByTestId("share-link").nth(1).waitFor({ state: "detached" });
+  assert.equal(await owner.getByTestId("share-url").getAttribute("href"), reviewUrl, "the other link is kept");
+  assert.ok(await inside(rows.first()), "the link row stays inside the Share panel");
+
+  await owner.setViewportSize(PHONE);
+  try {
+    const row = owner.getByTestId("share-link").first();
+    await row.scrollIntoViewIfNeeded();
+    assert.ok(await inside(row), "the link row stays inside the Share panel on a phone");
+    await row.getByRole("button", { name: "Copy" }).click(CLICKABLE);
+    await row.getByRole("button", { name: "Copied" }).waitFor();
+    // A trial click runs every actionability check (including "nothing covers it") without revoking.
+    await row.getByRole("button", { name: "Revoke" }).click({ ...CLICKABLE, trial: true });
+    await shot(owner, "08c-board-phone");
+  } finally {
+    await owner.setViewportSize(DESKTOP);
+  }
+});
+
 test("export the storyboard as .docx", { timeout: LONG }, async () => {
   const [download] = await Promise.all([
     owner.waitForEvent("download", { timeout: 60_000 }),
@@ -222,7 +357,7 @@ test("export the storyboard as .docx", { timeout: LONG }, async () => {
 });
 
 test("a revoked link shows a clear page", { timeout: LONG }, async () => {
-  await owner.getByTestId("share-link").first().getByRole("button", { name: "Revoke" }).click();
+  await owner.getByTestId("share-link").first().getByRole("button", { name: "Revoke" }).click(CLICKABLE);
   await owner.getByText("No review links yet.").waitFor();
   await client.reload();
   await client.getByTestId("review-unavailable").waitFor();

@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import type { Asset } from "@/api/client";
 import { useAnimate, useModels } from "@/api/hooks";
 import { defaultParams, onlySupported } from "@/lib/models";
+import { useSingleFlight } from "@/lib/singleFlight";
 import { ParamsForm } from "./ParamsForm";
 import { Thumb } from "./Thumb";
 
@@ -10,6 +11,7 @@ import { Thumb } from "./Thumb";
 export function AnimateDialog({ source, onClose }: { source: Asset; onClose: () => void }) {
   const models = useModels();
   const animate = useAnimate(source.box_id);
+  const { pending: sending, run } = useSingleFlight(); // a video costs credits: one click, one job
   const videoModels = (models.data ?? []).filter((m) => m.kind === "video");
   const [modelId, setModelId] = useState("");
   const model = videoModels.find((m) => m.provider_model_id === modelId) ?? videoModels[0];
@@ -39,9 +41,11 @@ export function AnimateDialog({ source, onClose }: { source: Asset; onClose: () 
             onSubmit={(e) => {
               e.preventDefault();
               if (!model) return;
-              animate.mutate(
-                { source, prompt, params: onlySupported(model, params), model: model.provider_model_id },
-                { onSuccess: onClose },
+              run((done) =>
+                animate.mutate(
+                  { source, prompt, params: onlySupported(model, params), model: model.provider_model_id },
+                  { onSuccess: onClose, onSettled: done },
+                ),
               );
             }}
           >
@@ -64,7 +68,7 @@ export function AnimateDialog({ source, onClose }: { source: Asset; onClose: () 
             </label>
             {animate.error && <p className="error">{animate.error.message}</p>}
             <div className="row">
-              <button className="primary" type="submit" disabled={animate.isPending} data-testid="animate-submit">
+              <button className="primary" type="submit" disabled={sending} data-testid="animate-submit">
                 Animate
               </button>
               <button type="button" onClick={onClose}>

@@ -3,6 +3,7 @@ import { useEffect, useMemo, useState, type FormEvent } from "react";
 import type { AIModel } from "@/api/client";
 import { useGenerate, useModels, useSmartEdit } from "@/api/hooks";
 import { capabilitiesOf, defaultParams, onlySupported } from "@/lib/models";
+import { useSingleFlight } from "@/lib/singleFlight";
 import { ParamsForm } from "./ParamsForm";
 import { PromptDiff } from "./PromptDiff";
 
@@ -20,6 +21,8 @@ export function GeneratePanel({ boxId, selectedImageIds }: { boxId: number; sele
   const [count, setCount] = useState(1);
   const [instruction, setInstruction] = useState("");
   const [preview, setPreview] = useState<{ before: string; after: string } | null>(null);
+  // A generation costs credits: one click (or double-click), one batch.
+  const { pending: sending, run } = useSingleFlight();
 
   const model: AIModel | undefined = choices.find((m) => m.provider_model_id === modelId);
   const caps = capabilitiesOf(model);
@@ -37,13 +40,18 @@ export function GeneratePanel({ boxId, selectedImageIds }: { boxId: number; sele
 
   function start(text: string) {
     if (!model) return;
-    generate.mutate({
-      model: model.provider_model_id,
-      prompt: text,
-      params: onlySupported(model, params),
-      count,
-      ...(inputIds.length ? { input_asset_ids: inputIds } : {}),
-    });
+    run((done) =>
+      generate.mutate(
+        {
+          model: model.provider_model_id,
+          prompt: text,
+          params: onlySupported(model, params),
+          count,
+          ...(inputIds.length ? { input_asset_ids: inputIds } : {}),
+        },
+        { onSettled: done },
+      ),
+    );
   }
 
   function submit(e: FormEvent) {
@@ -91,8 +99,8 @@ export function GeneratePanel({ boxId, selectedImageIds }: { boxId: number; sele
           </p>
         )}
         {missingInputs && <p className="error small">This model needs at least {caps.input_images?.min} input image(s).</p>}
-        <button type="submit" className="primary" disabled={!model || !prompt.trim() || missingInputs} data-testid="generate">
-          Generate
+        <button type="submit" className="primary" disabled={sending || !model || !prompt.trim() || missingInputs} data-testid="generate">
+          {sending ? "Starting…" : "Generate"}
         </button>
         {generate.error && <p className="error" role="alert">{generate.error.message}</p>}
       </form>
@@ -129,7 +137,7 @@ export function GeneratePanel({ boxId, selectedImageIds }: { boxId: number; sele
                   setPreview(null);
                   setInstruction("");
                 }}
-                disabled={!model || missingInputs}
+                disabled={sending || !model || missingInputs}
               >
                 Confirm and generate
               </button>

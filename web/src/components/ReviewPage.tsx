@@ -4,9 +4,9 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, api, unwrap, type Schemas } from "@/api/client";
 import { LiveSocket, wsUrl, type LiveState } from "@/lib/live";
 import { Loading } from "./States";
-import { Thumb } from "./Thumb";
 
 type GuestComment = Schemas["GuestCommentPublic"];
+type PublicAsset = Schemas["PublicAsset"];
 
 const NAME_KEY = "aam.reviewer-name";
 
@@ -144,8 +144,8 @@ function Review({ token }: { token: string }) {
                 <span className="shot-no">#{box.position}</span>
                 {box.title || "Untitled shot"}
               </h2>
-              <Thumb asset={box.headliner} playable />
-              {box.video && <Thumb asset={box.video} playable />}
+              <ReviewMedia asset={box.headliner} poster={null} />
+              {box.video && <ReviewMedia asset={box.video} poster={box.headliner} />}
             </div>
             <ShotComments
               token={token}
@@ -157,6 +157,31 @@ function Review({ token }: { token: string }) {
         ))}
       </main>
     </>
+  );
+}
+
+/**
+ * A headliner or video as the client sees it: the full-resolution file (never the 320 px thumbnail, which would be
+ * blurry at this size), drawn at most at its own pixel width so it is never upscaled, with its aspect ratio reserved
+ * by `width`/`height` before it loads. The thumbnail only shows through as a quick preview while the file loads.
+ */
+export function ReviewMedia({ asset, poster }: { asset: PublicAsset | null; poster: PublicAsset | null }) {
+  if (!asset) return <div className="review-empty muted small">No image selected yet</div>;
+  const size = { width: asset.width ?? undefined, height: asset.height ?? undefined };
+  const preview = asset.thumbnail_url ? { backgroundImage: `url("${asset.thumbnail_url}")` } : undefined;
+  if (asset.kind === "video") {
+    if (!asset.file_url) return <div className="review-empty muted small">Video unavailable</div>;
+    // The video starts from the image it animates: show that image, sharp, until it plays.
+    const still = poster?.kind === "image" && poster.file_url ? poster.file_url : (asset.thumbnail_url ?? undefined);
+    return (
+      <video className="review-media" src={asset.file_url} poster={still} controls muted loop playsInline preload="metadata" data-testid="video" {...size} />
+    );
+  }
+  const src = asset.file_url ?? asset.thumbnail_url;
+  if (!src) return <div className="review-empty muted small">No preview</div>;
+  return (
+    // eslint-disable-next-line @next/next/no-img-element -- static export: plain presigned URLs
+    <img className="review-media" src={src} alt={asset.prompt.slice(0, 120)} loading="lazy" decoding="async" style={preview} {...size} />
   );
 }
 

@@ -64,21 +64,24 @@ export function SharePanel({ projectId }: { projectId: number }) {
       ) : (
         <ul className="list">
           {links.data.items.map((link) => (
-            <li key={link.id} data-testid="share-link">
-              <a className="grow small" href={`/review/${link.token}/`} target="_blank" rel="noreferrer" data-testid="share-url">
+            <li key={link.id} className="share-link" data-testid="share-link">
+              {/* The URL wraps inside the sidebar; its actions go on their own line below it. */}
+              <a className="share-url small" href={`/review/${link.token}/`} target="_blank" rel="noreferrer" data-testid="share-url">
                 {shareUrl(link)}
               </a>
-              <span className="small muted">
-                {link.is_expired
-                  ? "expired"
-                  : link.expires_at
-                    ? `expires ${new Date(link.expires_at).toLocaleString()}`
-                    : "never expires"}
-              </span>
-              <button onClick={() => copy(link)}>{copied === link.id ? "Copied" : "Copy"}</button>
-              <button className="danger" onClick={() => revoke.mutate(link.id)} disabled={revoke.isPending}>
-                Revoke
-              </button>
+              <div className="row">
+                <span className="small muted grow">
+                  {link.is_expired
+                    ? "expired"
+                    : link.expires_at
+                      ? `expires ${new Date(link.expires_at).toLocaleString()}`
+                      : "never expires"}
+                </span>
+                <button onClick={() => copy(link)}>{copied === link.id ? "Copied" : "Copy"}</button>
+                <button className="danger" onClick={() => revoke.mutate(link.id)} disabled={revoke.isPending}>
+                  Revoke
+                </button>
+              </div>
             </li>
           ))}
         </ul>

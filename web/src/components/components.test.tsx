@@ -11,7 +11,7 @@ import { formatLeft } from "./Countdown";
 import { GeneratePanel } from "./GeneratePanel";
 import { ParamsForm } from "./ParamsForm";
 import { PromptDiff } from "./PromptDiff";
-import { ReviewPage } from "./ReviewPage";
+import { ReviewMedia, ReviewPage } from "./ReviewPage";
 
 const nanoBanana = {
   id: 1,
@@ -173,6 +173,75 @@ describe("GeneratePanel", () => {
       const items = qc.getQueryData<{ items: Asset[] }>(keys.assetList(2, {}))?.items ?? [];
       expect(items.map((a) => a.id)).toEqual([41, 42]);
     });
+  });
+});
+
+describe("GeneratePanel double-click", () => {
+  it("sends one generate request for two clicks in the same tick, and is disabled until the server answers", async () => {
+    useAuth.getState().login("tok", 3600);
+    let answer: (r: Response) => void = () => {};
+    const fetchMock = vi.fn(async (input: RequestInfo | URL) => {
+      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+      if (url.includes("/api/models/")) return new Response(JSON.stringify([nanoBanana]), { status: 200, headers: { "Content-Type": "application/json" } });
+      if (url.includes("/generate/")) return new Promise<Response>((resolve) => (answer = resolve));
+      return new Response("{}", { status: 404 });
+    });
+    vi.stubGlobal("fetch", fetchMock);
+    const qc = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
+    qc.setQueryData(keys.assetList(2, {}), { items: [], total: 0, limit: 200, offset: 0 });
+    withClient(<GeneratePanel boxId={2} selectedImageIds={[]} />, qc);
+    await waitFor(() => expect(screen.getByRole("option", { name: /Nano Banana/ })).toBeTruthy(), { timeout: 10_000 });
+    fireEvent.change(screen.getByLabelText("Prompt"), { target: { value: "a red fox" } });
+    const button = screen.getByTestId("generate") as HTMLButtonElement;
+    const generateCalls = () => fetchMock.mock.calls.filter(([u]) => (u instanceof Request ? u.url : String(u)).includes("/generate/"));
+    await act(async () => {
+      // Both submits land before React re-renders or React Query notifies: only the component's guard stops the second.
+      fireEvent.submit(button.form!);
+      fireEvent.submit(button.form!);
+    });
+    await waitFor(() => expect(generateCalls()).toHaveLength(1));
+    expect(button.disabled).toBe(true);
+    fireEvent.click(button);
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 20));
+    });
+    expect(generateCalls()).toHaveLength(1);
+    await act(async () => {
+      answer(new Response(JSON.stringify({ asset_id: 41, status: "PENDING", asset_ids: [41], workflow_ids: ["asset-41"] }), { status: 202, headers: { "Content-Type": "application/json" } }));
+    });
+    await waitFor(() => expect(button.disabled).toBe(false));
+    expect(generateCalls()).toHaveLength(1);
+  });
+});
+
+describe("ReviewMedia", () => {
+  const image = {
+    ref: "r1",
+    kind: "image",
+    prompt: "a lighthouse",
+    model: "google/nano-banana",
+    model_name: "Nano Banana",
+    file_url: "https://s3/full.png?sig",
+    thumbnail_url: "https://s3/thumb.jpg?sig",
+    mime_type: "image/png",
+    width: 1024,
+    height: 576,
+    duration_seconds: null,
+  } as const;
+
+  it("shows the full-resolution file at its own size and aspect ratio, not the thumbnail", () => {
+    render(<ReviewMedia asset={image} poster={null} />);
+    const img = screen.getByRole("img") as HTMLImageElement;
+    expect(img.getAttribute("src")).toBe(image.file_url);
+    expect([img.getAttribute("width"), img.getAttribute("height")]).toEqual(["1024", "576"]);
+  });
+
+  it("gives a video the sharp headliner as its poster, and a placeholder when nothing is chosen", () => {
+    const video = { ...image, kind: "video" as const, file_url: "https://s3/v.mp4", width: 1280, height: 720 };
+    const { container } = render(<ReviewMedia asset={video} poster={image} />);
+    expect(container.querySelector("video")?.getAttribute("poster")).toBe(image.file_url);
+    render(<ReviewMedia asset={null} poster={null} />);
+    expect(screen.getByText("No image selected yet")).toBeTruthy();
   });
 });
 
