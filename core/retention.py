@@ -1,8 +1,9 @@
 """Retention: which assets the nightly run purges, purging them page by page, the preview, and the schedule.
 
 An asset is purged when it is older than SystemConfig.retention_days and nothing protects it. Protected are:
-favourites; a box's headliner; assets whose workflow still runs (PENDING/RUNNING); the source image of a video
-that is itself protected (favourite, headliner or still running); the input images of a running generation.
+favourites; a box's headliner; the video a live review link shows (`core.sharing.shown_videos_sql`, links live at
+the run's clock); assets whose workflow still runs (PENDING/RUNNING); the source image of a video that is itself
+protected; the input images of a running generation. Stuck PENDING/RUNNING rows are failed by `core.reconcile`.
 
 Crash safety: a page's rows are deleted in one transaction that re-checks every protection rule under row locks
 and, in the same transaction, queues the rows' S3 keys in `pending_object_deletion`. The objects are deleted after
