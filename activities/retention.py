@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -62,7 +63,11 @@ class RetentionActivities:
     @activity.defn(name="purge_retention_page")
     async def purge_retention_page(self, payload: PurgePageInput) -> PurgePageResult:
         return await retention.purge_page_rows(
-            self._sessionmaker, cutoff=payload.cutoff, after_id=payload.after_id, limit=payload.limit
+            self._sessionmaker,
+            cutoff=payload.cutoff,
+            now=payload.now or datetime.now(UTC),  # a page queued before `now` existed
+            after_id=payload.after_id,
+            limit=payload.limit,
         )
 
     @activity.defn(name="delete_purged_objects")

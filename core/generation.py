@@ -234,28 +234,52 @@ async def _start_all(
     settings: Settings,
     assets: list[Asset],
     project_id: int,
+    events: EventBus | None = None,
     **kw: Any,
 ) -> list[str]:
-    try:
-        return list(
-            await asyncio.gather(
-                *(start_asset_workflow(temporal, settings, a, project_id, **kw) for a in assets)
-            )
+    """Start every asset's workflow. If Temporal refuses some, only those are marked FAILED (and published): the
+    ones that did start are running and stay PENDING. Then answer 503 saying which were started."""
+    outcomes = await asyncio.gather(
+        *(start_asset_workflow(temporal, settings, a, project_id, **kw) for a in assets),
+        return_exceptions=True,
+    )
+    refused = [
+        (asset, error)
+        for asset, error in zip(assets, outcomes, strict=True)
+        if isinstance(error, BaseException)
+    ]
+    if not refused:
+        return [str(workflow_id) for workflow_id in outcomes]
+    for _, error in refused:
+        if not isinstance(error, RPCError):  # a bug, not an outage: let it surface
+            raise error
+    logger.error(
+        "could not start %d of %d generation workflow(s): %s", len(refused), len(assets), refused[0][1]
+    )
+    message = "The generation could not be started (the job service is unavailable). Retry it."
+    for asset, _ in refused:
+        asset.status = AssetStatus.FAILED
+        asset.error_message = message
+        session.add(asset)
+    await session.commit()
+    if events is not None:
+        await publish_statuses(events, project_id, [asset for asset, _ in refused])
+    failed_ids = [asset.id for asset, _ in refused]
+    started_ids = [asset.id for asset in assets if asset.id not in failed_ids]
+    if not started_ids:
+        detail = "The job service is unavailable; the generation was not started."
+    else:
+        detail = (
+            f"{len(started_ids)} of the {len(assets)} generations were started; the job service refused the "
+            f"other {len(failed_ids)} (marked failed: retry {'it' if len(failed_ids) == 1 else 'them'} in a moment)."
         )
-    except RPCError as exc:
-        logger.error("could not start generation workflows: %s", exc)
-        for asset in assets:
-            asset.status = AssetStatus.FAILED
-            asset.error_message = (
-                "The generation could not be started (the job service is unavailable). Retry it."
-            )
-            session.add(asset)
-        await session.commit()
-        raise UpstreamUnavailable("The job service is unavailable; the generation was not started.") from exc
+    raise UpstreamUnavailable(
+        detail, details={"started_asset_ids": started_ids, "failed_asset_ids": failed_ids}
+    ) from refused[0][1]
 
 
-async def publish_pending(events: EventBus, project_id: int, assets: list[Asset]) -> None:
-    """Tell the project's viewers that new assets exist (before their workflows can report RUNNING)."""
+async def publish_statuses(events: EventBus, project_id: int, assets: list[Asset]) -> None:
+    """Tell the project's viewers what these assets' rows say now (new PENDING ones, or ones that failed to start)."""
     try:
         for asset in assets:
             assert asset.id is not None
@@ -265,11 +289,14 @@ async def publish_pending(events: EventBus, project_id: int, assets: list[Asset]
                     asset_id=asset.id,
                     box_id=asset.box_id,
                     kind=asset.kind.value,
-                    status=AssetStatus.PENDING.value,
+                    status=asset.status.value,
+                    error_message=asset.error_message,
                 )
             )
-    except Exception:  # the assets exist either way; a missed live update is repaired by the next reload
-        logger.warning("could not publish new PENDING assets", exc_info=True)
+    except (
+        Exception
+    ):  # the rows are committed either way; a missed live update is repaired by the next reload
+        logger.warning("could not publish the status of new assets", exc_info=True)
 
 
 async def _insert_and_start(
@@ -291,8 +318,8 @@ async def _insert_and_start(
     # Commit before starting: a workflow must never see an uncommitted asset.
     await session.commit()
     if events is not None:
-        await publish_pending(events, box.project_id, assets)
-    workflow_ids = await _start_all(session, temporal, settings, assets, box.project_id, **kw)
+        await publish_statuses(events, box.project_id, assets)
+    workflow_ids = await _start_all(session, temporal, settings, assets, box.project_id, events, **kw)
     ids = [a.id for a in assets if a.id is not None]
     return GenerationAccepted(
         asset_id=ids[0], status=AssetStatus.PENDING, asset_ids=ids, workflow_ids=workflow_ids

@@ -1,8 +1,9 @@
 """Retention: which assets the nightly run purges, purging them page by page, the preview, and the schedule.
 
 An asset is purged when it is older than SystemConfig.retention_days and nothing protects it. Protected are:
-favourites; a box's headliner; assets whose workflow still runs (PENDING/RUNNING); the source image of a video
-that is itself protected (favourite, headliner or still running); the input images of a running generation.
+favourites; a box's headliner; the video a live review link shows (`core.sharing.shown_videos_sql`, links live at
+the run's clock); assets whose workflow still runs (PENDING/RUNNING); the source image of a video that is itself
+protected; the input images of a running generation. Stuck PENDING/RUNNING rows are failed by `core.reconcile`.
 
 Crash safety: a page's rows are deleted in one transaction that re-checks every protection rule under row locks
 and, in the same transaction, queues the rows' S3 keys in `pending_object_deletion`. The objects are deleted after
@@ -17,7 +18,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
@@ -27,13 +28,10 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
     ScheduleState,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 from temporalio.service import RPCError
 
@@ -41,8 +39,9 @@ from core.db import session_scope
 from core.errors import UpstreamUnavailable
 from core.models import AssetKind, AssetStatus, SystemConfig
 from core.settings import Settings
+from core.sharing import shown_videos_sql
 from core.storage import MAX_DELETE_BATCH, Storage
-from core.temporal import retention_schedule_id, retention_workflow_id, task_queue
+from core.temporal import retention_schedule_id, retention_workflow_id, task_queue, upsert_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -55,29 +54,54 @@ S3_PARALLEL_REQUESTS = 4
 """DeleteObjects requests one activity keeps in flight (each ≤ 1000 keys)."""
 
 # The protection rules, written once and used by the candidate query, the delete re-check and the preview.
-# `a` is the asset under test; `:cutoff` is the creation time before which an unprotected asset is purged.
-# Set-wide rules use NOT IN over small sets (headliners, inputs of running jobs) so PostgreSQL hashes each set
-# once per statement instead of probing it per candidate; their subqueries never yield NULL.
-_PURGEABLE = """
-    a.is_favorite = false
-    AND a.created_at < :cutoff
-    AND a.status NOT IN ('PENDING', 'RUNNING')
-    AND a.id NOT IN (SELECT hb.headliner_id FROM box hb WHERE hb.headliner_id IS NOT NULL)
-    AND NOT EXISTS (
+# Each is the condition under which the rule does *not* keep `a` (the asset under test); an asset is purged when
+# it is older than `:cutoff` and every rule lets it go. `:now` is the run's clock (review links live at `:now`).
+# Set-wide rules use NOT IN over small sets (headliners, videos on live review links, inputs of running jobs) so
+# PostgreSQL hashes each set once per statement instead of probing it per candidate; their subqueries never yield
+# NULL.
+KeptReason = Literal[
+    "favourite",
+    "generating",
+    "headliner",
+    "shown_on_review_link",
+    "source_of_kept_video",
+    "input_of_running_generation",
+]
+_LIVE_LINK_BOXES = (
+    "EXISTS (SELECT 1 FROM shared_link l WHERE l.project_id = sb.project_id"
+    " AND (l.expires_at IS NULL OR l.expires_at > :now))"
+)
+_SHOWN_ON_LIVE_LINKS = f"SELECT shown.video_id FROM ({shown_videos_sql(_LIVE_LINK_BOXES)}) shown"  # noqa: S608
+_RULES: dict[KeptReason, str] = {
+    "favourite": "a.is_favorite = false",
+    "generating": "a.status NOT IN ('PENDING', 'RUNNING')",
+    "headliner": "a.id NOT IN (SELECT hb.headliner_id FROM box hb WHERE hb.headliner_id IS NOT NULL)",
+    "shown_on_review_link": f"a.id NOT IN ({_SHOWN_ON_LIVE_LINKS})",
+    "source_of_kept_video": f"""NOT EXISTS (
         SELECT 1 FROM asset v
         WHERE v.source_asset_id = a.id
           AND (
             v.is_favorite
             OR v.status IN ('PENDING', 'RUNNING')
             OR v.id IN (SELECT vb.headliner_id FROM box vb WHERE vb.headliner_id IS NOT NULL)
+            OR v.id IN ({_SHOWN_ON_LIVE_LINKS})
           )
-    )
-    AND a.id NOT IN (
+    )""",  # noqa: S608 (constant fragments only)
+    "input_of_running_generation": """a.id NOT IN (
         SELECT (input.value)::integer
         FROM asset g CROSS JOIN LATERAL jsonb_array_elements_text(g.input_asset_ids) AS input(value)
         WHERE g.status IN ('PENDING', 'RUNNING') AND jsonb_typeof(g.input_asset_ids) = 'array'
-    )
-"""
+    )""",
+}
+KEPT_REASONS: dict[KeptReason, str] = {
+    "favourite": "It is a favourite.",
+    "generating": "It is still being generated.",
+    "headliner": "It is the headliner of a shot.",
+    "shown_on_review_link": "A live review link shows it (the newest video animated from a headliner).",
+    "source_of_kept_video": "A kept video was animated from it.",
+    "input_of_running_generation": "A generation still running uses it as an input image.",
+}
+_PURGEABLE = "a.created_at < :cutoff AND " + "\n    AND ".join(f"({rule})" for rule in _RULES.values())
 
 
 def _with_rules(template: str) -> sa.TextClause:
@@ -118,6 +142,12 @@ _DELETE_PAGE = _with_rules(
 
 _PREVIEW_SCOPE = "FROM asset a JOIN box b ON b.id = a.box_id WHERE b.project_id = :project_id AND {purgeable}"
 _PREVIEW_COUNT = _with_rules("SELECT count(*) " + _PREVIEW_SCOPE)
+# Old enough to go, and kept: per rule, how many such assets it keeps (an asset kept twice counts under both).
+_PREVIEW_KEPT = sa.text(
+    "SELECT "  # noqa: S608 (constant fragments only)
+    + ", ".join(f"count(*) FILTER (WHERE NOT ({rule})) AS {reason}" for reason, rule in _RULES.items())
+    + " FROM asset a JOIN box b ON b.id = a.box_id WHERE b.project_id = :project_id AND a.created_at < :cutoff"
+)
 _PREVIEW_PAGE = _with_rules(
     "SELECT a.id, a.box_id, b.position, a.kind, a.status, a.prompt, a.created_at, a.thumbnail_key "
     + _PREVIEW_SCOPE
@@ -140,6 +170,12 @@ class RetentionProgress(BaseModel):
     retention_days: int
     after_id: int
     totals: RetentionTotals
+    now: datetime | None = Field(
+        default=None, description="The run's clock; None in progress saved before it"
+    )
+
+    def run_now(self) -> datetime:
+        return self.now or self.cutoff + timedelta(days=self.retention_days)
 
 
 class RetentionInput(BaseModel):
@@ -162,6 +198,7 @@ class RetentionPlan(BaseModel):
 
 class PurgePageInput(BaseModel):
     cutoff: datetime
+    now: datetime | None = Field(default=None, description="When review links must be live to protect")
     after_id: int = 0
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
@@ -246,20 +283,24 @@ class DeletedRows:
 
 
 async def delete_purgeable_rows(
-    connection: AsyncConnection, *, cutoff: datetime, after_id: int, limit: int
+    connection: AsyncConnection, *, cutoff: datetime, now: datetime, after_id: int, limit: int
 ) -> DeletedRows:
     """Lock the next page of candidates (id > after_id), delete those still purgeable, queue their S3 keys.
 
     Runs inside the caller's transaction; nothing is visible to others until it commits.
     """
     locked = (
-        (await connection.execute(_LOCK_PAGE, {"after_id": after_id, "cutoff": cutoff, "limit": limit}))
+        (
+            await connection.execute(
+                _LOCK_PAGE, {"after_id": after_id, "cutoff": cutoff, "now": now, "limit": limit}
+            )
+        )
         .scalars()
         .all()
     )
     if not locked:
         return DeletedRows([], [], None, True)
-    rows = (await connection.execute(_DELETE_PAGE, {"ids": list(locked), "cutoff": cutoff})).all()
+    rows = (await connection.execute(_DELETE_PAGE, {"ids": list(locked), "cutoff": cutoff, "now": now})).all()
     asset_ids = sorted({row.asset_id for row in rows})
     pending = [PendingObject(row.pending_id, row.key) for row in rows if row.pending_id is not None]
     return DeletedRows(asset_ids, pending, max(locked), len(locked) < limit)
@@ -293,12 +334,17 @@ async def delete_pending_objects(
 
 
 async def purge_page_rows(
-    sessionmaker: async_sessionmaker[AsyncSession], *, cutoff: datetime, after_id: int, limit: int
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    cutoff: datetime,
+    now: datetime,
+    after_id: int,
+    limit: int,
 ) -> PurgePageResult:
     """One page's rows, deleted and their keys queued in one transaction (the objects go in a later step)."""
     async with session_scope(sessionmaker) as session:
         deleted = await delete_purgeable_rows(
-            await session.connection(), cutoff=cutoff, after_id=after_id, limit=limit
+            await session.connection(), cutoff=cutoff, now=now, after_id=after_id, limit=limit
         )
     return PurgePageResult(
         assets_deleted=len(deleted.asset_ids),
@@ -373,10 +419,20 @@ class RetentionPreviewItem(BaseModel):
     thumbnail_url: str | None
 
 
+class RetentionKept(BaseModel):
+    reason: KeptReason
+    description: str
+    count: int = Field(description="Assets old enough to be purged that this rule keeps")
+
+
 class RetentionPreview(BaseModel):
     retention_days: int
     next_run_at: datetime
     items: list[RetentionPreviewItem]
+    kept: list[RetentionKept] = Field(
+        description="Why the other assets old enough (in this scope) are kept, per rule; an asset kept by two "
+        "rules counts under both"
+    )
     total: int
     limit: int
     offset: int
@@ -398,10 +454,18 @@ async def preview_project(
     cutoff = (
         retention_cutoff(run_at, config.retention_days) if not upcoming else datetime.max.replace(tzinfo=UTC)
     )
-    params: dict[str, Any] = {"project_id": project_id, "cutoff": cutoff, "limit": limit, "offset": offset}
+    # Review links are judged at the next run: one that expires before it no longer keeps anything then.
+    params: dict[str, Any] = {
+        "project_id": project_id,
+        "cutoff": cutoff,
+        "now": run_at,
+        "limit": limit,
+        "offset": offset,
+    }
     connection = await session.connection()
     total = (await connection.execute(_PREVIEW_COUNT, params)).scalar_one()
     rows = (await connection.execute(_PREVIEW_PAGE, params)).all()
+    kept = (await connection.execute(_PREVIEW_KEPT, params)).one()._mapping
     items = []
     for row in rows:
         expires_at = row.created_at + timedelta(days=config.retention_days)
@@ -423,6 +487,10 @@ async def preview_project(
         retention_days=config.retention_days,
         next_run_at=run_at,
         items=items,
+        kept=[
+            RetentionKept(reason=reason, description=description, count=kept[reason])
+            for reason, description in KEPT_REASONS.items()
+        ],
         total=total,
         limit=limit,
         offset=offset,
@@ -448,21 +516,13 @@ def retention_schedule(settings: Settings, hour_utc: int) -> Schedule:
 
 async def ensure_retention_schedule(client: Client, settings: Settings, hour_utc: int) -> None:
     """Create the nightly schedule, or bring an existing one up to date (idempotent; run at every worker start)."""
-    schedule = retention_schedule(settings, hour_utc)
-    try:
-        await client.create_schedule(retention_schedule_id(), schedule)
-        logger.info("created retention schedule %s (daily at %02d:00 UTC)", retention_schedule_id(), hour_utc)
-        return
-    except ScheduleAlreadyRunningError:
-        pass
-
-    def update(current: ScheduleUpdateInput) -> ScheduleUpdate:
-        # Keep the operator's pause state; replace what the code owns (action, spec, policy).
-        schedule.state = current.description.schedule.state
-        return ScheduleUpdate(schedule=schedule)
-
-    await client.get_schedule_handle(retention_schedule_id()).update(update)
-    logger.info("updated retention schedule %s (daily at %02d:00 UTC)", retention_schedule_id(), hour_utc)
+    created = await upsert_schedule(client, retention_schedule_id(), retention_schedule(settings, hour_utc))
+    logger.info(
+        "%s retention schedule %s (daily at %02d:00 UTC)",
+        "created" if created else "updated",
+        retention_schedule_id(),
+        hour_utc,
+    )
 
 
 async def start_retention_run(client: Client, settings: Settings, now: datetime | None = None) -> str:

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # Generation pipeline
     generation_image_deadline_seconds: int = 15 * 60
     generation_video_deadline_seconds: int = 30 * 60
+    reconcile_interval_seconds: int = Field(default=300, ge=1)
+    """How often the reconciler looks for assets whose generation workflow stopped for good."""
+    reconcile_grace_seconds: int = Field(default=120, ge=0)
+    """A PENDING/RUNNING asset unchanged for less than this is never touched (its start may be in flight)."""
 
     # Smart edit
     smart_edit_timeout_seconds: float = 60.0

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import selectinload
 from sqlmodel import col, func, select
@@ -230,6 +231,25 @@ class VisibleBox:
         return [a.id for a in (self.headliner, self.video) if a is not None and a.id is not None]
 
 
+def shown_videos_sql(box_scope: str) -> str:
+    """The one definition of which video a review link shows, as SQL over the boxes matching `box_scope`.
+
+    For each box: the most recent COMPLETED video animated from its COMPLETED image headliner (the video may sit in
+    any box of the same project). Rows are `(box_id, video_id)`. `box_scope` is a constant condition on `sb`
+    (the box); values travel as bound parameters. Used by the public view and by retention, which keeps every
+    video a live link shows.
+    """
+    return f"""
+        SELECT DISTINCT ON (sb.id) sb.id AS box_id, sv.id AS video_id
+        FROM box sb
+        JOIN asset sh ON sh.id = sb.headliner_id AND sh.kind = 'image' AND sh.status = 'COMPLETED'
+        JOIN asset sv ON sv.source_asset_id = sh.id AND sv.kind = 'video' AND sv.status = 'COMPLETED'
+        JOIN box svb ON svb.id = sv.box_id AND svb.project_id = sb.project_id
+        WHERE {box_scope}
+        ORDER BY sb.id, sv.created_at DESC, sv.id DESC
+    """  # noqa: S608 (box_scope is a constant of ours, never input)
+
+
 async def load_visible_boxes(session: AsyncSession, project_id: int) -> list[VisibleBox]:
     """Boxes in shot order with what a guest sees of each: the headliner and the latest video animated from it."""
     boxes = (
@@ -240,36 +260,26 @@ async def load_visible_boxes(session: AsyncSession, project_id: int) -> list[Vis
             .options(selectinload(Box.headliner).selectinload(Asset.model))  # type: ignore[arg-type]
         )
     ).all()
-    headliners = {
-        box.headliner.id: box.headliner
-        for box in boxes
-        if box.headliner is not None and box.headliner.status is AssetStatus.COMPLETED
-    }
-    videos: dict[int, Asset] = {}
-    image_ids = [asset_id for asset_id, asset in headliners.items() if asset.kind is AssetKind.IMAGE]
-    if image_ids:
-        rows = (
-            await session.exec(
-                select(Asset)
-                .join(Box, col(Box.id) == Asset.box_id)
-                .where(
-                    col(Asset.source_asset_id).in_(image_ids),
-                    Asset.kind == AssetKind.VIDEO,
-                    Asset.status == AssetStatus.COMPLETED,
-                    Box.project_id == project_id,
-                )
-                .order_by(col(Asset.created_at).desc(), col(Asset.id).desc())
-                .options(selectinload(Asset.model))  # type: ignore[arg-type]
-            )
-        ).all()
-        for row in rows:
-            assert row.source_asset_id is not None
-            videos.setdefault(row.source_asset_id, row)
+    shown = (
+        sa.text(shown_videos_sql("sb.project_id = :project_id"))
+        .bindparams(project_id=project_id)
+        .columns(box_id=sa.Integer, video_id=sa.Integer)
+        .subquery("shown")
+    )
+    rows = (
+        await session.exec(
+            select(Asset, shown.c.box_id)
+            .join(shown, shown.c.video_id == Asset.id)
+            .options(selectinload(Asset.model))  # type: ignore[arg-type]
+        )
+    ).all()
+    videos: dict[int, Asset] = {box_id: video for video, box_id in rows}
     result = []
     for box in boxes:
-        shown = headliners.get(box.headliner_id) if box.headliner_id is not None else None
-        animated = videos.get(shown.id) if shown is not None and shown.id is not None else None
-        result.append(VisibleBox(box=box, headliner=shown, video=animated))
+        headliner = box.headliner
+        visible = headliner if headliner is not None and headliner.status is AssetStatus.COMPLETED else None
+        video = videos.get(box.id) if box.id is not None and visible is not None else None
+        result.append(VisibleBox(box=box, headliner=visible, video=video))
     return result
 
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleAlreadyRunningError,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from core.errors import UpstreamUnavailable
@@ -43,6 +49,26 @@ class TemporalClientHolder:
         return self._client
 
 
+async def upsert_schedule(client: Client, schedule_id: str, schedule: Schedule) -> bool:
+    """Create the schedule, or bring an existing one up to date keeping its pause state; True when created.
+
+    Idempotent: the worker runs it at every start.
+    """
+    try:
+        await client.create_schedule(schedule_id, schedule)
+        return True
+    except ScheduleAlreadyRunningError:
+        pass
+
+    def update(current: ScheduleUpdateInput) -> ScheduleUpdate:
+        # Keep the operator's pause state; replace what the code owns (action, spec, policy).
+        schedule.state = current.description.schedule.state
+        return ScheduleUpdate(schedule=schedule)
+
+    await client.get_schedule_handle(schedule_id).update(update)
+    return False
+
+
 def retention_schedule_id() -> str:
     return "retention-nightly"
 
@@ -54,3 +80,12 @@ def retention_workflow_id(run_key: str) -> str:
 
 def smart_edit_workflow_id(request_key: str) -> str:
     return f"smart-edit-{request_key}"
+
+
+def reconcile_schedule_id() -> str:
+    return "reconcile-assets"
+
+
+def reconcile_workflow_id(run_key: str) -> str:
+    """A manual reconciler run; scheduled runs get the schedule id plus a timestamp."""
+    return f"reconcile-manual-{run_key}"

@@ -13,12 +13,15 @@ from activities.assets import AssetActivities
 from activities.events import EventActivities
 from activities.kie import KieActivities
 from activities.llm import LlmActivities
+from activities.reconcile import ReconcileActivities
 from activities.retention import RetentionActivities
 from activities.storage import StorageActivities
 from core.kie import KieClient
+from core.reconcile import ensure_reconcile_schedule
 from core.retention import sync_retention_schedule
 from worker.deps import WorkerDeps
 from workflows.generation import GenerateAssetWorkflow
+from workflows.reconcile import ReconcileAssetsWorkflow
 from workflows.retention import RetentionWorkflow
 from workflows.smart_edit import SmartEditWorkflow
 
@@ -26,6 +29,7 @@ from workflows.smart_edit import SmartEditWorkflow
 def workflows() -> list[type]:
     return [
         GenerateAssetWorkflow,
+        ReconcileAssetsWorkflow,
         RetentionWorkflow,
         SmartEditWorkflow,
     ]
@@ -43,6 +47,9 @@ def activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
         retention.drain_pending_deletions,
         retention.purge_retention_page,
         retention.delete_purged_objects,
+        ReconcileActivities(
+            deps.sessionmaker, deps.temporal, deps.events, deps.settings
+        ).reconcile_assets_page,
         LlmActivities(deps.kie or KieClient.from_settings(deps.settings)).rewrite_prompt,
     ]
 
@@ -51,11 +58,16 @@ def startup_hooks() -> list[Callable[[WorkerDeps], Awaitable[None]]]:
     """Coroutines run once when the worker starts (idempotent: e.g. create-or-update a schedule)."""
     return [
         ensure_retention_schedule,
+        ensure_reconciler_schedule,
     ]
 
 
 async def ensure_retention_schedule(deps: WorkerDeps) -> None:
     await sync_retention_schedule(deps.sessionmaker, deps.temporal, deps.settings)
+
+
+async def ensure_reconciler_schedule(deps: WorkerDeps) -> None:
+    await ensure_reconcile_schedule(deps.temporal, deps.settings)
 
 
 def generation_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:

@@ -54,6 +54,7 @@ class RetentionWorkflow:
                 retention_days=plan.retention_days,
                 after_id=0,
                 totals=RetentionTotals(leftover_objects_deleted=drained.objects_deleted),
+                now=now,
             )
         else:
             progress = payload.resume
@@ -69,7 +70,12 @@ class RetentionWorkflow:
         while True:
             page = await workflow.execute_activity_method(
                 RetentionActivities.purge_retention_page,
-                PurgePageInput(cutoff=progress.cutoff, after_id=progress.after_id, limit=payload.page_size),
+                PurgePageInput(
+                    cutoff=progress.cutoff,
+                    now=progress.run_now(),
+                    after_id=progress.after_id,
+                    limit=payload.page_size,
+                ),
                 start_to_close_timeout=PAGE_TIMEOUT,
                 retry_policy=RETENTION_RETRY,
             )

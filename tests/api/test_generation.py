@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
+import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -10,10 +13,16 @@ from PIL import Image
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client, Interceptor, OutboundInterceptor, StartWorkflowInput, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 
+from api.main import create_app
+from core.events import project_stream
 from core.models import Asset, AssetKind, AssetStatus
 from core.settings import Settings
 from core.storage import Storage
+from core.temporal import connect_temporal
 from tests.builders import make_asset, make_box, make_project, png_bytes, register
 
 
@@ -208,3 +217,81 @@ async def test_upload_refuses_a_file_over_the_limit(
     )
     assert response.status_code == 413
     assert (await client.post(f"/api/boxes/{box['id']}/upload/", headers=headers)).status_code == 422
+
+
+class RefuseNthStart(Interceptor):
+    """Temporal refuses the n-th workflow start (as an overloaded or restarting frontend does); the rest go through
+    to the real server."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.calls = 0
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        owner = self
+
+        class Refusing(OutboundInterceptor):
+            async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
+                owner.calls += 1
+                if owner.calls == owner.n:
+                    raise RPCError("frontend is overloaded", RPCStatusCode.RESOURCE_EXHAUSTED, b"")
+                return await super().start_workflow(input)
+
+        return Refusing(next)
+
+
+class FixedClient:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    async def get(self) -> Client:
+        return self.client
+
+
+async def test_when_the_third_variant_cannot_start_the_started_ones_stay_pending(settings: Settings) -> None:
+    queue = (
+        f"half-started-{uuid.uuid4().hex[:8]}"  # no worker: started workflows wait, their assets stay PENDING
+    )
+    app = create_app(settings.model_copy(update={"temporal_task_queue": queue}))
+    async with app.router.lifespan_context(app):
+        real = await connect_temporal(settings)
+        refusing = Client(
+            real.service_client,
+            namespace=settings.temporal_namespace,
+            data_converter=pydantic_data_converter,
+            interceptors=[RefuseNthStart(3)],
+        )
+        app.state.temporal = FixedClient(refusing)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            headers, project, box = await setup_box(client)
+            response = await client.post(
+                f"/api/boxes/{box['id']}/generate/",
+                json={"model": "google/nano-banana", "prompt": "four lighthouses", "count": 4},
+                headers=headers,
+            )
+            assert response.status_code == 503, response.text
+            body = response.json()
+            assert body["code"] == "upstream_unavailable"
+            assert body["detail"] == (
+                "3 of the 4 generations were started; the job service refused the other 1 (marked failed: "
+                "retry it in a moment)."
+            )
+            started, not_started = body["details"]["started_asset_ids"], body["details"]["failed_asset_ids"]
+            assert len(started) == 3 and len(not_started) == 1
+
+            listed = (await client.get(f"/api/boxes/{box['id']}/assets/", headers=headers)).json()["items"]
+            status = {asset["id"]: asset["status"] for asset in listed}
+            assert {status[i] for i in started} == {"PENDING"}  # their workflows exist and will run
+            assert status[not_started[0]] == "FAILED"
+            (refused,) = [asset for asset in listed if asset["id"] == not_started[0]]
+            assert refused["error_message"] == (
+                "The generation could not be started (the job service is unavailable). Retry it."
+            )
+            for asset_id in started:
+                await real.get_workflow_handle(f"asset-{asset_id}").terminate("test over")
+            with pytest.raises(RPCError):
+                await real.get_workflow_handle(f"asset-{not_started[0]}").describe()
+            events = await app.state.events.redis.xrange(project_stream(project["id"]))
+            statuses = [json.loads(fields[b"e"])["data"] for _, fields in events]
+            assert {"asset_id": not_started[0], "status": "FAILED"}.items() <= statuses[-1].items()

@@ -16,6 +16,14 @@ from activities.retention import RetentionActivities
 from core.settings import Settings
 from core.storage import Storage
 from core.temporal import connect_temporal, task_queue
+from tests.pipeline.fixtures import (  # noqa: F401
+    kie_simulator,
+    pipeline_api_port,
+    pipeline_app,
+    pipeline_client,
+    pipeline_settings,
+    pipeline_worker,
+)
 from worker import registry
 from worker.deps import WorkerDeps, open_worker_deps
 from workflows.retention import RetentionWorkflow

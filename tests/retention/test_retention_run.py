@@ -178,7 +178,11 @@ async def test_a_run_that_crashes_after_its_first_page_is_finished_by_the_next_r
         if len(calls) > 1:
             raise ApplicationError("the worker died", non_retryable=True)
         return await retention.purge_page_rows(
-            sessionmaker, cutoff=payload.cutoff, after_id=payload.after_id, limit=payload.limit
+            sessionmaker,
+            cutoff=payload.cutoff,
+            now=payload.now,
+            after_id=payload.after_id,
+            limit=payload.limit,
         )
 
     plan, drain, _, delete_objects = retention_activities(sessionmaker, storage)
@@ -231,7 +235,7 @@ async def test_a_crash_between_deleting_rows_and_objects_leaves_queued_keys_that
     # The first half of a page, committed, then the process dies before it reaches S3.
     async with session_scope(sessionmaker) as session:
         deleted = await retention.delete_purgeable_rows(
-            await session.connection(), cutoff=now - days * DAY, after_id=min(ids) - 1, limit=3
+            await session.connection(), cutoff=now - days * DAY, now=now, after_id=min(ids) - 1, limit=3
         )
     assert set(ids) <= set(deleted.asset_ids)
     for asset in doomed:
@@ -261,7 +265,7 @@ async def test_protection_added_while_the_run_holds_the_page_is_respected(client
         # The delete statement re-checks every rule itself, whatever ids it is handed.
         connection = await session.connection()
         rows = await connection.execute(
-            retention._DELETE_PAGE, {"ids": [asset.id], "cutoff": now - days * DAY}
+            retention._DELETE_PAGE, {"ids": [asset.id], "cutoff": now - days * DAY, "now": now}
         )
         assert rows.all() == []
     await assert_kept(sessionmaker, storage, asset)

@@ -1062,10 +1062,30 @@ export interface components {
              */
             url_ttl_seconds: number;
         };
+        /** RetentionKept */
+        RetentionKept: {
+            /**
+             * Count
+             * @description Assets old enough to be purged that this rule keeps
+             */
+            count: number;
+            /** Description */
+            description: string;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "favourite" | "generating" | "headliner" | "shown_on_review_link" | "source_of_kept_video" | "input_of_running_generation";
+        };
         /** RetentionPreview */
         RetentionPreview: {
             /** Items */
             items: components["schemas"]["RetentionPreviewItem"][];
+            /**
+             * Kept
+             * @description Why the other assets old enough (in this scope) are kept, per rule; an asset kept by two rules counts under both
+             */
+            kept: components["schemas"]["RetentionKept"][];
             /** Limit */
             limit: number;
             /**

@@ -1,0 +1,53 @@
+"""ReconcileAssetsWorkflow: fail the assets whose generation workflow stopped for good (started by a schedule)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.reconcile import ReconcileActivities
+    from core.reconcile import RECONCILE_WORKFLOW, ReconcileInput, ReconcilePageInput, ReconcileResult
+
+RECONCILE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=3,
+)
+PAGE_TIMEOUT = timedelta(minutes=2)
+
+
+@workflow.defn(name=RECONCILE_WORKFLOW)
+class ReconcileAssetsWorkflow:
+    @workflow.run
+    async def run(self, payload: ReconcileInput) -> ReconcileResult:
+        # One clock for the whole run (and its continuations), so the grace period means the same on every page.
+        now = payload.now or workflow.now()
+        after_id = payload.after_id
+        failed = payload.failed_so_far
+        for _ in range(payload.pages_per_run):
+            page = await workflow.execute_activity_method(
+                ReconcileActivities.reconcile_assets_page,
+                ReconcilePageInput(now=now, after_id=after_id, limit=payload.page_size),
+                start_to_close_timeout=PAGE_TIMEOUT,
+                retry_policy=RECONCILE_RETRY,
+            )
+            failed += len(page.failed_asset_ids)
+            if page.done or page.last_id is None:
+                if failed:
+                    workflow.logger.info("reconciler: %d stuck asset(s) marked FAILED", failed)
+                return ReconcileResult(failed=failed)
+            after_id = page.last_id
+        # Keep each run's history short: carry on from here in a fresh run.
+        workflow.continue_as_new(
+            ReconcileInput(
+                now=now,
+                page_size=payload.page_size,
+                pages_per_run=payload.pages_per_run,
+                after_id=after_id,
+                failed_so_far=failed,
+            )
+        )
