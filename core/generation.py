@@ -32,7 +32,7 @@ from core.events import EventBus, asset_status_changed
 from core.kie import verify_webhook_signature
 from core.media import UnsupportedMedia, image_thumbnail, probe_image
 from core.models import AIModel, Asset, AssetKind, AssetStatus, Box, ModelKind, utcnow
-from core.schemas import DbId, InputModel
+from core.schemas import DbId, InputModel, StoredText
 from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
 from core.temporal import asset_workflow_id, task_queue
@@ -44,13 +44,15 @@ GENERATE_WORKFLOW = "GenerateAssetWorkflow"
 DEFAULT_VIDEO_MODEL = "bytedance/seedance-1.5-pro"
 MAX_VARIANTS = 4
 CALLBACK_MAX_AGE_SECONDS = 24 * 3600
+MAX_TIMESTAMP_DIGITS = 12
+MAX_TASK_ID_LENGTH = 128
 
 ASSET_ID_ATTRIBUTE = SearchAttributeKey.for_int("AssetId")
 BOX_ID_ATTRIBUTE = SearchAttributeKey.for_int("BoxId")
 PROJECT_ID_ATTRIBUTE = SearchAttributeKey.for_int("ProjectId")
 
-ModelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)]
-PromptText = Annotated[str, StringConstraints(max_length=20_000)]
+ModelName = Annotated[StoredText, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)]
+PromptText = Annotated[StoredText, StringConstraints(max_length=20_000)]
 
 
 class GenerateRequest(InputModel):
@@ -119,15 +121,31 @@ def resolve_params(model: AIModel, given: Mapping[str, Any]) -> dict[str, Any]:
                 raise InvalidInput(f"{name} must be true or false.", details={"param": name})
         elif spec.get("type") == "enum":
             values = spec.get("values") or []
-            if isinstance(value, str) and value.isdigit() and int(value) in values:
-                value = int(value)
+            # "8" means 8 (some clients send numbers as strings); compared as text, so "²" or "٣" never reach
+            # int() and a 5000-digit string is not parsed.
+            as_text = {str(v): v for v in values if isinstance(v, int) and not isinstance(v, bool)}
+            if isinstance(value, str) and value in as_text:
+                value = as_text[value]
             if isinstance(value, bool) or value not in values:
                 raise InvalidInput(
                     f"{name} must be one of {', '.join(map(str, values))}.",
                     details={"param": name, "allowed": values},
                 )
+        elif _holds_nul(value):
+            raise InvalidInput(f"{name} may not contain NUL characters (U+0000).", details={"param": name})
         resolved[name] = value
     return resolved
+
+
+def _holds_nul(value: Any) -> bool:
+    """True when a JSON value carries U+0000 anywhere (PostgreSQL's jsonb cannot store it)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def check_prompt(model: AIModel, prompt: str) -> None:
@@ -451,14 +469,17 @@ def read_callback_task_id(
     task_id = (data.get("taskId") or data.get("task_id")) if isinstance(data, dict) else None
     if not isinstance(task_id, str) or not task_id:
         raise InvalidInput("The callback has no data.taskId.")
+    if not task_id.isascii() or len(task_id) > MAX_TASK_ID_LENGTH:
+        raise InvalidInput("The callback's data.taskId is not a Kie.ai task id.")
     state = data.get("state") if isinstance(data, dict) else None
     if settings.kie_webhook_hmac_key is not None:
         if not timestamp or not signature:
             raise Unauthorized("The callback is not signed.")
-        try:
-            age = abs(time.time() - int(timestamp))
-        except ValueError:
-            raise Unauthorized("The callback timestamp is not a number.") from None
+        # Unix seconds, as ASCII digits: anything longer could not be within a day of now (and int() of a
+        # 400-digit string would overflow the float subtraction).
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= MAX_TIMESTAMP_DIGITS):
+            raise Unauthorized("The callback timestamp is not a Unix time in seconds.")
+        age = abs(time.time() - int(timestamp))
         key = settings.kie_webhook_hmac_key.get_secret_value()
         if age > CALLBACK_MAX_AGE_SECONDS or not verify_webhook_signature(key, task_id, timestamp, signature):
             raise Unauthorized("The callback signature does not match.")

@@ -2,18 +2,47 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
 
 from core.models import AssetKind, AssetStatus, ModelKind
 
 T = TypeVar("T")
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-LongText = Annotated[str, StringConstraints(max_length=10_000)]
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def replace_surrogates(value: object) -> object:
+    """JSON may carry lone UTF-16 surrogates (`\\ud800`), which no UTF-8 store can hold: replace them with U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+def refuse_nul(value: str) -> str:
+    # PostgreSQL text cannot hold U+0000; refusing it here turns a driver error (a 500) into a field-level 422.
+    if "\x00" in value:
+        raise ValueError("the text may not contain NUL characters (U+0000)")
+    return value
+
+
+StoredText = Annotated[str, BeforeValidator(replace_surrogates), AfterValidator(refuse_nul)]
+"""Any request text that reaches the database: lone surrogates become U+FFFD, a NUL character answers 422.
+Add length and whitespace rules with a further `StringConstraints` (`Annotated[StoredText, ...]`)."""
+
+Name = Annotated[StoredText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+DisplayName = Annotated[StoredText, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+LongText = Annotated[StoredText, StringConstraints(max_length=10_000)]
+Title = Annotated[StoredText, StringConstraints(strip_whitespace=True, max_length=200)]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 
 MAX_PAGE_SIZE = 200
@@ -86,7 +115,7 @@ class ProjectPublic(BaseModel):
 
 
 class BoxCreate(InputModel):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    title: Title = ""
     notes: LongText = ""
     position: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
         default=None, description="Insert at this shot number (later shots move down); default: at the end."
@@ -94,7 +123,7 @@ class BoxCreate(InputModel):
 
 
 class BoxUpdate(InputModel):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    title: Title | None = None
     notes: LongText | None = None
     position: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
         default=None, description="Move the box to this shot number; the others close ranks."
