@@ -30,7 +30,7 @@ from core.catalogue import get_active_model
 from core.errors import Conflict, InvalidInput, NotFound, Unauthorized, UpstreamUnavailable
 from core.events import EventBus, asset_status_changed
 from core.kie import verify_webhook_signature
-from core.media import UnsupportedMedia, image_thumbnail, probe_image
+from core.media import UnsupportedMedia, fit_image, read_image
 from core.models import AIModel, Asset, AssetKind, AssetStatus, Box, ModelKind, utcnow
 from core.schemas import DbId, InputModel, StoredText
 from core.settings import Settings
@@ -167,7 +167,20 @@ async def load_model(session: AsyncSession, name: str) -> AIModel:
     return model
 
 
-async def check_input_images(session: AsyncSession, box: Box, model: AIModel, ids: list[int]) -> None:
+def check_input_size(asset_id: int | None, size_bytes: int | None, settings: Settings) -> None:
+    """Kie.ai refuses input images over its limit; say so now instead of failing the generation later."""
+    limit = settings.kie_max_input_bytes
+    if size_bytes is not None and size_bytes > limit:
+        raise InvalidInput(
+            f"The source image (asset {asset_id}) is {size_bytes / 1e6:.1f} MB; Kie.ai accepts input images up to "
+            f"{limit / 1e6:g} MB. Upload it again (uploads are stored at a size Kie.ai accepts) or pick another.",
+            details={"asset_id": asset_id, "size_bytes": size_bytes, "max_bytes": limit},
+        )
+
+
+async def check_input_images(
+    session: AsyncSession, box: Box, model: AIModel, ids: list[int], settings: Settings
+) -> None:
     spec = model.capabilities.get("input_images")
     if not spec:
         if ids:
@@ -182,7 +195,7 @@ async def check_input_images(session: AsyncSession, box: Box, model: AIModel, id
         return
     found = (
         await session.exec(
-            select(Asset.id)
+            select(Asset.id, Asset.size_bytes)
             .join(Box, col(Box.id) == Asset.box_id)
             .where(
                 col(Asset.id).in_(ids),
@@ -193,12 +206,15 @@ async def check_input_images(session: AsyncSession, box: Box, model: AIModel, id
             )
         )
     ).all()
-    missing = sorted(set(ids) - {i for i in found if i is not None})
+    missing = sorted(set(ids) - {i for i, _ in found if i is not None})
     if missing:
         raise InvalidInput(
             "Input images must be completed images of this project.",
             details={"invalid_input_asset_ids": missing},
         )
+    for asset_id, size_bytes in found:
+        assert asset_id is not None
+        check_input_size(asset_id, size_bytes, settings)
 
 
 # --- starting workflows --------------------------------------------------------------------------------------
@@ -331,7 +347,7 @@ async def generate(
         raise InvalidInput(f"{model.display_name} does not make images.{hint}")
     check_prompt(model, body.prompt)
     params = resolve_params(model, body.params)
-    await check_input_images(session, box, model, body.input_asset_ids)
+    await check_input_images(session, box, model, body.input_asset_ids, settings)
     assets = [
         Asset(
             box_id=box.id,  # type: ignore[arg-type]
@@ -365,6 +381,7 @@ async def animate(
     spec = model.capabilities.get("input_images") or {}
     if int(spec.get("max", 0)) < 1:
         raise InvalidInput(f"{model.display_name} cannot start from an image.")
+    check_input_size(source.id, source.size_bytes, settings)
     check_prompt(model, body.prompt)
     params = resolve_params(model, body.params)
     box = await session.get(Box, source.box_id)
@@ -420,14 +437,27 @@ async def cancel_generation(temporal: Client, asset: Asset) -> None:
 
 
 async def upload_image(
-    session: AsyncSession, storage: Storage, events: EventBus, box: Box, data: bytes, prompt: str = ""
+    session: AsyncSession,
+    storage: Storage,
+    events: EventBus,
+    settings: Settings,
+    box: Box,
+    data: bytes,
+    prompt: str = "",
 ) -> Asset:
-    """A COMPLETED image asset from the user's own PNG/JPEG/WebP (checked by content, not by name)."""
+    """A COMPLETED image asset from the user's own PNG/JPEG/WebP (checked by content, not by name).
+
+    An image over Kie.ai's input limit is stored as a re-encoded copy under it, so that edit and animate can use it.
+    """
     try:
-        info = await asyncio.to_thread(probe_image, data)
-        thumbnail = await asyncio.to_thread(image_thumbnail, data)
+        if len(data) > settings.kie_max_input_bytes:
+            # Kie.ai refuses input images over its limit: keep a copy it accepts (same pixels when that fits).
+            data = await asyncio.to_thread(
+                fit_image, data, settings.kie_max_input_bytes, settings.max_image_pixels
+            )
+        info, thumbnail = await asyncio.to_thread(read_image, data, settings.max_image_pixels)
     except UnsupportedMedia as exc:
-        raise InvalidInput(f"Upload a PNG, JPEG or WebP image: {exc}.") from exc
+        raise InvalidInput(str(exc)) from exc
     asset = Asset(box_id=box.id, kind=AssetKind.IMAGE, status=AssetStatus.COMPLETED, prompt=prompt)  # type: ignore[arg-type]
     session.add(asset)
     await session.flush()

@@ -74,5 +74,5 @@ async def upload(
         if size > limit:
             raise PayloadTooLarge(f"The file is larger than {limit // (1024 * 1024)} MB.")
         chunks.append(chunk)
-    asset = await generation.upload_image(session, storage, events, box, b"".join(chunks), prompt)
+    asset = await generation.upload_image(session, storage, events, settings, box, b"".join(chunks), prompt)
     return to_asset_public(asset, storage)
