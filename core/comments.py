@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.errors import InvalidInput, NotFound, RateLimited, UpstreamUnavailable
 from core.events import EventBus, new_comment
 from core.models import Asset, Box, Comment, Project, SharedLink, User
-from core.schemas import DbId, DisplayName, InputModel, StoredText
+from core.schemas import STORED_TEXT, DbId, DisplayName, InputModel
 from core.sharing import CommentTarget, LinkRefs, VisibleRefs
 
 MAX_COMMENT_LENGTH = 4000
@@ -43,8 +43,9 @@ def _printable_name(value: str) -> str:
 
 
 CommentText = Annotated[
-    StoredText,
+    str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_COMMENT_LENGTH),
+    STORED_TEXT,
     AfterValidator(_plain_text),
 ]
 GuestName = Annotated[DisplayName, AfterValidator(_printable_name)]

@@ -32,7 +32,7 @@ from core.events import EventBus, asset_status_changed
 from core.kie import verify_webhook_signature
 from core.media import UnsupportedMedia, fit_image, read_image
 from core.models import AIModel, Asset, AssetKind, AssetStatus, Box, ModelKind, utcnow
-from core.schemas import DbId, InputModel, StoredText
+from core.schemas import STORED_TEXT, DbId, InputModel
 from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
 from core.temporal import asset_workflow_id, task_queue
@@ -51,8 +51,10 @@ ASSET_ID_ATTRIBUTE = SearchAttributeKey.for_int("AssetId")
 BOX_ID_ATTRIBUTE = SearchAttributeKey.for_int("BoxId")
 PROJECT_ID_ATTRIBUTE = SearchAttributeKey.for_int("ProjectId")
 
-ModelName = Annotated[StoredText, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)]
-PromptText = Annotated[StoredText, StringConstraints(max_length=20_000)]
+ModelName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150), STORED_TEXT
+]
+PromptText = Annotated[str, StringConstraints(max_length=20_000), STORED_TEXT]
 
 
 class GenerateRequest(InputModel):

@@ -6,15 +6,8 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    EmailStr,
-    Field,
-    StringConstraints,
-)
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, GetCoreSchemaHandler, StringConstraints
+from pydantic_core import CoreSchema, core_schema
 
 from core.models import AssetKind, AssetStatus, ModelKind
 
@@ -35,14 +28,26 @@ def refuse_nul(value: str) -> str:
     return value
 
 
-StoredText = Annotated[str, BeforeValidator(replace_surrogates), AfterValidator(refuse_nul)]
-"""Any request text that reaches the database: lone surrogates become U+FFFD, a NUL character answers 422.
-Add length and whitespace rules with a further `StringConstraints` (`Annotated[StoredText, ...]`)."""
+class _StoredTextRules:
+    """Pydantic metadata for any request text that reaches the database: lone surrogates become U+FFFD, a NUL
+    character answers a field-level 422. Put it after a `StringConstraints`
+    (`Annotated[str, StringConstraints(...), STORED_TEXT]`): pydantic only applies string constraints natively
+    when no validator precedes them (after one, `strip_whitespace` runs after the `min_length` check)."""
 
-Name = Annotated[StoredText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-DisplayName = Annotated[StoredText, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-LongText = Annotated[StoredText, StringConstraints(max_length=10_000)]
-Title = Annotated[StoredText, StringConstraints(strip_whitespace=True, max_length=200)]
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        checked = core_schema.no_info_after_validator_function(refuse_nul, handler(source))
+        return core_schema.no_info_before_validator_function(replace_surrogates, checked)
+
+
+STORED_TEXT = _StoredTextRules()
+StoredText = Annotated[str, STORED_TEXT]
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), STORED_TEXT]
+DisplayName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), STORED_TEXT
+]
+LongText = Annotated[str, StringConstraints(max_length=10_000), STORED_TEXT]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), STORED_TEXT]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 
 MAX_PAGE_SIZE = 200

@@ -25,7 +25,7 @@ from temporalio.service import RPCError
 from core.boxes import get_owned_box
 from core.errors import DomainError, InvalidInput, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from core.models import AIModel, Box, ModelKind, SmartEdit, SystemConfig, User
-from core.schemas import DbId, InputModel, StoredText
+from core.schemas import STORED_TEXT, DbId, InputModel
 from core.settings import Settings
 from core.temporal import smart_edit_workflow_id, task_queue
 
@@ -67,10 +67,12 @@ class RewritePromptResult(BaseModel):
 # --- API schemas -----------------------------------------------------------------------------------------------
 
 PromptText = Annotated[
-    StoredText, StringConstraints(strip_whitespace=True, min_length=1, max_length=HARD_PROMPT_CAP)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=HARD_PROMPT_CAP), STORED_TEXT
 ]
 InstructionText = Annotated[
-    StoredText, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_INSTRUCTION_LENGTH)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_INSTRUCTION_LENGTH),
+    STORED_TEXT,
 ]
 
 
