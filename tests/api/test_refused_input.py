@@ -11,6 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from core.settings import Settings
+from core.smart_edit import clean_answer
 from core.storage import Storage
 from tests.builders import make_asset, make_box, make_project, png_bytes, register, unique_email
 from tests.review.helpers import make_storyboard, share
@@ -100,6 +101,10 @@ async def test_smart_edit_refuses_a_nul(client: httpx.AsyncClient, body: dict[st
     headers = await register(client)
     response = await client.post("/api/smart-edit/", json=body, headers=headers)
     assert_refused_nul(response, field)
+
+
+def test_an_llm_answer_is_stored_without_nul_or_lone_surrogates() -> None:
+    assert clean_answer("a red\x00 fox \ud800 at dawn\x00", 100) == "a red fox \ufffd at dawn"
 
 
 async def test_a_lone_surrogate_in_stored_text_is_replaced_not_a_500(client: httpx.AsyncClient) -> None:
