@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.kie import application_error
 from core.kie import KieClient, KieError, KieNotFoundError
-from core.media import UnsupportedMedia, image_thumbnail, probe_image, probe_video
+from core.media import UnsupportedMedia, probe_video, read_image
 from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
 from workflows.generation_payloads import IngestInput, IngestResult
@@ -55,11 +55,10 @@ class StorageActivities:
             if data.kind == "video":
                 info, thumbnail = await asyncio.to_thread(probe_video, content)
             else:
-                info = await asyncio.to_thread(probe_image, content)
-                thumbnail = await asyncio.to_thread(image_thumbnail, content)
+                info, thumbnail = await asyncio.to_thread(read_image, content, self.settings.max_image_pixels)
         except UnsupportedMedia as exc:
             raise ApplicationError(
-                f"Kie.ai returned a file we cannot read: {exc}. Retry the generation.",
+                f"Kie.ai returned a file we cannot use: {str(exc).rstrip('.')}. Retry the generation.",
                 type="IngestError",
                 non_retryable=True,
             ) from exc

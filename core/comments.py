@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlmodel import col, func, select
@@ -21,19 +21,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.errors import InvalidInput, NotFound, RateLimited, UpstreamUnavailable
 from core.events import EventBus, new_comment
 from core.models import Asset, Box, Comment, Project, SharedLink, User
-from core.schemas import DbId, DisplayName, InputModel
+from core.schemas import STORED_TEXT, DbId, DisplayName, InputModel
 from core.sharing import CommentTarget, LinkRefs, VisibleRefs
 
 MAX_COMMENT_LENGTH = 4000
 MAX_REF_LENGTH = 64
 
 _FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-def _no_surrogates(value: str) -> str:
-    """JSON may carry lone UTF-16 surrogates (`\\ud800`), which no UTF-8 store can hold: replace them with U+FFFD."""
-    return _LONE_SURROGATE.sub("\ufffd", value)
 
 
 def _plain_text(value: str) -> str:
@@ -51,14 +45,10 @@ def _printable_name(value: str) -> str:
 CommentText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_COMMENT_LENGTH),
-    BeforeValidator(lambda value: _no_surrogates(value) if isinstance(value, str) else value),
+    STORED_TEXT,
     AfterValidator(_plain_text),
 ]
-GuestName = Annotated[
-    DisplayName,
-    BeforeValidator(lambda value: _no_surrogates(value) if isinstance(value, str) else value),
-    AfterValidator(_printable_name),
-]
+GuestName = Annotated[DisplayName, AfterValidator(_printable_name)]
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REF_LENGTH)]
 
 

@@ -30,9 +30,9 @@ from core.catalogue import get_active_model
 from core.errors import Conflict, InvalidInput, NotFound, Unauthorized, UpstreamUnavailable
 from core.events import EventBus, asset_status_changed
 from core.kie import verify_webhook_signature
-from core.media import UnsupportedMedia, image_thumbnail, probe_image
+from core.media import UnsupportedMedia, fit_image, read_image
 from core.models import AIModel, Asset, AssetKind, AssetStatus, Box, ModelKind, utcnow
-from core.schemas import DbId, InputModel
+from core.schemas import STORED_TEXT, DbId, InputModel
 from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
 from core.temporal import asset_workflow_id, task_queue
@@ -44,13 +44,17 @@ GENERATE_WORKFLOW = "GenerateAssetWorkflow"
 DEFAULT_VIDEO_MODEL = "bytedance/seedance-1.5-pro"
 MAX_VARIANTS = 4
 CALLBACK_MAX_AGE_SECONDS = 24 * 3600
+MAX_TIMESTAMP_DIGITS = 12
+MAX_TASK_ID_LENGTH = 128
 
 ASSET_ID_ATTRIBUTE = SearchAttributeKey.for_int("AssetId")
 BOX_ID_ATTRIBUTE = SearchAttributeKey.for_int("BoxId")
 PROJECT_ID_ATTRIBUTE = SearchAttributeKey.for_int("ProjectId")
 
-ModelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)]
-PromptText = Annotated[str, StringConstraints(max_length=20_000)]
+ModelName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150), STORED_TEXT
+]
+PromptText = Annotated[str, StringConstraints(max_length=20_000), STORED_TEXT]
 
 
 class GenerateRequest(InputModel):
@@ -119,15 +123,31 @@ def resolve_params(model: AIModel, given: Mapping[str, Any]) -> dict[str, Any]:
                 raise InvalidInput(f"{name} must be true or false.", details={"param": name})
         elif spec.get("type") == "enum":
             values = spec.get("values") or []
-            if isinstance(value, str) and value.isdigit() and int(value) in values:
-                value = int(value)
+            # "8" means 8 (some clients send numbers as strings); compared as text, so "²" or "٣" never reach
+            # int() and a 5000-digit string is not parsed.
+            as_text = {str(v): v for v in values if isinstance(v, int) and not isinstance(v, bool)}
+            if isinstance(value, str) and value in as_text:
+                value = as_text[value]
             if isinstance(value, bool) or value not in values:
                 raise InvalidInput(
                     f"{name} must be one of {', '.join(map(str, values))}.",
                     details={"param": name, "allowed": values},
                 )
+        elif _holds_nul(value):
+            raise InvalidInput(f"{name} may not contain NUL characters (U+0000).", details={"param": name})
         resolved[name] = value
     return resolved
+
+
+def _holds_nul(value: Any) -> bool:
+    """True when a JSON value carries U+0000 anywhere (PostgreSQL's jsonb cannot store it)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def check_prompt(model: AIModel, prompt: str) -> None:
@@ -149,7 +169,20 @@ async def load_model(session: AsyncSession, name: str) -> AIModel:
     return model
 
 
-async def check_input_images(session: AsyncSession, box: Box, model: AIModel, ids: list[int]) -> None:
+def check_input_size(asset_id: int | None, size_bytes: int | None, settings: Settings) -> None:
+    """Kie.ai refuses input images over its limit; say so now instead of failing the generation later."""
+    limit = settings.kie_max_input_bytes
+    if size_bytes is not None and size_bytes > limit:
+        raise InvalidInput(
+            f"The source image (asset {asset_id}) is {size_bytes / 1e6:.1f} MB; Kie.ai accepts input images up to "
+            f"{limit / 1e6:g} MB. Upload it again (uploads are stored at a size Kie.ai accepts) or pick another.",
+            details={"asset_id": asset_id, "size_bytes": size_bytes, "max_bytes": limit},
+        )
+
+
+async def check_input_images(
+    session: AsyncSession, box: Box, model: AIModel, ids: list[int], settings: Settings
+) -> None:
     spec = model.capabilities.get("input_images")
     if not spec:
         if ids:
@@ -164,7 +197,7 @@ async def check_input_images(session: AsyncSession, box: Box, model: AIModel, id
         return
     found = (
         await session.exec(
-            select(Asset.id)
+            select(Asset.id, Asset.size_bytes)
             .join(Box, col(Box.id) == Asset.box_id)
             .where(
                 col(Asset.id).in_(ids),
@@ -175,12 +208,15 @@ async def check_input_images(session: AsyncSession, box: Box, model: AIModel, id
             )
         )
     ).all()
-    missing = sorted(set(ids) - {i for i in found if i is not None})
+    missing = sorted(set(ids) - {i for i, _ in found if i is not None})
     if missing:
         raise InvalidInput(
             "Input images must be completed images of this project.",
             details={"invalid_input_asset_ids": missing},
         )
+    for asset_id, size_bytes in found:
+        assert asset_id is not None
+        check_input_size(asset_id, size_bytes, settings)
 
 
 # --- starting workflows --------------------------------------------------------------------------------------
@@ -340,7 +376,7 @@ async def generate(
         raise InvalidInput(f"{model.display_name} does not make images.{hint}")
     check_prompt(model, body.prompt)
     params = resolve_params(model, body.params)
-    await check_input_images(session, box, model, body.input_asset_ids)
+    await check_input_images(session, box, model, body.input_asset_ids, settings)
     assets = [
         Asset(
             box_id=box.id,  # type: ignore[arg-type]
@@ -374,6 +410,7 @@ async def animate(
     spec = model.capabilities.get("input_images") or {}
     if int(spec.get("max", 0)) < 1:
         raise InvalidInput(f"{model.display_name} cannot start from an image.")
+    check_input_size(source.id, source.size_bytes, settings)
     check_prompt(model, body.prompt)
     params = resolve_params(model, body.params)
     box = await session.get(Box, source.box_id)
@@ -429,14 +466,27 @@ async def cancel_generation(temporal: Client, asset: Asset) -> None:
 
 
 async def upload_image(
-    session: AsyncSession, storage: Storage, events: EventBus, box: Box, data: bytes, prompt: str = ""
+    session: AsyncSession,
+    storage: Storage,
+    events: EventBus,
+    settings: Settings,
+    box: Box,
+    data: bytes,
+    prompt: str = "",
 ) -> Asset:
-    """A COMPLETED image asset from the user's own PNG/JPEG/WebP (checked by content, not by name)."""
+    """A COMPLETED image asset from the user's own PNG/JPEG/WebP (checked by content, not by name).
+
+    An image over Kie.ai's input limit is stored as a re-encoded copy under it, so that edit and animate can use it.
+    """
     try:
-        info = await asyncio.to_thread(probe_image, data)
-        thumbnail = await asyncio.to_thread(image_thumbnail, data)
+        if len(data) > settings.kie_max_input_bytes:
+            # Kie.ai refuses input images over its limit: keep a copy it accepts (same pixels when that fits).
+            data = await asyncio.to_thread(
+                fit_image, data, settings.kie_max_input_bytes, settings.max_image_pixels
+            )
+        info, thumbnail = await asyncio.to_thread(read_image, data, settings.max_image_pixels)
     except UnsupportedMedia as exc:
-        raise InvalidInput(f"Upload a PNG, JPEG or WebP image: {exc}.") from exc
+        raise InvalidInput(str(exc)) from exc
     asset = Asset(box_id=box.id, kind=AssetKind.IMAGE, status=AssetStatus.COMPLETED, prompt=prompt)  # type: ignore[arg-type]
     session.add(asset)
     await session.flush()
@@ -478,14 +528,17 @@ def read_callback_task_id(
     task_id = (data.get("taskId") or data.get("task_id")) if isinstance(data, dict) else None
     if not isinstance(task_id, str) or not task_id:
         raise InvalidInput("The callback has no data.taskId.")
+    if not task_id.isascii() or len(task_id) > MAX_TASK_ID_LENGTH:
+        raise InvalidInput("The callback's data.taskId is not a Kie.ai task id.")
     state = data.get("state") if isinstance(data, dict) else None
     if settings.kie_webhook_hmac_key is not None:
         if not timestamp or not signature:
             raise Unauthorized("The callback is not signed.")
-        try:
-            age = abs(time.time() - int(timestamp))
-        except ValueError:
-            raise Unauthorized("The callback timestamp is not a number.") from None
+        # Unix seconds, as ASCII digits: anything longer could not be within a day of now (and int() of a
+        # 400-digit string would overflow the float subtraction).
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= MAX_TIMESTAMP_DIGITS):
+            raise Unauthorized("The callback timestamp is not a Unix time in seconds.")
+        age = abs(time.time() - int(timestamp))
         key = settings.kie_webhook_hmac_key.get_secret_value()
         if age > CALLBACK_MAX_AGE_SECONDS or not verify_webhook_signature(key, task_id, timestamp, signature):
             raise Unauthorized("The callback signature does not match.")

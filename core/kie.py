@@ -227,7 +227,9 @@ def webhook_signature(hmac_key: str, task_id: str, timestamp: str) -> str:
 
 
 def verify_webhook_signature(hmac_key: str, task_id: str, timestamp: str, signature: str) -> bool:
-    return hmac.compare_digest(webhook_signature(hmac_key, task_id, timestamp), signature)
+    # Bytes, not str: compare_digest refuses non-ASCII str, and a header is whatever the sender put there.
+    expected = webhook_signature(hmac_key, task_id, timestamp).encode()
+    return hmac.compare_digest(expected, signature.encode("utf-8", "surrogatepass"))
 
 
 def _message(body: dict[str, Any]) -> str:

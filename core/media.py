@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from dataclasses import dataclass
 
 import av
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 THUMBNAIL_LONG_SIDE = 320
 IMAGE_FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"), "WEBP": ("webp", "image/webp")}
-MAX_IMAGE_PIXELS = 80_000_000
+WEBP_MAX_SIDE = 16383
+FIT_QUALITIES = (92, 85, 75)
+FIT_DOWNSCALE_STEP = 0.75
+# What the decoders raise on damaged or truncated data (Pillow's C decoders report most as OSError).
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, zlib.error)
+_RESAMPLE_MODES = {"L", "LA", "RGB", "RGBA", "RGBa", "La"}
+
+NOT_AN_IMAGE = "The file is not a PNG, JPEG or WebP image."
+NOT_COMPLETE = "The file is not a complete image (it may be truncated or damaged); upload it again."
 
 
 class UnsupportedMedia(ValueError):
-    """Bytes that are not a PNG, JPEG or WebP image (or not a readable MP4 video)."""
+    """Bytes we cannot accept as an image or video; the message is a sentence for a person."""
 
 
 @dataclass(frozen=True)
@@ -26,33 +36,102 @@ class MediaInfo:
     duration_seconds: float | None = None
 
 
-def probe_image(data: bytes) -> MediaInfo:
+def check_pixels(width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise UnsupportedMedia(
+            f"The image is {width} x {height} pixels ({width * height / 1e6:.1f} megapixels); "
+            f"images may have at most {max_pixels / 1e6:g} megapixels."
+        )
+
+
+def _open(data: bytes, max_pixels: int) -> Image.Image:
+    """Open from the header only (nothing is decoded yet) and refuse what is not allowed or too large."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            fmt = image.format or ""
-            width, height = image.size
-            if fmt not in IMAGE_FORMATS:
-                raise UnsupportedMedia(f"{fmt or 'this format'} is not supported; use PNG, JPEG or WebP")
-            if width * height > MAX_IMAGE_PIXELS:
-                raise UnsupportedMedia("the image has too many pixels")
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise UnsupportedMedia("the file is not a readable PNG, JPEG or WebP image") from exc
+        image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        raise UnsupportedMedia(
+            f"The image has too many pixels (at most {max_pixels / 1e6:g} megapixels)."
+        ) from exc
+    except UnidentifiedImageError as exc:
+        raise UnsupportedMedia(NOT_AN_IMAGE) from exc
+    except _DECODE_ERRORS as exc:
+        raise UnsupportedMedia(NOT_COMPLETE) from exc
+    try:
+        if image.format not in IMAGE_FORMATS:
+            raise UnsupportedMedia(
+                f"{image.format or 'This format'} is not supported; use PNG, JPEG or WebP."
+            )
+        check_pixels(*image.size, max_pixels)
+    except UnsupportedMedia:
+        image.close()
+        raise
+    return image
+
+
+def read_image(data: bytes, max_pixels: int) -> tuple[MediaInfo, bytes]:
+    """The image's facts and a JPEG thumbnail. The pixel count is checked from the header before any decoding,
+    a JPEG is decoded at reduced scale (`draft`), and a truncated or damaged file is refused. CPU-bound: call it
+    off the event loop."""
+    with _open(data, max_pixels) as image:
+        fmt = str(image.format)
+        width, height = image.size
+        try:
+            image.draft("RGB", (THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE))  # JPEG only; others ignore it
+            image.load()  # decodes the whole stream: a truncated file fails here
+            thumbnail = _thumbnail(image)
+        except _DECODE_ERRORS as exc:
+            raise UnsupportedMedia(NOT_COMPLETE) from exc
     extension, mime = IMAGE_FORMATS[fmt]
-    return MediaInfo(extension, mime, width, height)
+    return MediaInfo(extension, mime, width, height), thumbnail
 
 
 def _thumbnail(image: Image.Image) -> bytes:
-    image = image.convert("RGB")
-    image.thumbnail((THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE))
+    if image.mode not in _RESAMPLE_MODES:  # palette, 1-bit, CMYK, 16-bit: resample in a full-colour mode
+        image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+    image.thumbnail((THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE))  # resize first, then convert the small copy
     buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=82)
+    image.convert("RGB").save(buffer, format="JPEG", quality=82)
     return buffer.getvalue()
 
 
-def image_thumbnail(data: bytes) -> bytes:
-    with Image.open(io.BytesIO(data)) as image:
-        return _thumbnail(image)
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in {"RGBA", "LA", "PA", "RGBa", "La"} or "transparency" in image.info
+
+
+def fit_image(data: bytes, max_bytes: int, max_pixels: int) -> bytes:
+    """A copy of the image of at most `max_bytes`: the same pixels re-encoded (JPEG, or WebP when the image has
+    transparency) at falling quality, then scaled down by steps until it fits. EXIF orientation is applied and the
+    colour profile kept. CPU-bound: call it off the event loop."""
+    with _open(data, max_pixels) as opened:
+        try:
+            opened.load()
+            image = ImageOps.exif_transpose(opened)
+        except _DECODE_ERRORS as exc:
+            raise UnsupportedMedia(NOT_COMPLETE) from exc
+        icc_profile = opened.info.get("icc_profile")
+    try:
+        return _encode_within(image, max_bytes, icc_profile)
+    except _DECODE_ERRORS as exc:  # e.g. a pixel format no encoder takes
+        raise UnsupportedMedia("The image could not be re-encoded; save it as an 8-bit PNG or JPEG.") from exc
+
+
+def _encode_within(image: Image.Image, max_bytes: int, icc_profile: bytes | None) -> bytes:
+    alpha = _has_alpha(image)
+    image = image.convert("RGBA" if alpha else "RGB")
+    fmt = "WEBP" if alpha else "JPEG"
+    scale = min(1.0, WEBP_MAX_SIDE / max(image.size)) if alpha else 1.0
+    while True:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        candidate = image if size == image.size else image.resize(size, Image.Resampling.LANCZOS)
+        for quality in FIT_QUALITIES:
+            buffer = io.BytesIO()
+            options = {"icc_profile": icc_profile} if icc_profile else {}
+            candidate.save(buffer, format=fmt, quality=quality, **options)
+            if buffer.tell() <= max_bytes:
+                return buffer.getvalue()
+        if size == (1, 1):
+            raise UnsupportedMedia("The image cannot be made small enough for the AI provider.")
+        scale *= FIT_DOWNSCALE_STEP
 
 
 def probe_video(data: bytes) -> tuple[MediaInfo, bytes | None]:
@@ -60,7 +139,7 @@ def probe_video(data: bytes) -> tuple[MediaInfo, bytes | None]:
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             if not container.streams.video:
-                raise UnsupportedMedia("the file has no video stream")
+                raise UnsupportedMedia("The file has no video stream.")
             stream = container.streams.video[0]
             width, height = stream.codec_context.width, stream.codec_context.height
             duration: float | None = None
@@ -73,5 +152,5 @@ def probe_video(data: bytes) -> tuple[MediaInfo, bytes | None]:
                 thumbnail = _thumbnail(frame.to_image())  # type: ignore[no-untyped-call]
                 break
     except av.error.FFmpegError as exc:
-        raise UnsupportedMedia("the file is not a readable video") from exc
+        raise UnsupportedMedia("The file is not a readable video.") from exc
     return MediaInfo("mp4", "video/mp4", width, height, duration), thumbnail

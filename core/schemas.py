@@ -2,18 +2,52 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, GetCoreSchemaHandler, StringConstraints
+from pydantic_core import CoreSchema, core_schema
 
 from core.models import AssetKind, AssetStatus, ModelKind
 
 T = TypeVar("T")
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-LongText = Annotated[str, StringConstraints(max_length=10_000)]
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def replace_surrogates(value: object) -> object:
+    """JSON may carry lone UTF-16 surrogates (`\\ud800`), which no UTF-8 store can hold: replace them with U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+def refuse_nul(value: str) -> str:
+    # PostgreSQL text cannot hold U+0000; refusing it here turns a driver error (a 500) into a field-level 422.
+    if "\x00" in value:
+        raise ValueError("the text may not contain NUL characters (U+0000)")
+    return value
+
+
+class _StoredTextRules:
+    """Pydantic metadata for any request text that reaches the database: lone surrogates become U+FFFD, a NUL
+    character answers a field-level 422. Put it after a `StringConstraints`
+    (`Annotated[str, StringConstraints(...), STORED_TEXT]`): pydantic only applies string constraints natively
+    when no validator precedes them (after one, `strip_whitespace` runs after the `min_length` check)."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        checked = core_schema.no_info_after_validator_function(refuse_nul, handler(source))
+        return core_schema.no_info_before_validator_function(replace_surrogates, checked)
+
+
+STORED_TEXT = _StoredTextRules()
+StoredText = Annotated[str, STORED_TEXT]
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), STORED_TEXT]
+DisplayName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), STORED_TEXT
+]
+LongText = Annotated[str, StringConstraints(max_length=10_000), STORED_TEXT]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), STORED_TEXT]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 
 MAX_PAGE_SIZE = 200
@@ -86,7 +120,7 @@ class ProjectPublic(BaseModel):
 
 
 class BoxCreate(InputModel):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    title: Title = ""
     notes: LongText = ""
     position: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
         default=None, description="Insert at this shot number (later shots move down); default: at the end."
@@ -94,7 +128,7 @@ class BoxCreate(InputModel):
 
 
 class BoxUpdate(InputModel):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    title: Title | None = None
     notes: LongText | None = None
     position: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
         default=None, description="Move the box to this shot number; the others close ranks."

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     kie_input_url_ttl_seconds: int = 3600
     """How long the presigned S3 URLs of input images handed to Kie.ai stay valid."""
     kie_max_result_bytes: int = 200 * 1024 * 1024
+    kie_max_input_bytes: int = 10_000_000
+    """Kie.ai refuses input images over 10 MB: larger uploads are stored as a re-encoded copy under this size,
+    and edit/animate refuse any other input image above it."""
 
     # Generation pipeline
     generation_image_deadline_seconds: int = 15 * 60
@@ -90,6 +93,8 @@ class Settings(BaseSettings):
 
     # Limits
     max_upload_bytes: int = 20 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+    """Uploaded and generated images with more pixels are refused from their header, before any decoding."""
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Self:

@@ -335,18 +335,23 @@ class CommentTarget:
     asset_id: int | None
 
 
+def _same_ref(expected: str, given: str) -> bool:
+    """Constant-time comparison of a ref with what a guest sent (any text: compare_digest refuses non-ASCII str)."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
+
+
 def resolve_target(
     boxes: list[VisibleBox], refs: LinkRefs, box_ref: str, asset_ref: str | None
 ) -> CommentTarget:
     """Map a guest's refs back to a box (and optionally its headliner or video) that the guest can see now."""
     for visible in boxes:
         assert visible.box.id is not None
-        if not hmac.compare_digest(refs.box(visible.box.id), box_ref):
+        if not _same_ref(refs.box(visible.box.id), box_ref):
             continue
         if asset_ref is None:
             return CommentTarget(box_id=visible.box.id, asset_id=None)
         for asset_id in visible.asset_ids:
-            if hmac.compare_digest(refs.asset(asset_id), asset_ref):
+            if _same_ref(refs.asset(asset_id), asset_ref):
                 return CommentTarget(box_id=visible.box.id, asset_id=asset_id)
         raise InvalidInput(
             "asset_ref does not name the headliner or video of this shot (it may have changed; reload the page).",

@@ -25,7 +25,7 @@ from temporalio.service import RPCError
 from core.boxes import get_owned_box
 from core.errors import DomainError, InvalidInput, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from core.models import AIModel, Box, ModelKind, SmartEdit, SystemConfig, User
-from core.schemas import DbId, InputModel
+from core.schemas import STORED_TEXT, DbId, InputModel, replace_surrogates
 from core.settings import Settings
 from core.temporal import smart_edit_workflow_id, task_queue
 
@@ -67,10 +67,12 @@ class RewritePromptResult(BaseModel):
 # --- API schemas -----------------------------------------------------------------------------------------------
 
 PromptText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=HARD_PROMPT_CAP)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=HARD_PROMPT_CAP), STORED_TEXT
 ]
 InstructionText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_INSTRUCTION_LENGTH)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_INSTRUCTION_LENGTH),
+    STORED_TEXT,
 ]
 
 
@@ -149,8 +151,10 @@ _WRAPPERS = ('"', "'", "`", "\u201c", "\u201d")
 
 
 def clean_answer(text: str, max_length: int) -> str:
-    """The usable prompt in an LLM answer, or AnswerRefused when it is empty or absurdly long."""
-    answer = text.strip()
+    """The usable prompt in an LLM answer, or AnswerRefused when it is empty or absurdly long.
+
+    NUL characters are dropped and lone surrogates replaced: the answer is stored, and PostgreSQL holds neither."""
+    answer = str(replace_surrogates(text)).replace("\x00", "").strip()
     if answer.startswith("```") and answer.endswith("```") and len(answer) >= 6:
         answer = answer[3:-3].strip()
     while len(answer) >= 2 and answer[0] in _WRAPPERS and answer[-1] in _WRAPPERS:

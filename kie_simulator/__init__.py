@@ -16,8 +16,9 @@ Endpoints (all but `/files/` and `/_sim/` need `Authorization: Bearer <api key>`
   `X-Webhook-Signature` when `--hmac-key` is set. Up to 3 attempts, 0.5 s apart, until a 2xx.
 - `GET /files/{task_id}/{name}`: the result files it made itself: a PNG (or JPEG with `output_format: jpeg`)
   drawn from the prompt for image models; an H.264 MP4 of `duration` seconds for Seedance. For
-  `input_urls`/`image_urls` it downloads each input URL first (as Kie.ai does; a failed download fails the task
-  with failCode 400) and uses the first image as the video's frames or the edit's background.
+  `input_urls`/`image_urls` it downloads each input URL first (as Kie.ai does; a failed download, or an input
+  image over 10 MB, fails the task with failCode 400) and uses the first image as the video's frames or the
+  edit's background.
 - `POST /api/v1/common/download-url`: a fresh link for one of its own file URLs; any other URL → code 422.
 - `GET /api/v1/chat/credit`: the remaining credits (they decrease with every accepted task; refunded on fail).
 - `POST /{model}/v1/chat/completions`: OpenAI-style; `stream:false` answers one JSON `chat.completion`;
@@ -32,7 +33,8 @@ Endpoints (all but `/files/` and `/_sim/` need `Authorization: Bearer <api key>`
       leading `please `, then a leading `make it ` / `add `, and its trailing `.`.
   Without a recognisable prompt/instruction the reply is `"Rewritten: <text>"`. Known chat models:
   `CHAT_MODELS`; others answer code 404.
-- `/_sim/` (no auth, for tests): `GET /_sim/tasks` (every task: id, model, state, prompt, callback status),
+- `/_sim/` (no auth, for tests): `GET /_sim/tasks` (every task: id, model, state, prompt, input, callback status,
+  failCode/failMsg),
   `PUT /_sim/credits` `{"credits": N}`, `GET /_sim/health`.
 
 Misbehaviour on demand: put markers in the prompt (or in a chat message). `xN` means "only the first N calls

@@ -294,16 +294,30 @@ class Simulator:
         images: list[bytes] = []
         for index, url in enumerate(urls, start=1):
             try:
-                response = await self.http.get(url)
+                async with self.http.stream("GET", url) as response:
+                    if response.status_code != 200:
+                        self._fail(
+                            task,
+                            "400",
+                            f"Could not download input image {index}: HTTP {response.status_code}",
+                        )
+                        return None
+                    content = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        content += chunk
+                        if len(content) > MAX_INPUT_BYTES:
+                            # As kie-api.md says: input images are limited to 10 MB each.
+                            self._fail(
+                                task,
+                                "400",
+                                f"Input image {index} is larger than 10 MB; "
+                                "input images are limited to 10 MB each",
+                            )
+                            return None
             except httpx.HTTPError as exc:
                 self._fail(task, "400", f"Could not download input image {index}: {exc.__class__.__name__}")
                 return None
-            if response.status_code != 200 or len(response.content) > MAX_INPUT_BYTES:
-                self._fail(
-                    task, "400", f"Could not download input image {index}: HTTP {response.status_code}"
-                )
-                return None
-            images.append(response.content)
+            images.append(bytes(content))
         return images
 
     async def _produce(self, task: SimTask) -> None:
@@ -539,6 +553,8 @@ class Simulator:
                     "callbackUrl": t.callback_url,
                     "callbackAttempts": t.callback_attempts,
                     "callbackStatus": t.callback_status,
+                    "failCode": t.fail_code,
+                    "failMsg": t.fail_msg,
                 }
                 for t in self.tasks.values()
             ]

@@ -10,7 +10,7 @@ from core import generation
 from core.assets import to_asset_public
 from core.errors import PayloadTooLarge, UpstreamUnavailable
 from core.generation import AnimateRequest, GenerateRequest, GenerationAccepted
-from core.schemas import AssetPublic
+from core.schemas import STORED_TEXT, AssetPublic
 
 router = APIRouter(tags=["generation"])
 
@@ -64,7 +64,7 @@ async def upload(
     storage: StorageDep,
     events: EventsDep,
     settings: SettingsDep,
-    prompt: Annotated[str, Form(max_length=5000)] = "",
+    prompt: Annotated[str, Form(max_length=5000), STORED_TEXT] = "",
 ) -> AssetPublic:
     limit = settings.max_upload_bytes
     chunks: list[bytes] = []
@@ -74,5 +74,5 @@ async def upload(
         if size > limit:
             raise PayloadTooLarge(f"The file is larger than {limit // (1024 * 1024)} MB.")
         chunks.append(chunk)
-    asset = await generation.upload_image(session, storage, events, box, b"".join(chunks), prompt)
+    asset = await generation.upload_image(session, storage, events, settings, box, b"".join(chunks), prompt)
     return to_asset_public(asset, storage)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
+import os
 import time
+import uuid
 
 import httpx
+from PIL import Image
 
-from core.kie import webhook_signature
+from core.kie import KieClient, webhook_signature
 from core.storage import Storage
 from tests.builders import make_box, make_project, png_bytes, register
 from tests.pipeline.fixtures import SimulatorProcess, wait_for_asset
@@ -79,6 +84,71 @@ async def test_an_input_image_kie_cannot_download_fails_readably(
     asset = await wait_for_asset(pipeline_client, headers, response.json()["asset_id"])
     assert asset["status"] == "FAILED"
     assert "Could not download input image 1: HTTP 404" in asset["error_message"]
+
+
+async def test_the_simulator_refuses_an_input_image_over_10_mb_as_kie_does(
+    kie_simulator: SimulatorProcess, storage: Storage
+) -> None:
+    key = f"tests/oversized-{uuid.uuid4().hex}.png"
+    storage.put_bytes(key, os.urandom(10 * 1024 * 1024 + 1), "image/png")
+    kie = KieClient(kie_simulator.url, kie_simulator.api_key, timeout=10)
+    try:
+        task_id = await kie.create_task(
+            "google/nano-banana-edit", {"prompt": "add a hat", "image_urls": [storage.presigned_get_url(key)]}
+        )
+        async with asyncio.timeout(30):
+            while not (task := await kie.record_info(task_id)).is_terminal:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    finally:
+        await kie.aclose()
+        storage.delete_keys([key])
+    assert task.state == "fail" and task.fail_code == "400"
+    assert "Input image 1 is larger than 10 MB" in task.fail_msg
+
+
+async def test_an_upload_over_kies_input_limit_can_be_edited_and_animated(
+    pipeline_client: httpx.AsyncClient,
+    pipeline_worker: WorkerDeps,
+    kie_simulator: SimulatorProcess,
+    storage: Storage,
+) -> None:
+    headers = await register(pipeline_client)
+    project = await make_project(pipeline_client, headers)
+    box = await make_box(pipeline_client, headers, project["id"])
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (2000, 2000), os.urandom(2000 * 2000 * 3)).save(buffer, format="PNG")
+    assert len(buffer.getvalue()) > 12_000_000  # over Kie.ai's 10 MB, under our 20 MB upload limit
+    upload = await pipeline_client.post(
+        f"/api/boxes/{box['id']}/upload/",
+        files={"file": ("scan.png", buffer.getvalue(), "image/png")},
+        headers=headers,
+    )
+    assert upload.status_code == 201, upload.text
+    uploaded = upload.json()
+
+    prompt = f"add a lighthouse {uploaded['id']}"
+    response = await pipeline_client.post(
+        f"/api/boxes/{box['id']}/generate/",
+        json={"model": "google/nano-banana-edit", "prompt": prompt, "input_asset_ids": [uploaded["id"]]},
+        headers=headers,
+    )
+    assert response.status_code == 202, response.text
+    edited = await wait_for_asset(pipeline_client, headers, response.json()["asset_id"])
+    assert edited["status"] == "COMPLETED", edited
+    (task,) = kie_simulator.tasks(prompt_contains=prompt)
+    assert f"assets/{uploaded['id']}/original.jpg" in task["input"]["image_urls"][0]
+
+    prompt = f"slow pan across {uploaded['id']}"
+    response = await pipeline_client.post(
+        f"/api/assets/{uploaded['id']}/animate/",
+        json={"prompt": prompt, "params": {"duration": 4, "resolution": "480p"}},
+        headers=headers,
+    )
+    assert response.status_code == 202, response.text
+    video = await wait_for_asset(pipeline_client, headers, response.json()["asset_id"])
+    assert video["status"] == "COMPLETED", video
+    (task,) = kie_simulator.tasks(prompt_contains=prompt)
+    assert task["state"] == "success" and len(task["input"]["input_urls"]) == 1
 
 
 def signed(key: str, task_id: str) -> dict[str, str]:
