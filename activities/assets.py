@@ -108,7 +108,15 @@ class AssetActivities:
 
     @activity.defn(name="record_kie_task")
     async def record_kie_task(self, data: RecordTaskInput) -> bool:
-        return await self._update(data.asset_id, ACTIVE, provider_task_id=data.task_id)
+        """Note the Kie.ai task id; an asset deleted meanwhile stops the workflow (no polling for nobody)."""
+        changed = await self._update(data.asset_id, ACTIVE, provider_task_id=data.task_id)
+        if not changed and not await self._exists(data.asset_id):
+            raise asset_gone(data.asset_id)
+        return changed
+
+    async def _exists(self, asset_id: int) -> bool:
+        async with self.sessionmaker() as session:
+            return (await session.exec(select(Asset.id).where(Asset.id == asset_id))).first() is not None
 
     @activity.defn(name="complete_asset")
     async def complete_asset(self, data: CompleteAssetInput) -> bool:
@@ -129,13 +137,10 @@ class AssetActivities:
             cost_credits=data.cost_credits,
             error_message=None,
         )
-        if not changed:
-            async with self.sessionmaker() as session:
-                exists = (await session.exec(select(Asset.id).where(Asset.id == data.asset_id))).first()
-            if exists is None:
-                keys = [k for k in (ingest.file_key, ingest.thumbnail_key) if k]
-                await asyncio.to_thread(self.storage.delete_keys, keys)
-                raise asset_gone(data.asset_id)
+        if not changed and not await self._exists(data.asset_id):
+            keys = [k for k in (ingest.file_key, ingest.thumbnail_key) if k]
+            await asyncio.to_thread(self.storage.delete_keys, keys)
+            raise asset_gone(data.asset_id)
         return changed
 
     @activity.defn(name="fail_asset")

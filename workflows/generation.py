@@ -80,6 +80,14 @@ STEP_NAMES = {
 }
 
 
+ASSET_GONE_PATCH = "asset-gone-ends-cleanly"
+"""Since this patch a deleted asset ends its workflow with status DELETED instead of failing it."""
+
+
+class AssetDeleted(Exception):
+    """The asset row is gone (the user deleted it): nothing to record, nothing to fail."""
+
+
 class GenerationFailed(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -98,6 +106,10 @@ def readable_error(error: ActivityError) -> str:
     if isinstance(cause, ActivityTimeoutError):
         return f"The worker took too long {step}. Retry it."
     return f"The generation failed while {step}. Retry it."
+
+
+def _asset_gone(error: ActivityError) -> bool:
+    return isinstance(error.cause, ApplicationError) and error.cause.type == "AssetGone"
 
 
 @workflow.defn(name="GenerateAssetWorkflow")
@@ -120,6 +132,11 @@ class GenerateAssetWorkflow:
         ref = AssetRef(asset_id=input.asset_id)
         try:
             return await self._generate(input, ref)
+        except AssetDeleted:
+            workflow.logger.info("asset %s was deleted; its generation stops", input.asset_id)
+            return GenerateAssetResult(
+                asset_id=input.asset_id, status="DELETED", provider_task_id=self._task_id
+            )
         except GenerationFailed as failure:
             await self._fail(ref, failure.message)
             raise ApplicationError(failure.message, type="GenerationFailed", non_retryable=True) from None
@@ -180,6 +197,8 @@ class GenerateAssetWorkflow:
         except ActivityError as error:
             if is_cancelled_exception(error):
                 raise
+            if _asset_gone(error) and workflow.patched(ASSET_GONE_PATCH):
+                raise AssetDeleted() from None
             raise GenerationFailed(readable_error(error)) from None
         self._status = "COMPLETED"
         await self._publish(ref)

@@ -64,6 +64,7 @@ class FakeWorld:
     completed: list[CompleteAssetInput] = field(default_factory=list)
     published: int = 0
     ingested: int = 0
+    asset_deleted: bool = False
 
     @activity.defn(name="mark_asset_running")
     async def mark_asset_running(self, ref: AssetRef) -> bool:
@@ -88,6 +89,8 @@ class FakeWorld:
 
     @activity.defn(name="record_kie_task")
     async def record_kie_task(self, data: RecordTaskInput) -> bool:
+        if self.asset_deleted:
+            raise ApplicationError("Asset 1 was deleted while it was being generated.", type="AssetGone")
         return True
 
     @activity.defn(name="fetch_kie_task")
@@ -328,6 +331,18 @@ async def test_cancelling_records_why_and_stops(env: WorkflowEnvironment) -> Non
         assert (await run.handle.describe()).status.name == "CANCELED"
     assert world.failed_with == ["The generation was cancelled."]
     assert world.ingested == 0 and not world.completed
+
+
+async def test_a_deleted_asset_ends_its_workflow_cleanly(env: WorkflowEnvironment) -> None:
+    """The user deleted the asset (and cancelling its workflow failed): the workflow stops, records nothing."""
+    world = FakeWorld(states=["generating"], asset_deleted=True)
+    w, queue = worker(env, world)
+    async with w:
+        run = await start(env, queue)
+        result = await run.handle.result()
+        assert (await run.handle.describe()).status.name == "COMPLETED"
+    assert result.status == "DELETED" and result.provider_task_id == TASK_ID
+    assert world.failed_with == [] and world.fetch_times == []  # no FAILED to record, no polling for nobody
 
 
 async def test_histories_replay_deterministically(env: WorkflowEnvironment) -> None:
