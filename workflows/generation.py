@@ -23,10 +23,12 @@ with workflow.unsafe.imports_passed_through():
         KIE_CALLBACK_SIGNAL,
         AssetRef,
         CompleteAssetInput,
+        DiscardFilesInput,
         FailAssetInput,
         GenerateAssetInput,
         GenerateAssetResult,
         IngestInput,
+        IngestResult,
         KieCallbackSignal,
         KieTaskState,
         RecordTaskInput,
@@ -117,6 +119,7 @@ class GenerateAssetWorkflow:
     def __init__(self) -> None:
         self._finished_tasks: set[str] = set()
         self._task_id: str | None = None
+        self._ingested: IngestResult | None = None
         self._status = "PENDING"
 
     @workflow.signal(name=KIE_CALLBACK_SIGNAL)
@@ -144,6 +147,8 @@ class GenerateAssetWorkflow:
             if is_cancelled_exception(error):
                 # The asset may be gone already (deleted); a still-existing one says why it stopped.
                 await self._fail(ref, "The generation was cancelled.")
+                if self._ingested is not None and workflow.patched(ASSET_GONE_PATCH):
+                    await self._discard(ref, self._ingested)
             raise
 
     async def _generate(self, input: GenerateAssetInput, ref: AssetRef) -> GenerateAssetResult:
@@ -185,6 +190,7 @@ class GenerateAssetWorkflow:
                 start_to_close_timeout=INGEST_TIMEOUT,
                 retry_policy=STEP_RETRY_POLICY,
             )
+            self._ingested = ingest
             cost = state.credits_consumed if state.credits_consumed is not None else plan.estimated_cost
             await workflow.execute_activity_method(
                 AssetActivities.complete_asset,
@@ -239,6 +245,16 @@ class GenerateAssetWorkflow:
         await workflow.execute_activity_method(
             EventActivities.publish_asset_status,
             ref,
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=FINAL_RETRY_POLICY,
+        )
+
+    async def _discard(self, ref: AssetRef, ingest: IngestResult) -> None:
+        """Cancelled between storing the result and completing the asset (the user deleted it): no orphans."""
+        keys = [key for key in (ingest.file_key, ingest.thumbnail_key) if key]
+        await workflow.execute_activity_method(
+            AssetActivities.discard_ingested_files,
+            DiscardFilesInput(asset_id=ref.asset_id, keys=keys),
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=FINAL_RETRY_POLICY,
         )

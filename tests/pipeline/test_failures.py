@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
@@ -12,14 +13,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.exceptions import ApplicationError
 
 from activities.assets import AssetActivities
+from activities.storage import StorageActivities
+from core.kie import KieClient
 from core.models import Asset
 from core.schemas import MAX_DB_ID
 from core.settings import Settings
-from core.storage import Storage
-from tests.builders import make_box, make_project, register
+from core.storage import Storage, asset_file_key, asset_thumbnail_key
+from tests.builders import make_box, make_project, png_bytes, register
 from tests.pipeline.fixtures import SimulatorProcess, wait_for_asset
 from worker.deps import WorkerDeps
-from workflows.generation_payloads import RecordTaskInput
+from workflows.generation_payloads import DiscardFilesInput, IngestInput, RecordTaskInput
 
 # (marker, final status, words the error message must contain, Kie.ai tasks created for it)
 CASES: list[tuple[str, str, tuple[str, ...], int]] = [
@@ -187,3 +190,31 @@ async def test_a_workflow_step_on_a_deleted_asset_stops_the_workflow(
     with pytest.raises(ApplicationError) as raised:
         await activities.record_kie_task(RecordTaskInput(asset_id=MAX_DB_ID, task_id="0" * 32))
     assert raised.value.type == "AssetGone" and raised.value.non_retryable
+
+
+async def test_a_result_for_a_deleted_asset_is_not_kept_in_s3(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    storage: Storage,
+    pipeline_settings: Settings,
+) -> None:
+    """Ingest and the cancellation clean-up never leave objects of an asset that no longer exists."""
+    source = f"tests/results/{uuid.uuid4().hex}.png"
+    storage.put_bytes(source, png_bytes(), "image/png")
+    gone = MAX_DB_ID - 1
+    kie = KieClient.from_settings(pipeline_settings)
+    ingest = StorageActivities(storage, kie, pipeline_settings, sessionmaker)
+    with pytest.raises(ApplicationError) as raised:
+        await ingest.ingest_result(
+            IngestInput(asset_id=gone, kind="image", result_url=storage.presigned_get_url(source))
+        )
+    await kie.aclose()
+    assert raised.value.type == "AssetGone"
+    assert not storage.exists(asset_file_key(gone, "png")) and not storage.exists(asset_thumbnail_key(gone))
+
+    keys = [asset_file_key(gone, "png"), asset_thumbnail_key(gone)]
+    for key in keys:
+        storage.put_bytes(key, png_bytes(), "image/png")
+    discarded = await AssetActivities(sessionmaker, storage, pipeline_settings).discard_ingested_files(
+        DiscardFilesInput(asset_id=gone, keys=keys)
+    )
+    assert discarded and not any(storage.exists(key) for key in keys)

@@ -27,6 +27,7 @@ from workflows.generation import GenerateAssetWorkflow
 from workflows.generation_payloads import (
     AssetRef,
     CompleteAssetInput,
+    DiscardFilesInput,
     FailAssetInput,
     GenerateAssetInput,
     IngestInput,
@@ -65,6 +66,9 @@ class FakeWorld:
     published: int = 0
     ingested: int = 0
     asset_deleted: bool = False
+    complete_hangs: bool = False
+    completing: int = 0
+    discarded: list[list[str]] = field(default_factory=list)
 
     @activity.defn(name="mark_asset_running")
     async def mark_asset_running(self, ref: AssetRef) -> bool:
@@ -119,7 +123,15 @@ class FakeWorld:
 
     @activity.defn(name="complete_asset")
     async def complete_asset(self, data: CompleteAssetInput) -> bool:
+        self.completing += 1
+        if self.complete_hangs:
+            await asyncio.sleep(3)  # long enough for the test to cancel the workflow meanwhile
         self.completed.append(data)
+        return True
+
+    @activity.defn(name="discard_ingested_files")
+    async def discard_ingested_files(self, data: DiscardFilesInput) -> bool:
+        self.discarded.append(data.keys)
         return True
 
     @activity.defn(name="fail_asset")
@@ -141,6 +153,7 @@ class FakeWorld:
             self.fetch_kie_task,
             self.ingest_result,
             self.complete_asset,
+            self.discard_ingested_files,
             self.fail_asset,
             self.publish_asset_status,
         ]
@@ -343,6 +356,23 @@ async def test_a_deleted_asset_ends_its_workflow_cleanly(env: WorkflowEnvironmen
         assert (await run.handle.describe()).status.name == "COMPLETED"
     assert result.status == "DELETED" and result.provider_task_id == TASK_ID
     assert world.failed_with == [] and world.fetch_times == []  # no FAILED to record, no polling for nobody
+
+
+async def test_cancelled_after_storing_the_result_discards_the_files(env: WorkflowEnvironment) -> None:
+    """The user deletes the asset while its result is being saved: the stored files do not outlive it."""
+    world = FakeWorld(states=["success"], complete_hangs=True)
+    w, queue = worker(env, world)
+    async with w:
+        run = await start(env, queue)
+        async with asyncio.timeout(30):
+            while not world.completing:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        await run.handle.cancel()
+        with pytest.raises(WorkflowFailureError):
+            await run.handle.result()
+        assert (await run.handle.describe()).status.name == "CANCELED"
+    assert world.ingested == 1
+    assert world.discarded == [["assets/1/original.png"]]
 
 
 async def test_histories_replay_deterministically(env: WorkflowEnvironment) -> None:
