@@ -20,6 +20,7 @@ from core.storage import Storage
 from workflows.generation_payloads import (
     AssetRef,
     CompleteAssetInput,
+    DiscardFilesInput,
     FailAssetInput,
     RecordTaskInput,
     SubmissionPlan,
@@ -32,6 +33,11 @@ def asset_gone(asset_id: int) -> ApplicationError:
     return ApplicationError(
         f"Asset {asset_id} was deleted while it was being generated.", type="AssetGone", non_retryable=True
     )
+
+
+async def asset_exists(sessionmaker: async_sessionmaker[AsyncSession], asset_id: int) -> bool:
+    async with sessionmaker() as session:
+        return (await session.exec(select(Asset.id).where(Asset.id == asset_id))).first() is not None
 
 
 class AssetActivities:
@@ -108,7 +114,11 @@ class AssetActivities:
 
     @activity.defn(name="record_kie_task")
     async def record_kie_task(self, data: RecordTaskInput) -> bool:
-        return await self._update(data.asset_id, ACTIVE, provider_task_id=data.task_id)
+        """Note the Kie.ai task id; an asset deleted meanwhile stops the workflow (no polling for nobody)."""
+        changed = await self._update(data.asset_id, ACTIVE, provider_task_id=data.task_id)
+        if not changed and not await asset_exists(self.sessionmaker, data.asset_id):
+            raise asset_gone(data.asset_id)
+        return changed
 
     @activity.defn(name="complete_asset")
     async def complete_asset(self, data: CompleteAssetInput) -> bool:
@@ -129,14 +139,19 @@ class AssetActivities:
             cost_credits=data.cost_credits,
             error_message=None,
         )
-        if not changed:
-            async with self.sessionmaker() as session:
-                exists = (await session.exec(select(Asset.id).where(Asset.id == data.asset_id))).first()
-            if exists is None:
-                keys = [k for k in (ingest.file_key, ingest.thumbnail_key) if k]
-                await asyncio.to_thread(self.storage.delete_keys, keys)
-                raise asset_gone(data.asset_id)
+        if not changed and not await asset_exists(self.sessionmaker, data.asset_id):
+            keys = [k for k in (ingest.file_key, ingest.thumbnail_key) if k]
+            await asyncio.to_thread(self.storage.delete_keys, keys)
+            raise asset_gone(data.asset_id)
         return changed
+
+    @activity.defn(name="discard_ingested_files")
+    async def discard_ingested_files(self, data: DiscardFilesInput) -> bool:
+        """After a cancellation: delete the files ingest stored if their asset was deleted (no orphan objects)."""
+        if await asset_exists(self.sessionmaker, data.asset_id):
+            return False
+        await asyncio.to_thread(self.storage.delete_keys, data.keys)
+        return True
 
     @activity.defn(name="fail_asset")
     async def fail_asset(self, data: FailAssetInput) -> bool:

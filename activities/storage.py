@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.assets import asset_exists, asset_gone
 from activities.kie import application_error
 from core.kie import KieClient, KieError, KieNotFoundError
 from core.media import UnsupportedMedia, probe_video, read_image
@@ -19,10 +22,27 @@ from workflows.generation_payloads import IngestInput, IngestResult
 
 
 class StorageActivities:
-    def __init__(self, storage: Storage, kie: KieClient, settings: Settings) -> None:
+    """With `sessionmaker`, ingest checks that the asset still exists (before downloading, after uploading), so a
+    result arriving for an asset the user just deleted is not stored, or is deleted again at once."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        kie: KieClient,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
         self.storage = storage
         self.kie = kie
         self.settings = settings
+        self.sessionmaker = sessionmaker
+
+    async def _check_asset(self, asset_id: int, stored: list[str]) -> None:
+        if self.sessionmaker is None or await asset_exists(self.sessionmaker, asset_id):
+            return
+        if stored:
+            await asyncio.to_thread(self.storage.delete_keys, stored)
+        raise asset_gone(asset_id)
 
     async def _download(self, url: str) -> bytes:
         limit = self.settings.kie_max_result_bytes
@@ -50,6 +70,7 @@ class StorageActivities:
 
     @activity.defn(name="ingest_result")
     async def ingest_result(self, data: IngestInput) -> IngestResult:
+        await self._check_asset(data.asset_id, [])
         content = await self._download(data.result_url)
         try:
             if data.kind == "video":
@@ -67,6 +88,7 @@ class StorageActivities:
         await asyncio.to_thread(self.storage.put_bytes, file_key, content, info.mime_type)
         if thumbnail is not None and thumbnail_key is not None:
             await asyncio.to_thread(self.storage.put_bytes, thumbnail_key, thumbnail, "image/jpeg")
+        await self._check_asset(data.asset_id, [key for key in (file_key, thumbnail_key) if key])
         return IngestResult(
             file_key=file_key,
             thumbnail_key=thumbnail_key,

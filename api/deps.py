@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import BackgroundTasks, Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from core.assets import get_owned_asset
 from core.boxes import get_owned_box
+from core.deletion import DeletedAssets, finish_deletion
 from core.errors import Unauthorized
 from core.events import EventBus
 from core.models import Asset, Box, Project, User
@@ -54,11 +55,27 @@ async def get_temporal(request: Request) -> Client:
     return client
 
 
+class AfterDeletion:
+    """Schedules what follows a committed delete (cancel running workflows, delete the S3 objects) to run after
+    the response is sent, so neither Temporal nor S3 can slow down or fail the delete itself."""
+
+    def __init__(self, request: Request, background: BackgroundTasks) -> None:
+        self._state = request.app.state
+        self._background = background
+
+    def schedule(self, deleted: DeletedAssets) -> None:
+        if deleted.follow_up_needed:
+            self._background.add_task(
+                finish_deletion, self._state.sessionmaker, self._state.storage, self._state.temporal, deleted
+            )
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 EventsDep = Annotated[EventBus, Depends(get_events)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
+AfterDeletionDep = Annotated[AfterDeletion, Depends()]
 
 _bearer = HTTPBearer(auto_error=False)
 

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from temporalio.service import RPCError
 
@@ -35,6 +35,21 @@ async def domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
 async def integrity_error_handler(_: Request, exc: Exception) -> JSONResponse:
     # A race the services could not rule out (two writers on the same row); the request changed nothing.
     logger.warning("integrity error answered as 409: %s", exc)
+    return JSONResponse(
+        error_body("The change conflicts with a concurrent change; reload and try again.", "conflict"),
+        status_code=409,
+    )
+
+
+LOCK_CONFLICT_SQLSTATES = {"40P01", "40001"}
+"""deadlock_detected, serialization_failure: PostgreSQL aborted this transaction in favour of a concurrent one."""
+
+
+async def lock_conflict_handler(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OperationalError)
+    if getattr(exc.orig, "sqlstate", None) not in LOCK_CONFLICT_SQLSTATES:
+        raise exc  # an outage or a bug: a 500 that is logged, not a conflict
+    logger.warning("lock conflict answered as 409: %s", exc.orig)
     return JSONResponse(
         error_body("The change conflicts with a concurrent change; reload and try again.", "conflict"),
         status_code=409,
@@ -71,4 +86,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(IntegrityError, integrity_error_handler)
     app.add_exception_handler(StaleDataError, stale_data_handler)
+    app.add_exception_handler(OperationalError, lock_conflict_handler)
     app.add_exception_handler(RPCError, temporal_rpc_error_handler)

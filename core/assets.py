@@ -1,19 +1,16 @@
-"""Assets: ownership-scoped reads, favourites, deletion (rows and S3 objects), and the public representation."""
+"""Assets: ownership-scoped reads, favourites, deletion, and the public representation."""
 
 from __future__ import annotations
-
-from collections.abc import Awaitable, Callable
 
 from sqlalchemy.orm import joinedload
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.deletion import DeletedAssets, delete_assets
 from core.errors import NotFound
 from core.models import Asset, AssetKind, AssetStatus, Box, Project, User
 from core.schemas import AssetPublic
 from core.storage import Storage
-
-AssetCanceller = Callable[[Asset], Awaitable[None]]
 
 
 async def get_owned_asset(session: AsyncSession, user: User, asset_id: int, *, lock: bool = False) -> Asset:
@@ -103,13 +100,11 @@ async def set_favorite(session: AsyncSession, asset: Asset, is_favorite: bool) -
     return asset
 
 
-async def delete_asset(
-    session: AsyncSession, storage: Storage, asset: Asset, cancel_workflow: AssetCanceller | None = None
-) -> None:
-    """Cancel a running workflow first, then delete the row and its S3 objects in one unit."""
-    if cancel_workflow is not None and not asset.status.is_final:
-        await cancel_workflow(asset)
-    keys = [key for key in (asset.file_key, asset.thumbnail_key) if key]
-    await session.delete(asset)
-    await session.flush()
-    storage.delete_keys(keys)
+async def delete_asset(session: AsyncSession, asset: Asset) -> DeletedAssets:
+    """Delete the row and the comments on it, and queue its S3 keys; a running workflow is cancelled and the
+    objects deleted after the commit (`core.deletion.finish_deletion`)."""
+    assert asset.id is not None
+    deleted = await delete_assets(session, "asset", asset.id)
+    if not deleted.asset_ids:  # another tab (or the retention run) deleted it since it was read
+        raise NotFound("Asset not found.")
+    return deleted

@@ -10,6 +10,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.assets import to_asset_public
+from core.deletion import DeletedAssets, delete_assets
 from core.errors import InvalidInput, NotFound
 from core.models import Asset, AssetStatus, Box, Project, User
 from core.schemas import BoxCreate, BoxPublic, BoxReorder, BoxUpdate
@@ -26,8 +27,12 @@ async def get_owned_box(session: AsyncSession, user: User, box_id: int) -> Box:
 
 
 async def _lock_project(session: AsyncSession, project_id: int) -> None:
-    """Serialise position changes within one project."""
-    await session.exec(select(Project.id).where(Project.id == project_id).with_for_update())
+    """Serialise position changes within one project.
+
+    FOR NO KEY UPDATE: it excludes the other box writers but not the foreign-key checks of rows being inserted
+    under the project (a comment, a box), which would otherwise deadlock with a box delete waiting for them.
+    """
+    await session.exec(select(Project.id).where(Project.id == project_id).with_for_update(key_share=True))
 
 
 def _asset_count() -> Any:
@@ -152,8 +157,13 @@ async def update_box(session: AsyncSession, box: Box, body: BoxUpdate) -> Box:
     await session.flush()
     if "position" in fields and body.position is not None:
         await _lock_project(session, box.project_id)
-        await session.refresh(box)
-        await _move_box(session, box, body.position)
+        # Its current position (another tab may have moved it), or gone (another tab deleted it).
+        current = (
+            await session.exec(select(Box).where(Box.id == box.id).execution_options(populate_existing=True))
+        ).first()
+        if current is None:
+            raise NotFound("Box not found.")
+        await _move_box(session, current, body.position)
     await session.flush()
     return box
 
@@ -177,19 +187,22 @@ async def reorder_boxes(session: AsyncSession, project: Project, body: BoxReorde
     await session.flush()
 
 
-async def delete_box(session: AsyncSession, storage: Storage, box: Box) -> None:
+async def delete_box(session: AsyncSession, box: Box) -> DeletedAssets:
+    """Delete the box with its assets and comments, queue the assets' S3 keys, close the gap in the order.
+
+    Under the project lock, so the position removed is the current one (not one read before a concurrent move);
+    a box another tab deleted meanwhile answers 404.
+    """
+    assert box.id is not None
     await _lock_project(session, box.project_id)
-    keys = (
-        await session.exec(select(Asset.file_key, Asset.thumbnail_key).where(Asset.box_id == box.id))
-    ).all()
-    position, project_id = box.position, box.project_id
-    box.headliner_id = None
-    session.add(box)
-    await session.flush()
-    await session.delete(box)
-    await session.flush()
-    await _shift(session, project_id, position + 1, None, -1)
-    storage.delete_keys(key for pair in keys for key in pair if key)
+    deleted = await delete_assets(session, "box", box.id)
+    position = (
+        await session.exec(sa.delete(Box).where(col(Box.id) == box.id).returning(col(Box.position)))
+    ).first()
+    if position is None:
+        raise NotFound("Box not found.")
+    await _shift(session, box.project_id, position[0] + 1, None, -1)
+    return deleted
 
 
 async def get_box_or_404(session: AsyncSession, box_id: int) -> Box:

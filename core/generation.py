@@ -451,15 +451,15 @@ async def retry(
     return await _insert_and_start(session, temporal, settings, box, [asset], events, replace_closed_run=True)
 
 
-async def cancel_generation(temporal: Client, asset: Asset) -> None:
-    """Ask the asset's workflow to stop (it records nothing more once its asset is gone)."""
-    assert asset.id is not None
-    handle: WorkflowHandle[Any, Any] = temporal.get_workflow_handle(asset_workflow_id(asset.id))
+async def cancel_asset_workflow(temporal: Client, asset_id: int) -> None:
+    """Ask the asset's workflow to stop (it records nothing more once its asset is gone); a workflow that is
+    already closed or was never started counts as stopped."""
+    handle: WorkflowHandle[Any, Any] = temporal.get_workflow_handle(asset_workflow_id(asset_id))
     try:
         await handle.cancel()
     except RPCError as exc:
         if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise UpstreamUnavailable("The job service is unavailable; try deleting again.") from exc
+            raise
 
 
 # --- upload --------------------------------------------------------------------------------------------------

@@ -90,7 +90,9 @@ class User(TimestampedTable, table=True):
     is_active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     is_superuser: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
-    projects: list["Project"] = Relationship(back_populates="owner", cascade_delete=True)
+    projects: list["Project"] = Relationship(
+        back_populates="owner", cascade_delete=True, passive_deletes=True
+    )
 
 
 class Project(TimestampedTable, table=True):
@@ -99,9 +101,13 @@ class Project(TimestampedTable, table=True):
     description: str = Field(default="", sa_type=sa.Text)
 
     owner: "User" = Relationship(back_populates="projects")
-    boxes: list["Box"] = Relationship(back_populates="project", cascade_delete=True)
-    share_links: list["SharedLink"] = Relationship(back_populates="project", cascade_delete=True)
-    comments: list["Comment"] = Relationship(back_populates="project", cascade_delete=True)
+    boxes: list["Box"] = Relationship(back_populates="project", cascade_delete=True, passive_deletes=True)
+    share_links: list["SharedLink"] = Relationship(
+        back_populates="project", cascade_delete=True, passive_deletes=True
+    )
+    comments: list["Comment"] = Relationship(
+        back_populates="project", cascade_delete=True, passive_deletes=True
+    )
 
 
 class Box(TimestampedTable, table=True):
@@ -126,13 +132,15 @@ class Box(TimestampedTable, table=True):
     assets: list["Asset"] = Relationship(
         back_populates="box",
         cascade_delete=True,
+        passive_deletes=True,
         sa_relationship_kwargs={"foreign_keys": "Asset.box_id"},
     )
     headliner: Optional["Asset"] = Relationship(
         back_populates="headlined_box",
         sa_relationship_kwargs={"foreign_keys": "Box.headliner_id", "post_update": True},
     )
-    comments: list["Comment"] = Relationship(back_populates="box")
+    # Deleting a box deletes its comments (the database cascades; the ORM must not try to null box_id).
+    comments: list["Comment"] = Relationship(back_populates="box", cascade_delete=True, passive_deletes=True)
 
 
 class Asset(TimestampedTable, table=True):
@@ -184,7 +192,11 @@ class Asset(TimestampedTable, table=True):
     derived_assets: list["Asset"] = Relationship(
         back_populates="source_asset", sa_relationship_kwargs={"foreign_keys": "Asset.source_asset_id"}
     )
-    comments: list["Comment"] = Relationship(back_populates="asset")
+    # Deleting an asset deletes the comments on it: they were about that variant and must never become
+    # box-level comments (which review links show). The database cascades; the ORM must not null asset_id.
+    comments: list["Comment"] = Relationship(
+        back_populates="asset", cascade_delete=True, passive_deletes=True
+    )
 
 
 class AIProvider(TimestampedTable, table=True):

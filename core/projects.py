@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.deletion import DeletedAssets, delete_assets
 from core.errors import NotFound
-from core.models import Asset, Box, Project, User
+from core.models import Box, Project, User
 from core.schemas import ProjectCreate, ProjectPublic, ProjectUpdate
-from core.storage import Storage
 
 
 async def get_owned_project(
@@ -85,16 +85,15 @@ async def update_project(session: AsyncSession, project: Project, body: ProjectU
     return project
 
 
-async def delete_project(session: AsyncSession, storage: Storage, project: Project) -> None:
-    """Delete the project's rows, then its S3 objects; a storage failure rolls the deletion back."""
-    keys = (
-        await session.exec(
-            select(Asset.file_key, Asset.thumbnail_key)
-            .join(Box, col(Box.id) == Asset.box_id)
-            .where(Box.project_id == project.id)
-        )
-    ).all()
-    await session.exec(sa.update(Box).where(col(Box.project_id) == project.id).values(headliner_id=None))
-    await session.delete(project)
-    await session.flush()
-    storage.delete_keys(key for pair in keys for key in pair if key)
+async def delete_project(session: AsyncSession, project: Project) -> DeletedAssets:
+    """Delete the project and everything under it (the database cascades), queueing its assets' S3 keys."""
+    assert project.id is not None
+    # The box writers' lock (see core.boxes): a concurrent box move or delete finishes first, or finds it gone.
+    await session.exec(select(Project.id).where(Project.id == project.id).with_for_update(key_share=True))
+    deleted = await delete_assets(session, "project", project.id)
+    gone = await session.exec(
+        sa.delete(Project).where(col(Project.id) == project.id).returning(col(Project.id))
+    )
+    if gone.first() is None:
+        raise NotFound("Project not found.")
+    return deleted

@@ -74,13 +74,14 @@ def generation_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:
     kie = deps.kie or KieClient.from_settings(deps.settings)
     assets = AssetActivities(deps.sessionmaker, deps.storage, deps.settings)
     kie_activities = KieActivities(kie)
-    storage = StorageActivities(deps.storage, kie, deps.settings)
+    storage = StorageActivities(deps.storage, kie, deps.settings, deps.sessionmaker)
     events = EventActivities(deps.sessionmaker, deps.events, deps.storage)
     return [
         assets.mark_asset_running,
         assets.plan_kie_submission,
         assets.record_kie_task,
         assets.complete_asset,
+        assets.discard_ingested_files,
         assets.fail_asset,
         kie_activities.submit_kie_task,
         kie_activities.fetch_kie_task,

@@ -23,10 +23,12 @@ with workflow.unsafe.imports_passed_through():
         KIE_CALLBACK_SIGNAL,
         AssetRef,
         CompleteAssetInput,
+        DiscardFilesInput,
         FailAssetInput,
         GenerateAssetInput,
         GenerateAssetResult,
         IngestInput,
+        IngestResult,
         KieCallbackSignal,
         KieTaskState,
         RecordTaskInput,
@@ -80,6 +82,14 @@ STEP_NAMES = {
 }
 
 
+ASSET_GONE_PATCH = "asset-gone-ends-cleanly"
+"""Since this patch a deleted asset ends its workflow with status DELETED instead of failing it."""
+
+
+class AssetDeleted(Exception):
+    """The asset row is gone (the user deleted it): nothing to record, nothing to fail."""
+
+
 class GenerationFailed(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -100,11 +110,16 @@ def readable_error(error: ActivityError) -> str:
     return f"The generation failed while {step}. Retry it."
 
 
+def _asset_gone(error: ActivityError) -> bool:
+    return isinstance(error.cause, ApplicationError) and error.cause.type == "AssetGone"
+
+
 @workflow.defn(name="GenerateAssetWorkflow")
 class GenerateAssetWorkflow:
     def __init__(self) -> None:
         self._finished_tasks: set[str] = set()
         self._task_id: str | None = None
+        self._ingested: IngestResult | None = None
         self._status = "PENDING"
 
     @workflow.signal(name=KIE_CALLBACK_SIGNAL)
@@ -120,6 +135,11 @@ class GenerateAssetWorkflow:
         ref = AssetRef(asset_id=input.asset_id)
         try:
             return await self._generate(input, ref)
+        except AssetDeleted:
+            workflow.logger.info("asset %s was deleted; its generation stops", input.asset_id)
+            return GenerateAssetResult(
+                asset_id=input.asset_id, status="DELETED", provider_task_id=self._task_id
+            )
         except GenerationFailed as failure:
             await self._fail(ref, failure.message)
             raise ApplicationError(failure.message, type="GenerationFailed", non_retryable=True) from None
@@ -127,6 +147,8 @@ class GenerateAssetWorkflow:
             if is_cancelled_exception(error):
                 # The asset may be gone already (deleted); a still-existing one says why it stopped.
                 await self._fail(ref, "The generation was cancelled.")
+                if self._ingested is not None and workflow.patched(ASSET_GONE_PATCH):
+                    await self._discard(ref, self._ingested)
             raise
 
     async def _generate(self, input: GenerateAssetInput, ref: AssetRef) -> GenerateAssetResult:
@@ -168,6 +190,7 @@ class GenerateAssetWorkflow:
                 start_to_close_timeout=INGEST_TIMEOUT,
                 retry_policy=STEP_RETRY_POLICY,
             )
+            self._ingested = ingest
             cost = state.credits_consumed if state.credits_consumed is not None else plan.estimated_cost
             await workflow.execute_activity_method(
                 AssetActivities.complete_asset,
@@ -180,6 +203,8 @@ class GenerateAssetWorkflow:
         except ActivityError as error:
             if is_cancelled_exception(error):
                 raise
+            if _asset_gone(error) and workflow.patched(ASSET_GONE_PATCH):
+                raise AssetDeleted() from None
             raise GenerationFailed(readable_error(error)) from None
         self._status = "COMPLETED"
         await self._publish(ref)
@@ -220,6 +245,16 @@ class GenerateAssetWorkflow:
         await workflow.execute_activity_method(
             EventActivities.publish_asset_status,
             ref,
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=FINAL_RETRY_POLICY,
+        )
+
+    async def _discard(self, ref: AssetRef, ingest: IngestResult) -> None:
+        """Cancelled between storing the result and completing the asset (the user deleted it): no orphans."""
+        keys = [key for key in (ingest.file_key, ingest.thumbnail_key) if key]
+        await workflow.execute_activity_method(
+            AssetActivities.discard_ingested_files,
+            DiscardFilesInput(asset_id=ref.asset_id, keys=keys),
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=FINAL_RETRY_POLICY,
         )

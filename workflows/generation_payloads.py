@@ -96,3 +96,8 @@ class KieCallbackSignal(BaseModel):
 
     task_id: str
     state: str | None = None
+
+
+class DiscardFilesInput(BaseModel):
+    asset_id: int
+    keys: list[str]

@@ -2,12 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
-from api.deps import OwnedAsset, OwnedBox, PaginationDep, SessionDep, StorageDep
-from api.routes.generation import temporal_client
-from core import assets, generation
-from core.models import Asset, AssetKind, AssetStatus
+from api.deps import AfterDeletionDep, OwnedAsset, OwnedBox, PaginationDep, SessionDep, StorageDep
+from core import assets
+from core.models import AssetKind, AssetStatus
 from core.schemas import AssetPublic, AssetUpdate, Page
 
 router = APIRouter(tags=["assets"])
@@ -48,9 +47,8 @@ async def update_asset(
 
 
 @router.delete("/api/assets/{asset_id}/", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_asset(asset: OwnedAsset, session: SessionDep, storage: StorageDep, request: Request) -> None:
-    # A running generation is cancelled first, so it cannot write into a deleted asset.
-    async def cancel_workflow(target: Asset) -> None:
-        await generation.cancel_generation(await temporal_client(request), target)
-
-    await assets.delete_asset(session, storage, asset, cancel_workflow=cancel_workflow)
+async def delete_asset(asset: OwnedAsset, session: SessionDep, after: AfterDeletionDep) -> None:
+    """Deletes the variant and the comments on it; a running generation is cancelled after the commit."""
+    deleted = await assets.delete_asset(session, asset)
+    await session.commit()  # the workflow and S3 objects are dealt with only once the row is surely gone
+    after.schedule(deleted)

@@ -2,7 +2,15 @@
 
 from fastapi import APIRouter, status
 
-from api.deps import EventsDep, OwnedBox, OwnedProject, PaginationDep, SessionDep, StorageDep
+from api.deps import (
+    AfterDeletionDep,
+    EventsDep,
+    OwnedBox,
+    OwnedProject,
+    PaginationDep,
+    SessionDep,
+    StorageDep,
+)
 from core import boxes
 from core.events import headliner_changed
 from core.schemas import BoxCreate, BoxPublic, BoxReorder, BoxUpdate, Page
@@ -64,5 +72,8 @@ async def update_box(
 
 
 @router.delete("/api/boxes/{box_id}/", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_box(box: OwnedBox, session: SessionDep, storage: StorageDep) -> None:
-    await boxes.delete_box(session, storage, box)
+async def delete_box(box: OwnedBox, session: SessionDep, after: AfterDeletionDep) -> None:
+    """Deletes the shot with its variants and comments; running generations are cancelled after the commit."""
+    deleted = await boxes.delete_box(session, box)
+    await session.commit()  # the workflows and S3 objects are dealt with only once the rows are surely gone
+    after.schedule(deleted)

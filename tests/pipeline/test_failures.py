@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.exceptions import ApplicationError
 
+from activities.assets import AssetActivities
+from activities.storage import StorageActivities
+from core.kie import KieClient
+from core.models import Asset
+from core.schemas import MAX_DB_ID
 from core.settings import Settings
-from core.storage import Storage
-from tests.builders import make_box, make_project, register
+from core.storage import Storage, asset_file_key, asset_thumbnail_key
+from tests.builders import make_box, make_project, png_bytes, register
 from tests.pipeline.fixtures import SimulatorProcess, wait_for_asset
 from worker.deps import WorkerDeps
+from workflows.generation_payloads import DiscardFilesInput, IngestInput, RecordTaskInput
 
 # (marker, final status, words the error message must contain, Kie.ai tasks created for it)
 CASES: list[tuple[str, str, tuple[str, ...], int]] = [
@@ -134,3 +144,77 @@ async def test_deleting_a_running_asset_cancels_its_workflow(
             await asyncio.sleep(0.1)
     assert (await handle.describe()).status.name == "CANCELED"
     assert (await pipeline_client.get(f"/api/assets/{asset_id}/", headers=headers)).status_code == 404
+
+
+@pytest.mark.parametrize("scope", ["box", "project"])
+async def test_deleting_a_box_or_project_cancels_the_generations_running_in_it(
+    pipeline_client: httpx.AsyncClient,
+    pipeline_worker: WorkerDeps,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    scope: str,
+) -> None:
+    headers = await register(pipeline_client)
+    project = await make_project(pipeline_client, headers)
+    box = await make_box(pipeline_client, headers, project["id"])
+    response = await pipeline_client.post(
+        f"/api/boxes/{box['id']}/generate/",
+        json={
+            "model": "google/nano-banana",
+            "prompt": f"a door that never opens {scope} [sim:never]",
+            "count": 2,
+        },
+        headers=headers,
+    )
+    assert response.status_code == 202, response.text
+    asset_ids = response.json()["asset_ids"]
+    for asset_id in asset_ids:
+        await wait_for_asset(pipeline_client, headers, asset_id, statuses=("RUNNING",))
+
+    target = f"/api/boxes/{box['id']}/" if scope == "box" else f"/api/projects/{project['id']}/"
+    assert (await pipeline_client.delete(target, headers=headers)).status_code == 204
+
+    for asset_id in asset_ids:
+        async with sessionmaker() as session:
+            assert await session.get(Asset, asset_id) is None  # the rows go at once
+        handle = pipeline_worker.temporal.get_workflow_handle(f"asset-{asset_id}")
+        async with asyncio.timeout(20):
+            while (await handle.describe()).status.name == "RUNNING":  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+        assert (await handle.describe()).status.name == "CANCELED"  # no more polling, no more credits
+
+
+async def test_a_workflow_step_on_a_deleted_asset_stops_the_workflow(
+    sessionmaker: async_sessionmaker[AsyncSession], storage: Storage, settings: Settings
+) -> None:
+    activities = AssetActivities(sessionmaker, storage, settings)
+    with pytest.raises(ApplicationError) as raised:
+        await activities.record_kie_task(RecordTaskInput(asset_id=MAX_DB_ID, task_id="0" * 32))
+    assert raised.value.type == "AssetGone" and raised.value.non_retryable
+
+
+async def test_a_result_for_a_deleted_asset_is_not_kept_in_s3(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    storage: Storage,
+    pipeline_settings: Settings,
+) -> None:
+    """Ingest and the cancellation clean-up never leave objects of an asset that no longer exists."""
+    source = f"tests/results/{uuid.uuid4().hex}.png"
+    storage.put_bytes(source, png_bytes(), "image/png")
+    gone = MAX_DB_ID - 1
+    kie = KieClient.from_settings(pipeline_settings)
+    ingest = StorageActivities(storage, kie, pipeline_settings, sessionmaker)
+    with pytest.raises(ApplicationError) as raised:
+        await ingest.ingest_result(
+            IngestInput(asset_id=gone, kind="image", result_url=storage.presigned_get_url(source))
+        )
+    await kie.aclose()
+    assert raised.value.type == "AssetGone"
+    assert not storage.exists(asset_file_key(gone, "png")) and not storage.exists(asset_thumbnail_key(gone))
+
+    keys = [asset_file_key(gone, "png"), asset_thumbnail_key(gone)]
+    for key in keys:
+        storage.put_bytes(key, png_bytes(), "image/png")
+    discarded = await AssetActivities(sessionmaker, storage, pipeline_settings).discard_ingested_files(
+        DiscardFilesInput(asset_id=gone, keys=keys)
+    )
+    assert discarded and not any(storage.exists(key) for key in keys)

@@ -27,6 +27,7 @@ from workflows.generation import GenerateAssetWorkflow
 from workflows.generation_payloads import (
     AssetRef,
     CompleteAssetInput,
+    DiscardFilesInput,
     FailAssetInput,
     GenerateAssetInput,
     IngestInput,
@@ -64,6 +65,10 @@ class FakeWorld:
     completed: list[CompleteAssetInput] = field(default_factory=list)
     published: int = 0
     ingested: int = 0
+    asset_deleted: bool = False
+    complete_hangs: bool = False
+    completing: int = 0
+    discarded: list[list[str]] = field(default_factory=list)
 
     @activity.defn(name="mark_asset_running")
     async def mark_asset_running(self, ref: AssetRef) -> bool:
@@ -88,6 +93,8 @@ class FakeWorld:
 
     @activity.defn(name="record_kie_task")
     async def record_kie_task(self, data: RecordTaskInput) -> bool:
+        if self.asset_deleted:
+            raise ApplicationError("Asset 1 was deleted while it was being generated.", type="AssetGone")
         return True
 
     @activity.defn(name="fetch_kie_task")
@@ -116,7 +123,15 @@ class FakeWorld:
 
     @activity.defn(name="complete_asset")
     async def complete_asset(self, data: CompleteAssetInput) -> bool:
+        self.completing += 1
+        if self.complete_hangs:
+            await asyncio.sleep(3)  # long enough for the test to cancel the workflow meanwhile
         self.completed.append(data)
+        return True
+
+    @activity.defn(name="discard_ingested_files")
+    async def discard_ingested_files(self, data: DiscardFilesInput) -> bool:
+        self.discarded.append(data.keys)
         return True
 
     @activity.defn(name="fail_asset")
@@ -138,6 +153,7 @@ class FakeWorld:
             self.fetch_kie_task,
             self.ingest_result,
             self.complete_asset,
+            self.discard_ingested_files,
             self.fail_asset,
             self.publish_asset_status,
         ]
@@ -328,6 +344,35 @@ async def test_cancelling_records_why_and_stops(env: WorkflowEnvironment) -> Non
         assert (await run.handle.describe()).status.name == "CANCELED"
     assert world.failed_with == ["The generation was cancelled."]
     assert world.ingested == 0 and not world.completed
+
+
+async def test_a_deleted_asset_ends_its_workflow_cleanly(env: WorkflowEnvironment) -> None:
+    """The user deleted the asset (and cancelling its workflow failed): the workflow stops, records nothing."""
+    world = FakeWorld(states=["generating"], asset_deleted=True)
+    w, queue = worker(env, world)
+    async with w:
+        run = await start(env, queue)
+        result = await run.handle.result()
+        assert (await run.handle.describe()).status.name == "COMPLETED"
+    assert result.status == "DELETED" and result.provider_task_id == TASK_ID
+    assert world.failed_with == [] and world.fetch_times == []  # no FAILED to record, no polling for nobody
+
+
+async def test_cancelled_after_storing_the_result_discards_the_files(env: WorkflowEnvironment) -> None:
+    """The user deletes the asset while its result is being saved: the stored files do not outlive it."""
+    world = FakeWorld(states=["success"], complete_hangs=True)
+    w, queue = worker(env, world)
+    async with w:
+        run = await start(env, queue)
+        async with asyncio.timeout(30):
+            while not world.completing:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        await run.handle.cancel()
+        with pytest.raises(WorkflowFailureError):
+            await run.handle.result()
+        assert (await run.handle.describe()).status.name == "CANCELED"
+    assert world.ingested == 1
+    assert world.discarded == [["assets/1/original.png"]]
 
 
 async def test_histories_replay_deterministically(env: WorkflowEnvironment) -> None:

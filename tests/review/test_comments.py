@@ -142,6 +142,38 @@ async def test_owner_comments_and_filters(client, sessionmaker, storage):
     assert (await client.get(base, headers=headers)).json()["total"] == 2
 
 
+async def test_deleting_a_variant_never_surfaces_its_internal_notes_on_the_review_link(
+    client, sessionmaker, storage
+):
+    headers = await register(client)
+    board = await make_storyboard(client, headers, sessionmaker, storage)
+    shot = board.shots[0]
+    hidden = shot.hidden[0]
+    link = await share(client, headers, board.project["id"])
+    on_box = await client.post(
+        f"/api/boxes/{shot.box['id']}/comments/", json={"text": "Try dusk"}, headers=headers
+    )
+    assert on_box.status_code == 201
+    note = await client.post(
+        f"/api/assets/{hidden.id}/comments/", json={"text": "Internal: client must not see"}, headers=headers
+    )
+    assert note.status_code == 201
+    assert "Internal" not in json.dumps((await client.get(f"/api/public/{link['token']}/comments/")).json())
+
+    assert (await client.delete(f"/api/assets/{hidden.id}/", headers=headers)).status_code == 204
+
+    view = await client.get(f"/api/public/{link['token']}/")
+    assert view.status_code == 200
+    guest = await client.get(f"/api/public/{link['token']}/comments/")
+    assert guest.status_code == 200
+    assert [c["text"] for c in guest.json()["items"]] == ["Try dusk"]
+    assert "Internal" not in view.text + guest.text
+    owner = (await client.get(f"/api/projects/{board.project['id']}/comments/", headers=headers)).json()
+    assert [c["text"] for c in owner["items"]] == [
+        "Try dusk"
+    ]  # deleted with its variant, not moved to the shot
+
+
 async def test_html_and_script_round_trip_as_plain_text(client, sessionmaker, storage):
     headers = await register(client)
     board = await make_storyboard(client, headers, sessionmaker, storage)

@@ -94,7 +94,7 @@ function BoxView() {
       onAnimate: (a) => setAnimating(a),
       onRetry: (a) => retry.mutate(a),
       onDelete: (a) => {
-        if (window.confirm("Delete this asset and its files?")) remove.mutate(a);
+        if (window.confirm("Delete this asset, its files and the comments on it?")) remove.mutate(a);
       },
       onCompare: (a) => toggleCompare(a.id),
       onFocus: (a) => focus(a.id),

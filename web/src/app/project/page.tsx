@@ -105,7 +105,7 @@ function BoxCard({
           <button
             className="danger"
             onClick={() => {
-              if (window.confirm(`Delete shot #${box.position} and its assets?`)) remove.mutate(box.id);
+              if (window.confirm(`Delete shot #${box.position} with its assets and comments?`)) remove.mutate(box.id);
             }}
           >
             Delete

@@ -35,7 +35,7 @@ function ProjectRow({ project }: { project: Project }) {
         className="danger"
         disabled={remove.isPending}
         onClick={() => {
-          if (window.confirm(`Delete "${project.name}" with all its shots and assets?`)) remove.mutate(project.id);
+          if (window.confirm(`Delete "${project.name}" with all its shots, assets and comments?`)) remove.mutate(project.id);
         }}
       >
         Delete

@@ -1,0 +1,49 @@
+"""A user's delete never waits for, or fails on, S3: the rows go at once, the objects after the commit, and what
+S3 refused stays queued until the next retention run deletes it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+
+from api.main import create_app
+from devstack.services import free_port
+from tests.builders import make_asset, make_box, make_project, register
+from tests.retention.helpers import objects_exist, pending_keys, row_exists, run_retention
+
+
+async def test_a_delete_while_s3_is_unreachable_succeeds_and_the_next_run_deletes_the_objects(
+    settings, sessionmaker, storage, temporal_client, retention_queue
+):
+    unreachable = settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{free_port()}"})
+    app = create_app(unreachable)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            headers = await register(client)
+            project = await make_project(client, headers)
+            box = await make_box(client, headers, project["id"])
+            other = await make_box(client, headers, project["id"])
+            in_box = [await make_asset(sessionmaker, box["id"], storage=storage) for _ in range(2)]
+            alone = await make_asset(sessionmaker, other["id"], storage=storage)
+            in_project = await make_asset(sessionmaker, other["id"], storage=storage)
+
+            assert (await client.delete(f"/api/boxes/{box['id']}/", headers=headers)).status_code == 204
+            assert (await client.delete(f"/api/assets/{alone.id}/", headers=headers)).status_code == 204
+            deleted = await client.delete(f"/api/projects/{project['id']}/", headers=headers)
+            assert deleted.status_code == 204
+
+    doomed = [*in_box, alone, in_project]
+    for asset in doomed:
+        assert not await row_exists(sessionmaker, asset.id)  # the rows went at once...
+        # ...the objects could not go, and wait in the queue
+        assert objects_exist(storage, asset) == [True, True]
+    assert len(await pending_keys(sessionmaker, [a.id for a in doomed])) == 2 * len(doomed)
+
+    result = await run_retention(temporal_client, retention_queue, datetime.now(UTC))
+
+    assert result.totals.leftover_objects_deleted >= 2 * len(doomed)
+    for asset in doomed:
+        assert objects_exist(storage, asset) == [False, False]
+    assert await pending_keys(sessionmaker, [a.id for a in doomed]) == []
