@@ -120,7 +120,7 @@ async def generate(http: httpx.AsyncClient, headers: dict[str, str], box_id: int
 
 def start_simulator(sim_port: int, hmac_key: str) -> subprocess.Popen[bytes]:
     simulator = subprocess.Popen(
-        [sys.executable, "-m", "kie_simulator", "--port", str(sim_port), "--instant", "--hmac-key", hmac_key],
+        [sys.executable, "-m", "kie_simulator", f"--port={sim_port}", "--instant", f"--hmac-key={hmac_key}"],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL,

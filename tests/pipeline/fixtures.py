@@ -24,6 +24,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -72,23 +73,23 @@ def start_simulator(
         sys.executable,
         "-m",
         "kie_simulator",
-        "--port",
-        str(port),
-        "--api-key",
-        api_key,
-        "--hmac-key",
-        hmac_key,
-        "--step-seconds",
-        str(step_seconds),
+        # `--opt=value`: a random key may start with "-", which argparse would take for an option (exit code 2).
+        f"--port={port}",
+        f"--api-key={api_key}",
+        f"--hmac-key={hmac_key}",
+        f"--step-seconds={step_seconds}",
         *(extra or []),
     ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = Path(tempfile.gettempdir()) / f"kie-simulator-{port}.log"
+    with log.open("wb") as errors:  # the child keeps its own descriptor
+        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the simulator exited with code {process.returncode}")
+            said = log.read_bytes()[-2000:].decode(errors="replace")
+            raise RuntimeError(f"the simulator exited with code {process.returncode}: {said}")
         try:
             if httpx.get(f"{url}/_sim/health", timeout=1).status_code == 200:
                 return SimulatorProcess(url, api_key, hmac_key, process)
