@@ -3,7 +3,7 @@
 The request's transaction deletes the asset rows (their comments go with them: the database cascades) and, in the
 same statement, queues their S3 keys in `pending_object_deletion`. After the commit, `finish_deletion` cancels the
 workflows of generations that were still running and deletes the queued objects off the event loop. Whatever
-fails there stays queued: the next retention run drains the queue first. So a slow or unreachable S3 never stalls
+fails there stays queued: the next reconciler run (every few minutes) or retention run drains the queue. So a slow or unreachable S3 never stalls
 or fails a delete, and a failed commit never leaves rows pointing at missing files.
 """
 
@@ -108,7 +108,7 @@ async def finish_deletion(
 ) -> None:
     """After the commit: stop running generations, then delete the objects. Never raises: it is best effort,
     the rows are gone already, a workflow stops by itself when it finds its asset missing, and the queue keeps
-    every key whose object could not be deleted (the next retention run drains it)."""
+    every key whose object could not be deleted (the next reconciler or retention run drains it)."""
     if deleted.running_asset_ids:
         await cancel_workflows(temporal, deleted.running_asset_ids)
     if deleted.pending:
@@ -117,7 +117,7 @@ async def finish_deletion(
         except (BotoCoreError, ClientError, RuntimeError, SQLAlchemyError, OSError):
             logger.warning(
                 "could not delete %d S3 object(s) of deleted assets now; they stay queued for the next "
-                "retention run",
+                "reconciler or retention run",
                 len(deleted.pending),
                 exc_info=True,
             )

@@ -94,6 +94,8 @@ class ReconcilePageResult(BaseModel):
 
 class ReconcileResult(BaseModel):
     failed: int
+    leftover_objects_deleted: int = 0
+    """Objects of deleted assets that S3 had refused at delete time, deleted by this run."""
 
 
 # --- finding and judging stale assets ---------------------------------------------------------------------------

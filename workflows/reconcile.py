@@ -1,4 +1,5 @@
-"""ReconcileAssetsWorkflow: fail the assets whose generation workflow stopped for good (started by a schedule)."""
+"""ReconcileAssetsWorkflow (started by a schedule): fail the assets whose generation workflow stopped for good, then
+delete the S3 objects of deleted assets that are still queued (S3 refused them when the user deleted)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.reconcile import ReconcileActivities
+    from activities.retention import RetentionActivities
     from core.reconcile import RECONCILE_WORKFLOW, ReconcileInput, ReconcilePageInput, ReconcileResult
 
 RECONCILE_RETRY = RetryPolicy(
@@ -39,7 +42,7 @@ class ReconcileAssetsWorkflow:
             if page.done or page.last_id is None:
                 if failed:
                     workflow.logger.info("reconciler: %d stuck asset(s) marked FAILED", failed)
-                return ReconcileResult(failed=failed)
+                return ReconcileResult(failed=failed, leftover_objects_deleted=await self._drain_deletions())
             after_id = page.last_id
         # Keep each run's history short: carry on from here in a fresh run.
         workflow.continue_as_new(
@@ -51,3 +54,20 @@ class ReconcileAssetsWorkflow:
                 failed_so_far=failed,
             )
         )
+
+    async def _drain_deletions(self) -> int:
+        """Retry, within minutes rather than at the nightly retention run, the objects S3 refused at delete time.
+
+        Best effort: while S3 is still down the keys stay queued for the next run, and the reconciler's own result
+        stands.
+        """
+        try:
+            drained = await workflow.execute_activity_method(
+                RetentionActivities.drain_pending_deletions,
+                start_to_close_timeout=PAGE_TIMEOUT,
+                retry_policy=RECONCILE_RETRY,
+            )
+        except ActivityError as exc:
+            workflow.logger.warning("reconciler: queued S3 deletions left for the next run: %s", exc.cause or exc)
+            return 0
+        return drained.objects_deleted

@@ -1,16 +1,20 @@
 """A user's delete never waits for, or fails on, S3: the rows go at once, the objects after the commit, and what
-S3 refused stays queued until the next retention run deletes it."""
+S3 refused stays queued until the next reconciler or retention run deletes it."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import httpx
 
 from api.main import create_app
+from core.reconcile import ReconcileInput
+from core.temporal import reconcile_workflow_id, task_queue
 from devstack.services import free_port
 from tests.builders import make_asset, make_box, make_project, register
 from tests.retention.helpers import objects_exist, pending_keys, row_exists, run_retention
+from workflows.reconcile import ReconcileAssetsWorkflow
 
 
 async def test_a_delete_while_s3_is_unreachable_succeeds_and_the_next_run_deletes_the_objects(
@@ -44,6 +48,36 @@ async def test_a_delete_while_s3_is_unreachable_succeeds_and_the_next_run_delete
     result = await run_retention(temporal_client, retention_queue, datetime.now(UTC))
 
     assert result.totals.leftover_objects_deleted >= 2 * len(doomed)
+    for asset in doomed:
+        assert objects_exist(storage, asset) == [False, False]
+    assert await pending_keys(sessionmaker, [a.id for a in doomed]) == []
+
+
+async def test_objects_s3_refused_at_delete_time_are_deleted_by_the_next_reconciler_run(
+    settings, sessionmaker, storage, app_worker
+):
+    """Minutes, not a night: the reconciler's schedule (every RECONCILE_INTERVAL_SECONDS) drains the queue too."""
+    unreachable = settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{free_port()}"})
+    app = create_app(unreachable)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            headers = await register(client)
+            project = await make_project(client, headers)
+            box = await make_box(client, headers, project["id"])
+            doomed = [await make_asset(sessionmaker, box["id"], storage=storage) for _ in range(2)]
+            assert (await client.delete(f"/api/boxes/{box['id']}/", headers=headers)).status_code == 204
+    for asset in doomed:
+        assert objects_exist(storage, asset) == [True, True]
+
+    result = await app_worker.temporal.execute_workflow(
+        ReconcileAssetsWorkflow.run,
+        ReconcileInput(now=datetime.now(UTC)),
+        id=reconcile_workflow_id(uuid.uuid4().hex[:8]),
+        task_queue=task_queue(settings),
+    )
+
+    assert result.leftover_objects_deleted >= 2 * len(doomed)
     for asset in doomed:
         assert objects_exist(storage, asset) == [False, False]
     assert await pending_keys(sessionmaker, [a.id for a in doomed]) == []
