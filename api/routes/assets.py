@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 
 from api.deps import OwnedAsset, OwnedBox, PaginationDep, SessionDep, StorageDep
+from api.errors import error_responses
 from api.routes.generation import temporal_client
 from core import assets, generation
 from core.models import Asset, AssetKind, AssetStatus
@@ -47,7 +48,9 @@ async def update_asset(
     return assets.to_asset_public(asset, storage)
 
 
-@router.delete("/api/assets/{asset_id}/", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/api/assets/{asset_id}/", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(503)
+)
 async def delete_asset(asset: OwnedAsset, session: SessionDep, storage: StorageDep, request: Request) -> None:
     # A running generation is cancelled first, so it cannot write into a deleted asset.
     async def cancel_workflow(target: Asset) -> None:
