@@ -151,9 +151,25 @@ def summary() -> list[str]:
     return lines
 
 
+# A generated model name is almost never a real one; these get past the catalogue so the parameters are fuzzed.
+REAL_MODELS = {
+    "/api/boxes/{box_id}/generate/": "google/nano-banana",
+    "/api/assets/{asset_id}/animate/": "bytedance/seedance-1.5-pro",
+}
+
+
 def pin_to_real_objects(case: schemathesis.Case, world: World) -> None:
     """Most generated ids are replaced by real ones (one in four is kept, so unknown ids are fuzzed too).
-    A DELETE gets an object made for it, so the others keep theirs."""
+    A DELETE gets an object made for it, so the others keep theirs. Half the model names become real ones."""
+    model = REAL_MODELS.get(case.operation.path)
+    body = case.body
+    if (
+        model
+        and isinstance(body, dict)
+        and isinstance(body.get("model"), str)
+        and len(body["model"]) % 2 == 0
+    ):
+        body["model"] = model
     for name, value in list(case.path_parameters.items()):
         if name not in world.ids or not isinstance(value, int | str) or len(str(value)) % 4 == 0:
             continue
