@@ -86,6 +86,11 @@ async def test_framework_errors_use_the_error_body(client, openapi):
         "malformed JSON": await client.post(
             "/api/projects/", content=b"{", headers={**headers, "Content-Type": "application/json"}
         ),
+        "lone surrogate in an unknown field's name": await client.post(
+            "/api/projects/",
+            content=b'{"name": "x", "\\ud800": 1}',
+            headers={**headers, "Content-Type": "application/json"},
+        ),
         "JSON sent as text": await client.post(
             "/api/projects/", content=b'{"name": "x"}', headers={**headers, "Content-Type": "text/plain"}
         ),
@@ -99,5 +104,6 @@ async def test_framework_errors_use_the_error_body(client, openapi):
     assert answers["multipart without boundary"].status_code == 400
     assert answers["invalid UTF-8 in a JSON body"].status_code == 400
     assert answers["malformed JSON"].json()["details"][0]["type"] == "json_invalid"
+    assert answers["lone surrogate in an unknown field's name"].status_code == 422
     assert answers["unknown API path"].json()["code"] == "not_found"
     assert answers["unsupported method"].json()["code"] == "method_not_allowed"
