@@ -34,6 +34,7 @@ from schemathesis import GenerationMode
 from schemathesis.generation.stateful.state_machine import StepOutput
 from schemathesis.python import asgi
 
+from core.schemas import MAX_DB_ID
 from tests.builders import make_asset, make_box, make_project, register
 
 MAX_EXAMPLES = 25  # per operation, valid and invalid inputs together
@@ -160,22 +161,30 @@ REAL_MODELS = {
 
 def pin_to_real_objects(case: schemathesis.Case, world: World) -> None:
     """Most generated ids are replaced by real ones (one in four is kept, so unknown ids are fuzzed too).
-    A DELETE gets an object made for it, so the others keep theirs. Half the model names become real ones."""
+    A DELETE gets an object made for it, so the others keep theirs. Two in three model names become real ones
+    (and then some parameter names)."""
     model = REAL_MODELS.get(case.operation.path)
     body = case.body
     if (
         model
         and isinstance(body, dict)
         and isinstance(body.get("model"), str)
-        and len(body["model"]) % 2 == 0
+        and len(body["model"]) % 3 != 0
     ):
         body["model"] = model
+        params = body.get("params")
+        if isinstance(params, dict) and params and len(next(iter(params))) % 2 == 1:
+            params["aspect_ratio"] = params.pop(next(iter(params)))  # a real parameter with a fuzzed value
     for name, value in list(case.path_parameters.items()):
-        if name not in world.ids or not isinstance(value, int | str) or len(str(value)) % 4 == 0:
+        if name not in world.ids or not isinstance(value, int | str):
             continue
         if case.method.upper() == "DELETE":
             if world.victims.get(name):
                 case.path_parameters[name] = world.victims[name].pop()
+            elif value == world.ids[name]:  # out of victims: never the shared object
+                case.path_parameters[name] = MAX_DB_ID
+        elif len(str(value)) % 4 == 0:
+            continue
         elif isinstance(value, int) == isinstance(world.ids[name], int):
             case.path_parameters[name] = world.ids[name]
 
