@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import ws
 from api.admin import mount_admin
-from api.errors import install_error_handlers
+from api.errors import install_error_handlers, install_openapi
 from api.routes import (
     assets,
     auth,
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
     )
     install_error_handlers(app)
-    for module in (
+    modules = (
         health,
         auth,
         projects,
@@ -93,8 +93,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ws,
         generation,
         providers,
-    ):
+    )
+    for module in modules:
         app.include_router(module.router)
     mount_admin(app, settings)
     mount_spa(app)  # last: its catch-all must not shadow anything above
+    install_openapi(app, [module.router for module in modules])
     return app

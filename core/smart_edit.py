@@ -196,7 +196,14 @@ async def smart_edit(
     if len(body.prompt) > prompt_limit:
         raise InvalidInput(
             f"The prompt has {len(body.prompt)} characters; no model accepts more than {prompt_limit}.",
-            details=[{"loc": ["body", "prompt"], "msg": f"at most {prompt_limit} characters"}],
+            details=[
+                {
+                    "loc": ["body", "prompt"],
+                    "msg": f"at most {prompt_limit} characters",
+                    "type": "string_too_long",
+                    "ctx": {"max_length": prompt_limit},
+                }
+            ],
         )
     llm_limit = await llm_input_limit(session, model)
     if llm_limit is not None and len(system_prompt) + len(body.prompt) + len(body.instruction) > llm_limit:

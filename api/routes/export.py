@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from api.deps import OwnedProject, SessionDep, StorageDep
+from api.errors import error_responses
 from core.export import DOCX_MEDIA_TYPE, ExportScope, build_storyboard
 
 router = APIRouter(tags=["export"])
@@ -15,7 +16,10 @@ router = APIRouter(tags=["export"])
 @router.get(
     "/api/projects/{project_id}/export/",
     response_class=StreamingResponse,
-    responses={200: {"content": {DOCX_MEDIA_TYPE: {}}, "description": "The storyboard as a Word document"}},
+    responses={
+        200: {"content": {DOCX_MEDIA_TYPE: {}}, "description": "The storyboard as a Word document"},
+        **error_responses(503),
+    },
 )
 async def export_project(
     project: OwnedProject,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile, status
 from temporalio.client import Client
 
 from api.deps import EventsDep, OwnedAsset, OwnedBox, SessionDep, SettingsDep, StorageDep
+from api.errors import error_responses
 from core import generation
 from core.assets import to_asset_public
 from core.errors import PayloadTooLarge, UpstreamUnavailable
@@ -25,7 +26,9 @@ async def temporal_client(request: Request) -> Client:
     return client
 
 
-@router.post("/api/boxes/{box_id}/generate/", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/api/boxes/{box_id}/generate/", status_code=status.HTTP_202_ACCEPTED, responses=error_responses(503)
+)
 async def generate(
     box: OwnedBox,
     body: GenerateRequest,
@@ -37,7 +40,9 @@ async def generate(
     return await generation.generate(session, await temporal_client(request), settings, box, body, events)
 
 
-@router.post("/api/assets/{asset_id}/animate/", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/api/assets/{asset_id}/animate/", status_code=status.HTTP_202_ACCEPTED, responses=error_responses(503)
+)
 async def animate(
     asset: OwnedAsset,
     body: AnimateRequest,
@@ -49,14 +54,21 @@ async def animate(
     return await generation.animate(session, await temporal_client(request), settings, asset, body, events)
 
 
-@router.post("/api/assets/{asset_id}/retry/", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/api/assets/{asset_id}/retry/", status_code=status.HTTP_202_ACCEPTED, responses=error_responses(409, 503)
+)
 async def retry(
     asset: OwnedAsset, request: Request, session: SessionDep, settings: SettingsDep, events: EventsDep
 ) -> GenerationAccepted:
     return await generation.retry(session, await temporal_client(request), settings, asset, events)
 
 
-@router.post("/api/boxes/{box_id}/upload/", status_code=status.HTTP_201_CREATED, response_model=AssetPublic)
+@router.post(
+    "/api/boxes/{box_id}/upload/",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AssetPublic,
+    responses=error_responses(413),
+)
 async def upload(
     box: OwnedBox,
     file: Annotated[UploadFile, File(description="A PNG, JPEG or WebP image")],

@@ -2,10 +2,11 @@
 
 import asyncio
 import time
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from redis.asyncio import Redis
 from sqlalchemy import text
 
@@ -23,7 +24,27 @@ async def _timed(check: Any) -> dict[str, Any]:
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
-@router.get("/")
+class DependencyCheck(BaseModel):
+    ok: bool
+    latency_ms: float | None = None
+    error: str | None = None
+
+
+class HealthReport(BaseModel):
+    status: Literal["ok", "degraded"]
+    environment: str
+    kie: Literal["simulated", "kie.ai"]
+    checks: dict[str, DependencyCheck]
+
+
+@router.get(
+    "/",
+    response_model=None,
+    responses={
+        200: {"model": HealthReport, "description": "Every dependency answers"},
+        503: {"model": HealthReport, "description": "At least one dependency is down (see `checks`)"},
+    },
+)
 async def health(request: Request) -> JSONResponse:
     state = request.app.state
     settings = state.settings

@@ -5,6 +5,7 @@ import json
 from fastapi import APIRouter, Header, Request
 
 from api.deps import ObjectId, SettingsDep
+from api.errors import error_responses
 from api.routes.generation import temporal_client
 from core import generation
 from core.errors import InvalidInput
@@ -14,7 +15,7 @@ router = APIRouter(tags=["providers"])
 MAX_CALLBACK_BYTES = 1024 * 1024
 
 
-@router.post("/api/providers/kie/callback/{asset_id}/")
+@router.post("/api/providers/kie/callback/{asset_id}/", responses=error_responses(401, 503))
 async def kie_callback(
     asset_id: ObjectId,
     request: Request,

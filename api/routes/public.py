@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 
 from api.deps import EventsDep, PaginationDep, SessionDep, SettingsDep, StorageDep
-from api.errors import error_body
+from api.errors import error_body, error_responses
 from core import comments, sharing
 from core.errors import RateLimited
 from core.models import SharedLink
@@ -52,7 +52,7 @@ async def get_redis(settings: SettingsDep) -> AsyncIterator[Redis]:
 RedisDep = Annotated[Redis, Depends(get_redis)]
 
 
-@router.get("/{token}/", response_model=sharing.PublicProjectView)
+@router.get("/{token}/", response_model=sharing.PublicProjectView, responses=error_responses(410))
 async def read_public_project(
     link: LiveLink, session: SessionDep, storage: StorageDep, settings: SettingsDep
 ) -> sharing.PublicProjectView:
@@ -61,7 +61,9 @@ async def read_public_project(
     )
 
 
-@router.get("/{token}/comments/", response_model=Page[comments.GuestCommentPublic])
+@router.get(
+    "/{token}/comments/", response_model=Page[comments.GuestCommentPublic], responses=error_responses(410)
+)
 async def list_public_comments(
     link: LiveLink, session: SessionDep, settings: SettingsDep, page: PaginationDep
 ) -> Page[comments.GuestCommentPublic]:
@@ -82,7 +84,7 @@ async def list_public_comments(
     "/{token}/comments/",
     status_code=status.HTTP_201_CREATED,
     response_model=comments.GuestCommentPublic,
-    responses={429: {"description": "Too many comments; see the Retry-After header"}},
+    responses=error_responses(410, 429, 503),
 )
 async def create_public_comment(
     request: Request,

@@ -17,6 +17,7 @@ from api.deps import (
     StorageDep,
     TemporalDep,
 )
+from api.errors import error_responses
 from core import retention
 from core.errors import Forbidden
 from core.models import User
@@ -62,7 +63,10 @@ async def retention_preview(
 
 
 @router.post(
-    "/api/admin/retention/run/", status_code=status.HTTP_202_ACCEPTED, response_model=RetentionRunStarted
+    "/api/admin/retention/run/",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RetentionRunStarted,
+    responses=error_responses(403, 503),
 )
 async def run_retention_now(
     _: Superuser, settings: SettingsDep, temporal: TemporalDep

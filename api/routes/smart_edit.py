@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import CurrentUser, OwnedBox, PaginationDep, SessionDep, SettingsDep, TemporalDep
+from api.errors import error_responses
 from core import smart_edit
 from core.schemas import Page
 from core.smart_edit import SmartEditPublic, SmartEditRequest
@@ -12,7 +13,10 @@ from core.smart_edit import SmartEditPublic, SmartEditRequest
 router = APIRouter(tags=["smart edit"])
 
 
-@router.post("/api/smart-edit/", response_model=SmartEditPublic)
+# 404: the body's box_id names a box that is not the user's; 502/503/504: the LLM or Temporal failed.
+@router.post(
+    "/api/smart-edit/", response_model=SmartEditPublic, responses=error_responses(404, 502, 503, 504)
+)
 async def create_smart_edit(
     body: SmartEditRequest,
     user: CurrentUser,

@@ -94,7 +94,7 @@ async def test_register_validation_names_the_fields(client):
     for body in cases:
         response = await client.post("/api/auth/register/", json=body)
         assert response.status_code == 422, body
-        assert response.json()["detail"][0]["loc"][0] == "body"
+        assert response.json()["details"][0]["loc"][0] == "body"
     not_json = await client.post(
         "/api/auth/register/", content=b"{", headers={"Content-Type": "application/json"}
     )

@@ -20,7 +20,7 @@ export class ApiError extends Error {
   }
 }
 
-/** Turns the API's `{detail, code}` (or FastAPI's 422 list) into one sentence a person can read. */
+/** Turns the API's ErrorBody `{detail, code, details?}` into one sentence a person can read (a list `detail` is still read). */
 export function errorMessage(body: unknown, status: number): string {
   if (body && typeof body === "object" && "detail" in body) {
     const detail = (body as { detail: unknown }).detail;
