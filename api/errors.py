@@ -220,7 +220,8 @@ def derived_error_statuses(route: APIRoute) -> set[int]:
         statuses.add(422)
     if route.body_field is not None:
         statuses.update({400, 422})
-    if route.methods & WRITE_METHODS:  # the IntegrityError / lock-conflict handlers answer any write with 409
+    # The IntegrityError and lock-conflict handlers answer any write with 409.
+    if (route.methods or set()) & WRITE_METHODS:
         statuses.add(409)
     return statuses
 

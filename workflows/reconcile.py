@@ -68,6 +68,8 @@ class ReconcileAssetsWorkflow:
                 retry_policy=RECONCILE_RETRY,
             )
         except ActivityError as exc:
-            workflow.logger.warning("reconciler: queued S3 deletions left for the next run: %s", exc.cause or exc)
+            workflow.logger.warning(
+                "reconciler: queued S3 deletions left for the next run: %s", exc.cause or exc
+            )
             return 0
         return drained.objects_deleted
