@@ -7,8 +7,8 @@ documented status code, a documented content type, and a body that matches the d
 No operation is excluded and every check runs on every answer, with one written exception (smart edit's 504
 without a worker, see WORKERLESS_TIMEOUTS). Notes on scope:
 - The WebSocket (`/ws/...`), the admin UI and the SPA are not in the OpenAPI document, so not fuzzed here.
-- Generation operations start real Temporal workflows; no worker runs in this module, so nothing is paid or
-  generated: the workflows just wait in the test Temporal server until the session ends.
+- Generation operations start real Temporal workflows on a task queue of this module's own that no worker polls,
+  so nothing is paid or generated: the workflows just wait in the test Temporal server until the session ends.
 - The retention trigger answers 403 to the fuzz user (not a superuser): fuzzing it as an administrator would
   start real retention runs that delete other tests' data.
 - Smart edit waits for a workflow no worker runs; its timeout is 1 s here, so those answers are documented 504s.
@@ -17,6 +17,7 @@ without a worker, see WORKERLESS_TIMEOUTS). Notes on scope:
 from __future__ import annotations
 
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,12 +41,10 @@ MAX_EXAMPLES = 25  # per operation, valid and invalid inputs together
 STATEFUL_SCENARIOS = 30
 STATEFUL_STEPS = 8
 TIME_BUDGET_SECONDS = 150.0  # the whole module; past it the stateful phase runs only a few scenarios
-OPERATION_BUDGET_SECONDS = (
-    3.0  # per operation: past it (and past the minimum) the remaining examples send nothing
-)
-MIN_EXAMPLES = (
-    6  # sent for every operation, whatever the clock says: no operation goes unfuzzed on a slow machine
-)
+# Per operation: past OPERATION_BUDGET_SECONDS (and past MIN_EXAMPLES) the remaining examples send nothing;
+# MIN_EXAMPLES are sent for every operation whatever the clock says, so none goes unfuzzed on a slow machine.
+OPERATION_BUDGET_SECONDS = 4.0
+MIN_EXAMPLES = 20
 VICTIMS = 10  # objects of each kind made only to be deleted by the DELETE operations
 
 CHECKS = [
@@ -133,8 +132,13 @@ async def world(app, sessionmaker, storage) -> World:
 def fuzz_schema(settings, world: World) -> Iterator[schemathesis.BaseSchema]:
     from api.main import create_app
 
-    # A fresh app: Schemathesis runs it (and its lifespan) on its own event loop thread.
-    app = create_app(settings.model_copy(update={"smart_edit_timeout_seconds": 1.0}))
+    # A fresh app: Schemathesis runs it (and its lifespan) on its own event loop thread. Its own task queue, which
+    # no worker polls: the generations and smart edits it starts never run (no other test's worker picks them up).
+    app = create_app(
+        settings.model_copy(
+            update={"smart_edit_timeout_seconds": 1.0, "temporal_task_queue": f"fuzz-{uuid.uuid4().hex[:8]}"}
+        )
+    )
     config = schemathesis.Config.from_dict({"headers": world.headers})
     loaded = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
     STATS.started = time.monotonic()  # the budget counts from here, not from collection
