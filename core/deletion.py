@@ -90,8 +90,10 @@ async def delete_assets(session: AsyncSession, scope: str, scope_id: int) -> Del
         await connection.execute(sa.text(_DELETE_ASSETS.format(scope=_SCOPES[scope])), {"id": scope_id})
     ).all()
     deleted = DeletedAssets()
+    seen: set[int] = set()
     for row in rows:
-        if row.asset_id not in deleted.asset_ids:
+        if row.asset_id not in seen:
+            seen.add(row.asset_id)
             deleted.asset_ids.append(row.asset_id)
             if row.status in _ACTIVE:
                 deleted.running_asset_ids.append(row.asset_id)

@@ -63,7 +63,7 @@ STOPPED_BECAUSE: dict[WorkflowExecutionStatus, str] = {
     WorkflowExecutionStatus.CANCELED: "The generation was cancelled before it finished.",
     WorkflowExecutionStatus.COMPLETED: "The generation stopped unexpectedly (its job ended without saving a result).",
 }
-NEVER_STARTED = "The generation never started (the job service did not take it)."
+NEVER_STARTED = "The generation stopped unexpectedly (its job could not be found: it never started, or its record expired)."
 
 
 # --- payloads (shared with workflows/reconcile.py and activities/reconcile.py) ---------------------------------

@@ -142,7 +142,7 @@ async def test_an_asset_whose_workflow_never_started_is_failed_once_past_the_gra
         body = (await pipeline_client.get(f"/api/assets/{asset_id}/", headers=headers)).json()
         assert body["status"] == "FAILED"
         assert body["error_message"] == (
-            "The generation never started (the job service did not take it). Retry to try again."
+            "The generation stopped unexpectedly (its job could not be found: it never started, or its record expired). Retry to try again."
         )
     assert (await pipeline_client.get(f"/api/assets/{young.id}/", headers=headers)).json()[
         "status"
