@@ -39,6 +39,12 @@ def settings_env(stack: Stack) -> dict[str, str]:
         "ENVIRONMENT": "test",
         "JWT_SECRET": secrets.token_urlsafe(32),
         "TEMPORAL_TASK_QUEUE": "aiam-test",
+        # Nothing a test starts may reach the real Kie.ai (or spend a developer's credits): tests that generate
+        # point at their own simulator; anything else fails fast on this closed port.
+        "KIE_BASE_URL": "http://127.0.0.1:9",
+        # The worker's reconciler schedule must not fire in the middle of the session and fail other tests'
+        # deliberately stale rows; tests run the reconciler themselves, with an injected clock.
+        "RECONCILE_INTERVAL_SECONDS": "86400",
     }
 
 
@@ -48,7 +54,8 @@ def settings(settings_env: dict[str, str]) -> Settings:
     from core.settings import get_settings
 
     get_settings.cache_clear()
-    return Settings(**{key.lower(): value for key, value in settings_env.items()})  # type: ignore[arg-type]
+    # Not the developer's `.env` (it may hold a real KIE_API_KEY): only what the test services need.
+    return Settings(_env_file=None, **{key.lower(): value for key, value in settings_env.items()})  # type: ignore[arg-type,call-arg]
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
