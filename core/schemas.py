@@ -40,7 +40,6 @@ class _StoredTextRules:
 
 
 STORED_TEXT = _StoredTextRules()
-StoredText = Annotated[str, STORED_TEXT]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), STORED_TEXT]
 DisplayName = Annotated[
