@@ -93,11 +93,13 @@ def test_a_presigner_refuses_an_endpoint_it_cannot_sign_for() -> None:
         QueryPresigner("ftp://example.com", "bucket", "ak", "sk", "us-east-1")
 
 
-async def test_a_url_dies_when_its_real_ttl_has_passed(storage: Storage) -> None:
-    """Real time, not an injected clock: S3 serves the URL within its TTL and refuses it once the TTL has passed."""
+async def test_a_url_dies_when_its_real_ttl_has_passed(settings: Settings) -> None:
+    """Real time, not an injected clock: with S3_PRESIGN_TTL_SECONDS shortened to 2 s, S3 serves the URLs the app
+    hands out within that TTL and refuses them once it has passed."""
+    storage = Storage(settings.model_copy(update={"s3_presign_ttl_seconds": 2}))
     key = f"tests/presign/{secrets.token_hex(4)}/ttl.txt"
     storage.put_bytes(key, b"short-lived", "text/plain")
-    url = storage.presigned_get_url(key, 2)
+    url = storage.presigned_get_url(key)
     async with httpx.AsyncClient(timeout=30) as http:
         fresh = await http.get(url)
         assert fresh.status_code == 200, fresh.text[:300]
