@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 from activities.assets import asset_exists, asset_gone
 from activities.kie import application_error
 from core.kie import KieClient, KieError, KieNotFoundError
-from core.media import UnsupportedMedia, probe_video, read_image
+from core.media import UnsupportedMedia, in_decode_pool, probe_video, read_image
 from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
 from workflows.generation_payloads import IngestInput, IngestResult
@@ -74,9 +74,9 @@ class StorageActivities:
         content = await self._download(data.result_url)
         try:
             if data.kind == "video":
-                info, thumbnail = await asyncio.to_thread(probe_video, content)
+                info, thumbnail = await in_decode_pool(probe_video, content)
             else:
-                info, thumbnail = await asyncio.to_thread(read_image, content, self.settings.max_image_pixels)
+                info, thumbnail = await in_decode_pool(read_image, content, self.settings.max_image_pixels)
         except UnsupportedMedia as exc:
             raise ApplicationError(
                 f"Kie.ai returned a file we cannot use: {str(exc).rstrip('.')}. Retry the generation.",

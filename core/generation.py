@@ -30,7 +30,7 @@ from core.catalogue import get_active_model
 from core.errors import Conflict, InvalidInput, NotFound, Unauthorized, UpstreamUnavailable
 from core.events import EventBus, asset_status_changed
 from core.kie import verify_webhook_signature
-from core.media import UnsupportedMedia, fit_image, read_image
+from core.media import UnsupportedMedia, fit_image, in_decode_pool, read_image
 from core.models import AIModel, Asset, AssetKind, AssetStatus, Box, ModelKind, utcnow
 from core.schemas import STORED_TEXT, DbId, InputModel
 from core.settings import Settings
@@ -481,10 +481,10 @@ async def upload_image(
     try:
         if len(data) > settings.kie_max_input_bytes:
             # Kie.ai refuses input images over its limit: keep a copy it accepts (same pixels when that fits).
-            data = await asyncio.to_thread(
+            data = await in_decode_pool(
                 fit_image, data, settings.kie_max_input_bytes, settings.max_image_pixels
             )
-        info, thumbnail = await asyncio.to_thread(read_image, data, settings.max_image_pixels)
+        info, thumbnail = await in_decode_pool(read_image, data, settings.max_image_pixels)
     except UnsupportedMedia as exc:
         raise InvalidInput(str(exc)) from exc
     asset = Asset(box_id=box.id, kind=AssetKind.IMAGE, status=AssetStatus.COMPLETED, prompt=prompt)  # type: ignore[arg-type]

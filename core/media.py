@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import struct
 import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 import av
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -18,6 +22,22 @@ FIT_DOWNSCALE_STEP = 0.75
 # What the decoders raise on damaged or truncated data (Pillow's C decoders report most as OSError).
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, zlib.error)
 _RESAMPLE_MODES = {"L", "LA", "RGB", "RGBA", "RGBa", "La"}
+PREVIEW_LONG_SIDE = 4 * THUMBNAIL_LONG_SIDE
+"""A palette or 1-bit image is first shrunk to this (nearest neighbour, any mode) before its colour conversion."""
+DECODES_AT_ONCE = 2
+"""Images one process decodes at a time: each can take a few hundred MB at the pixel cap, so a burst of uploads or
+results queues here instead of multiplying the memory (and never occupies the event loop's default threads)."""
+
+_DECODE_POOL = ThreadPoolExecutor(max_workers=DECODES_AT_ONCE, thread_name_prefix="image-decode")
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+async def in_decode_pool(func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """Run an image/video decoding function off the event loop, at most DECODES_AT_ONCE at a time."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_DECODE_POOL, lambda: func(*args, **kwargs))
+
 
 NOT_AN_IMAGE = "The file is not a PNG, JPEG or WebP image."
 NOT_COMPLETE = "The file is not a complete image (it may be truncated or damaged); upload it again."
@@ -87,6 +107,13 @@ def read_image(data: bytes, max_pixels: int) -> tuple[MediaInfo, bytes]:
 
 def _thumbnail(image: Image.Image) -> bytes:
     if image.mode not in _RESAMPLE_MODES:  # palette, 1-bit, CMYK, 16-bit: resample in a full-colour mode
+        if max(image.size) > PREVIEW_LONG_SIDE:
+            # Shrink first (nearest neighbour works in every mode), so the colour copy is small, not full-size.
+            scale = PREVIEW_LONG_SIDE / max(image.size)
+            image = image.resize(
+                (max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                Image.Resampling.NEAREST,
+            )
         image = image.convert("RGBA" if _has_alpha(image) else "RGB")
     image.thumbnail((THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE))  # resize first, then convert the small copy
     buffer = io.BytesIO()
@@ -102,17 +129,18 @@ def fit_image(data: bytes, max_bytes: int, max_pixels: int) -> bytes:
     """A copy of the image of at most `max_bytes`: the same pixels re-encoded (JPEG, or WebP when the image has
     transparency) at falling quality, then scaled down by steps until it fits. EXIF orientation is applied and the
     colour profile kept. CPU-bound: call it off the event loop."""
-    with _open(data, max_pixels) as opened:
+    with _open(data, max_pixels) as image:
         try:
-            opened.load()
-            image = ImageOps.exif_transpose(opened)
+            image.load()
+            ImageOps.exif_transpose(image, in_place=True)  # no full-size copy
         except _DECODE_ERRORS as exc:
             raise UnsupportedMedia(NOT_COMPLETE) from exc
-        icc_profile = opened.info.get("icc_profile")
-    try:
-        return _encode_within(image, max_bytes, icc_profile)
-    except _DECODE_ERRORS as exc:  # e.g. a pixel format no encoder takes
-        raise UnsupportedMedia("The image could not be re-encoded; save it as an 8-bit PNG or JPEG.") from exc
+        try:
+            return _encode_within(image, max_bytes, image.info.get("icc_profile"))
+        except _DECODE_ERRORS as exc:  # e.g. a pixel format no encoder takes
+            raise UnsupportedMedia(
+                "The image could not be re-encoded; save it as an 8-bit PNG or JPEG."
+            ) from exc
 
 
 def _encode_within(image: Image.Image, max_bytes: int, icc_profile: bytes | None) -> bytes:

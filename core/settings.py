@@ -93,7 +93,7 @@ class Settings(BaseSettings):
 
     # Limits
     max_upload_bytes: int = 20 * 1024 * 1024
-    max_image_pixels: int = 40_000_000
+    max_image_pixels: int = 25_000_000
     """Uploaded and generated images with more pixels are refused from their header, before any decoding."""
 
     @model_validator(mode="after")
