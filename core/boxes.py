@@ -137,6 +137,8 @@ async def _move_box(session: AsyncSession, box: Box, target: int) -> None:
 
 async def _validate_headliner(session: AsyncSession, box: Box, asset_id: int) -> None:
     asset = await session.get(Asset, asset_id)
+    if asset is None and (await session.exec(select(Box.id).where(Box.id == box.id))).first() is None:
+        raise NotFound("Box not found.")  # another tab deleted the shot (and its assets) meanwhile
     if asset is None or asset.box_id != box.id:
         raise InvalidInput("The headliner must be an asset of this box.", details={"field": "headliner_id"})
     if asset.status is not AssetStatus.COMPLETED:
