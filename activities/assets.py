@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from core.generation import estimate_cost, kie_callback_url
 from core.models import Asset, AssetStatus, utcnow
+from core.schemas import storable_text
 from core.settings import Settings
 from core.storage import Storage
 from workflows.generation_payloads import (
@@ -156,5 +157,8 @@ class AssetActivities:
     @activity.defn(name="fail_asset")
     async def fail_asset(self, data: FailAssetInput) -> bool:
         return await self._update(
-            data.asset_id, ACTIVE, status=AssetStatus.FAILED, error_message=data.error_message[:4000]
+            data.asset_id,
+            ACTIVE,
+            status=AssetStatus.FAILED,
+            error_message=storable_text(data.error_message)[:4000],
         )

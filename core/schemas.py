@@ -21,6 +21,12 @@ def replace_surrogates(value: object) -> object:
     return _LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
 
 
+def storable_text(value: str) -> str:
+    """Text from outside our API (a provider's message, an LLM's answer) as PostgreSQL can hold it: NUL characters
+    dropped, lone surrogates replaced with U+FFFD."""
+    return str(replace_surrogates(value)).replace("\x00", "")
+
+
 def refuse_nul(value: str) -> str:
     # PostgreSQL text cannot hold U+0000; refusing it here turns a driver error (a 500) into a field-level 422.
     if "\x00" in value:

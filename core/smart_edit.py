@@ -25,7 +25,7 @@ from temporalio.service import RPCError
 from core.boxes import get_owned_box
 from core.errors import DomainError, InvalidInput, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from core.models import AIModel, Box, ModelKind, SmartEdit, SystemConfig, User
-from core.schemas import STORED_TEXT, DbId, InputModel, replace_surrogates
+from core.schemas import STORED_TEXT, DbId, InputModel, storable_text
 from core.settings import Settings
 from core.temporal import smart_edit_workflow_id, task_queue
 
@@ -154,7 +154,7 @@ def clean_answer(text: str, max_length: int) -> str:
     """The usable prompt in an LLM answer, or AnswerRefused when it is empty or absurdly long.
 
     NUL characters are dropped and lone surrogates replaced: the answer is stored, and PostgreSQL holds neither."""
-    answer = str(replace_surrogates(text)).replace("\x00", "").strip()
+    answer = storable_text(text).strip()
     if answer.startswith("```") and answer.endswith("```") and len(answer) >= 6:
         answer = answer[3:-3].strip()
     while len(answer) >= 2 and answer[0] in _WRAPPERS and answer[-1] in _WRAPPERS:

@@ -15,14 +15,14 @@ from temporalio.exceptions import ApplicationError
 from activities.assets import AssetActivities
 from activities.storage import StorageActivities
 from core.kie import KieClient
-from core.models import Asset
+from core.models import Asset, AssetStatus
 from core.schemas import MAX_DB_ID
 from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
-from tests.builders import make_box, make_project, png_bytes, register
+from tests.builders import make_asset, make_box, make_project, png_bytes, register
 from tests.pipeline.fixtures import SimulatorProcess, wait_for_asset
 from worker.deps import WorkerDeps
-from workflows.generation_payloads import DiscardFilesInput, IngestInput, RecordTaskInput
+from workflows.generation_payloads import DiscardFilesInput, FailAssetInput, IngestInput, RecordTaskInput
 
 # (marker, final status, words the error message must contain, Kie.ai tasks created for it)
 CASES: list[tuple[str, str, tuple[str, ...], int]] = [
@@ -218,3 +218,27 @@ async def test_a_result_for_a_deleted_asset_is_not_kept_in_s3(
         DiscardFilesInput(asset_id=gone, keys=keys)
     )
     assert discarded and not any(storage.exists(key) for key in keys)
+
+
+async def test_a_provider_message_postgres_cannot_hold_still_fails_the_asset(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    storage: Storage,
+    settings: Settings,
+) -> None:
+    """Kie.ai's failMsg is free text: a NUL or a lone surrogate in it must not keep the asset RUNNING for good."""
+    headers = await register(client)
+    project = await make_project(client, headers)
+    box = await make_box(client, headers, project["id"])
+    asset = await make_asset(sessionmaker, box["id"], status=AssetStatus.RUNNING)
+    activities = AssetActivities(sessionmaker, storage, settings)
+
+    failed = await activities.fail_asset(
+        FailAssetInput(asset_id=asset.id, error_message="Kie.ai failed the task: bad\x00input \ud800here")
+    )
+
+    assert failed
+    async with sessionmaker() as session:
+        stored = await session.get(Asset, asset.id)
+    assert stored is not None and stored.status is AssetStatus.FAILED
+    assert stored.error_message == "Kie.ai failed the task: badinput \ufffdhere"
