@@ -76,6 +76,7 @@ class World:
 @dataclass
 class Stats:
     started: float = field(default_factory=time.monotonic)
+    last_answer: float = 0.0
     requests: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
     out_of_time: int = 0
@@ -150,7 +151,7 @@ def summary() -> list[str]:
     """The run's figures, printed at the end of the pytest run (see conftest.py)."""
     if not STATS.requests:
         return []
-    elapsed = time.monotonic() - STATS.started
+    elapsed = STATS.last_answer - STATS.started  # printed at the end of the session: not "now"
     lines = [
         f"schema fuzz: {len(STATS.requests)} operations, {sum(STATS.requests.values())} requests in "
         f"{elapsed:.0f} s ({dict(STATS.phases)}); statuses {dict(sorted(STATS.statuses.items()))}; "
@@ -208,6 +209,7 @@ def send(case: schemathesis.Case, **kwargs: Any) -> schemathesis.Response:
     STATS.phases[STATS.phase] += 1
     response = case.call(**kwargs)
     STATS.statuses[response.status_code] += 1
+    STATS.last_answer = time.monotonic()
     return response
 
 
