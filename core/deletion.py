@@ -22,7 +22,7 @@ from temporalio.service import RPCError
 from core.errors import UpstreamUnavailable
 from core.generation import cancel_asset_workflow
 from core.models import AssetStatus
-from core.retention import PendingObject, delete_pending_objects
+from core.retention import PendingObject, delete_and_queue_sql, delete_pending_objects
 from core.storage import Storage
 from core.temporal import TemporalClientHolder
 
@@ -32,26 +32,13 @@ _ACTIVE = (AssetStatus.PENDING.value, AssetStatus.RUNNING.value)
 
 # One statement, so the keys queued are those of the rows deleted (a workflow completing meanwhile either
 # committed its keys before the row lock, and they are returned here, or finds its row gone and cleans up itself).
-_DELETE_ASSETS = """
-    WITH doomed AS (
-        DELETE FROM asset a
-        WHERE {scope}
-        RETURNING a.id, a.status, a.file_key, a.thumbnail_key
-    ),
-    queued AS (
-        INSERT INTO pending_object_deletion (asset_id, key, created_at, updated_at)
-        SELECT d.id, k.key, now(), now()
-        FROM doomed d CROSS JOIN LATERAL unnest(ARRAY[d.file_key, d.thumbnail_key]) AS k(key)
-        WHERE k.key IS NOT NULL AND k.key <> ''
-        RETURNING id, asset_id, key
-    )
-    SELECT d.id AS asset_id, d.status AS status, q.id AS pending_id, q.key AS key
-    FROM doomed d LEFT JOIN queued q ON q.asset_id = d.id
-"""
-_SCOPES = {
-    "asset": "a.id = :id",
-    "box": "a.box_id = :id",
-    "project": "a.box_id IN (SELECT b.id FROM box b WHERE b.project_id = :id)",
+_DELETE_ASSETS = {
+    scope: sa.text(delete_and_queue_sql(condition))
+    for scope, condition in {
+        "asset": "a.id = :id",
+        "box": "a.box_id = :id",
+        "project": "a.box_id IN (SELECT b.id FROM box b WHERE b.project_id = :id)",
+    }.items()
 }
 
 
@@ -86,9 +73,7 @@ async def delete_assets(session: AsyncSession, scope: str, scope_id: int) -> Del
     """
     connection = await session.connection()
     await connection.execute(sa.text(_LOCK_BOXES[scope] + " FOR NO KEY UPDATE OF b"), {"id": scope_id})
-    rows = (
-        await connection.execute(sa.text(_DELETE_ASSETS.format(scope=_SCOPES[scope])), {"id": scope_id})
-    ).all()
+    rows = (await connection.execute(_DELETE_ASSETS[scope], {"id": scope_id})).all()
     deleted = DeletedAssets()
     seen: set[int] = set()
     for row in rows:

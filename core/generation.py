@@ -329,9 +329,8 @@ async def publish_statuses(events: EventBus, project_id: int, assets: list[Asset
                     error_message=asset.error_message,
                 )
             )
-    except (
-        Exception
-    ):  # the rows are committed either way; a missed live update is repaired by the next reload
+    except Exception:
+        # The rows are committed either way; a missed live update is repaired by the next reload.
         logger.warning("could not publish the status of new assets", exc_info=True)
 
 

@@ -119,14 +119,16 @@ _LOCK_PAGE = _with_rules(
     """
 )
 
-# Runs in a fresh snapshot after the rows are locked, so a protection committed meanwhile (a favourite, a new
-# headliner, a video animated from the image) is seen and the row stays.
-_DELETE_PAGE = _with_rules(
-    """
+
+def delete_and_queue_sql(condition: str) -> str:
+    """One statement that deletes the assets `a` matching `condition` and queues their S3 keys in
+    pending_object_deletion, so the keys queued are exactly those of the rows deleted. One result row per queued
+    key (`asset_id`, `status`, `pending_id`, `key`; the last two NULL for an asset without files)."""
+    return f"""
     WITH doomed AS (
         DELETE FROM asset a
-        WHERE a.id = ANY(:ids) AND {purgeable}
-        RETURNING a.id, a.file_key, a.thumbnail_key
+        WHERE {condition}
+        RETURNING a.id, a.status, a.file_key, a.thumbnail_key
     ),
     queued AS (
         INSERT INTO pending_object_deletion (asset_id, key, created_at, updated_at)
@@ -135,10 +137,14 @@ _DELETE_PAGE = _with_rules(
         WHERE k.key IS NOT NULL AND k.key <> ''
         RETURNING id, asset_id, key
     )
-    SELECT d.id AS asset_id, q.id AS pending_id, q.key AS key
+    SELECT d.id AS asset_id, d.status AS status, q.id AS pending_id, q.key AS key
     FROM doomed d LEFT JOIN queued q ON q.asset_id = d.id
-    """
-)
+    """  # noqa: S608 (the condition is a constant fragment; values travel as bound parameters)
+
+
+# Runs in a fresh snapshot after the rows are locked, so a protection committed meanwhile (a favourite, a new
+# headliner, a video animated from the image) is seen and the row stays.
+_DELETE_PAGE = _with_rules(delete_and_queue_sql("a.id = ANY(:ids) AND {purgeable}"))
 
 _PREVIEW_SCOPE = "FROM asset a JOIN box b ON b.id = a.box_id WHERE b.project_id = :project_id AND {purgeable}"
 _PREVIEW_COUNT = _with_rules("SELECT count(*) " + _PREVIEW_SCOPE)
