@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -13,9 +15,22 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.models import AIModel, Asset, AssetKind, AssetStatus
+from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
 
 PASSWORD = "correct horse battery"
+
+
+@contextlib.asynccontextmanager
+async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An API app of its own with these settings (e.g. a service cut off), its lifespan run, reached in-process."""
+    from api.main import create_app
+
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
 
 
 def unique_email(prefix: str = "user") -> str:

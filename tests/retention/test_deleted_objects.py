@@ -6,13 +6,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-import httpx
-
-from api.main import create_app
 from core.reconcile import ReconcileInput
 from core.temporal import reconcile_workflow_id, task_queue
 from devstack.services import free_port
-from tests.builders import make_asset, make_box, make_project, register
+from tests.builders import app_client, make_asset, make_box, make_project, register
 from tests.retention.helpers import objects_exist, pending_keys, row_exists, run_retention
 from workflows.reconcile import ReconcileAssetsWorkflow
 
@@ -21,22 +18,19 @@ async def test_a_delete_while_s3_is_unreachable_succeeds_and_the_next_run_delete
     settings, sessionmaker, storage, temporal_client, retention_queue
 ):
     unreachable = settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{free_port()}"})
-    app = create_app(unreachable)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            headers = await register(client)
-            project = await make_project(client, headers)
-            box = await make_box(client, headers, project["id"])
-            other = await make_box(client, headers, project["id"])
-            in_box = [await make_asset(sessionmaker, box["id"], storage=storage) for _ in range(2)]
-            alone = await make_asset(sessionmaker, other["id"], storage=storage)
-            in_project = await make_asset(sessionmaker, other["id"], storage=storage)
+    async with app_client(unreachable) as client:
+        headers = await register(client)
+        project = await make_project(client, headers)
+        box = await make_box(client, headers, project["id"])
+        other = await make_box(client, headers, project["id"])
+        in_box = [await make_asset(sessionmaker, box["id"], storage=storage) for _ in range(2)]
+        alone = await make_asset(sessionmaker, other["id"], storage=storage)
+        in_project = await make_asset(sessionmaker, other["id"], storage=storage)
 
-            assert (await client.delete(f"/api/boxes/{box['id']}/", headers=headers)).status_code == 204
-            assert (await client.delete(f"/api/assets/{alone.id}/", headers=headers)).status_code == 204
-            deleted = await client.delete(f"/api/projects/{project['id']}/", headers=headers)
-            assert deleted.status_code == 204
+        assert (await client.delete(f"/api/boxes/{box['id']}/", headers=headers)).status_code == 204
+        assert (await client.delete(f"/api/assets/{alone.id}/", headers=headers)).status_code == 204
+        deleted = await client.delete(f"/api/projects/{project['id']}/", headers=headers)
+        assert deleted.status_code == 204
 
     doomed = [*in_box, alone, in_project]
     for asset in doomed:
@@ -58,15 +52,12 @@ async def test_objects_s3_refused_at_delete_time_are_deleted_by_the_next_reconci
 ):
     """Minutes, not a night: the reconciler's schedule (every RECONCILE_INTERVAL_SECONDS) drains the queue too."""
     unreachable = settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{free_port()}"})
-    app = create_app(unreachable)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            headers = await register(client)
-            project = await make_project(client, headers)
-            box = await make_box(client, headers, project["id"])
-            doomed = [await make_asset(sessionmaker, box["id"], storage=storage) for _ in range(2)]
-            assert (await client.delete(f"/api/boxes/{box['id']}/", headers=headers)).status_code == 204
+    async with app_client(unreachable) as client:
+        headers = await register(client)
+        project = await make_project(client, headers)
+        box = await make_box(client, headers, project["id"])
+        doomed = [await make_asset(sessionmaker, box["id"], storage=storage) for _ in range(2)]
+        assert (await client.delete(f"/api/boxes/{box['id']}/", headers=headers)).status_code == 204
     for asset in doomed:
         assert objects_exist(storage, asset) == [True, True]
 
