@@ -46,10 +46,12 @@ class Supervisor:
         services: list[RunningService],
         *,
         restart_delay: float = 1.0,
+        reset_after: float = RESET_AFTER_SECONDS,
         say: Callable[[str], None] = print,
         on_restart: Callable[[RunningService], None] | None = None,
     ) -> None:
         self.restart_delay = restart_delay
+        self.reset_after = reset_after
         self._say = say
         self._on_restart = on_restart
         now = time.monotonic()
@@ -91,7 +93,7 @@ class Supervisor:
             watch.due = now + wait
 
     def _next_delay(self, watch: _Watch, now: float) -> float:
-        if now - watch.up_since >= RESET_AFTER_SECONDS:
+        if now - watch.up_since >= self.reset_after:
             watch.delay = self.restart_delay
         wait = watch.delay
         watch.delay = min(watch.delay * 2, MAX_DELAY_SECONDS)

