@@ -477,8 +477,22 @@ def start_s3(
         client.head_bucket(Bucket=bucket)
         return True
 
+    def volume_server_joined() -> bool:
+        import httpx
+
+        # The bucket answers (through the filer) before the volume server has told the master it is back; until
+        # then, after a restart, reading an object answers InternalError.
+        status = httpx.get(f"http://127.0.0.1:{ports[1]}/dir/status", timeout=2).json()
+        centers = status["Topology"].get("DataCenters") or []
+        return any(rack.get("DataNodes") for center in centers for rack in center.get("Racks") or [])
+
     def ready(proc: subprocess.Popen[bytes]) -> None:
-        wait_until(lambda: port_open(port) and bucket_ready(), "S3 (SeaweedFS)", proc=proc, timeout=60)
+        wait_until(
+            lambda: port_open(port) and bucket_ready() and volume_server_joined(),
+            "S3 (SeaweedFS)",
+            proc=proc,
+            timeout=60,
+        )
 
     # A restart reuses every port (the internal ones too): the app keeps its URL, the parts find each other.
     return start_service("s3", url, log_path, lambda: _spawn(cmd, log_path, env=env, cwd=data_dir), ready)

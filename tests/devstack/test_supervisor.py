@@ -17,8 +17,9 @@ import psutil
 import psycopg
 import pytest
 from redis import Redis
+from temporalio.api.workflowservice.v1 import ListNamespacesRequest
 
-from devstack.services import RunningService, free_port, start_postgres, start_redis
+from devstack.services import RunningService, free_port, start_postgres, start_redis, start_s3, start_temporal
 from devstack.supervisor import Supervisor
 from tests.devstack.helpers import gone, start_postmaster_by_hand
 
@@ -205,3 +206,39 @@ def test_the_restart_delay_starts_over_once_a_service_stayed_up(tmp_path: Path) 
     assert [line.split(";")[1].split("(")[0].strip() for line in lines if "exited" in line][:3] == [
         "restarting in 0.1 s"
     ] * 3
+
+
+def test_temporal_and_s3_come_back_on_their_urls_with_their_data(tmp_path: Path) -> None:
+    import asyncio
+
+    import boto3
+    from temporalio.client import Client
+
+    temporal = start_temporal(tmp_path / "temporal", free_port(), free_port(), tmp_path / "temporal.log")
+    s3 = start_s3(tmp_path / "s3", free_port(), tmp_path / "s3.log", "aiam-local", "local-secret-1", "kept")
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3.url,
+        aws_access_key_id="aiam-local",
+        aws_secret_access_key="local-secret-1",
+        region_name="us-east-1",
+    )
+
+    async def namespaces() -> list[str]:
+        connected = await Client.connect(temporal.url)
+        listed = await connected.workflow_service.list_namespaces(ListNamespacesRequest())
+        return [n.namespace_info.name for n in listed.namespaces]
+
+    try:
+        client.put_object(Bucket="kept", Key="a.txt", Body=b"still here")
+        for service in (temporal, s3):
+            old_pid = service.process.pid
+            os.kill(old_pid, signal.SIGKILL)
+            service.restart()
+            assert service.process.pid != old_pid
+            assert not is_zombie(old_pid)
+        assert client.get_object(Bucket="kept", Key="a.txt")["Body"].read() == b"still here"
+        assert "default" in asyncio.run(namespaces())
+    finally:
+        s3.stop()
+        temporal.stop()
