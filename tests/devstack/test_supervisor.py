@@ -19,7 +19,15 @@ import pytest
 from redis import Redis
 from temporalio.api.workflowservice.v1 import ListNamespacesRequest
 
-from devstack.services import RunningService, free_port, start_postgres, start_redis, start_s3, start_temporal
+from devstack.services import (
+    RunningService,
+    free_port,
+    start_postgres,
+    start_redis,
+    start_s3,
+    start_temporal,
+    wait_until,
+)
 from devstack.supervisor import Supervisor
 from tests.devstack.helpers import gone, start_postmaster_by_hand
 
@@ -242,3 +250,24 @@ def test_temporal_and_s3_come_back_on_their_urls_with_their_data(tmp_path: Path)
     finally:
         s3.stop()
         temporal.stop()
+
+
+def test_ctrl_c_during_a_restart_stops_the_process_being_started(tmp_path: Path) -> None:
+    spawned: list[subprocess.Popen[bytes]] = []
+
+    def launch() -> subprocess.Popen[bytes]:
+        spawned.append(subprocess.Popen(["sleep", "300"], start_new_session=True))
+        return spawned[-1]
+
+    def ready(proc: subprocess.Popen[bytes]) -> None:  # never ready: the restart is still going on at Ctrl-C
+        wait_until(lambda: False, "a server that never listens", timeout=120, proc=proc)
+
+    service = RunningService("slow", launch(), "", tmp_path / "slow.log", launch=launch, ready=ready)
+    supervisor = Supervisor([service], restart_delay=0.1, say=lambda _: None)
+    os.kill(service.process.pid, signal.SIGKILL)
+    supervise_until(supervisor, lambda: len(spawned) == 2, timeout=30)
+
+    supervisor.stop()
+
+    assert all(gone(process.pid) for process in spawned)
+    assert service.process is spawned[1]  # the launcher tracked the new process as soon as it existed
