@@ -55,7 +55,7 @@ def _start_app_process(
         if port is not None:
             wait_until(lambda: port_open(port), name, timeout=60, proc=proc)
 
-    service = RunningService(
+    return RunningService(
         name,
         _spawn(name, cmd, env, log_dir),
         url or "",
@@ -63,7 +63,6 @@ def _start_app_process(
         launch=lambda: _spawn(name, cmd, env, log_dir),
         ready=ready,
     )
-    return service
 
 
 def health_accepted(status_code: int, body: str, worker_expected: bool) -> bool:
