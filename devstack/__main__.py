@@ -2,13 +2,16 @@
 
 Starts the embedded services (unless their URLs are set in the environment), migrates the database, starts the
 Kie.ai simulator when KIE_API_KEY is unset, then the API (which also serves the built SPA) and the worker.
-Prints every URL, then `READY <api url>` once the API reports healthy.
+Prints every URL, then `READY <api url>` once the API reports healthy. From then on it supervises: a process that
+exits (API, worker, simulator or a backing service) is announced and restarted after a backoff on the same port and
+data, while everything else keeps running. `<data-dir>/devstack.json` lists the current pid of each process.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import secrets
 import signal
@@ -19,8 +22,9 @@ from pathlib import Path
 
 import httpx
 
-from devstack.services import free_port, port_open
+from devstack.services import RunningService, free_port, port_open, wait_until
 from devstack.stack import migrate, start_stack
+from devstack.supervisor import MAX_DELAY_SECONDS, RESET_AFTER_SECONDS, Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = ROOT / ".data"
@@ -42,35 +46,70 @@ def _spawn(name: str, cmd: list[str], env: dict[str, str], log_dir: Path) -> sub
     )
 
 
-def _stop(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
-    if proc.poll() is not None:
-        return
+def _start_app_process(
+    name: str, cmd: list[str], env: dict[str, str], log_dir: Path, url: str | None, port: int | None
+) -> RunningService:
+    """One of our processes (API, worker, simulator), restartable like the backing services."""
+
+    def ready(proc: subprocess.Popen[bytes]) -> None:
+        if port is not None:
+            wait_until(lambda: port_open(port), name, timeout=60, proc=proc)
+
+    return RunningService(
+        name,
+        _spawn(name, cmd, env, log_dir),
+        url or "",
+        log_dir / f"{name}.log",
+        launch=lambda: _spawn(name, cmd, env, log_dir),
+        ready=ready,
+    )
+
+
+def health_accepted(status_code: int, body: str, worker_expected: bool) -> bool:
+    """Up: 200; without a worker (`--no-worker`), also a 503 whose only failing check is the worker."""
+    if status_code == 200:
+        return True
+    if worker_expected or status_code != 503:
+        return False
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(5)
-    except ProcessLookupError:
-        pass
+        checks = json.loads(body)["checks"]
+        failing = {name for name, check in checks.items() if not check["ok"]}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
+    return failing == {"worker"}
 
 
-def _wait_healthy(url: str, procs: dict[str, subprocess.Popen[bytes]], timeout: float) -> None:
+def _wait_healthy(url: str, services: list[RunningService], worker_expected: bool, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with code {proc.returncode}; see its log")
+        for service in services:
+            if service.process.poll() is not None:
+                raise RuntimeError(
+                    f"{service.name} exited with code {service.process.returncode}; see {service.log_path}"
+                )
         try:
             response = httpx.get(f"{url}/api/health/", timeout=5)
-            if response.status_code == 200:
+            if health_accepted(response.status_code, response.text, worker_expected):
                 return
             last = response.text
         except httpx.HTTPError as exc:
             last = str(exc)
         time.sleep(0.2)
     raise TimeoutError(f"the API did not become healthy in {timeout:.0f} s: {last}")
+
+
+def write_state(path: Path, services: list[RunningService]) -> None:
+    """`<data-dir>/devstack.json`: the launcher's pid and each service's current pid, URL and restart count."""
+    state = {
+        "pid": os.getpid(),
+        "services": {
+            s.name: {"pid": s.process.pid, "url": s.url or None, "restarts": s.restarts} for s in services
+        },
+    }
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(state, indent=2) + "\n")
+    partial.replace(path)  # readers never see half a file
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,6 +122,14 @@ def main(argv: list[str] | None = None) -> int:
         "--free-ports", action="store_true", help="run the embedded services on free ports (default: fixed)"
     )
     parser.add_argument("--no-worker", action="store_true", help="do not start the Temporal worker")
+    parser.add_argument(
+        "--restart-delay",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="wait this long before restarting a process that exited; doubles while it keeps crashing "
+        f"(at most {MAX_DELAY_SECONDS:g} s), back to this once it stayed up {RESET_AFTER_SECONDS:g} s",
+    )
     args = parser.parse_args(argv)
 
     data_dir: Path = args.data_dir.resolve()
@@ -97,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     stack = start_stack(data_dir, fixed_ports=fixed_ports)
-    procs: dict[str, subprocess.Popen[bytes]] = {}
+    apps: list[RunningService] = []
+    state_path = data_dir / "devstack.json"
     stopping = False
 
     def request_stop(*_: object) -> None:
@@ -106,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    supervisor: Supervisor | None = None
     try:
         migrate(stack.env["DATABASE_URL"])
         env = {
@@ -122,33 +171,43 @@ def main(argv: list[str] | None = None) -> int:
         if simulated and importlib.util.find_spec("kie_simulator") is not None:
             sim_port = free_port() if not fixed_ports else 8090
             env["KIE_BASE_URL"] = f"http://127.0.0.1:{sim_port}"
-            procs["kie-simulator"] = _spawn(
-                "kie-simulator",
-                [sys.executable, "-m", "kie_simulator", "--host", "127.0.0.1", "--port", str(sim_port)],
+            apps.append(
+                _start_app_process(
+                    "kie-simulator",
+                    [sys.executable, "-m", "kie_simulator", "--host", "127.0.0.1", "--port", str(sim_port)],
+                    env,
+                    logs,
+                    env["KIE_BASE_URL"],
+                    sim_port,
+                )
+            )
+        apps.append(
+            _start_app_process(
+                "api",
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "api.main:create_app",
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(args.api_port),
+                    "--log-level",
+                    "info",
+                ],
                 env,
                 logs,
+                api_url,
+                args.api_port,
             )
-        procs["api"] = _spawn(
-            "api",
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "api.main:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(args.api_port),
-                "--log-level",
-                "info",
-            ],
-            env,
-            logs,
         )
         if not args.no_worker:
-            procs["worker"] = _spawn("worker", [sys.executable, "-m", "worker"], env, logs)
-        _wait_healthy(api_url, procs, timeout=60)
+            apps.append(_start_app_process("worker", [sys.executable, "-m", "worker"], env, logs, None, None))
+        services = [*stack.running, *apps]
+        write_state(state_path, services)
+        _wait_healthy(api_url, apps, worker_expected=not args.no_worker, timeout=60)
         elapsed = time.monotonic() - started
         print(f"\nAI Asset Manager is up in {elapsed:.1f} s (data in {data_dir}, logs in {logs})", flush=True)
         print(f"  App (SPA)        {api_url}/")
@@ -162,23 +221,27 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"  Kie.ai           SIMULATED at {env.get('KIE_BASE_URL')} (set KIE_API_KEY for the real one)"
             )
+        print(f"  Processes        {state_path}  (a process that exits is restarted)")
         print(f"READY {api_url}", flush=True)
+        supervisor = Supervisor(
+            services,
+            restart_delay=args.restart_delay,
+            say=lambda line: print(line, flush=True),
+            on_restart=lambda _: write_state(state_path, services),
+        )
         while not stopping:
-            for name, proc in procs.items():
-                if proc.poll() is not None:
-                    print(
-                        f"{name} exited with code {proc.returncode}; stopping (see {logs / (name + '.log')})"
-                    )
-                    stopping = True
-            time.sleep(0.3)
+            supervisor.check()
+            time.sleep(0.2)
         return 0
     except Exception as exc:
         print(f"make dev failed: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:
         print("stopping…", flush=True)
-        for proc in reversed(list(procs.values())):
-            _stop(proc)
+        if supervisor is not None:
+            supervisor.stop()
+        for app in reversed(apps):
+            app.stop()
         stack.stop()
         print("stopped.", flush=True)
 

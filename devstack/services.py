@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,25 +50,94 @@ def wait_until(
     raise TimeoutError(f"{what} was not ready after {timeout:.0f} s")
 
 
+Launch = Callable[[], subprocess.Popen[bytes]]
+Ready = Callable[[subprocess.Popen[bytes]], None]
+
+
+class ServiceStopped(RuntimeError):
+    """The service was stopped (Ctrl-C) while it was being restarted."""
+
+
 @dataclass
 class RunningService:
+    """A server process we started, and how to start it again on the same port and data (`restart()`)."""
+
     name: str
     process: subprocess.Popen[bytes]
     url: str
     log_path: Path
     extra: dict[str, str] = field(default_factory=dict)
+    launch: Launch | None = field(default=None, repr=False)  # cleans up after a dead one, spawns a new one
+    ready: Ready | None = field(default=None, repr=False)  # waits until the new one serves (raises if not)
+    after_stop: Callable[[], None] | None = field(default=None, repr=False)
+    restarts: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _stopped: bool = field(default=False, repr=False)
+
+    def kill_leftovers(self) -> None:
+        """Reap the process (no zombie keeps its pid or locks alive) and SIGKILL what is left of its group."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            # The group id stays reserved while a member lives, so this reaches only what our process left.
+            os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(10)
+
+    def restart(self) -> None:
+        """Start a fresh process on the same port and data dir, after whatever is left of the old one is gone."""
+        if self.launch is None:
+            raise RuntimeError(f"{self.name} was not started by devstack and cannot be restarted")
+        self.kill_leftovers()
+        with self._lock:
+            if self._stopped:
+                raise ServiceStopped(f"{self.name} is stopping")
+        process = self.launch()
+        with self._lock:
+            self.process = process  # Ctrl-C from now on stops this one
+            stopped = self._stopped
+        try:
+            if stopped:
+                raise ServiceStopped(f"{self.name} is stopping")
+            if self.ready is not None:
+                self.ready(process)
+        except BaseException:
+            self.kill_leftovers()
+            raise
+        self.restarts += 1
 
     def stop(self, timeout: float = 15.0) -> None:
-        if self.process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
+        with self._lock:
+            self._stopped = True
+            process = self.process
+        if process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(5)
+                os.killpg(process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout)
+        self.kill_leftovers()
+        if self.after_stop is not None:
+            self.after_stop()
+
+
+def start_service(
+    name: str,
+    url: str,
+    log_path: Path,
+    launch: Launch,
+    ready: Ready | None = None,
+    extra: dict[str, str] | None = None,
+    after_stop: Callable[[], None] | None = None,
+) -> RunningService:
+    """Launch a server, wait until it serves, and keep both callables so the service can be restarted."""
+    service = RunningService(
+        name, launch(), url, log_path, extra or {}, launch=launch, ready=ready, after_stop=after_stop
+    )
+    try:
+        if ready is not None:
+            ready(service.process)
+    except BaseException:
+        service.stop()
+        raise
+    return service
 
 
 def _spawn(
@@ -125,6 +195,66 @@ def _prepare_pg_permissions(data_dir: Path) -> str | None:
     return PG_SYSTEM_USER
 
 
+def pg_bin() -> Path:
+    return _pg_bin()
+
+
+def running_postmaster(pg_data: Path) -> int | None:
+    """The pid of a live postmaster that `postmaster.pid` names on this data dir (ours or started by hand)."""
+    import psutil
+
+    try:
+        pid = int((pg_data / "postmaster.pid").read_text().split("\n", 1)[0])
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return None
+        # A recycled pid is not our postmaster: a postmaster works in (chdir) its data directory.
+        if Path(process.cwd()).resolve() != pg_data.resolve():
+            return None
+    except (OSError, ValueError, psutil.Error):
+        return None
+    return pid
+
+
+def _dead(pid: int) -> bool:
+    import psutil
+
+    try:
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return True
+
+
+def stop_postmaster(pg_data: Path, timeout: float = 15.0) -> None:
+    """Stop a postmaster found alive through the data dir's `postmaster.pid` (e.g. one started by hand)."""
+    import psutil
+
+    pid = running_postmaster(pg_data)
+    if pid is None:
+        return
+    try:
+        postmaster = psutil.Process(pid)
+        backends = postmaster.children(recursive=True)
+        postmaster.send_signal(signal.SIGINT)  # fast shutdown: ends sessions, writes a checkpoint
+    except psutil.Error:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not _dead(pid):
+        time.sleep(0.05)
+    for process in [postmaster, *backends]:
+        with contextlib.suppress(psutil.Error):
+            if process.status() != psutil.STATUS_ZOMBIE:
+                process.kill()
+
+
+def _clear_stale_postmaster(pg_data: Path, sock_dir: Path, port: int) -> None:
+    """What a killed postmaster leaves behind and would stop the next one from starting."""
+    stop_postmaster(pg_data)  # two postmasters on one data dir would corrupt it
+    (pg_data / "postmaster.pid").unlink(missing_ok=True)
+    (sock_dir / f".s.PGSQL.{port}").unlink(missing_ok=True)
+    (sock_dir / f".s.PGSQL.{port}.lock").unlink(missing_ok=True)
+
+
 def start_postgres(data_dir: Path, port: int, log_path: Path) -> RunningService:
     data_dir.mkdir(parents=True, exist_ok=True)
     sock_dir = data_dir / "socket"
@@ -148,9 +278,6 @@ def start_postgres(data_dir: Path, port: int, log_path: Path) -> RunningService:
             capture_output=True,
             user=user,
         )
-    stale_pid = pg_data / "postmaster.pid"
-    if stale_pid.exists():
-        stale_pid.unlink()
     sock_dir.mkdir(exist_ok=True)
     if user:
         import pwd
@@ -158,42 +285,52 @@ def start_postgres(data_dir: Path, port: int, log_path: Path) -> RunningService:
         entry = pwd.getpwnam(user)
         os.chown(sock_dir, entry.pw_uid, entry.pw_gid)
         log_path.parent.mkdir(parents=True, exist_ok=True)
-    proc = _spawn(
-        [
-            str(_pg_bin() / "postgres"),
-            "-D",
-            str(pg_data),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-k",
-            str(sock_dir),
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-            "-c",
-            "max_connections=200",
-            "-c",
-            "shared_buffers=128MB",
-        ],
-        log_path,
-        user=user,
-    )
+    # fsync=off survives any process kill (the OS keeps what was written). synchronous_commit stays on: off, a
+    # commit is only in PostgreSQL's shared memory for up to ~0.6 s and a SIGKILLed postmaster loses it.
+    cmd = [
+        str(_pg_bin() / "postgres"),
+        "-D",
+        str(pg_data),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-k",
+        str(sock_dir),
+        "-c",
+        "fsync=off",
+        "-c",
+        "full_page_writes=off",
+        "-c",
+        "max_connections=200",
+        "-c",
+        "shared_buffers=128MB",
+    ]
+
+    def launch() -> subprocess.Popen[bytes]:
+        _clear_stale_postmaster(pg_data, sock_dir, port)
+        return _spawn(cmd, log_path, user=user)
+
     pg_isready = str(_pg_bin() / "pg_isready")
-    wait_until(
-        lambda: (
-            subprocess.run([pg_isready, "-h", "127.0.0.1", "-p", str(port), "-q"], check=False).returncode
-            == 0
-        ),
-        "PostgreSQL",
-        proc=proc,
-    )
-    return RunningService(
-        "postgres", proc, f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", log_path
+
+    def ready(proc: subprocess.Popen[bytes]) -> None:
+        wait_until(
+            lambda: (
+                subprocess.run([pg_isready, "-h", "127.0.0.1", "-p", str(port), "-q"], check=False).returncode
+                == 0
+            ),
+            "PostgreSQL",
+            proc=proc,
+        )
+
+    return start_service(
+        "postgres",
+        f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres",
+        log_path,
+        launch,
+        ready,
+        extra={"pgdata": str(pg_data), "socket_dir": str(sock_dir)},
+        after_stop=lambda: stop_postmaster(pg_data),
     )
 
 
@@ -213,7 +350,15 @@ def create_database(admin_url: str, name: str) -> str:
 
 
 def start_redis(data_dir: Path, port: int, log_path: Path, persist: bool = True) -> RunningService:
+    """Redis on `data_dir`. Persisted: an append-only file synced every second (a SIGKILL loses at most about a
+    second of events) plus a snapshot a minute; not persisted: nothing is written (cheap, for throwaway data)."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    # Each value is its own argument: `--save "60 1"` as one argument makes Redis 6.2 save nothing.
+    persistence = (
+        ["--appendonly", "yes", "--appendfsync", "everysec", "--save", "60", "1"]
+        if persist
+        else ["--appendonly", "no", "--save", ""]
+    )
     cmd = [
         str(BIN_DIR / "redis-server"),
         "--bind",
@@ -222,16 +367,18 @@ def start_redis(data_dir: Path, port: int, log_path: Path, persist: bool = True)
         str(port),
         "--dir",
         str(data_dir),
-        "--save",
-        "60 1" if persist else "",
-        "--appendonly",
-        "no",
+        *persistence,
         "--protected-mode",
         "no",
     ]
-    proc = _spawn(cmd, log_path)
-    wait_until(lambda: port_open(port), "Redis", proc=proc)
-    return RunningService("redis", proc, f"redis://127.0.0.1:{port}/0", log_path)
+
+    def ready(proc: subprocess.Popen[bytes]) -> None:
+        # The port opens only once the append-only file is loaded.
+        wait_until(lambda: port_open(port), "Redis", proc=proc)
+
+    return start_service(
+        "redis", f"redis://127.0.0.1:{port}/0", log_path, lambda: _spawn(cmd, log_path), ready
+    )
 
 
 # --- Temporal -------------------------------------------------------------------------------------------------
@@ -264,10 +411,17 @@ def start_temporal(data_dir: Path, port: int, ui_port: int, log_path: Path) -> R
     ]
     for key, kind in SEARCH_ATTRIBUTES.items():
         cmd += ["--search-attribute", f"{key}={kind}"]
-    proc = _spawn(cmd, log_path)
-    wait_until(lambda: port_open(port) and port_open(ui_port), "Temporal", proc=proc, timeout=60)
-    return RunningService(
-        "temporal", proc, f"127.0.0.1:{port}", log_path, {"ui": f"http://127.0.0.1:{ui_port}"}
+
+    def ready(proc: subprocess.Popen[bytes]) -> None:
+        wait_until(lambda: port_open(port) and port_open(ui_port), "Temporal", proc=proc, timeout=60)
+
+    return start_service(
+        "temporal",
+        f"127.0.0.1:{port}",
+        log_path,
+        lambda: _spawn(cmd, log_path),
+        ready,
+        extra={"ui": f"http://127.0.0.1:{ui_port}"},
     )
 
 
@@ -306,7 +460,6 @@ def start_s3(
         f"-filer.port.grpc={free_port()}",
         f"-bucket={bucket}",
     ]
-    proc = _spawn(cmd, log_path, env=env, cwd=data_dir)
     url = f"http://127.0.0.1:{port}"
 
     def bucket_ready() -> bool:
@@ -324,5 +477,22 @@ def start_s3(
         client.head_bucket(Bucket=bucket)
         return True
 
-    wait_until(lambda: port_open(port) and bucket_ready(), "S3 (SeaweedFS)", proc=proc, timeout=60)
-    return RunningService("s3", proc, url, log_path)
+    def volume_server_joined() -> bool:
+        import httpx
+
+        # The bucket answers (through the filer) before the volume server has told the master it is back; until
+        # then, after a restart, reading an object answers InternalError.
+        status = httpx.get(f"http://127.0.0.1:{ports[1]}/dir/status", timeout=2).json()
+        centers = status["Topology"].get("DataCenters") or []
+        return any(rack.get("DataNodes") for center in centers for rack in center.get("Racks") or [])
+
+    def ready(proc: subprocess.Popen[bytes]) -> None:
+        wait_until(
+            lambda: port_open(port) and bucket_ready() and volume_server_joined(),
+            "S3 (SeaweedFS)",
+            proc=proc,
+            timeout=60,
+        )
+
+    # A restart reuses every port (the internal ones too): the app keeps its URL, the parts find each other.
+    return start_service("s3", url, log_path, lambda: _spawn(cmd, log_path, env=env, cwd=data_dir), ready)

@@ -1,0 +1,273 @@
+"""Backing services under supervision: a SIGKILLed PostgreSQL or Redis comes back on the same port with its data.
+
+Real servers from the wheels, real SIGKILLs. `RunningService.restart()` is the primitive the launcher uses; the
+`Supervisor` watches services, restarts the ones that exit after a backoff and stops everything on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+import psycopg
+import pytest
+from redis import Redis
+from temporalio.api.workflowservice.v1 import ListNamespacesRequest
+
+from devstack.services import (
+    RunningService,
+    free_port,
+    start_postgres,
+    start_redis,
+    start_s3,
+    start_temporal,
+    wait_until,
+)
+from devstack.supervisor import Supervisor
+from tests.devstack.helpers import gone, start_postmaster_by_hand
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
+
+
+def supervise_until(supervisor: Supervisor, check: Callable[[], bool], timeout: float) -> None:
+    def step() -> bool:
+        supervisor.check()
+        return check()
+
+    wait_for(step, "the supervisor's restart", timeout)
+
+
+def is_zombie(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def plain(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def count_rows(url: str) -> int:
+    with psycopg.connect(plain(url), connect_timeout=5) as conn:
+        row = conn.execute("SELECT count(*) FROM survivors").fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+@pytest.fixture
+def postgres(tmp_path: Path) -> Iterator[RunningService]:
+    service = start_postgres(tmp_path / "postgres", free_port(), tmp_path / "logs" / "postgres.log")
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def redis_service(tmp_path: Path) -> Iterator[RunningService]:
+    service = start_redis(tmp_path / "redis", free_port(), tmp_path / "logs" / "redis.log")
+    yield service
+    service.stop()
+
+
+def test_persisted_redis_says_it_saves_and_keeps_data_through_a_sigkill(
+    redis_service: RunningService,
+) -> None:
+    client = Redis.from_url(redis_service.url, socket_timeout=5)
+    config = client.config_get("*")
+    assert config["appendonly"] == "yes"
+    assert config["appendfsync"] == "everysec"
+    assert config["save"] == "60 1"
+    client.xadd("events:project:1", {"type": "asset_status_changed", "n": "1"})
+    client.set("kept", "yes")
+    client.close()
+    time.sleep(1.5)  # appendfsync everysec: what was written a second ago is on disk
+    old_pid = redis_service.process.pid
+    os.kill(old_pid, signal.SIGKILL)
+
+    redis_service.restart()
+
+    assert redis_service.process.pid != old_pid
+    assert not is_zombie(old_pid)
+    client = Redis.from_url(redis_service.url, socket_timeout=5)  # same port, same directory
+    assert client.get("kept") == b"yes"
+    assert client.xlen("events:project:1") == 1
+    client.close()
+
+
+def test_ephemeral_redis_saves_nothing(tmp_path: Path) -> None:
+    service = start_redis(tmp_path / "redis", free_port(), tmp_path / "redis.log", persist=False)
+    try:
+        config = Redis.from_url(service.url, socket_timeout=5).config_get("*")
+        assert config["appendonly"] == "no"
+        assert config["save"] == ""
+    finally:
+        service.stop()
+
+
+def test_a_sigkilled_postmaster_is_restarted_by_the_supervisor_on_its_port_with_its_data(
+    postgres: RunningService,
+) -> None:
+    with psycopg.connect(plain(postgres.url), autocommit=True) as conn:
+        conn.execute("CREATE TABLE survivors (n int)")
+        conn.execute("INSERT INTO survivors SELECT generate_series(1, 100)")
+    # An open session: its backend outlives a killed postmaster and holds the shared memory.
+    holder = psycopg.connect(plain(postgres.url), autocommit=True)
+    lines: list[str] = []
+    supervisor = Supervisor([postgres], restart_delay=0.2, say=lines.append)
+    old_pid = postgres.process.pid
+    os.kill(old_pid, signal.SIGKILL)
+    try:
+        supervise_until(supervisor, lambda: any(" is back" in line for line in lines), timeout=60)
+        assert count_rows(postgres.url) == 100
+    finally:
+        holder.close()
+        supervisor.stop()
+
+    assert any(line.startswith("postgres exited with code -9") for line in lines), lines
+    assert any("restarting in" in line and "postgres.log" in line for line in lines), lines
+    assert postgres.process.pid != old_pid
+    assert not is_zombie(old_pid)
+    assert gone(postgres.process.pid)  # and the supervisor's stop stopped the restarted one
+
+
+def test_restart_brings_postgres_back_on_the_same_port_with_the_data(postgres: RunningService) -> None:
+    with psycopg.connect(plain(postgres.url), autocommit=True) as conn:
+        conn.execute("CREATE TABLE survivors (n int)")
+        conn.execute("INSERT INTO survivors SELECT generate_series(1, 100)")
+    holder = psycopg.connect(plain(postgres.url), autocommit=True)
+    backends = psutil.Process(postgres.process.pid).children()
+    try:
+        os.kill(postgres.process.pid, signal.SIGKILL)
+        postgres.restart()
+        assert count_rows(postgres.url) == 100
+        assert postgres.restarts == 1
+        assert all(gone(b.pid) for b in backends)  # what was left of the old group is gone
+    finally:
+        holder.close()
+
+
+def test_stop_also_stops_a_postmaster_started_by_hand_on_the_data_dir(postgres: RunningService) -> None:
+    """The launcher's postgres died and someone started one by hand on its data dir: Ctrl-C stops that one too."""
+    os.kill(postgres.process.pid, signal.SIGKILL)
+    postgres.process.wait(10)
+    port = int(postgres.url.split(":")[-1].split("/")[0])
+    postmaster = start_postmaster_by_hand(
+        Path(postgres.extra["pgdata"]), Path(postgres.extra["socket_dir"]), port
+    )
+
+    try:
+        supervisor = Supervisor([postgres], restart_delay=30, say=lambda _: None)
+        supervisor.stop()
+
+        wait_for(lambda: gone(postmaster), "the hand-started postmaster to stop", timeout=5)
+    finally:
+        if not gone(postmaster):  # never leave it running, even when the test fails
+            os.kill(postmaster, signal.SIGKILL)
+
+
+def crashing(tmp_path: Path, script: str) -> RunningService:
+    """A service whose process runs `script` in a shell, again on every restart."""
+
+    def launch() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(["sh", "-c", script], start_new_session=True)
+
+    return RunningService("crasher", launch(), "", tmp_path / "crasher.log", launch=launch)
+
+
+def test_the_restart_delay_doubles_while_a_service_keeps_crashing(tmp_path: Path) -> None:
+    lines: list[str] = []
+    service = crashing(tmp_path, "exit 3")
+    supervisor = Supervisor([service], restart_delay=0.1, say=lines.append)
+    try:
+        supervise_until(supervisor, lambda: service.restarts >= 3, timeout=30)
+        supervise_until(supervisor, lambda: sum("exited" in line for line in lines) >= 4, timeout=30)
+    finally:
+        supervisor.stop()
+    exits = [line for line in lines if "exited" in line]
+    assert exits[:4] == [
+        f"crasher exited with code 3; restarting in {delay} s (log: {tmp_path / 'crasher.log'})"
+        for delay in ("0.1", "0.2", "0.4", "0.8")
+    ]
+    assert "crasher is back (pid" in lines[1]
+
+
+def test_the_restart_delay_starts_over_once_a_service_stayed_up(tmp_path: Path) -> None:
+    lines: list[str] = []
+    service = crashing(tmp_path, "sleep 1; exit 3")
+    supervisor = Supervisor([service], restart_delay=0.1, reset_after=0.5, say=lines.append)
+    try:
+        supervise_until(supervisor, lambda: sum("exited" in line for line in lines) >= 3, timeout=30)
+    finally:
+        supervisor.stop()
+    assert [line.split(";")[1].split("(")[0].strip() for line in lines if "exited" in line][:3] == [
+        "restarting in 0.1 s"
+    ] * 3
+
+
+def test_temporal_and_s3_come_back_on_their_urls_with_their_data(tmp_path: Path) -> None:
+    import asyncio
+
+    import boto3
+    from temporalio.client import Client
+
+    temporal = start_temporal(tmp_path / "temporal", free_port(), free_port(), tmp_path / "temporal.log")
+    s3 = start_s3(tmp_path / "s3", free_port(), tmp_path / "s3.log", "aiam-local", "local-secret-1", "kept")
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3.url,
+        aws_access_key_id="aiam-local",
+        aws_secret_access_key="local-secret-1",
+        region_name="us-east-1",
+    )
+
+    async def namespaces() -> list[str]:
+        connected = await Client.connect(temporal.url)
+        listed = await connected.workflow_service.list_namespaces(ListNamespacesRequest())
+        return [n.namespace_info.name for n in listed.namespaces]
+
+    try:
+        client.put_object(Bucket="kept", Key="a.txt", Body=b"still here")
+        for service in (temporal, s3):
+            old_pid = service.process.pid
+            os.kill(old_pid, signal.SIGKILL)
+            service.restart()
+            assert service.process.pid != old_pid
+            assert not is_zombie(old_pid)
+        assert client.get_object(Bucket="kept", Key="a.txt")["Body"].read() == b"still here"
+        assert "default" in asyncio.run(namespaces())
+    finally:
+        s3.stop()
+        temporal.stop()
+
+
+def test_ctrl_c_during_a_restart_stops_the_process_being_started(tmp_path: Path) -> None:
+    spawned: list[subprocess.Popen[bytes]] = []
+
+    def launch() -> subprocess.Popen[bytes]:
+        spawned.append(subprocess.Popen(["sleep", "300"], start_new_session=True))
+        return spawned[-1]
+
+    def ready(proc: subprocess.Popen[bytes]) -> None:  # never ready: the restart is still going on at Ctrl-C
+        wait_until(lambda: False, "a server that never listens", timeout=120, proc=proc)
+
+    service = RunningService("slow", launch(), "", tmp_path / "slow.log", launch=launch, ready=ready)
+    supervisor = Supervisor([service], restart_delay=0.1, say=lambda _: None)
+    os.kill(service.process.pid, signal.SIGKILL)
+    supervise_until(supervisor, lambda: len(spawned) == 2, timeout=30)
+
+    supervisor.stop()
+
+    assert all(gone(process.pid) for process in spawned)
+    assert service.process is spawned[1]  # the launcher tracked the new process as soon as it existed
