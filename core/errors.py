@@ -81,3 +81,7 @@ class ServiceUnavailable(UpstreamUnavailable):
 
 class TemporalUnavailable(ServiceUnavailable):
     service = "temporal"
+
+
+class S3Unavailable(ServiceUnavailable):
+    service = "s3"

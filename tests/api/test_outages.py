@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -26,8 +29,18 @@ from api.main import create_app
 from core.models import Asset, AssetStatus
 from core.settings import Settings
 from core.storage import Storage
-from devstack.services import free_port
-from tests.builders import PASSWORD, app_client, make_asset, make_box, make_project, register, unique_email
+from devstack.services import create_database, free_port, start_postgres
+from devstack.stack import migrate
+from tests.builders import (
+    PASSWORD,
+    app_client,
+    make_asset,
+    make_box,
+    make_project,
+    png_bytes,
+    register,
+    unique_email,
+)
 from worker import registry
 
 BOUND = 60  # seconds: generous; the point is that a call returns at all, not how fast
@@ -100,15 +113,103 @@ def test_an_outage_is_logged_when_it_starts_summarised_once_a_minute_and_when_it
     ]
 
 
-@contextlib.contextmanager
-def private_postgres(tmp_path: Any) -> Iterator[Any]:
-    from devstack.services import start_postgres
-
-    service = start_postgres(tmp_path / "pg", free_port())
+async def test_the_database_going_away_under_a_running_app_answers_503_until_it_is_back(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    postgres = start_postgres(tmp_path / "pg", port, tmp_path / "pg.log")
     try:
-        yield service
+        url = create_database(postgres.url, "aiam_outage")
+        await asyncio.to_thread(migrate, url)
+        caplog.set_level(logging.INFO)
+        async with app_client(settings.model_copy(update={"database_url": url})) as client:
+            headers = await register(client)
+            project = await make_project(client, headers)
+            # Durable before the kill (the test server runs with synchronous_commit=off).
+            with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+                conn.execute("CHECKPOINT")
+            os.killpg(postgres.process.pid, signal.SIGKILL)  # the postmaster and every backend, at once
+            postgres.process.wait(10)
+            down = [await client.get(f"/api/projects/{project['id']}/", headers=headers) for _ in range(5)]
+            down.append(await client.post("/api/projects/", json={"name": "During"}, headers=headers))
+            postgres = start_postgres(tmp_path / "pg", port, tmp_path / "pg.log")
+            back = await client.get(f"/api/projects/{project['id']}/", headers=headers)
     finally:
-        service.stop()
+        postgres.stop()
+    for answer in down:
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["detail"] == "The database is unavailable; try again in a moment."
+    assert back.status_code == 200, back.text
+    assert len(outage_warnings(caplog, "database")) == 1, caplog.text
+    assert [r.getMessage() for r in caplog.records if "database is back after" in r.getMessage()], caplog.text
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], caplog.text
+
+
+# --- S3 and Redis --------------------------------------------------------------------------------------------
+
+
+async def test_an_s3_outage_answers_503_json_on_upload_and_export_and_is_logged_once(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    storage: Storage,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    headers = await register(client)
+    project = await make_project(client, headers)
+    box = await make_box(client, headers, project["id"])
+    await make_asset(sessionmaker, box["id"], storage=storage)  # a thumbnail the export must download
+    caplog.set_level(logging.INFO)
+    cut_off = settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{free_port()}"})
+    async with app_client(cut_off) as down:
+        answers = [
+            await down.post(
+                f"/api/boxes/{box['id']}/upload/",
+                files={"file": ("image", png_bytes(), "image/png")},
+                headers=headers,
+            )
+            for _ in range(3)
+        ]
+        exported = await down.get(f"/api/projects/{project['id']}/export/?scope=all", headers=headers)
+        listed = await down.get(f"/api/boxes/{box['id']}/assets/", headers=headers)
+    for answer in answers:
+        assert answer.status_code == 503, answer.text
+        assert answer.json() == {
+            "detail": "The file store (S3) is unavailable; try again in a moment.",
+            "code": "upstream_unavailable",
+        }
+    assert exported.status_code == 503, exported.text[:300]
+    assert exported.json() == {
+        "detail": "The file store (S3) is unreachable; try the export again.",
+        "code": "upstream_unavailable",
+    }
+    assert listed.status_code == 200 and listed.json()["total"] == 1  # reads only presign: no S3 call
+    assert len(outage_warnings(caplog, "S3")) == 1, caplog.text
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_a_redis_outage_never_fails_a_rest_request(settings: Settings) -> None:
+    cut_off = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
+    async with app_client(cut_off) as client:
+        headers = await register(client)
+        project = await make_project(client, headers)
+        box = await make_box(client, headers, project["id"])
+        uploaded = await client.post(  # publishes the new asset
+            f"/api/boxes/{box['id']}/upload/",
+            files={"file": ("image", png_bytes(), "image/png")},
+            headers=headers,
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        headlined = await client.patch(  # publishes the headliner change
+            f"/api/boxes/{box['id']}/", json={"headliner_id": uploaded.json()["id"]}, headers=headers
+        )
+        assert headlined.status_code == 200, headlined.text
+        commented = await client.post(  # publishes the comment
+            f"/api/boxes/{box['id']}/comments/", json={"text": "Nice"}, headers=headers
+        )
+        assert commented.status_code == 201, commented.text
+        health = (await client.get("/api/health/")).json()
+    assert health["checks"]["redis"]["ok"] is False
 
 
 # --- Health: the worker and the backlog ----------------------------------------------------------------------
