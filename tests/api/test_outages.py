@@ -17,7 +17,16 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    ParamValidationError,
+    ReadTimeoutError,
+)
 from fastapi import FastAPI
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,6 +35,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from api.main import create_app
+from api.outages import OutageLog, database_down, s3_down
 from core.models import Asset, AssetStatus
 from core.settings import Settings
 from core.storage import Storage
@@ -88,7 +98,6 @@ async def test_a_database_outage_answers_503_json_and_is_logged_once(
 def test_an_outage_is_logged_when_it_starts_summarised_once_a_minute_and_when_it_ends(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from api.outages import OutageLog
 
     now = [1000.0]
     log = OutageLog("database", clock=lambda: now[0])
@@ -212,6 +221,52 @@ async def test_a_redis_outage_never_fails_a_rest_request(settings: Settings) -> 
     assert health["checks"]["redis"]["ok"] is False
 
 
+def pg_error(cls: type[psycopg.Error]) -> DBAPIError:
+    return OperationalError("SELECT 1", {}, cls("from the server"))
+
+
+@pytest.mark.parametrize(
+    ("error", "down"),
+    [
+        (OperationalError("connect", {}, psycopg.OperationalError("connection refused")), True),
+        (pg_error(psycopg.errors.AdminShutdown), True),  # 57P01: the server is shutting down
+        (pg_error(psycopg.errors.TooManyConnections), True),  # 53300
+        (PoolTimeoutError("QueuePool limit reached"), True),
+        (InterfaceError("SELECT 1", {}, psycopg.InterfaceError("closed"), connection_invalidated=True), True),
+        (pg_error(psycopg.errors.QueryCanceled), False),  # 57014: a statement timeout is about the statement
+        (pg_error(psycopg.errors.LockNotAvailable), False),
+        (InterfaceError("SELECT 1", {}, psycopg.InterfaceError("the cursor is closed")), False),  # a bug
+        (ProgrammingError("SELEC 1", {}, psycopg.errors.SyntaxError("syntax error")), False),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else str(value),
+)
+def test_only_an_unreachable_database_counts_as_an_outage(error: Exception, down: bool) -> None:
+    assert database_down(error) is down
+
+
+def client_error(status: int) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": str(status)}, "ResponseMetadata": {"HTTPStatusCode": status}}, "GetObject"
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "down"),
+    [
+        (EndpointConnectionError(endpoint_url="http://127.0.0.1:9"), True),
+        (ConnectionClosedError(endpoint_url="http://127.0.0.1:9"), True),
+        (ReadTimeoutError(endpoint_url="http://127.0.0.1:9"), True),
+        (client_error(503), True),
+        (client_error(404), False),
+        (client_error(403), False),  # wrong credentials: a configuration bug, not an outage
+        (ParamValidationError(report="Bucket must be a string"), False),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else str(value),
+)
+def test_only_an_unreachable_or_failing_s3_counts_as_an_outage(error: Exception, down: bool) -> None:
+    assert s3_down(error) is down
+
+
 # --- Health: the worker and the backlog ----------------------------------------------------------------------
 
 
@@ -308,8 +363,13 @@ async def box_assets(sessionmaker: async_sessionmaker[AsyncSession], box_id: int
 
 @pytest.mark.parametrize("silent", [False, True], ids=["refused", "silent"])
 async def test_generate_and_animate_without_temporal_leave_no_row(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], storage: Storage, silent: bool
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    storage: Storage,
+    silent: bool,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO)
     async with temporal_gone(settings, silent=silent) as (_, client):
         headers = await register(client)
         project = await make_project(client, headers)
@@ -331,6 +391,8 @@ async def test_generate_and_animate_without_temporal_leave_no_row(
         assert "nothing was started" in body["detail"], body
         assert body["details"]["started_asset_ids"] == []
     assert [a.id for a in await box_assets(sessionmaker, box["id"])] == [image.id]  # no new row
+    assert len(outage_warnings(caplog, "Temporal")) == 1, caplog.text
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], caplog.text
 
 
 async def test_retry_without_temporal_leaves_the_asset_failed(
