@@ -250,8 +250,9 @@ def derived_error_statuses(route: APIRoute) -> set[int]:
     """The error statuses a route's signature makes possible, so no route has to remember them by hand:
     401 when it needs the current user, 404 when its path names an object, 422 when it has any input,
     400 when it reads a body (one that cannot be decoded is refused before validation), 409 when it writes
-    (a concurrent change PostgreSQL refuses: a unique violation, a deadlock, a serialization failure)."""
-    from api.deps import get_current_user  # api.deps imports the services; keep this module a leaf
+    (a concurrent change PostgreSQL refuses: a unique violation, a deadlock, a serialization failure), 503 when it
+    uses the database (PostgreSQL is down)."""
+    from api.deps import get_current_user, get_session  # api.deps imports the services; keep this a leaf
 
     dependants = list(_dependencies(route.dependant))
     statuses: set[int] = set()
@@ -266,6 +267,9 @@ def derived_error_statuses(route: APIRoute) -> set[int]:
     # The IntegrityError and lock-conflict handlers answer any write with 409.
     if (route.methods or set()) & WRITE_METHODS:
         statuses.add(409)
+    # The database handler answers 503 while PostgreSQL is down, for any route with a session.
+    if any(d.call is get_session for d in dependants):
+        statuses.add(503)
     return statuses
 
 
