@@ -320,6 +320,9 @@ async def _start_all(
         # once started: a discarded row was never shown to anyone.
         announce = [asset for asset in assets if (asset.id in undone) == retrying]
         await publish_statuses(events, project_id, announce)
+    if not undone:
+        # Every start counted as refused did reach Temporal after all: its workflow already moved the asset on.
+        return [asset_workflow_id(asset.id) for asset in assets if asset.id is not None]
     started_ids = [asset.id for asset in assets if asset.id not in undone]
     logger.info("undid %d of %d generation start(s): Temporal is unavailable", len(undone), len(assets))
     if retrying:
@@ -513,13 +516,13 @@ async def retry(
 
 
 async def cancel_asset_workflow(
-    temporal: Client, asset_id: int, rpc_timeout: timedelta = DEFAULT_CANCEL_TIMEOUT
+    temporal: Client, asset_id: int, within: timedelta = DEFAULT_CANCEL_TIMEOUT
 ) -> None:
     """Ask the asset's workflow to stop (it records nothing more once its asset is gone); a workflow that is
     already closed or was never started counts as stopped."""
     handle: WorkflowHandle[Any, Any] = temporal.get_workflow_handle(asset_workflow_id(asset_id))
     try:
-        await handle.cancel(rpc_timeout=rpc_timeout)
+        await handle.cancel(rpc_timeout=within)
     except RPCError as exc:
         if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             raise

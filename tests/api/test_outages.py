@@ -36,6 +36,7 @@ from temporalio.worker import Worker
 
 from api.main import create_app
 from api.outages import OutageLog, database_down, s3_down
+from core.generation import GENERATE_WORKFLOW
 from core.models import Asset, AssetStatus
 from core.settings import Settings
 from core.storage import Storage
@@ -51,7 +52,9 @@ from tests.builders import (
     register,
     unique_email,
 )
+from tests.pipeline.fixtures import SimulatorProcess, running_worker
 from worker import registry
+from workflows.generation_payloads import GenerateAssetInput, GenerateAssetResult
 
 BOUND = 60  # seconds: generous; the point is that a call returns at all, not how fast
 
@@ -393,6 +396,51 @@ async def test_generate_and_animate_without_temporal_leave_no_row(
     assert [a.id for a in await box_assets(sessionmaker, box["id"])] == [image.id]  # no new row
     assert len(outage_warnings(caplog, "Temporal")) == 1, caplog.text
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_a_workflow_started_for_a_discarded_row_ends_without_calling_kie(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    kie_simulator: SimulatorProcess,
+    client: httpx.AsyncClient,
+) -> None:
+    """A start that timed out in the API may still have reached Temporal after the row was deleted: that
+    workflow must end (DELETED) without submitting anything to Kie.ai."""
+    headers = await register(client)
+    project = await make_project(client, headers)
+    box = await make_box(client, headers, project["id"])
+    prompt = f"discarded {uuid.uuid4().hex}"
+    asset = await make_asset(sessionmaker, box["id"], status=AssetStatus.PENDING, prompt=prompt)
+    async with sessionmaker() as session:  # what _start_all does to a row whose start it counts as refused
+        await session.delete(await session.get(Asset, asset.id))
+        await session.commit()
+    worker_settings = settings.model_copy(
+        update={
+            "temporal_task_queue": f"discarded-{uuid.uuid4().hex[:8]}",
+            "kie_base_url": kie_simulator.url,
+            "kie_api_key": None,
+            "kie_simulator_key": kie_simulator.api_key,
+        }
+    )
+    tasks_before = len(kie_simulator.tasks())
+    async with running_worker(worker_settings) as deps, asyncio.timeout(BOUND):
+        assert asset.id is not None
+        result = await deps.temporal.execute_workflow(
+            GENERATE_WORKFLOW,
+            GenerateAssetInput(
+                asset_id=asset.id,
+                box_id=box["id"],
+                project_id=project["id"],
+                kind="image",
+                deadline_seconds=60,
+            ),
+            id=f"asset-{asset.id}",
+            task_queue=worker_settings.temporal_task_queue,
+            result_type=GenerateAssetResult,
+        )
+    assert result.status == "DELETED"
+    assert kie_simulator.tasks(prompt_contains=prompt) == []
+    assert len(kie_simulator.tasks()) == tasks_before
 
 
 async def test_retry_without_temporal_leaves_the_asset_failed(
