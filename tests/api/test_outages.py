@@ -25,9 +25,11 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from fastapi import FastAPI
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import Session
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
@@ -96,6 +98,32 @@ async def test_a_database_outage_answers_503_json_and_is_logged_once(
         }
     assert len(outage_warnings(caplog, "database")) == 1, caplog.text
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_a_connection_lost_at_the_commit_answers_503(settings: Settings) -> None:
+    """The session dependency commits after the route returned: a database lost right then is a 503 too."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            headers = await register(client)
+            lose_connection = [True]
+
+            def terminate_own_backend(session: Session) -> None:
+                if lose_connection[0]:
+                    lose_connection[0] = False
+                    session.connection().exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
+
+            sync_session = app.state.sessionmaker.class_.sync_session_class
+            event.listen(sync_session, "before_commit", terminate_own_backend)
+            try:
+                lost = await client.post("/api/projects/", json={"name": "Lost"}, headers=headers)
+            finally:
+                event.remove(sync_session, "before_commit", terminate_own_backend)
+            listed = await client.get("/api/projects/", headers=headers)
+    assert lost.status_code == 503, lost.text
+    assert lost.json()["detail"] == "The database is unavailable; try again in a moment."
+    assert listed.status_code == 200 and listed.json()["total"] == 0  # nothing was committed
 
 
 def test_an_outage_is_logged_when_it_starts_summarised_once_a_minute_and_when_it_ends(
