@@ -32,6 +32,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
@@ -96,6 +98,33 @@ async def test_a_database_outage_answers_503_json_and_is_logged_once(
             "detail": "The database is unavailable; try again in a moment.",
             "code": "upstream_unavailable",
         }
+    assert len(outage_warnings(caplog, "database")) == 1, caplog.text
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_a_socket_opened_while_the_database_is_down_is_told_to_reconnect_later(
+    client: httpx.AsyncClient, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    headers = await register(client)
+    project = await make_project(client, headers)
+    token = headers["Authorization"].removeprefix("Bearer ")
+    cut_off = settings.model_copy(
+        update={"database_url": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/aiam"}
+    )
+    caplog.set_level(logging.INFO)
+
+    def open_sockets() -> list[tuple[int, str]]:
+        closes = []
+        with TestClient(create_app(cut_off)) as test_client:
+            for _ in range(3):  # a client reconnecting in a loop
+                with test_client.websocket_connect(f"/ws/projects/{project['id']}/?token={token}") as socket_:
+                    with pytest.raises(WebSocketDisconnect) as closed:
+                        socket_.receive_text()
+                    closes.append((closed.value.code, closed.value.reason))
+        return closes
+
+    closes = await asyncio.to_thread(open_sockets)
+    assert closes == [(1013, "The database is unavailable; reconnect shortly.")] * 3
     assert len(outage_warnings(caplog, "database")) == 1, caplog.text
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], caplog.text
 
