@@ -41,7 +41,7 @@ from temporalio.worker import Worker
 from api.main import create_app
 from api.outages import OutageLog, database_down, s3_down
 from core.generation import GENERATE_WORKFLOW
-from core.models import Asset, AssetStatus
+from core.models import Asset, AssetStatus, User
 from core.settings import Settings
 from core.storage import Storage
 from devstack.services import create_database, free_port, start_postgres
@@ -535,6 +535,27 @@ async def test_smart_edit_without_temporal_is_503(settings: Settings) -> None:
         assert answer.json()["code"] == "upstream_unavailable"
         history = await client.get(f"/api/boxes/{box['id']}/smart-edits/", headers=headers)
     assert history.json()["total"] == 0
+
+
+async def test_running_retention_now_without_temporal_is_503(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with temporal_gone(settings, silent=True) as (_, client):
+        headers = await register(client)
+        me = (await client.get("/api/auth/me/", headers=headers)).json()
+        async with sessionmaker() as session:
+            user = await session.get(User, me["id"])
+            assert user is not None
+            user.is_superuser = True
+            session.add(user)
+            await session.commit()
+        async with asyncio.timeout(BOUND):
+            answer = await client.post("/api/admin/retention/run/", headers=headers)
+    assert answer.status_code == 503, answer.text
+    assert answer.json() == {
+        "detail": "The job service (Temporal) is unavailable; try again shortly.",
+        "code": "upstream_unavailable",
+    }
 
 
 async def test_generation_without_temporal_is_503_and_reads_still_work(settings: Settings) -> None:
