@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
+from api.outages import Outages
 from core.assets import get_owned_asset
 from core.boxes import get_owned_box
 from core.deletion import DeletedAssets, finish_deletion
@@ -30,7 +31,10 @@ def get_app_settings(request: Request) -> Settings:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """Commits when the route returns normally; rolls back on an error. Routes that publish commit first."""
+    """Commits when the route returns normally; rolls back on an error. Routes that publish commit first.
+
+    A database outage raised here (at the commit) reaches the error handlers like one raised in the route: the
+    session's scope is "function", so this teardown runs before the answer is sent."""
     async with request.app.state.sessionmaker() as session:
         try:
             yield session
@@ -38,6 +42,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+    outages(request).database.recovered()
+
+
+def outages(request: Request) -> Outages:
+    found: Outages = request.app.state.outages
+    return found
 
 
 def get_storage(request: Request) -> Storage:
@@ -50,9 +60,12 @@ def get_events(request: Request) -> EventBus:
     return events
 
 
-async def get_temporal(request: Request) -> Client:
+async def get_temporal(request: Request) -> AsyncIterator[Client]:
+    """The Temporal client (TemporalUnavailable, a 503, when it cannot connect)."""
     client: Client = await request.app.state.temporal.get()
-    return client
+    yield client
+    # Reached only when the route returned normally: its Temporal calls were answered.
+    outages(request).temporal.recovered()
 
 
 class AfterDeletion:

@@ -8,6 +8,8 @@ from collections.abc import Iterator, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
+from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.encoders import jsonable_encoder
@@ -17,14 +19,21 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
-from core.errors import DomainError
+from api.outages import Outages, database_down, s3_down
+from core.errors import DomainError, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
+
+
+def outages(request: Request) -> Outages:
+    found: Outages = request.app.state.outages
+    return found
 
 
 class FieldError(BaseModel):
@@ -62,7 +71,7 @@ ERROR_DESCRIPTIONS = {
     422: "The input is invalid (`details` lists the refused fields for a schema violation)",
     429: "Too many requests; see the Retry-After header",
     502: "The AI provider answered with an error",
-    503: "A service the call needs (Temporal, Redis, S3) is unavailable; try again",
+    503: "A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again",
     504: "The AI provider did not answer in time",
 }
 
@@ -86,8 +95,10 @@ def error_body(message: str, code: str, details: object = None) -> dict[str, obj
     return body
 
 
-async def domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
+async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
+    if isinstance(exc, ServiceUnavailable):
+        outages(request).of(exc.service).failed(exc.__cause__ or exc)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     return JSONResponse(
         error_body(exc.message, exc.code, exc.details), status_code=exc.status_code, headers=headers
@@ -107,15 +118,36 @@ LOCK_CONFLICT_SQLSTATES = {"40P01", "40001"}
 """deadlock_detected, serialization_failure: PostgreSQL aborted this transaction in favour of a concurrent one."""
 
 
-async def lock_conflict_handler(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, OperationalError)
-    if getattr(exc.orig, "sqlstate", None) not in LOCK_CONFLICT_SQLSTATES:
-        raise exc  # an outage or a bug: a 500 that is logged, not a conflict
-    logger.warning("lock conflict answered as 409: %s", exc.orig)
-    return JSONResponse(
-        error_body("The change conflicts with a concurrent change; reload and try again.", "conflict"),
-        status_code=409,
-    )
+DATABASE_UNAVAILABLE = "The database is unavailable; try again in a moment."
+S3_UNAVAILABLE = "The file store (S3) is unavailable; try again in a moment."
+TEMPORAL_UNAVAILABLE = "The job service (Temporal) is unavailable; try again in a moment."
+
+
+def unavailable(message: str) -> JSONResponse:
+    return JSONResponse(error_body(message, "upstream_unavailable"), status_code=503)
+
+
+async def database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A lock conflict is a 409; PostgreSQL being down (wherever it surfaced: a dependency, the route, the commit)
+    is a 503 logged once per outage; anything else is a bug: a 500 with its traceback."""
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in LOCK_CONFLICT_SQLSTATES:
+        logger.warning("lock conflict answered as 409: %s", exc.orig)
+        return JSONResponse(
+            error_body("The change conflicts with a concurrent change; reload and try again.", "conflict"),
+            status_code=409,
+        )
+    if not database_down(exc):
+        raise exc
+    outages(request).database.failed(exc)
+    return unavailable(DATABASE_UNAVAILABLE)
+
+
+async def s3_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """S3 unreachable, dropping connections, too slow or answering 5xx: 503, logged once per outage."""
+    if not s3_down(exc):
+        raise exc
+    outages(request).s3.failed(exc)
+    return unavailable(S3_UNAVAILABLE)
 
 
 async def stale_data_handler(_: Request, exc: Exception) -> JSONResponse:
@@ -124,14 +156,25 @@ async def stale_data_handler(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("This object no longer exists.", "not_found"), status_code=404)
 
 
-async def temporal_rpc_error_handler(_: Request, exc: Exception) -> JSONResponse:
-    logger.warning("Temporal call failed: %s", exc)
-    return JSONResponse(
-        error_body(
-            "The job service (Temporal) is unavailable; try again in a moment.", "upstream_unavailable"
-        ),
-        status_code=503,
-    )
+TEMPORAL_DOWN_STATUSES = frozenset(
+    {
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+        RPCStatusCode.CANCELLED,
+    }
+)
+
+
+async def temporal_rpc_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """An RPC error no service turned into an answer: 503. The server being away or overloaded is an outage
+    (logged once); any other refusal is logged as it happens, since it points at a request we got wrong."""
+    assert isinstance(exc, RPCError)
+    if exc.status in TEMPORAL_DOWN_STATUSES:
+        outages(request).temporal.failed(exc)
+    else:
+        logger.warning("Temporal refused a call (%s): %s", exc.status.name, exc)
+    return unavailable(TEMPORAL_UNAVAILABLE)
 
 
 MAX_FIELDS_IN_SENTENCE = 3
@@ -207,8 +250,9 @@ def derived_error_statuses(route: APIRoute) -> set[int]:
     """The error statuses a route's signature makes possible, so no route has to remember them by hand:
     401 when it needs the current user, 404 when its path names an object, 422 when it has any input,
     400 when it reads a body (one that cannot be decoded is refused before validation), 409 when it writes
-    (a concurrent change PostgreSQL refuses: a unique violation, a deadlock, a serialization failure)."""
-    from api.deps import get_current_user  # api.deps imports the services; keep this module a leaf
+    (a concurrent change PostgreSQL refuses: a unique violation, a deadlock, a serialization failure), 503 when it
+    uses the database (PostgreSQL is down)."""
+    from api.deps import get_current_user, get_session  # api.deps imports the services; keep this a leaf
 
     dependants = list(_dependencies(route.dependant))
     statuses: set[int] = set()
@@ -223,6 +267,9 @@ def derived_error_statuses(route: APIRoute) -> set[int]:
     # The IntegrityError and lock-conflict handlers answer any write with 409.
     if (route.methods or set()) & WRITE_METHODS:
         statuses.add(409)
+    # The database handler answers 503 while PostgreSQL is down, for any route with a session.
+    if any(d.call is get_session for d in dependants):
+        statuses.add(503)
     return statuses
 
 
@@ -267,5 +314,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(IntegrityError, integrity_error_handler)
     app.add_exception_handler(StaleDataError, stale_data_handler)
-    app.add_exception_handler(OperationalError, lock_conflict_handler)
+    # DBAPIError covers OperationalError and InterfaceError; IntegrityError keeps its own (more specific) handler.
+    app.add_exception_handler(DBAPIError, database_error_handler)
+    app.add_exception_handler(PoolTimeoutError, database_error_handler)
+    app.add_exception_handler(psycopg.OperationalError, database_error_handler)
+    app.add_exception_handler(BotoCoreError, s3_error_handler)
+    app.add_exception_handler(ClientError, s3_error_handler)
     app.add_exception_handler(RPCError, temporal_rpc_error_handler)

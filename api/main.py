@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import ws
 from api.admin import mount_admin
 from api.errors import install_error_handlers, install_openapi
+from api.outages import Outages
 from api.routes import (
     assets,
     auth,
@@ -41,6 +42,10 @@ logger = logging.getLogger("api")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
+    def s3_answered(status: int) -> None:
+        if status < 500:
+            app.state.outages.s3.recovered()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings)
@@ -48,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.storage = Storage(settings)
+        app.state.storage.on_answer(s3_answered)
         health_check = settings.redis_health_check_seconds
         app.state.events = EventBus(settings.redis_url, health_check_interval=health_check)
         app.state.relay = EventRelay(settings.redis_url, health_check_interval=health_check)
@@ -76,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["*"],
         allow_headers=["*"],
     )
+    app.state.outages = Outages()
     install_error_handlers(app)
     modules = (
         health,

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
+from api.outages import Outages, database_down
 from core.events import (
     EVENTS_UNAVAILABLE,
     PUBLIC_EVENT_TYPES,
@@ -49,6 +50,21 @@ router = APIRouter(tags=["events"])
 
 CLOSE_TIMEOUT_SECONDS = 2.0
 INTERNAL_ERROR = CloseReason(1011, "Internal error; reconnect later.")
+DATABASE_UNAVAILABLE = CloseReason(
+    CloseCode.TRY_AGAIN_LATER, "The database is unavailable; reconnect shortly."
+)
+
+
+def _failure(websocket: WebSocket, exc: Exception, what: str) -> CloseReason:
+    """Why a socket closes after `exc`: PostgreSQL down is an outage (logged once, like REST's 503s; clients
+    reconnect in a loop), anything else a bug logged with its traceback. Call it from the `except` block."""
+    if database_down(exc):
+        outages: Outages = websocket.app.state.outages
+        outages.database.failed(exc)
+        return DATABASE_UNAVAILABLE
+    logger.exception("%s failed", what)
+    return INTERNAL_ERROR
+
 
 Snapshot = Callable[[], Awaitable[dict[str, Any]]]
 Render = Callable[[RelayedEvent], Awaitable[str | None]]
@@ -92,9 +108,8 @@ async def project_events(websocket: WebSocket, project_id: str) -> None:
     except SocketRefused as exc:
         await _close(websocket, CloseReason(CloseCode.POLICY_VIOLATION, exc.reason))
         return
-    except Exception:
-        logger.exception("authorising a project socket failed")
-        await _close(websocket, INTERNAL_ERROR)
+    except Exception as exc:
+        await _close(websocket, _failure(websocket, exc, "authorising a project socket"))
         return
 
     async def snapshot() -> dict[str, Any]:
@@ -118,9 +133,8 @@ async def public_events(websocket: WebSocket, token: str) -> None:
     except SocketRefused as exc:
         await _close(websocket, CloseReason(CloseCode.POLICY_VIOLATION, exc.reason))
         return
-    except Exception:
-        logger.exception("authorising a review-link socket failed")
-        await _close(websocket, INTERNAL_ERROR)
+    except Exception as exc:
+        await _close(websocket, _failure(websocket, exc, "authorising a review-link socket"))
         return
     view = PublicView(link, state.settings.jwt_secret.get_secret_value(), state.sessionmaker)
 
@@ -176,9 +190,8 @@ async def _stream(
         reason = EVENTS_UNAVAILABLE
     except (WebSocketDisconnect, OSError):  # the client left (Uvicorn's ClientDisconnected is an OSError)
         return
-    except Exception:
-        logger.exception("project %s socket failed", project_id)
-        reason = INTERNAL_ERROR
+    except Exception as exc:
+        reason = _failure(websocket, exc, f"project {project_id} socket")
     if reason is not None:
         await _close(websocket, reason)
 

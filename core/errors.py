@@ -70,3 +70,18 @@ class UpstreamError(DomainError):
 class UpstreamTimeout(DomainError):
     status_code = 504
     code = "upstream_timeout"
+
+
+class ServiceUnavailable(UpstreamUnavailable):
+    """One of our own services (database, S3, Temporal) is down, not an outside provider: answered 503 like any
+    UpstreamUnavailable, and logged once per outage instead of once per request."""
+
+    service = "a service"
+
+
+class TemporalUnavailable(ServiceUnavailable):
+    service = "temporal"
+
+
+class S3Unavailable(ServiceUnavailable):
+    service = "s3"

@@ -37,7 +37,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.errors import UpstreamUnavailable
+from core.errors import S3Unavailable, UpstreamUnavailable
 from core.models import AIModel, Asset, AssetKind, AssetStatus, Box, Project
 from core.storage import Storage
 
@@ -244,7 +244,7 @@ def _fetch_thumbnail(storage: Storage, key: str | None) -> bytes | None:
             "The file storage refused a thumbnail download; try the export again."
         ) from exc
     except BotoCoreError as exc:
-        raise UpstreamUnavailable("The file storage is unreachable; try the export again.") from exc
+        raise S3Unavailable("The file store (S3) is unreachable; try the export again.") from exc
 
 
 def _new_document(project: Project, scope: ExportScope) -> tuple[DocumentObject, Table]:

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -27,7 +28,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.catalogue import get_active_model
-from core.errors import Conflict, InvalidInput, NotFound, Unauthorized, UpstreamUnavailable
+from core.errors import Conflict, InvalidInput, NotFound, TemporalUnavailable, Unauthorized
 from core.events import EventBus, asset_status_changed
 from core.kie import verify_webhook_signature
 from core.media import UnsupportedMedia, fit_image, in_decode_pool, read_image
@@ -35,17 +36,21 @@ from core.models import AIModel, Asset, AssetKind, AssetStatus, Box, ModelKind, 
 from core.schemas import STORED_TEXT, DbId, InputModel
 from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
-from core.temporal import asset_workflow_id, task_queue
+from core.temporal import asset_workflow_id, rpc_timeout, task_queue, temporal_call
 from workflows.generation_payloads import KIE_CALLBACK_SIGNAL, GenerateAssetInput, KieCallbackSignal
 
 logger = logging.getLogger(__name__)
 
 GENERATE_WORKFLOW = "GenerateAssetWorkflow"
+TEMPORAL_DOWN = "The job service (Temporal) is unavailable; try again in a moment."
 DEFAULT_VIDEO_MODEL = "bytedance/seedance-1.5-pro"
 MAX_VARIANTS = 4
 CALLBACK_MAX_AGE_SECONDS = 24 * 3600
 MAX_TIMESTAMP_DIGITS = 12
 MAX_TASK_ID_LENGTH = 128
+DEFAULT_CANCEL_TIMEOUT = timedelta(seconds=5)
+"""Deletion cancels workflows after the answer is sent, with no settings at hand: TEMPORAL_RPC_TIMEOUT_SECONDS's
+default."""
 
 ASSET_ID_ATTRIBUTE = SearchAttributeKey.for_int("AssetId")
 BOX_ID_ATTRIBUTE = SearchAttributeKey.for_int("BoxId")
@@ -245,22 +250,24 @@ async def start_asset_workflow(
         )
     if replace_closed_run:
         options["id_conflict_policy"] = WorkflowIDConflictPolicy.TERMINATE_EXISTING
-    try:
-        await temporal.start_workflow(
-            GENERATE_WORKFLOW,
-            GenerateAssetInput(
-                asset_id=asset.id,
-                box_id=asset.box_id,
-                project_id=project_id,
-                kind=asset.kind.value,
-                deadline_seconds=deadline_seconds(settings, asset.kind),
-            ),
-            id=workflow_id,
-            task_queue=task_queue(settings),
-            **options,
-        )
-    except WorkflowAlreadyStartedError:
-        logger.info("workflow %s already started; not starting another", workflow_id)
+    async with temporal_call(settings, TEMPORAL_DOWN):
+        try:
+            await temporal.start_workflow(
+                GENERATE_WORKFLOW,
+                GenerateAssetInput(
+                    asset_id=asset.id,
+                    box_id=asset.box_id,
+                    project_id=project_id,
+                    kind=asset.kind.value,
+                    deadline_seconds=deadline_seconds(settings, asset.kind),
+                ),
+                id=workflow_id,
+                task_queue=task_queue(settings),
+                rpc_timeout=rpc_timeout(settings),
+                **options,
+            )
+        except WorkflowAlreadyStartedError:
+            logger.info("workflow %s already started; not starting another", workflow_id)
     return workflow_id
 
 
@@ -271,12 +278,23 @@ async def _start_all(
     assets: list[Asset],
     project_id: int,
     events: EventBus | None = None,
-    **kw: Any,
+    *,
+    retrying: bool = False,
 ) -> list[str]:
-    """Start every asset's workflow. If Temporal refuses some, only those are marked FAILED (and published): the
-    ones that did start are running and stay PENDING. Then answer 503 saying which were started."""
+    """Start every asset's workflow. When Temporal is down for some (or all), undo those: a new asset is deleted
+    (nothing was started, nothing will be charged), a retried one goes back to FAILED. The ones that started are
+    running and stay PENDING. Then answer 503 saying plainly what was and was not started.
+
+    A start that timed out may still have reached Temporal. Undoing it is safe: only rows still PENDING are undone
+    (a workflow that already moved its asset on counts as started), and a workflow whose row was deleted reads
+    the asset before anything else (mark_asset_running finds no PENDING row; plan_kie_submission then ends the
+    run as DELETED), so it never calls Kie.ai.
+    """
     outcomes = await asyncio.gather(
-        *(start_asset_workflow(temporal, settings, a, project_id, **kw) for a in assets),
+        *(
+            start_asset_workflow(temporal, settings, a, project_id, replace_closed_run=retrying)
+            for a in assets
+        ),
         return_exceptions=True,
     )
     refused = [
@@ -285,33 +303,77 @@ async def _start_all(
         if isinstance(error, BaseException)
     ]
     if not refused:
+        if not retrying and events is not None:
+            await publish_statuses(events, project_id, assets)
         return [str(workflow_id) for workflow_id in outcomes]
     for _, error in refused:
-        if not isinstance(error, RPCError):  # a bug, not an outage: let it surface
+        if not isinstance(error, TemporalUnavailable):  # a bug, not an outage: let it surface
             raise error
-    logger.error(
-        "could not start %d of %d generation workflow(s): %s", len(refused), len(assets), refused[0][1]
-    )
-    message = "The generation could not be started (the job service is unavailable). Retry it."
-    for asset, _ in refused:
-        asset.status = AssetStatus.FAILED
-        asset.error_message = message
-        session.add(asset)
+    refused_ids = [asset.id for asset, _ in refused if asset.id is not None]
+    if retrying:
+        undone = await _fail_unstarted(session, refused_ids)
+    else:
+        undone = await _delete_unstarted(session, refused_ids)
     await session.commit()
     if events is not None:
-        await publish_statuses(events, project_id, [asset for asset, _ in refused])
-    failed_ids = [asset.id for asset, _ in refused]
-    started_ids = [asset.id for asset in assets if asset.id not in failed_ids]
-    if not started_ids:
-        detail = "The job service is unavailable; the generation was not started."
+        # A retried asset was announced PENDING before its start: say it failed. A new one is announced only
+        # once started: a discarded row was never shown to anyone.
+        announce = [asset for asset in assets if (asset.id in undone) == retrying]
+        await publish_statuses(events, project_id, announce)
+    if not undone:
+        # Every start counted as refused did reach Temporal after all: its workflow already moved the asset on.
+        return [asset_workflow_id(asset.id) for asset in assets if asset.id is not None]
+    started_ids = [asset.id for asset in assets if asset.id not in undone]
+    logger.info("undid %d of %d generation start(s): Temporal is unavailable", len(undone), len(assets))
+    if retrying:
+        detail = (
+            "The job service (Temporal) is unavailable: nothing was started; the asset was not retried and stays "
+            "failed. Try again in a moment."
+        )
+        details: dict[str, Any] = {"started_asset_ids": started_ids, "failed_asset_ids": undone}
+    elif not started_ids:
+        detail = (
+            "The job service (Temporal) is unavailable: nothing was started or saved. Try again in a moment."
+        )
+        details = {"started_asset_ids": [], "discarded_asset_ids": undone}
     else:
         detail = (
-            f"{len(started_ids)} of the {len(assets)} generations were started; the job service refused the "
-            f"other {len(failed_ids)} (marked failed: retry {'it' if len(failed_ids) == 1 else 'them'} in a moment)."
+            f"The job service (Temporal) is unavailable: only {len(started_ids)} of the {len(assets)} generations "
+            f"were started (asset{'s' if len(started_ids) > 1 else ''} {', '.join(map(str, started_ids))}); the "
+            f"other {len(undone)} {'was' if len(undone) == 1 else 'were'} not started or saved. "
+            "Generate the missing ones again in a moment."
         )
-    raise UpstreamUnavailable(
-        detail, details={"started_asset_ids": started_ids, "failed_asset_ids": failed_ids}
-    ) from refused[0][1]
+        details = {"started_asset_ids": started_ids, "discarded_asset_ids": undone}
+    raise TemporalUnavailable(detail, details=details) from refused[0][1]
+
+
+NOT_STARTED_MESSAGE = "The retry could not be started (the job service was unavailable). Retry it."
+
+
+async def _delete_unstarted(session: AsyncSession, asset_ids: list[int]) -> list[int]:
+    """Delete the new assets whose workflow did not start, if still PENDING; the ids deleted."""
+    deleted = await session.exec(
+        sa.delete(Asset)
+        .where(col(Asset.id).in_(asset_ids), col(Asset.status) == AssetStatus.PENDING)
+        .returning(col(Asset.id))
+    )
+    return sorted(deleted.scalars().all())
+
+
+async def _fail_unstarted(session: AsyncSession, asset_ids: list[int]) -> list[int]:
+    """Put retried assets whose workflow did not start back to FAILED, if still PENDING; the ids failed."""
+    failed = await session.exec(
+        sa.update(Asset)
+        .where(col(Asset.id).in_(asset_ids), col(Asset.status) == AssetStatus.PENDING)
+        .values(status=AssetStatus.FAILED, error_message=NOT_STARTED_MESSAGE, updated_at=utcnow())
+        .returning(col(Asset.id))
+    )
+    ids = sorted(failed.scalars().all())
+    for asset_id in ids:  # the instances the caller publishes
+        asset = await session.get(Asset, asset_id)
+        if asset is not None:
+            await session.refresh(asset)
+    return ids
 
 
 async def publish_statuses(events: EventBus, project_id: int, assets: list[Asset]) -> None:
@@ -341,7 +403,8 @@ async def _insert_and_start(
     box: Box,
     assets: list[Asset],
     events: EventBus | None = None,
-    **kw: Any,
+    *,
+    retrying: bool = False,
 ) -> GenerationAccepted:
     for asset in assets:
         session.add(asset)
@@ -352,9 +415,11 @@ async def _insert_and_start(
         session.add(asset)
     # Commit before starting: a workflow must never see an uncommitted asset.
     await session.commit()
-    if events is not None:
+    if retrying and events is not None:
         await publish_statuses(events, box.project_id, assets)
-    workflow_ids = await _start_all(session, temporal, settings, assets, box.project_id, events, **kw)
+    workflow_ids = await _start_all(
+        session, temporal, settings, assets, box.project_id, events, retrying=retrying
+    )
     ids = [a.id for a in assets if a.id is not None]
     return GenerationAccepted(
         asset_id=ids[0], status=AssetStatus.PENDING, asset_ids=ids, workflow_ids=workflow_ids
@@ -447,15 +512,17 @@ async def retry(
     if not moved.rowcount:
         raise Conflict("This asset is already being retried.")
     await session.refresh(asset)
-    return await _insert_and_start(session, temporal, settings, box, [asset], events, replace_closed_run=True)
+    return await _insert_and_start(session, temporal, settings, box, [asset], events, retrying=True)
 
 
-async def cancel_asset_workflow(temporal: Client, asset_id: int) -> None:
+async def cancel_asset_workflow(
+    temporal: Client, asset_id: int, within: timedelta = DEFAULT_CANCEL_TIMEOUT
+) -> None:
     """Ask the asset's workflow to stop (it records nothing more once its asset is gone); a workflow that is
     already closed or was never started counts as stopped."""
     handle: WorkflowHandle[Any, Any] = temporal.get_workflow_handle(asset_workflow_id(asset_id))
     try:
-        await handle.cancel()
+        await handle.cancel(rpc_timeout=within)
     except RPCError as exc:
         if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             raise
@@ -544,13 +611,17 @@ def read_callback_task_id(
     return task_id, state if isinstance(state, str) else None
 
 
-async def deliver_kie_callback(temporal: Client, asset_id: int, task_id: str, state: str | None) -> bool:
+async def deliver_kie_callback(
+    temporal: Client, settings: Settings, asset_id: int, task_id: str, state: str | None
+) -> bool:
     """Signal the asset's workflow; False when there is no running workflow for it (a late or stray callback)."""
     handle: WorkflowHandle[Any, Any] = temporal.get_workflow_handle(asset_workflow_id(asset_id))
-    try:
-        await handle.signal(KIE_CALLBACK_SIGNAL, KieCallbackSignal(task_id=task_id, state=state))
-    except RPCError as exc:
-        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            return False
-        raise UpstreamUnavailable("The job service is unavailable; send the callback again.") from exc
+    async with temporal_call(settings, "The job service is unavailable; send the callback again."):
+        try:
+            signal = KieCallbackSignal(task_id=task_id, state=state)
+            await handle.signal(KIE_CALLBACK_SIGNAL, signal, rpc_timeout=rpc_timeout(settings))
+        except RPCError as exc:
+            if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+                return False
+            raise
     return True

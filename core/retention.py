@@ -33,15 +33,20 @@ from temporalio.client import (
     ScheduleSpec,
     ScheduleState,
 )
-from temporalio.service import RPCError
 
 from core.db import session_scope
-from core.errors import UpstreamUnavailable
 from core.models import AssetKind, AssetStatus, SystemConfig
 from core.settings import Settings
 from core.sharing import shown_videos_sql
 from core.storage import MAX_DELETE_BATCH, Storage
-from core.temporal import retention_schedule_id, retention_workflow_id, task_queue, upsert_schedule
+from core.temporal import (
+    retention_schedule_id,
+    retention_workflow_id,
+    rpc_timeout,
+    task_queue,
+    temporal_call,
+    upsert_schedule,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -534,12 +539,14 @@ async def ensure_retention_schedule(client: Client, settings: Settings, hour_utc
 async def start_retention_run(client: Client, settings: Settings, now: datetime | None = None) -> str:
     """Start a retention run now (the admin trigger); answer its workflow id."""
     workflow_id = retention_workflow_id(uuid.uuid4().hex[:12])
-    try:
+    async with temporal_call(settings, "The job service (Temporal) is unavailable; try again shortly."):
         await client.start_workflow(
-            RETENTION_WORKFLOW, RetentionInput(now=now), id=workflow_id, task_queue=task_queue(settings)
+            RETENTION_WORKFLOW,
+            RetentionInput(now=now),
+            id=workflow_id,
+            task_queue=task_queue(settings),
+            rpc_timeout=rpc_timeout(settings),
         )
-    except RPCError as exc:
-        raise UpstreamUnavailable("The job service (Temporal) is unavailable; try again shortly.") from exc
     return workflow_id
 
 

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     temporal_ui_url: str = "http://127.0.0.1:8233"
     temporal_search_attributes: bool = True
     """Tag workflows with AssetId/BoxId/ProjectId (Int search attributes the server must have registered)."""
+    temporal_rpc_timeout_seconds: float = Field(default=5.0, gt=0)
+    """The longest the API waits for one Temporal call (connect, start, signal, cancel) before it answers 503."""
+    worker_seen_within_seconds: int = Field(default=90, ge=1)
+    """Health counts the worker as up when it polled the generation task queue this recently (a long poll is
+    renewed at least every ~60 s)."""
 
     # S3
     s3_endpoint_url: str = "http://127.0.0.1:8333"

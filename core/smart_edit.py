@@ -23,15 +23,23 @@ from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 from temporalio.service import RPCError
 
 from core.boxes import get_owned_box
-from core.errors import DomainError, InvalidInput, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from core.errors import (
+    DomainError,
+    InvalidInput,
+    TemporalUnavailable,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from core.models import AIModel, Box, ModelKind, SmartEdit, SystemConfig, User
 from core.schemas import STORED_TEXT, DbId, InputModel, storable_text
 from core.settings import Settings
-from core.temporal import smart_edit_workflow_id, task_queue
+from core.temporal import rpc_timeout, smart_edit_workflow_id, task_queue, temporal_call
 
 logger = logging.getLogger(__name__)
 
 SMART_EDIT_WORKFLOW = "SmartEditWorkflow"
+TEMPORAL_DOWN = "The job service (Temporal) is unavailable; try again shortly."
 DEFAULT_MODEL = "gemini-2.5-flash"
 DEFAULT_PROMPT_LIMIT = 5000
 """A prompt's length limit when no active image/video model declares one."""
@@ -240,7 +248,7 @@ async def run_rewrite(client: Client, settings: Settings, payload: RewritePrompt
     """Run SmartEditWorkflow and wait for it, at most `smart_edit_timeout_seconds`; map failures to HTTP errors."""
     limit = settings.smart_edit_timeout_seconds
     workflow_id = smart_edit_workflow_id(uuid.uuid4().hex)
-    try:
+    async with temporal_call(settings, TEMPORAL_DOWN):
         handle = await client.start_workflow(
             SMART_EDIT_WORKFLOW,
             payload,
@@ -248,7 +256,9 @@ async def run_rewrite(client: Client, settings: Settings, payload: RewritePrompt
             task_queue=task_queue(settings),
             execution_timeout=timedelta(seconds=limit),
             result_type=RewritePromptResult,
+            rpc_timeout=rpc_timeout(settings),
         )
+    try:
         return await asyncio.wait_for(handle.result(), timeout=limit + 2)
     except TimeoutError as exc:
         await _give_up(client, workflow_id)
@@ -256,7 +266,7 @@ async def run_rewrite(client: Client, settings: Settings, payload: RewritePrompt
     except WorkflowFailureError as exc:
         raise failure_to_error(exc, limit) from exc
     except RPCError as exc:
-        raise UpstreamUnavailable("The job service (Temporal) is unavailable; try again shortly.") from exc
+        raise TemporalUnavailable(TEMPORAL_DOWN) from exc
 
 
 async def _give_up(client: Client, workflow_id: str) -> None:

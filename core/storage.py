@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -144,3 +144,12 @@ class Storage:
 
     def ping(self) -> None:
         self._client.head_bucket(Bucket=self.bucket)
+
+    def on_answer(self, callback: Callable[[int], None]) -> None:
+        """Call `callback(http_status)` after every answer S3 gives (the API notices so that S3 is back)."""
+
+        def after_call(http_response: Any = None, **_: Any) -> None:
+            if http_response is not None:
+                callback(int(http_response.status_code))
+
+        self._client.meta.events.register("after-call.s3", after_call)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
 from temporalio.client import (
     Client,
     Schedule,
@@ -10,9 +15,12 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 
-from core.errors import UpstreamUnavailable
+from core.errors import TemporalUnavailable
 from core.settings import Settings
+
+TEMPORAL_UNREACHABLE = "The job service (Temporal) is unreachable; try again in a moment."
 
 
 async def connect_temporal(settings: Settings) -> Client:
@@ -40,13 +48,31 @@ class TemporalClientHolder:
 
     async def get(self) -> Client:
         if self._client is None:
-            try:
+            # Bounded: a server that accepts the connection and never answers would hold the request for ~30 s.
+            async with temporal_call(self._settings, TEMPORAL_UNREACHABLE):
                 self._client = await connect_temporal(self._settings)
-            except RuntimeError as exc:  # the SDK reports a failed connect as a RuntimeError
-                raise UpstreamUnavailable(
-                    "The job service (Temporal) is unreachable; try again in a moment."
-                ) from exc
         return self._client
+
+
+def rpc_timeout(settings: Settings) -> timedelta:
+    """The `rpc_timeout` of a call the API makes to Temporal (start, signal, cancel)."""
+    return timedelta(seconds=settings.temporal_rpc_timeout_seconds)
+
+
+@asynccontextmanager
+async def temporal_call(settings: Settings, failure: str) -> AsyncIterator[None]:
+    """Bound one call to Temporal by TEMPORAL_RPC_TIMEOUT_SECONDS and turn "Temporal is not there" into
+    TemporalUnavailable(failure): an RPC the server refused or failed, a failed (re)connect (the SDK raises it as a
+    RuntimeError, also for the first call of a lazily connected client), or no answer in time. `rpc_timeout`
+    alone does not bound a call that first has to connect to a server that accepts and never answers.
+
+    A call that timed out may still have taken effect on the server; callers must be safe either way.
+    """
+    try:
+        async with asyncio.timeout(settings.temporal_rpc_timeout_seconds):
+            yield
+    except (RPCError, RuntimeError, TimeoutError) as exc:
+        raise TemporalUnavailable(failure) from exc
 
 
 async def upsert_schedule(client: Client, schedule_id: str, schedule: Schedule) -> bool:

@@ -2,14 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile, status
-from temporalio.client import Client
+from fastapi import APIRouter, File, Form, UploadFile, status
 
-from api.deps import EventsDep, OwnedAsset, OwnedBox, SessionDep, SettingsDep, StorageDep
+from api.deps import EventsDep, OwnedAsset, OwnedBox, SessionDep, SettingsDep, StorageDep, TemporalDep
 from api.errors import error_responses
 from core import generation
 from core.assets import to_asset_public
-from core.errors import PayloadTooLarge, UpstreamUnavailable
+from core.errors import PayloadTooLarge
 from core.generation import AnimateRequest, GenerateRequest, GenerationAccepted
 from core.schemas import STORED_TEXT, AssetPublic
 
@@ -18,26 +17,18 @@ router = APIRouter(tags=["generation"])
 UPLOAD_CHUNK = 1024 * 1024
 
 
-async def temporal_client(request: Request) -> Client:
-    try:
-        client: Client = await request.app.state.temporal.get()
-    except Exception as exc:  # connection refused, DNS, TLS: all mean "not reachable now"
-        raise UpstreamUnavailable("The job service is unavailable; try again in a moment.") from exc
-    return client
-
-
 @router.post(
     "/api/boxes/{box_id}/generate/", status_code=status.HTTP_202_ACCEPTED, responses=error_responses(503)
 )
 async def generate(
     box: OwnedBox,
     body: GenerateRequest,
-    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     events: EventsDep,
+    temporal: TemporalDep,
 ) -> GenerationAccepted:
-    return await generation.generate(session, await temporal_client(request), settings, box, body, events)
+    return await generation.generate(session, temporal, settings, box, body, events)
 
 
 @router.post(
@@ -46,28 +37,28 @@ async def generate(
 async def animate(
     asset: OwnedAsset,
     body: AnimateRequest,
-    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     events: EventsDep,
+    temporal: TemporalDep,
 ) -> GenerationAccepted:
-    return await generation.animate(session, await temporal_client(request), settings, asset, body, events)
+    return await generation.animate(session, temporal, settings, asset, body, events)
 
 
 @router.post(
     "/api/assets/{asset_id}/retry/", status_code=status.HTTP_202_ACCEPTED, responses=error_responses(409, 503)
 )
 async def retry(
-    asset: OwnedAsset, request: Request, session: SessionDep, settings: SettingsDep, events: EventsDep
+    asset: OwnedAsset, session: SessionDep, settings: SettingsDep, events: EventsDep, temporal: TemporalDep
 ) -> GenerationAccepted:
-    return await generation.retry(session, await temporal_client(request), settings, asset, events)
+    return await generation.retry(session, temporal, settings, asset, events)
 
 
 @router.post(
     "/api/boxes/{box_id}/upload/",
     status_code=status.HTTP_201_CREATED,
     response_model=AssetPublic,
-    responses=error_responses(413),
+    responses=error_responses(413, 503),
 )
 async def upload(
     box: OwnedBox,

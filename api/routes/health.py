@@ -1,26 +1,49 @@
-"""Health: one line per dependency, so an operator sees at once which one is down."""
+"""Health: one line per dependency (the worker included), so an operator sees at once which one is down, and the
+age of the oldest generation still waiting for a worker."""
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 from sqlalchemy import text
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+from api.outages import OutageLog, Outages
+from core.temporal import task_queue
 
 router = APIRouter(prefix="/api/health", tags=["health"])
 
 CHECK_TIMEOUT = 3.0
 
+# One indexed query (ix_asset_status): PENDING rows are few. A PENDING row is not updated until a worker picks it
+# up, so updated_at is when it became PENDING (created, or retried).
+OLDEST_PENDING_SQL = text(
+    "SELECT EXTRACT(EPOCH FROM clock_timestamp() - min(updated_at)) FROM asset WHERE status = 'PENDING'"
+)
 
-async def _timed(check: Any) -> dict[str, Any]:
+
+class CheckFailed(Exception):
+    """A check's own sentence (no exception type in front of it)."""
+
+
+async def _timed(check: Callable[[], Awaitable[None]], outage: OutageLog | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         await asyncio.wait_for(check(), CHECK_TIMEOUT)
+    except CheckFailed as exc:
+        return {"ok": False, "error": str(exc)[:300]}
     except Exception as exc:
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    if outage is not None:
+        outage.recovered()
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
@@ -34,24 +57,47 @@ class HealthReport(BaseModel):
     status: Literal["ok", "degraded"]
     environment: str
     kie: Literal["simulated", "kie.ai"]
-    checks: dict[str, DependencyCheck]
+    checks: dict[str, DependencyCheck] = Field(
+        description="database, redis, temporal, s3 and worker (a worker polled the generation task queue "
+        "within WORKER_SEEN_WITHIN_SECONDS)"
+    )
+    oldest_pending_seconds: float | None = Field(
+        description="How long the oldest PENDING asset has waited for a worker; null when none waits "
+        "(or the database is down)"
+    )
+
+
+def worker_seen_error(queue: str, last_seen: datetime | None, now: datetime, within: int) -> str | None:
+    """Why the worker counts as down, or None when a poller was seen on the queue within `within` seconds."""
+    if last_seen is None:
+        return f"no worker has ever polled the task queue '{queue}'"
+    age = (now - last_seen).total_seconds()
+    if age > within:
+        return f"no worker has polled the task queue '{queue}' for {age:.0f} s"
+    return None
 
 
 @router.get(
     "/",
     response_model=None,
     responses={
-        200: {"model": HealthReport, "description": "Every dependency answers"},
-        503: {"model": HealthReport, "description": "At least one dependency is down (see `checks`)"},
+        200: {"model": HealthReport, "description": "Every dependency answers and a worker polls"},
+        503: {
+            "model": HealthReport,
+            "description": "At least one dependency is down or no worker polls (see `checks`)",
+        },
     },
 )
 async def health(request: Request) -> JSONResponse:
     state = request.app.state
     settings = state.settings
+    outages: Outages = state.outages
+    oldest_pending: list[float | None] = [None]
 
     async def database() -> None:
         async with state.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+            age = (await conn.execute(OLDEST_PENDING_SQL)).scalar()
+        oldest_pending[0] = None if age is None else round(float(age), 3)
 
     async def redis() -> None:
         client = Redis.from_url(settings.redis_url, socket_connect_timeout=2)
@@ -67,14 +113,43 @@ async def health(request: Request) -> JSONResponse:
     async def s3() -> None:
         await asyncio.to_thread(state.storage.ping)
 
-    names = ["database", "redis", "temporal", "s3"]
-    results = await asyncio.gather(*(_timed(c) for c in (database, redis, temporal, s3)))
-    checks = dict(zip(names, results, strict=True))
+    async def worker() -> None:
+        # Pollers of the workflow task queue, as `temporal task-queue describe` lists them; a worker's long poll
+        # is renewed at least every ~60 s, so a poller not seen for longer than that has gone.
+        client = await state.temporal.get()
+        queue = task_queue(settings)
+        described = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=settings.temporal_namespace,
+                task_queue=TaskQueue(name=queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            )
+        )
+        seen = [
+            poller.last_access_time.ToDatetime(tzinfo=UTC)
+            for poller in described.pollers
+            if poller.HasField("last_access_time")
+        ]
+        error = worker_seen_error(
+            queue, max(seen, default=None), datetime.now(UTC), settings.worker_seen_within_seconds
+        )
+        if error is not None:
+            raise CheckFailed(error)
+
+    results = await asyncio.gather(
+        _timed(database, outages.database),
+        _timed(redis),
+        _timed(temporal, outages.temporal),
+        _timed(s3, outages.s3),
+        _timed(worker),
+    )
+    checks = dict(zip(["database", "redis", "temporal", "s3", "worker"], results, strict=True))
     healthy = all(c["ok"] for c in checks.values())
     body = {
         "status": "ok" if healthy else "degraded",
         "environment": settings.environment.value,
         "kie": "simulated" if settings.simulated_kie else "kie.ai",
         "checks": checks,
+        "oldest_pending_seconds": oldest_pending[0],
     }
     return JSONResponse(body, status_code=200 if healthy else 503)

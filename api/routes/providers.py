@@ -6,7 +6,6 @@ from fastapi import APIRouter, Header, Request
 
 from api.deps import ObjectId, SettingsDep
 from api.errors import error_responses
-from api.routes.generation import temporal_client
 from core import generation
 from core.errors import InvalidInput
 
@@ -34,7 +33,7 @@ async def kie_callback(
     task_id, state = generation.read_callback_task_id(
         settings, body, x_webhook_timestamp, x_webhook_signature
     )
-    delivered = await generation.deliver_kie_callback(
-        await temporal_client(request), asset_id, task_id, state
-    )
+    # Only now (not as a dependency): a callback that is not well-formed or well-signed never waits for Temporal.
+    temporal = await request.app.state.temporal.get()
+    delivered = await generation.deliver_kie_callback(temporal, settings, asset_id, task_id, state)
     return {"status": "delivered" if delivered else "ignored"}

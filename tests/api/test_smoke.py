@@ -3,8 +3,17 @@ from tests.builders import make_box, make_project, register
 
 async def test_health_reports_every_dependency(client):
     response = await client.get("/api/health/")
-    assert response.status_code == 200, response.text
-    assert set(response.json()["checks"]) == {"database", "redis", "temporal", "s3"}
+    body = response.json()
+    assert set(body["checks"]) == {"database", "redis", "temporal", "s3", "worker"}
+    assert all(body["checks"][name]["ok"] for name in ("database", "redis", "temporal", "s3")), body
+    # This app's task queue has a worker only while some test runs one (tests/api/test_outages.py covers both).
+    worker = body["checks"]["worker"]
+    if worker["ok"]:
+        assert response.status_code == 200, body
+    else:
+        assert response.status_code == 503, body
+        assert worker["error"].startswith("no worker has"), worker
+    assert "oldest_pending_seconds" in body
 
 
 async def test_project_and_box_roundtrip(client):

@@ -199,8 +199,9 @@ def pin_to_real_objects(case: schemathesis.Case, world: World) -> None:
 
 # Smart edit waits for a rewrite workflow that no worker runs here, so a valid request answers its documented
 # 504 (upstream_timeout) after the 1 s limit set below: for that operation and status alone, `not_a_server_error`
-# is not run (status, content type and body are still checked). tests/smart_edit runs it with a worker.
-WORKERLESS_TIMEOUTS = {("POST", "/api/smart-edit/", 504)}
+# is not run (status, content type and body are still checked). tests/smart_edit runs it with a worker. Health
+# likewise answers its documented 503 ("degraded": no worker polls the task queue; tests/api/test_outages.py).
+WORKERLESS_TIMEOUTS = {("POST", "/api/smart-edit/", 504), ("GET", "/api/health/", 503)}
 
 
 def send(case: schemathesis.Case, **kwargs: Any) -> schemathesis.Response:

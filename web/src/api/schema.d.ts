@@ -905,7 +905,10 @@ export interface components {
         };
         /** HealthReport */
         HealthReport: {
-            /** Checks */
+            /**
+             * Checks
+             * @description database, redis, temporal, s3 and worker (a worker polled the generation task queue within WORKER_SEEN_WITHIN_SECONDS)
+             */
             checks: {
                 [key: string]: components["schemas"]["DependencyCheck"];
             };
@@ -916,6 +919,11 @@ export interface components {
              * @enum {string}
              */
             kie: "simulated" | "kie.ai";
+            /**
+             * Oldest Pending Seconds
+             * @description How long the oldest PENDING asset has waited for a worker; null when none waits (or the database is down)
+             */
+            oldest_pending_seconds: number | null;
             /**
              * Status
              * @enum {string}
@@ -1380,7 +1388,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1439,6 +1447,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     delete_asset_api_assets__asset_id___delete: {
@@ -1489,6 +1506,15 @@ export interface operations {
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1568,6 +1594,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     animate_api_assets__asset_id__animate__post: {
@@ -1640,7 +1675,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1721,6 +1756,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     retry_api_assets__asset_id__retry__post: {
@@ -1780,7 +1824,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1849,6 +1893,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     me_api_auth_me__get: {
@@ -1871,6 +1924,15 @@ export interface operations {
             };
             /** @description Missing, invalid or expired credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1929,6 +1991,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     read_box_api_boxes__box_id___get: {
@@ -1972,6 +2043,15 @@ export interface operations {
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2029,6 +2109,15 @@ export interface operations {
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2108,6 +2197,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_assets_api_boxes__box_id__assets__get: {
@@ -2159,6 +2257,15 @@ export interface operations {
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2238,6 +2345,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     generate_api_boxes__box_id__generate__post: {
@@ -2310,7 +2426,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2367,6 +2483,15 @@ export interface operations {
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2455,6 +2580,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     delete_comment_api_comments__comment_id___delete: {
@@ -2512,6 +2646,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     health_api_health__get: {
@@ -2523,7 +2666,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Every dependency answers */
+            /** @description Every dependency answers and a worker polls */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2532,7 +2675,7 @@ export interface operations {
                     "application/json": components["schemas"]["HealthReport"];
                 };
             };
-            /** @description At least one dependency is down (see `checks`) */
+            /** @description At least one dependency is down or no worker polls (see `checks`) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2581,6 +2724,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_projects_api_projects__get: {
@@ -2617,6 +2769,15 @@ export interface operations {
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2684,6 +2845,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     read_project_api_projects__project_id___get: {
@@ -2727,6 +2897,15 @@ export interface operations {
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2784,6 +2963,15 @@ export interface operations {
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2863,6 +3051,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_boxes_api_projects__project_id__boxes__get: {
@@ -2911,6 +3108,15 @@ export interface operations {
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2990,6 +3196,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     reorder_boxes_api_projects__project_id__boxes_reorder__post: {
@@ -3062,6 +3277,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_comments_api_projects__project_id__comments__get: {
@@ -3123,6 +3347,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     export_project_api_projects__project_id__export__get: {
@@ -3176,7 +3409,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3242,6 +3475,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_share_links_api_projects__project_id__share_links__get: {
@@ -3290,6 +3532,15 @@ export interface operations {
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3369,6 +3620,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     kie_callback_api_providers_kie_callback__asset_id___post: {
@@ -3433,7 +3693,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3492,6 +3752,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_public_comments_api_public__token__comments__get: {
@@ -3540,6 +3809,15 @@ export interface operations {
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3628,7 +3906,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3687,6 +3965,15 @@ export interface operations {
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3772,7 +4059,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
