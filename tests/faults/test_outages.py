@@ -39,6 +39,7 @@ class Outcome:
     rows: list[dict[str, Any]]
     api: tuple[int | None, str]
     recovery: float
+    """Seconds from the restart until every row was final (and, for Redis, the socket had seen every completion)."""
 
     @property
     def completed(self) -> int:
@@ -87,11 +88,11 @@ async def probe(url: str) -> tuple[int | None, str]:
     return response.status_code, response.headers.get("content-type", "")
 
 
-async def watch_completions(url: str, wanted: set[int], stop: asyncio.Event) -> set[int]:
-    """Hold a project socket; when it closes, reconnect with `since` = the last event seen. Collect COMPLETED ids."""
-    seen: set[int] = set()
+async def watch_completions(url: str, wanted: set[int], seen: set[int]) -> None:
+    """Hold a project socket; when it closes, reconnect with `since` = the last event seen. Add COMPLETED ids to
+    `seen` until it holds every `wanted` one (filled once the generations are accepted, after the socket opened)."""
     last_id: str | None = None
-    while not stop.is_set() and not wanted <= seen:
+    while not (wanted and wanted <= seen):
         try:
             async with connect(url + (f"&since={last_id}" if last_id else ""), open_timeout=5) as ws:
                 async for raw in ws:
@@ -103,12 +104,11 @@ async def watch_completions(url: str, wanted: set[int], stop: asyncio.Event) -> 
                         last_id = message["id"]
                     if message["type"] == "asset_status_changed" and message["data"]["status"] == "COMPLETED":
                         seen.add(message["data"]["asset_id"])
-                        if wanted <= seen:
-                            return seen
+                        if wanted and wanted <= seen:
+                            return
         except (ConnectionClosed, InvalidStatus, OSError, TimeoutError):
             pass
         await asyncio.sleep(0.5)
-    return seen
 
 
 async def run_fault(
@@ -127,14 +127,14 @@ async def run_fault(
         project = await make_project(client, headers)
         box = await make_box(client, headers, project["id"])
 
-        watcher: asyncio.Task[set[int]] | None = None
-        stop_watching = asyncio.Event()
+        watcher: asyncio.Task[None] | None = None
         wanted: set[int] = set()
+        seen: set[int] = set()
         if watch_socket:
             token = headers["Authorization"].removeprefix("Bearer ")
             ws_url = faults.ws_url(f"/ws/projects/{project['id']}/?token={token}")
             # Open the socket before anything happens, so its first snapshot stands before the first event.
-            watcher = asyncio.create_task(watch_completions(ws_url, wanted, stop_watching))
+            watcher = asyncio.create_task(watch_completions(ws_url, wanted, seen))
             await asyncio.sleep(0.5)
 
         asset_ids: list[int] = []
@@ -148,44 +148,52 @@ async def run_fault(
             asset_ids += response.json()["asset_ids"]
         wanted.update(asset_ids)
 
-    deadline = time.monotonic() + 60
-    while not kill_when(await sim_tasks(faults, tag)):
-        assert time.monotonic() < deadline, f"the moment to kill {name} never came"
-        await asyncio.sleep(0.05)
-    faults.kill(name)
-    killed = time.monotonic()
-    api = await probe(faults.api_url + probe_path(box["id"]))
-    await asyncio.sleep(max(0.0, DOWN_SECONDS - (time.monotonic() - killed)))
-    await asyncio.to_thread(faults.restart, name)
+    try:
+        deadline = time.monotonic() + 60
+        while not kill_when(await sim_tasks(faults, tag)):
+            assert time.monotonic() < deadline, f"the moment to kill {name} never came"
+            await asyncio.sleep(0.05)
+        faults.kill(name)
+        killed = time.monotonic()
+        api = await probe(faults.api_url + probe_path(box["id"]))
+        await asyncio.sleep(max(0.0, DOWN_SECONDS - (time.monotonic() - killed)))
+        await asyncio.to_thread(faults.restart, name)
 
-    restarted = time.monotonic()
-    rows = await asyncio.to_thread(faults.asset_rows, box["id"])
-    while any(row["status"] not in FINAL for row in rows) and time.monotonic() - restarted < SETTLE_TIMEOUT:
-        await asyncio.sleep(0.2)
+        restarted = time.monotonic()
         rows = await asyncio.to_thread(faults.asset_rows, box["id"])
-    outcome = Outcome(name, rows, api, time.monotonic() - restarted)
-    with capsys.disabled():
-        print(f"\n{outcome.line()}")
+        while (
+            any(row["status"] not in FINAL for row in rows) and time.monotonic() - restarted < SETTLE_TIMEOUT
+        ):
+            await asyncio.sleep(0.2)
+            rows = await asyncio.to_thread(faults.asset_rows, box["id"])
+        recovery = time.monotonic() - restarted
+        if watcher is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(watcher, 30)  # cancelled after that: a socket may wait for nothing
+            recovery = time.monotonic() - restarted
+        outcome = Outcome(name, rows, api, recovery)
+        with capsys.disabled():
+            print(f"\n{outcome.line()}")
 
-    assert outcome.failed == 0 and outcome.stuck == 0, (
-        f"{outcome.line()}\n{rows}\n--- worker log ---\n{faults.log_tail('worker')}"
-    )
-    # Exactly once: one row and one Kie.ai task per asset, its two objects and nothing else under its prefix.
-    assert sorted(row["id"] for row in rows) == sorted(asset_ids)
-    tasks = await sim_tasks(faults, tag)
-    assert sorted(task["taskId"] for task in tasks) == sorted(row["provider_task_id"] for row in rows)
-    for row in rows:
-        assert row["file_key"] and row["thumbnail_key"], row
-        keys = await asyncio.to_thread(faults.object_keys, f"assets/{row['id']}/")
-        assert keys == sorted([row["file_key"], row["thumbnail_key"]]), (row, keys)
+        assert outcome.failed == 0 and outcome.stuck == 0, (
+            f"{outcome.line()}\n{rows}\n--- worker log ---\n{faults.log_tail('worker')}"
+        )
+        # Exactly once: one row and one Kie.ai task per asset, its two objects and nothing else under its prefix.
+        assert sorted(row["id"] for row in rows) == sorted(asset_ids)
+        tasks = await sim_tasks(faults, tag)
+        assert sorted(task["taskId"] for task in tasks) == sorted(row["provider_task_id"] for row in rows)
+        for row in rows:
+            assert row["file_key"] and row["thumbnail_key"], row
+            keys = await asyncio.to_thread(faults.object_keys, f"assets/{row['id']}/")
+            assert keys == sorted([row["file_key"], row["thumbnail_key"]]), (row, keys)
 
-    if watcher is not None:
-        try:
-            seen = await asyncio.wait_for(asyncio.shield(watcher), 30)
-        except TimeoutError:
-            stop_watching.set()
-            seen = await watcher
-        assert seen >= set(asset_ids), f"the socket never saw COMPLETED for {sorted(set(asset_ids) - seen)}"
+        if watch_socket:
+            assert seen >= set(asset_ids), (
+                f"the socket never saw COMPLETED for {sorted(set(asset_ids) - seen)}"
+            )
+    finally:
+        if watcher is not None:
+            watcher.cancel()
 
     # Last, so a red API answer does not hide what happened to the generations.
     status, content_type = api
