@@ -10,7 +10,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.settings import Settings
 
-
 CONNECT_ARGS = {
     # A server that is down refuses at once; one that is unreachable must not stall a request or activity.
     "connect_timeout": 5,
