@@ -125,6 +125,10 @@ ASSET_GONE_PATCH = "asset-gone-ends-cleanly"
 """Since this patch a deleted asset ends its workflow with status DELETED instead of failing it."""
 
 
+PUBLISH_NEVER_FAILS_PATCH = "publish-never-fails-generation"
+"""Since this patch a status event given up on (Redis down past the window) is logged; it no longer fails the run."""
+
+
 class AssetDeleted(Exception):
     """The asset row is gone (the user deleted it): nothing to record, nothing to fail."""
 
@@ -336,7 +340,8 @@ class GenerateAssetWorkflow:
                 retry_policy=infra_retry_policy(self.input),
             )
         except ActivityError as error:
-            if is_cancelled_exception(error):
+            # Runs that started before the patch failed the generation here; their replay must do the same.
+            if is_cancelled_exception(error) or not workflow.patched(PUBLISH_NEVER_FAILS_PATCH):
                 raise
             workflow.logger.warning("asset %s: status not published: %s", ref.asset_id, error.cause or error)
 
