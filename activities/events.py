@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from core.events import EventBus, asset_status_changed
 from core.models import Asset, Box
@@ -25,7 +26,8 @@ class EventActivities:
 
     @activity.defn(name="publish_asset_status")
     async def publish_asset_status(self, ref: AssetRef) -> bool:
-        """Publish `asset_status_changed` with what the row says now; False when the asset is gone."""
+        """Publish `asset_status_changed` with what the row says now; False when the asset is gone. Fails (to be
+        retried) while Redis is unavailable."""
         async with self.sessionmaker() as session:
             row = (
                 await session.exec(
@@ -44,7 +46,7 @@ class EventActivities:
                 self.storage.presigned_get_url(asset.thumbnail_key) if asset.thumbnail_key else None,
             )
         )
-        await self.events.publish(
+        published = await self.events.publish(
             asset_status_changed(
                 project_id=project_id,
                 asset_id=asset.id,
@@ -56,4 +58,11 @@ class EventActivities:
                 file_url=file_url,
             )
         )
+        if published is None:
+            # Redis is down: fail the attempt so the workflow publishes again once it is back, instead of the
+            # event being lost for sockets that resume with `since`.
+            raise ApplicationError(
+                f"The status of asset {asset.id} could not be published (Redis is unavailable).",
+                type="EventsUnavailable",
+            )
         return True

@@ -10,14 +10,27 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.settings import Settings
 
+CONNECT_ARGS = {
+    # A server that is down refuses at once; one that is unreachable must not stall a request or activity.
+    "connect_timeout": 5,
+    # A peer that vanished without closing (host gone, network cut) is found within ~25 s instead of the kernel's
+    # ~2 h, so a query on it fails (and is retried) rather than hanging past the activity's timeout.
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
+
 
 def create_engine(settings: Settings) -> AsyncEngine:
+    """Pooled connections are pinged before use (`pool_pre_ping`), so the ones a PostgreSQL restart killed are
+    replaced on their next checkout instead of failing the first query after the restart."""
     return create_async_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": 5},
+        connect_args=CONNECT_ARGS,
     )
 
 

@@ -260,6 +260,8 @@ async def start_asset_workflow(
                     project_id=project_id,
                     kind=asset.kind.value,
                     deadline_seconds=deadline_seconds(settings, asset.kind),
+                    infra_retry_window_seconds=settings.infra_retry_window_seconds,
+                    infra_retry_max_interval_seconds=settings.infra_retry_max_interval_seconds,
                 ),
                 id=workflow_id,
                 task_queue=task_queue(settings),

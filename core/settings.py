@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     # Generation pipeline
     generation_image_deadline_seconds: int = 15 * 60
     generation_video_deadline_seconds: int = 30 * 60
+    infra_retry_window_seconds: int = Field(default=3600, ge=1)
+    """How long a generation keeps retrying a step that touches our database, S3 or Redis before it gives up."""
+    infra_retry_max_interval_seconds: int = Field(default=30, ge=1)
+    """The longest pause between those retries (they start at 1 s and double)."""
     reconcile_interval_seconds: int = Field(default=300, ge=1)
     """How often the reconciler looks for assets whose generation workflow stopped for good."""
     reconcile_grace_seconds: int = Field(default=120, ge=0)

@@ -11,7 +11,13 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    RetryState,
+    TimeoutType,
+    is_cancelled_exception,
+)
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
 with workflow.unsafe.imports_passed_through():
@@ -54,20 +60,53 @@ KIE_RETRY_POLICY = RetryPolicy(
     maximum_attempts=3,
     non_retryable_error_types=NON_RETRYABLE_ERROR_TYPES,
 )
-STEP_RETRY_POLICY = KIE_RETRY_POLICY
-"""Ingest and database steps: the same 3 attempts with exponential backoff."""
-FINAL_RETRY_POLICY = RetryPolicy(
+"""createTask costs money: 3 attempts (the seed's rule for the AI provider's request)."""
+POLL_RETRY_POLICY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=60),
-    maximum_attempts=10,
-    non_retryable_error_types=["AssetGone"],
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=0,
+    non_retryable_error_types=NON_RETRYABLE_ERROR_TYPES,
 )
-"""Recording a failure and publishing it: tried harder, as nothing else will tell the user."""
+"""recordInfo is free, and the task it asks about is paid for: a flaky Kie.ai is asked again (30 s apart at most)
+until the generation's deadline (the step's schedule-to-close), never given up on after 3 quick attempts."""
+
+
+def infra_retry_policy(input: GenerateAssetInput) -> RetryPolicy:
+    """Steps that only touch our database, S3 or Redis: an outage of ours delays a paid generation, it does not
+    fail it. Unlimited attempts, bounded by the window (each step's schedule-to-close, see `infra_window`)."""
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=input.infra_retry_max_interval_seconds),
+        maximum_attempts=0,
+        non_retryable_error_types=NON_RETRYABLE_ERROR_TYPES,
+    )
+
+
+def final_retry_policy(input: GenerateAssetInput) -> RetryPolicy:
+    """Recording the final state (FAILED, cancelled) and telling the user: no attempt limit and no window, so the
+    workflow cannot close while the row still says PENDING/RUNNING. Only a deleted asset stops it."""
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=input.infra_retry_max_interval_seconds),
+        maximum_attempts=0,
+        non_retryable_error_types=["AssetGone"],
+    )
+
+
+def infra_window(input: GenerateAssetInput, attempt_timeout: timedelta) -> timedelta:
+    """The schedule-to-close of an infrastructure step: the retry window plus room for one whole last attempt."""
+    return timedelta(seconds=input.infra_retry_window_seconds) + attempt_timeout
+
 
 KIE_CALL_TIMEOUT = timedelta(seconds=90)
 INGEST_TIMEOUT = timedelta(minutes=5)
 DB_TIMEOUT = timedelta(seconds=30)
+STORAGE_TIMEOUT = timedelta(minutes=2)
+"""Database steps that may also delete S3 objects (complete an asset deleted meanwhile, discard): longer than one
+boto3 call can take with its own retries (3 attempts x (5 s connect + 30 s read))."""
 POLL_INTERVALS_SECONDS = (2, 2, 3, 3, 3, 5, 5, 5, 10, 10, 15, 15, 20, 30)
 """Widening recordInfo intervals (Kie.ai's guidance: 2-3 s at first, 15-30 s after two minutes)."""
 
@@ -86,6 +125,10 @@ ASSET_GONE_PATCH = "asset-gone-ends-cleanly"
 """Since this patch a deleted asset ends its workflow with status DELETED instead of failing it."""
 
 
+PUBLISH_NEVER_FAILS_PATCH = "publish-never-fails-generation"
+"""Since this patch a status event given up on (Redis down past the window) is logged; it no longer fails the run."""
+
+
 class AssetDeleted(Exception):
     """The asset row is gone (the user deleted it): nothing to record, nothing to fail."""
 
@@ -96,13 +139,28 @@ class GenerationFailed(Exception):
         self.message = message
 
 
+def retry_window_ran_out(error: ActivityError) -> BaseException | None:
+    """When an activity gave up because its schedule-to-close window ran out: its last attempt's failure (or the
+    timeout itself when it had none). None when it failed for another reason."""
+    cause = error.cause
+    if isinstance(cause, ActivityTimeoutError) and cause.type is TimeoutType.SCHEDULE_TO_CLOSE:
+        return cause.cause or cause
+    if error.retry_state is RetryState.TIMEOUT and cause is not None:
+        # The next retry would have started after the window: Temporal reports the last attempt's failure.
+        return cause
+    return None
+
+
 def readable_error(error: ActivityError) -> str:
     """A sentence a person understands from a failed activity (never a traceback)."""
     step = STEP_NAMES.get(error.activity_type or "", "generating")
     cause = error.cause
+    provider_answer = ("AssetGone", "IngestError")
+    if isinstance(cause, ApplicationError) and (cause.type or "").startswith(("Kie", *provider_answer)):
+        return cause.message
+    if retry_window_ran_out(error) is not None:
+        return f"Our database or file storage stayed unavailable while {step}. Retry it."
     if isinstance(cause, ApplicationError):
-        if cause.type and (cause.type.startswith("Kie") or cause.type in ("AssetGone", "IngestError")):
-            return cause.message
         # Not a provider answer (a bug or an outage here): name it without leaking internals.
         return f"Internal error while {step} ({cause.type or 'unknown'}). Retry it; if it keeps failing, tell us."
     if isinstance(cause, ActivityTimeoutError):
@@ -121,6 +179,7 @@ class GenerateAssetWorkflow:
         self._task_id: str | None = None
         self._ingested: IngestResult | None = None
         self._status = "PENDING"
+        self._input: GenerateAssetInput | None = None
 
     @workflow.signal(name=KIE_CALLBACK_SIGNAL)
     def kie_callback(self, signal: KieCallbackSignal) -> None:
@@ -130,8 +189,14 @@ class GenerateAssetWorkflow:
     def status(self) -> str:
         return self._status
 
+    @property
+    def input(self) -> GenerateAssetInput:
+        assert self._input is not None
+        return self._input
+
     @workflow.run
     async def run(self, input: GenerateAssetInput) -> GenerateAssetResult:
+        self._input = input
         ref = AssetRef(asset_id=input.asset_id)
         try:
             return await self._generate(input, ref)
@@ -152,12 +217,14 @@ class GenerateAssetWorkflow:
             raise
 
     async def _generate(self, input: GenerateAssetInput, ref: AssetRef) -> GenerateAssetResult:
+        infra = infra_retry_policy(input)
         try:
             started = await workflow.execute_activity_method(
                 AssetActivities.mark_asset_running,
                 ref,
                 start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=STEP_RETRY_POLICY,
+                schedule_to_close_timeout=infra_window(input, DB_TIMEOUT),
+                retry_policy=infra,
             )
             self._status = "RUNNING"
             if started:
@@ -166,7 +233,8 @@ class GenerateAssetWorkflow:
                 AssetActivities.plan_kie_submission,
                 ref,
                 start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=STEP_RETRY_POLICY,
+                schedule_to_close_timeout=infra_window(input, DB_TIMEOUT),
+                retry_policy=infra,
             )
             task_id: str = await workflow.execute_activity_method(
                 KieActivities.submit_kie_task,
@@ -179,26 +247,31 @@ class GenerateAssetWorkflow:
                 AssetActivities.record_kie_task,
                 RecordTaskInput(asset_id=input.asset_id, task_id=task_id),
                 start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=STEP_RETRY_POLICY,
+                schedule_to_close_timeout=infra_window(input, DB_TIMEOUT),
+                retry_policy=infra,
             )
             state = await self._wait_for_result(input, task_id)
             if state.state != "success":
                 raise GenerationFailed(state.error_message or "Kie.ai could not generate it. Retry it.")
+            # A failed upload is retried by downloading again from Kie.ai (free); the task is never submitted again.
             ingest = await workflow.execute_activity_method(
                 StorageActivities.ingest_result,
                 IngestInput(asset_id=input.asset_id, kind=input.kind, result_url=state.result_urls[0]),
                 start_to_close_timeout=INGEST_TIMEOUT,
-                retry_policy=STEP_RETRY_POLICY,
+                schedule_to_close_timeout=infra_window(input, INGEST_TIMEOUT),
+                retry_policy=infra,
             )
             self._ingested = ingest
             cost = state.credits_consumed if state.credits_consumed is not None else plan.estimated_cost
+            # Retries reuse the stored objects (their keys are in the input, derived from the asset id).
             await workflow.execute_activity_method(
                 AssetActivities.complete_asset,
                 CompleteAssetInput(
                     asset_id=input.asset_id, task_id=task_id, ingest=ingest, cost_credits=cost
                 ),
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=STEP_RETRY_POLICY,
+                start_to_close_timeout=STORAGE_TIMEOUT,
+                schedule_to_close_timeout=infra_window(input, STORAGE_TIMEOUT),
+                retry_policy=infra,
             )
         except ActivityError as error:
             if is_cancelled_exception(error):
@@ -215,12 +288,12 @@ class GenerateAssetWorkflow:
         deadline = workflow.now() + timedelta(seconds=input.deadline_seconds)
         polls = 0
         state: KieTaskState | None = None
+        what = "video" if input.kind == "video" else "image"
+        seconds = input.deadline_seconds
+        limit = f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds} seconds"
         while True:
             remaining = (deadline - workflow.now()).total_seconds()
             if remaining <= 0:
-                what = "video" if input.kind == "video" else "image"
-                seconds = input.deadline_seconds
-                limit = f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds} seconds"
                 last = f" (it was still '{state.state}')" if state is not None else ""
                 raise GenerationFailed(
                     f"Kie.ai did not finish the {what} within {limit}{last}. Retry it later."
@@ -231,23 +304,46 @@ class GenerateAssetWorkflow:
                     lambda: task_id in self._finished_tasks, timeout=min(interval, remaining)
                 )
             self._finished_tasks.discard(task_id)
-            state = await workflow.execute_activity_method(
-                KieActivities.fetch_kie_task,
-                TaskRef(task_id=task_id),
-                start_to_close_timeout=KIE_CALL_TIMEOUT,
-                retry_policy=KIE_RETRY_POLICY,
-            )
+            remaining = (deadline - workflow.now()).total_seconds()
+            try:
+                state = await workflow.execute_activity_method(
+                    KieActivities.fetch_kie_task,
+                    TaskRef(task_id=task_id),
+                    start_to_close_timeout=KIE_CALL_TIMEOUT,
+                    schedule_to_close_timeout=max(timedelta(seconds=remaining), KIE_CALL_TIMEOUT),
+                    retry_policy=POLL_RETRY_POLICY,
+                )
+            except ActivityError as error:
+                last_error = retry_window_ran_out(error)
+                if last_error is None:
+                    raise
+                # Kie.ai kept failing to answer until the deadline: say so, with its last answer.
+                said = (
+                    f": {last_error.message.rstrip('.')}" if isinstance(last_error, ApplicationError) else ""
+                )
+                raise GenerationFailed(
+                    f"Kie.ai could not tell us how the {what} went within {limit}{said}. Retry it later."
+                ) from None
             if state.is_terminal:
                 return state
             polls += 1
 
     async def _publish(self, ref: AssetRef) -> None:
-        await workflow.execute_activity_method(
-            EventActivities.publish_asset_status,
-            ref,
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=FINAL_RETRY_POLICY,
-        )
+        """Tell the project's sockets (retried while Redis or the database is down). Past the window the row is
+        still right; sockets that missed the event were closed as "unavailable" and refetch it."""
+        try:
+            await workflow.execute_activity_method(
+                EventActivities.publish_asset_status,
+                ref,
+                start_to_close_timeout=DB_TIMEOUT,
+                schedule_to_close_timeout=infra_window(self.input, DB_TIMEOUT),
+                retry_policy=infra_retry_policy(self.input),
+            )
+        except ActivityError as error:
+            # Runs that started before the patch failed the generation here; their replay must do the same.
+            if is_cancelled_exception(error) or not workflow.patched(PUBLISH_NEVER_FAILS_PATCH):
+                raise
+            workflow.logger.warning("asset %s: status not published: %s", ref.asset_id, error.cause or error)
 
     async def _discard(self, ref: AssetRef, ingest: IngestResult) -> None:
         """Cancelled between storing the result and completing the asset (the user deleted it): no orphans."""
@@ -255,17 +351,25 @@ class GenerateAssetWorkflow:
         await workflow.execute_activity_method(
             AssetActivities.discard_ingested_files,
             DiscardFilesInput(asset_id=ref.asset_id, keys=keys),
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=FINAL_RETRY_POLICY,
+            start_to_close_timeout=STORAGE_TIMEOUT,
+            retry_policy=final_retry_policy(self.input),
         )
 
     async def _fail(self, ref: AssetRef, message: str) -> None:
+        """Record the failure, however long the database takes to answer: the workflow never ends with the row
+        still PENDING/RUNNING. Then publish it, as insistently: nothing else will tell the user."""
         self._status = "FAILED"
+        final = final_retry_policy(self.input)
         changed = await workflow.execute_activity_method(
             AssetActivities.fail_asset,
             FailAssetInput(asset_id=ref.asset_id, error_message=message),
             start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=FINAL_RETRY_POLICY,
+            retry_policy=final,
         )
         if changed:
-            await self._publish(ref)
+            await workflow.execute_activity_method(
+                EventActivities.publish_asset_status,
+                ref,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=final,
+            )

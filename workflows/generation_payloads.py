@@ -19,6 +19,13 @@ class GenerateAssetInput(BaseModel):
     kind: str
     """`image` or `video` (chooses the deadline's wording and the ingest)."""
     deadline_seconds: int = Field(description="Overall time Kie.ai gets before the asset is FAILED")
+    # Defaults: histories started before these fields existed still decode (and get the default policy).
+    infra_retry_window_seconds: int = Field(
+        default=3600, description="How long steps on our database, S3 or Redis are retried"
+    )
+    infra_retry_max_interval_seconds: int = Field(
+        default=30, description="The longest pause between those retries"
+    )
 
 
 class GenerateAssetResult(BaseModel):

@@ -40,7 +40,6 @@ CASES: list[tuple[str, str, tuple[str, ...], int]] = [
     ("[sim:code=401]", "FAILED", ("refused the API key", "KIE_API_KEY"), 0),
     ("[sim:code=455]", "FAILED", ("Kie.ai is unavailable", "maintenance"), 0),
     ("[sim:slow=5]", "FAILED", ("did not answer the createTask call within 3 s",), None),
-    ("[sim:malformed]", "FAILED", ("not JSON",), 1),
     ("[sim:result404]", "FAILED", ("result file could not be downloaded", "404"), 1),
     ("[sim:nocallback]", "COMPLETED", (), 1),
 ]
@@ -98,6 +97,27 @@ async def test_a_task_that_never_finishes_fails_at_the_deadline(
     assert asset["error_message"] == (
         "Kie.ai did not finish the image within 3 seconds (it was still 'generating'). Retry it later."
     )
+
+
+async def test_a_kie_that_keeps_answering_garbage_to_polling_fails_at_the_deadline_with_its_answer(
+    pipeline_client: httpx.AsyncClient,
+    pipeline_worker: WorkerDeps,
+    pipeline_settings: Settings,
+    kie_simulator: SimulatorProcess,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Polling is free and the task is paid for: recordInfo errors are retried until the deadline (not 3 times)."""
+    monkeypatch.setattr(pipeline_settings, "generation_image_deadline_seconds", 4)
+    headers = await register(pipeline_client)
+    project = await make_project(pipeline_client, headers)
+    box = await make_box(pipeline_client, headers, project["id"])
+    prompt = f"a harbour at night {id(headers)} [sim:malformed]"
+    asset_id = await generate(pipeline_client, headers, box["id"], prompt)
+    asset = await wait_for_asset(pipeline_client, headers, asset_id, timeout=90)
+    assert asset["status"] == "FAILED"
+    assert asset["error_message"].startswith("Kie.ai could not tell us how the image went within 4 seconds")
+    assert "not JSON" in asset["error_message"] and "Retry it later." in asset["error_message"]
+    assert len(kie_simulator.tasks(prompt_contains=prompt)) == 1
 
 
 async def test_retry_reruns_a_failed_asset_with_the_same_recipe(
