@@ -18,7 +18,6 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import boto3
 import httpx
@@ -116,32 +115,8 @@ class FaultStack:
         process.wait(10)
 
     def restart(self, name: str) -> None:
-        """Start a killed service again on the same port and data directory."""
-        old = self.service(name)
-        data, logs = self.stack.data_dir, self.stack.data_dir / "logs"
-        port = urlsplit(old.url if "://" in old.url else f"//{old.url}").port
-        assert port is not None
-        if name == "postgres":
-            new = services.start_postgres(data / "postgres", port, logs / "postgres.log")
-        elif name == "redis":
-            new = services.start_redis(data / "redis", port, logs / "redis.log")
-        elif name == "temporal":
-            ui_port = urlsplit(old.extra["ui"]).port
-            assert ui_port is not None
-            new = services.start_temporal(data / "temporal", port, ui_port, logs / "temporal.log")
-        elif name == "s3":
-            env = self.stack.env
-            new = services.start_s3(
-                data / "s3",
-                port,
-                logs / "s3.log",
-                env["S3_ACCESS_KEY"],
-                env["S3_SECRET_KEY"],
-                env["S3_BUCKET"],
-            )
-        else:
-            raise ValueError(f"unknown service {name}")
-        self.stack.running[self.stack.running.index(old)] = new
+        """Start a killed service again on the same port and data directory (what `make dev`'s supervisor does)."""
+        self.service(name).restart()
 
     # --- what the tests check ---------------------------------------------------------------------------------
 

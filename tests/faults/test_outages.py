@@ -78,11 +78,12 @@ async def sim_tasks(faults: FaultStack, tag: str) -> list[dict[str, Any]]:
     return [task for task in tasks if tag in (task.get("prompt") or "")]
 
 
-async def probe(url: str) -> tuple[int | None, str]:
-    """One request that needs the missing service: its status and content type (None if it did not answer)."""
+async def probe(url: str, headers: dict[str, str]) -> tuple[int | None, str]:
+    """One request that needs the missing service, as the logged-in user: its status and content type (None if it
+    did not answer)."""
     async with httpx.AsyncClient(timeout=20) as http:
         try:
-            response = await http.get(url)
+            response = await http.get(url, headers=headers)
         except httpx.HTTPError as exc:
             return None, type(exc).__name__
     return response.status_code, response.headers.get("content-type", "")
@@ -155,7 +156,7 @@ async def run_fault(
             await asyncio.sleep(0.05)
         faults.kill(name)
         killed = time.monotonic()
-        api = await probe(faults.api_url + probe_path(box["id"]))
+        api = await probe(faults.api_url + probe_path(box["id"]), headers)
         await asyncio.sleep(max(0.0, DOWN_SECONDS - (time.monotonic() - killed)))
         await asyncio.to_thread(faults.restart, name)
 
