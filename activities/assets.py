@@ -75,6 +75,15 @@ class AssetActivities:
             ).first()
             if asset is None:
                 raise asset_gone(ref.asset_id)
+            if asset.status not in ACTIVE:
+                # A run nobody waits for (a retry whose start timed out in the API, which put the row back to
+                # FAILED, yet reached Temporal): submitting would pay for a result that is never recorded.
+                raise ApplicationError(
+                    f"Asset {ref.asset_id} is {asset.status.value}, not waiting for a generation; nothing was "
+                    "submitted.",
+                    type="AssetNotWaiting",
+                    non_retryable=True,
+                )
             if asset.model is None:
                 raise ApplicationError(
                     "This asset has no AI model to generate it with.",

@@ -50,6 +50,7 @@ NON_RETRYABLE_ERROR_TYPES = [
     "KieNotFoundError",
     "KieGenerationFailedError",
     "AssetGone",
+    "AssetNotWaiting",
 ]
 """Errors retrying cannot fix: a bad key, no credits, a rejected request or prompt, a task Kie.ai forgot."""
 
@@ -133,6 +134,10 @@ class AssetDeleted(Exception):
     """The asset row is gone (the user deleted it): nothing to record, nothing to fail."""
 
 
+class AssetNotWaiting(Exception):
+    """The asset is neither PENDING nor RUNNING when this run plans its request: another outcome already holds."""
+
+
 class GenerationFailed(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -172,6 +177,10 @@ def _asset_gone(error: ActivityError) -> bool:
     return isinstance(error.cause, ApplicationError) and error.cause.type == "AssetGone"
 
 
+def _asset_not_waiting(error: ActivityError) -> bool:
+    return isinstance(error.cause, ApplicationError) and error.cause.type == "AssetNotWaiting"
+
+
 @workflow.defn(name="GenerateAssetWorkflow")
 class GenerateAssetWorkflow:
     def __init__(self) -> None:
@@ -205,6 +214,11 @@ class GenerateAssetWorkflow:
             return GenerateAssetResult(
                 asset_id=input.asset_id, status="DELETED", provider_task_id=self._task_id
             )
+        except AssetNotWaiting:
+            workflow.logger.info(
+                "asset %s is not waiting for this run; it stops before Kie.ai", input.asset_id
+            )
+            return GenerateAssetResult(asset_id=input.asset_id, status="SKIPPED")
         except GenerationFailed as failure:
             await self._fail(ref, failure.message)
             raise ApplicationError(failure.message, type="GenerationFailed", non_retryable=True) from None
@@ -278,6 +292,8 @@ class GenerateAssetWorkflow:
                 raise
             if _asset_gone(error) and workflow.patched(ASSET_GONE_PATCH):
                 raise AssetDeleted() from None
+            if _asset_not_waiting(error):  # no history holds this error before it existed: no patch needed
+                raise AssetNotWaiting() from None
             raise GenerationFailed(readable_error(error)) from None
         self._status = "COMPLETED"
         await self._publish(ref)

@@ -500,6 +500,55 @@ async def test_a_workflow_started_for_a_discarded_row_ends_without_calling_kie(
     assert len(kie_simulator.tasks()) == tasks_before
 
 
+async def test_a_workflow_started_for_a_retry_the_api_gave_up_on_ends_without_calling_kie(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    kie_simulator: SimulatorProcess,
+    client: httpx.AsyncClient,
+) -> None:
+    """A retry whose start timed out in the API puts the row back to FAILED, yet the start may have reached
+    Temporal: that run must stop before Kie.ai (it would pay for a result nobody records) and leave the row as is."""
+    headers = await register(client)
+    project = await make_project(client, headers)
+    box = await make_box(client, headers, project["id"])
+    prompt = f"given up {uuid.uuid4().hex}"
+    asset = await make_asset(
+        sessionmaker, box["id"], status=AssetStatus.FAILED, prompt=prompt, error_message="Kie.ai was busy."
+    )
+    worker_settings = settings.model_copy(
+        update={
+            "temporal_task_queue": f"given-up-{uuid.uuid4().hex[:8]}",
+            "kie_base_url": kie_simulator.url,
+            "kie_api_key": None,
+            "kie_simulator_key": kie_simulator.api_key,
+        }
+    )
+    tasks_before = len(kie_simulator.tasks())
+    async with running_worker(worker_settings) as deps, asyncio.timeout(BOUND):
+        assert asset.id is not None
+        result = await deps.temporal.execute_workflow(
+            GENERATE_WORKFLOW,
+            GenerateAssetInput(
+                asset_id=asset.id,
+                box_id=box["id"],
+                project_id=project["id"],
+                kind="image",
+                deadline_seconds=60,
+            ),
+            id=f"asset-{asset.id}",
+            task_queue=worker_settings.temporal_task_queue,
+            result_type=GenerateAssetResult,
+        )
+    assert result.status == "SKIPPED"
+    assert kie_simulator.tasks(prompt_contains=prompt) == []
+    assert len(kie_simulator.tasks()) == tasks_before
+    async with sessionmaker() as session:
+        reread = await session.get(Asset, asset.id)
+        assert reread is not None
+        assert reread.status is AssetStatus.FAILED
+        assert reread.error_message == "Kie.ai was busy."
+
+
 async def test_retry_without_temporal_leaves_the_asset_failed(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
