@@ -224,13 +224,15 @@ def health(_: int) -> str:
 async def test_a_postgres_outage_while_results_are_stored_costs_no_generation(
     faults: FaultStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await run_fault(faults, capsys, "postgres", kill_when=first_succeeded, probe_path=box_assets)
+    await run_fault(
+        faults, capsys, "postgres", kill_when=first_succeeded, probe_path=box_assets, watch_socket=True
+    )
 
 
 async def test_an_s3_outage_while_results_are_stored_costs_no_generation(
     faults: FaultStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await run_fault(faults, capsys, "s3", kill_when=first_succeeded, probe_path=health)
+    await run_fault(faults, capsys, "s3", kill_when=first_succeeded, probe_path=health, watch_socket=True)
 
 
 async def test_a_redis_outage_costs_no_generation_and_the_socket_sees_every_completion(
@@ -242,4 +244,4 @@ async def test_a_redis_outage_costs_no_generation_and_the_socket_sees_every_comp
 async def test_a_temporal_outage_costs_no_generation(
     faults: FaultStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await run_fault(faults, capsys, "temporal", kill_when=all_submitted, probe_path=health)
+    await run_fault(faults, capsys, "temporal", kill_when=all_submitted, probe_path=health, watch_socket=True)
