@@ -56,6 +56,10 @@ def is_zombie(pid: int) -> bool:
         return False
 
 
+def appended(directory: Path, data: bytes) -> bool:
+    return any(data in path.read_bytes() for path in directory.rglob("*.aof*"))
+
+
 def plain(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
@@ -82,7 +86,7 @@ def redis_service(tmp_path: Path) -> Iterator[RunningService]:
 
 
 def test_persisted_redis_says_it_saves_and_keeps_data_through_a_sigkill(
-    redis_service: RunningService,
+    redis_service: RunningService, tmp_path: Path
 ) -> None:
     client = Redis.from_url(redis_service.url, socket_timeout=5)
     config = client.config_get("*")
@@ -92,7 +96,10 @@ def test_persisted_redis_says_it_saves_and_keeps_data_through_a_sigkill(
     client.xadd("events:project:1", {"type": "asset_status_changed", "n": "1"})
     client.set("kept", "yes")
     client.close()
-    time.sleep(1.5)  # appendfsync everysec: what was written a second ago is on disk
+    # What Redis has written to its append-only file survives a SIGKILL (the OS keeps it).
+    wait_for(
+        lambda: appended(tmp_path / "redis", b"kept"), "the append-only file to hold the writes", timeout=10
+    )
     old_pid = redis_service.process.pid
     os.kill(old_pid, signal.SIGKILL)
 
@@ -186,34 +193,65 @@ def crashing(tmp_path: Path, script: str) -> RunningService:
     return RunningService("crasher", launch(), "", tmp_path / "crasher.log", launch=launch)
 
 
-def test_the_restart_delay_doubles_while_a_service_keeps_crashing(tmp_path: Path) -> None:
+class Clock:
+    """The supervisor's time, moved by the test: backoff and reset without waiting for them."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def exits(lines: list[str]) -> list[str]:
+    return [line for line in lines if " exited with code " in line]
+
+
+def crash_and_come_back(supervisor: Supervisor, clock: Clock, lines: list[str], stay_up: float) -> str:
+    """Let the crasher (which exits at once) be noticed, wait out its announced delay on the clock, see it back,
+    then let it stay up `stay_up` seconds of clock; returns the line that announced the crash."""
+    crashes, backs = len(exits(lines)), sum(" is back" in line for line in lines)
+    supervise_until(supervisor, lambda: len(exits(lines)) > crashes, timeout=30)
+    announced = exits(lines)[-1]
+    clock.now += float(announced.split("restarting in ")[1].split(" s")[0])
+    supervise_until(supervisor, lambda: sum(" is back" in line for line in lines) > backs, timeout=30)
+    clock.now += stay_up
+    return announced
+
+
+def test_the_restart_delay_doubles_while_a_service_keeps_crashing_up_to_a_limit(tmp_path: Path) -> None:
     lines: list[str] = []
+    clock = Clock()
     service = crashing(tmp_path, "exit 3")
-    supervisor = Supervisor([service], restart_delay=0.1, say=lines.append)
+    supervisor = Supervisor([service], restart_delay=4, say=lines.append, clock=clock)
     try:
-        supervise_until(supervisor, lambda: service.restarts >= 3, timeout=30)
-        supervise_until(supervisor, lambda: sum("exited" in line for line in lines) >= 4, timeout=30)
+        announced = [crash_and_come_back(supervisor, clock, lines, stay_up=0) for _ in range(5)]
     finally:
         supervisor.stop()
-    exits = [line for line in lines if "exited" in line]
-    assert exits[:4] == [
+    assert announced == [
         f"crasher exited with code 3; restarting in {delay} s (log: {tmp_path / 'crasher.log'})"
-        for delay in ("0.1", "0.2", "0.4", "0.8")
+        for delay in (4, 8, 16, 30, 30)
     ]
     assert "crasher is back (pid" in lines[1]
+    assert service.restarts == 5
 
 
 def test_the_restart_delay_starts_over_once_a_service_stayed_up(tmp_path: Path) -> None:
     lines: list[str] = []
-    service = crashing(tmp_path, "sleep 1; exit 3")
-    supervisor = Supervisor([service], restart_delay=0.1, reset_after=0.5, say=lines.append)
+    clock = Clock()
+    service = crashing(tmp_path, "exit 3")
+    supervisor = Supervisor([service], restart_delay=1, reset_after=10, say=lines.append, clock=clock)
     try:
-        supervise_until(supervisor, lambda: sum("exited" in line for line in lines) >= 3, timeout=30)
+        announced = [crash_and_come_back(supervisor, clock, lines, stay_up=up) for up in (9, 10, 0, 0)]
     finally:
         supervisor.stop()
-    assert [line.split(";")[1].split("(")[0].strip() for line in lines if "exited" in line][:3] == [
-        "restarting in 0.1 s"
-    ] * 3
+    # Up 9 s is not long enough to start over; up 10 s is; then it doubles again.
+    assert [line.split("; ")[1].split(" (")[0] for line in announced] == [
+        "restarting in 1 s",
+        "restarting in 2 s",
+        "restarting in 1 s",
+        "restarting in 2 s",
+    ]
 
 
 def test_temporal_and_s3_come_back_on_their_urls_with_their_data(tmp_path: Path) -> None:
