@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 BIN_DIR = Path(sys.executable).parent
 
 
@@ -50,6 +52,21 @@ def wait_until(
     raise TimeoutError(f"{what} was not ready after {timeout:.0f} s")
 
 
+def _group_is_ours(leader: subprocess.Popen[bytes]) -> bool:
+    """Whether the process group named after `leader` (started with a new session) is still the one it led.
+
+    Until we reap the leader its pid, so its group id, is ours. Once reaped, the kernel keeps the id reserved only
+    while another member lives; with none left, a new session leader may have been given that pid.
+    """
+    if leader.returncode is None:
+        return True
+    for pid in psutil.pids():
+        with contextlib.suppress(OSError):
+            if pid != leader.pid and os.getpgid(pid) == leader.pid:
+                return True
+    return False
+
+
 Launch = Callable[[], subprocess.Popen[bytes]]
 Ready = Callable[[subprocess.Popen[bytes]], None]
 
@@ -76,9 +93,9 @@ class RunningService:
 
     def kill_leftovers(self) -> None:
         """Reap the process (no zombie keeps its pid or locks alive) and SIGKILL what is left of its group."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            # The group id stays reserved while a member lives, so this reaches only what our process left.
-            os.killpg(self.process.pid, signal.SIGKILL)
+        if _group_is_ours(self.process):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(10)
 

@@ -309,3 +309,35 @@ def test_ctrl_c_during_a_restart_stops_the_process_being_started(tmp_path: Path)
 
     assert all(gone(process.pid) for process in spawned)
     assert service.process is spawned[1]  # the launcher tracked the new process as soon as it existed
+
+
+def test_cleaning_up_after_a_reaped_process_spares_a_new_group_that_reuses_its_pid(tmp_path: Path) -> None:
+    """Once the leader is reaped its pid may belong to a new, unrelated session: that one must not be killed."""
+    stranger = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    leader = subprocess.Popen(["true"], start_new_session=True)
+    leader.wait(10)
+    leader.pid = stranger.pid  # what the kernel does when it hands the reaped pid to a new session leader
+    service = RunningService("reaped", leader, "", tmp_path / "reaped.log")
+    try:
+        service.kill_leftovers()
+        with pytest.raises(subprocess.TimeoutExpired):  # a SIGKILL would have ended it well within this
+            stranger.wait(2)
+    finally:
+        stranger.kill()
+        stranger.wait(10)
+
+
+def test_cleaning_up_after_a_reaped_leader_kills_what_it_left_in_its_group(tmp_path: Path) -> None:
+    leader = subprocess.Popen(
+        ["sh", "-c", "sleep 300 & echo $!"], start_new_session=True, stdout=subprocess.PIPE
+    )
+    assert leader.stdout is not None
+    left = int(leader.stdout.readline())
+    leader.wait(10)
+    service = RunningService("reaped", leader, "", tmp_path / "reaped.log")
+    try:
+        service.kill_leftovers()
+        wait_for(lambda: gone(left), "the process the leader left behind to be killed", timeout=5)
+    finally:
+        if not gone(left):
+            os.kill(left, signal.SIGKILL)
