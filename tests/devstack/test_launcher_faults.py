@@ -29,9 +29,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from devstack.services import free_port
+from devstack.services import free_port, gone
 from tests.builders import make_box, make_project, register
-from tests.devstack.helpers import gone, start_postmaster_by_hand
+from tests.devstack.helpers import start_postmaster_by_hand
 
 ROOT = Path(__file__).resolve().parents[2]
 RESTART_DELAY = 4

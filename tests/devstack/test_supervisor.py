@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from temporalio.api.workflowservice.v1 import ListNamespacesRequest
 from devstack.services import (
     RunningService,
     free_port,
+    gone,
     start_postgres,
     start_redis,
     start_s3,
@@ -29,16 +29,7 @@ from devstack.services import (
     wait_until,
 )
 from devstack.supervisor import Supervisor
-from tests.devstack.helpers import gone, start_postmaster_by_hand
-
-
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
+from tests.devstack.helpers import start_postmaster_by_hand
 
 
 def supervise_until(supervisor: Supervisor, check: Callable[[], bool], timeout: float) -> None:
@@ -46,7 +37,7 @@ def supervise_until(supervisor: Supervisor, check: Callable[[], bool], timeout: 
         supervisor.check()
         return check()
 
-    wait_for(step, "the supervisor's restart", timeout)
+    wait_until(step, "the supervisor's restart", timeout)
 
 
 def is_zombie(pid: int) -> bool:
@@ -97,7 +88,7 @@ def test_persisted_redis_says_it_saves_and_keeps_data_through_a_sigkill(
     client.set("kept", "yes")
     client.close()
     # What Redis has written to its append-only file survives a SIGKILL (the OS keeps it).
-    wait_for(
+    wait_until(
         lambda: appended(tmp_path / "redis", b"kept"), "the append-only file to hold the writes", timeout=10
     )
     old_pid = redis_service.process.pid
@@ -178,7 +169,7 @@ def test_stop_also_stops_a_postmaster_started_by_hand_on_the_data_dir(postgres: 
         supervisor = Supervisor([postgres], restart_delay=30, say=lambda _: None)
         supervisor.stop()
 
-        wait_for(lambda: gone(postmaster), "the hand-started postmaster to stop", timeout=5)
+        wait_until(lambda: gone(postmaster), "the hand-started postmaster to stop", timeout=5)
     finally:
         if not gone(postmaster):  # never leave it running, even when the test fails
             os.kill(postmaster, signal.SIGKILL)
@@ -337,7 +328,7 @@ def test_cleaning_up_after_a_reaped_leader_kills_what_it_left_in_its_group(tmp_p
     service = RunningService("reaped", leader, "", tmp_path / "reaped.log")
     try:
         service.kill_leftovers()
-        wait_for(lambda: gone(left), "the process the leader left behind to be killed", timeout=5)
+        wait_until(lambda: gone(left), "the process the leader left behind to be killed", timeout=5)
     finally:
         if not gone(left):
             os.kill(left, signal.SIGKILL)
