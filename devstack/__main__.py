@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from devstack.services import RunningService, free_port, port_open, wait_until
+from devstack.services import RunningService, free_port, port_open, spawn, wait_until
 from devstack.stack import migrate, start_stack
 from devstack.supervisor import MAX_DELAY_SECONDS, RESET_AFTER_SECONDS, Supervisor
 
@@ -38,14 +38,6 @@ def _persistent_secret(path: Path) -> str:
     return path.read_text().strip()
 
 
-def _spawn(name: str, cmd: list[str], env: dict[str, str], log_dir: Path) -> subprocess.Popen[bytes]:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
-    return subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
 def _start_app_process(
     name: str, cmd: list[str], env: dict[str, str], log_dir: Path, url: str | None, port: int | None
 ) -> RunningService:
@@ -55,14 +47,12 @@ def _start_app_process(
         if port is not None:
             wait_until(lambda: port_open(port), name, timeout=60, proc=proc)
 
-    return RunningService(
-        name,
-        _spawn(name, cmd, env, log_dir),
-        url or "",
-        log_dir / f"{name}.log",
-        launch=lambda: _spawn(name, cmd, env, log_dir),
-        ready=ready,
-    )
+    log_path = log_dir / f"{name}.log"
+
+    def launch() -> subprocess.Popen[bytes]:
+        return spawn(cmd, log_path, env=env, cwd=ROOT)
+
+    return RunningService(name, launch(), url or "", log_path, launch=launch, ready=ready)
 
 
 def health_accepted(status_code: int, body: str, worker_expected: bool) -> bool:

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 BIN_DIR = Path(sys.executable).parent
 
 
@@ -36,18 +38,37 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 
 def wait_until(
     check: Callable[[], bool], what: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+) -> float:
+    """Poll `check()` (an exception counts as not yet) until it is true; return the seconds that took.
+
+    Raises TimeoutError after `timeout`, or RuntimeError as soon as `proc` (the process being waited for) exits.
+    """
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"{what} exited with code {proc.returncode} before it was ready")
         try:
             if check():
-                return
+                return time.monotonic() - started
         except Exception:  # noqa: S110 - still starting
             pass
         time.sleep(0.05)
-    raise TimeoutError(f"{what} was not ready after {timeout:.0f} s")
+    raise TimeoutError(f"gave up waiting for {what} after {timeout:.0f} s")
+
+
+def _group_is_ours(leader: subprocess.Popen[bytes]) -> bool:
+    """Whether the process group named after `leader` (started with a new session) is still the one it led.
+
+    Until we reap the leader its pid, so its group id, is ours. Once reaped, the kernel keeps the id reserved only
+    while another member lives; with none left, a new session leader may have been given that pid.
+    """
+    if leader.returncode is None:
+        return True
+    for pid in psutil.pids():
+        with contextlib.suppress(OSError):
+            if pid != leader.pid and os.getpgid(pid) == leader.pid:
+                return True
+    return False
 
 
 Launch = Callable[[], subprocess.Popen[bytes]]
@@ -76,9 +97,9 @@ class RunningService:
 
     def kill_leftovers(self) -> None:
         """Reap the process (no zombie keeps its pid or locks alive) and SIGKILL what is left of its group."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            # The group id stays reserved while a member lives, so this reaches only what our process left.
-            os.killpg(self.process.pid, signal.SIGKILL)
+        if _group_is_ours(self.process):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(10)
 
@@ -140,25 +161,26 @@ def start_service(
     return service
 
 
-def _spawn(
+def spawn(
     cmd: list[str],
     log_path: Path,
     env: dict[str, str] | None = None,
     user: str | None = None,
     cwd: Path | None = None,
 ) -> subprocess.Popen[bytes]:
+    """Start `cmd` in its own session (so its whole group can be signalled), appending its output to `log_path`."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = open(log_path, "ab")  # noqa: SIM115 - the child owns it
-    return subprocess.Popen(
-        cmd,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env=env,
-        start_new_session=True,
-        user=user,
-        cwd=cwd,
-    )
+    with log_path.open("ab") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+            user=user,
+            cwd=cwd,
+        )
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------------------------
@@ -201,8 +223,6 @@ def pg_bin() -> Path:
 
 def running_postmaster(pg_data: Path) -> int | None:
     """The pid of a live postmaster that `postmaster.pid` names on this data dir (ours or started by hand)."""
-    import psutil
-
     try:
         pid = int((pg_data / "postmaster.pid").read_text().split("\n", 1)[0])
         process = psutil.Process(pid)
@@ -216,9 +236,8 @@ def running_postmaster(pg_data: Path) -> int | None:
     return pid
 
 
-def _dead(pid: int) -> bool:
-    import psutil
-
+def gone(pid: int) -> bool:
+    """Exited (a zombie has exited too: only its parent's bookkeeping is left)."""
     try:
         return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
@@ -227,8 +246,6 @@ def _dead(pid: int) -> bool:
 
 def stop_postmaster(pg_data: Path, timeout: float = 15.0) -> None:
     """Stop a postmaster found alive through the data dir's `postmaster.pid` (e.g. one started by hand)."""
-    import psutil
-
     pid = running_postmaster(pg_data)
     if pid is None:
         return
@@ -239,7 +256,7 @@ def stop_postmaster(pg_data: Path, timeout: float = 15.0) -> None:
     except psutil.Error:
         return
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not _dead(pid):
+    while time.monotonic() < deadline and not gone(pid):
         time.sleep(0.05)
     for process in [postmaster, *backends]:
         with contextlib.suppress(psutil.Error):
@@ -309,7 +326,7 @@ def start_postgres(data_dir: Path, port: int, log_path: Path) -> RunningService:
 
     def launch() -> subprocess.Popen[bytes]:
         _clear_stale_postmaster(pg_data, sock_dir, port)
-        return _spawn(cmd, log_path, user=user)
+        return spawn(cmd, log_path, user=user)
 
     pg_isready = str(_pg_bin() / "pg_isready")
 
@@ -377,7 +394,7 @@ def start_redis(data_dir: Path, port: int, log_path: Path, persist: bool = True)
         wait_until(lambda: port_open(port), "Redis", proc=proc)
 
     return start_service(
-        "redis", f"redis://127.0.0.1:{port}/0", log_path, lambda: _spawn(cmd, log_path), ready
+        "redis", f"redis://127.0.0.1:{port}/0", log_path, lambda: spawn(cmd, log_path), ready
     )
 
 
@@ -419,7 +436,7 @@ def start_temporal(data_dir: Path, port: int, ui_port: int, log_path: Path) -> R
         "temporal",
         f"127.0.0.1:{port}",
         log_path,
-        lambda: _spawn(cmd, log_path),
+        lambda: spawn(cmd, log_path),
         ready,
         extra={"ui": f"http://127.0.0.1:{ui_port}"},
     )
@@ -495,4 +512,4 @@ def start_s3(
         )
 
     # A restart reuses every port (the internal ones too): the app keeps its URL, the parts find each other.
-    return start_service("s3", url, log_path, lambda: _spawn(cmd, log_path, env=env, cwd=data_dir), ready)
+    return start_service("s3", url, log_path, lambda: spawn(cmd, log_path, env=env, cwd=data_dir), ready)

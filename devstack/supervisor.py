@@ -4,7 +4,8 @@
 announced (name, exit code, when it restarts, its log), restarted after `restart_delay` seconds, doubling up to
 `MAX_DELAY_SECONDS` while it keeps crashing, back to `restart_delay` once it has stayed up `RESET_AFTER_SECONDS`.
 Restarts run in a thread each, so a slow one (Temporal takes seconds) never delays noticing another crash.
-`stop()` stops whatever runs at that moment, restarted processes included.
+`stop()` stops whatever runs at that moment, restarted processes included. Delays are measured on `clock`
+(`time.monotonic` unless a test passes its own).
 """
 
 from __future__ import annotations
@@ -49,12 +50,14 @@ class Supervisor:
         reset_after: float = RESET_AFTER_SECONDS,
         say: Callable[[str], None] = print,
         on_restart: Callable[[RunningService], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.restart_delay = restart_delay
         self.reset_after = reset_after
         self._say = say
         self._on_restart = on_restart
-        now = time.monotonic()
+        self._clock = clock
+        now = clock()
         self._watches = [_Watch(service, restart_delay, now) for service in services]
         self._stopping = False
 
@@ -66,7 +69,7 @@ class Supervisor:
         """Notice exits, start the restarts that are due, report the ones that finished."""
         if self._stopping:
             return
-        now = time.monotonic()
+        now = self._clock()
         for watch in self._watches:
             service = watch.service
             if watch.thread is not None:

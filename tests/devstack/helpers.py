@@ -1,4 +1,4 @@
-"""What the devstack tests share: is a process gone, and a postmaster started by hand on a devstack data dir."""
+"""What the devstack tests share: a postmaster started by hand on a devstack data dir."""
 
 from __future__ import annotations
 
@@ -6,17 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-import psutil
-
-from devstack.services import PG_SYSTEM_USER, pg_bin
-
-
-def gone(pid: int) -> bool:
-    """Exited (a zombie has exited too: only its parent's bookkeeping is left)."""
-    try:
-        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return True
+from devstack.services import PG_SYSTEM_USER, gone, pg_bin
 
 
 def start_postmaster_by_hand(pg_data: Path, socket_dir: Path, port: int) -> int:

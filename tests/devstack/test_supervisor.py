@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from temporalio.api.workflowservice.v1 import ListNamespacesRequest
 from devstack.services import (
     RunningService,
     free_port,
+    gone,
     start_postgres,
     start_redis,
     start_s3,
@@ -29,16 +29,7 @@ from devstack.services import (
     wait_until,
 )
 from devstack.supervisor import Supervisor
-from tests.devstack.helpers import gone, start_postmaster_by_hand
-
-
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
+from tests.devstack.helpers import start_postmaster_by_hand
 
 
 def supervise_until(supervisor: Supervisor, check: Callable[[], bool], timeout: float) -> None:
@@ -46,7 +37,7 @@ def supervise_until(supervisor: Supervisor, check: Callable[[], bool], timeout: 
         supervisor.check()
         return check()
 
-    wait_for(step, "the supervisor's restart", timeout)
+    wait_until(step, "the supervisor's restart", timeout)
 
 
 def is_zombie(pid: int) -> bool:
@@ -54,6 +45,10 @@ def is_zombie(pid: int) -> bool:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def appended(directory: Path, data: bytes) -> bool:
+    return any(data in path.read_bytes() for path in directory.rglob("*.aof*"))
 
 
 def plain(url: str) -> str:
@@ -82,7 +77,7 @@ def redis_service(tmp_path: Path) -> Iterator[RunningService]:
 
 
 def test_persisted_redis_says_it_saves_and_keeps_data_through_a_sigkill(
-    redis_service: RunningService,
+    redis_service: RunningService, tmp_path: Path
 ) -> None:
     client = Redis.from_url(redis_service.url, socket_timeout=5)
     config = client.config_get("*")
@@ -92,7 +87,10 @@ def test_persisted_redis_says_it_saves_and_keeps_data_through_a_sigkill(
     client.xadd("events:project:1", {"type": "asset_status_changed", "n": "1"})
     client.set("kept", "yes")
     client.close()
-    time.sleep(1.5)  # appendfsync everysec: what was written a second ago is on disk
+    # What Redis has written to its append-only file survives a SIGKILL (the OS keeps it).
+    wait_until(
+        lambda: appended(tmp_path / "redis", b"kept"), "the append-only file to hold the writes", timeout=10
+    )
     old_pid = redis_service.process.pid
     os.kill(old_pid, signal.SIGKILL)
 
@@ -171,7 +169,7 @@ def test_stop_also_stops_a_postmaster_started_by_hand_on_the_data_dir(postgres: 
         supervisor = Supervisor([postgres], restart_delay=30, say=lambda _: None)
         supervisor.stop()
 
-        wait_for(lambda: gone(postmaster), "the hand-started postmaster to stop", timeout=5)
+        wait_until(lambda: gone(postmaster), "the hand-started postmaster to stop", timeout=5)
     finally:
         if not gone(postmaster):  # never leave it running, even when the test fails
             os.kill(postmaster, signal.SIGKILL)
@@ -186,34 +184,65 @@ def crashing(tmp_path: Path, script: str) -> RunningService:
     return RunningService("crasher", launch(), "", tmp_path / "crasher.log", launch=launch)
 
 
-def test_the_restart_delay_doubles_while_a_service_keeps_crashing(tmp_path: Path) -> None:
+class Clock:
+    """The supervisor's time, moved by the test: backoff and reset without waiting for them."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def exits(lines: list[str]) -> list[str]:
+    return [line for line in lines if " exited with code " in line]
+
+
+def crash_and_come_back(supervisor: Supervisor, clock: Clock, lines: list[str], stay_up: float) -> str:
+    """Let the crasher (which exits at once) be noticed, wait out its announced delay on the clock, see it back,
+    then let it stay up `stay_up` seconds of clock; returns the line that announced the crash."""
+    crashes, backs = len(exits(lines)), sum(" is back" in line for line in lines)
+    supervise_until(supervisor, lambda: len(exits(lines)) > crashes, timeout=30)
+    announced = exits(lines)[-1]
+    clock.now += float(announced.split("restarting in ")[1].split(" s")[0])
+    supervise_until(supervisor, lambda: sum(" is back" in line for line in lines) > backs, timeout=30)
+    clock.now += stay_up
+    return announced
+
+
+def test_the_restart_delay_doubles_while_a_service_keeps_crashing_up_to_a_limit(tmp_path: Path) -> None:
     lines: list[str] = []
+    clock = Clock()
     service = crashing(tmp_path, "exit 3")
-    supervisor = Supervisor([service], restart_delay=0.1, say=lines.append)
+    supervisor = Supervisor([service], restart_delay=4, say=lines.append, clock=clock)
     try:
-        supervise_until(supervisor, lambda: service.restarts >= 3, timeout=30)
-        supervise_until(supervisor, lambda: sum("exited" in line for line in lines) >= 4, timeout=30)
+        announced = [crash_and_come_back(supervisor, clock, lines, stay_up=0) for _ in range(5)]
     finally:
         supervisor.stop()
-    exits = [line for line in lines if "exited" in line]
-    assert exits[:4] == [
+    assert announced == [
         f"crasher exited with code 3; restarting in {delay} s (log: {tmp_path / 'crasher.log'})"
-        for delay in ("0.1", "0.2", "0.4", "0.8")
+        for delay in (4, 8, 16, 30, 30)
     ]
     assert "crasher is back (pid" in lines[1]
+    assert service.restarts == 5
 
 
 def test_the_restart_delay_starts_over_once_a_service_stayed_up(tmp_path: Path) -> None:
     lines: list[str] = []
-    service = crashing(tmp_path, "sleep 1; exit 3")
-    supervisor = Supervisor([service], restart_delay=0.1, reset_after=0.5, say=lines.append)
+    clock = Clock()
+    service = crashing(tmp_path, "exit 3")
+    supervisor = Supervisor([service], restart_delay=1, reset_after=10, say=lines.append, clock=clock)
     try:
-        supervise_until(supervisor, lambda: sum("exited" in line for line in lines) >= 3, timeout=30)
+        announced = [crash_and_come_back(supervisor, clock, lines, stay_up=up) for up in (9, 10, 0, 0)]
     finally:
         supervisor.stop()
-    assert [line.split(";")[1].split("(")[0].strip() for line in lines if "exited" in line][:3] == [
-        "restarting in 0.1 s"
-    ] * 3
+    # Up 9 s is not long enough to start over; up 10 s is; then it doubles again.
+    assert [line.split("; ")[1].split(" (")[0] for line in announced] == [
+        "restarting in 1 s",
+        "restarting in 2 s",
+        "restarting in 1 s",
+        "restarting in 2 s",
+    ]
 
 
 def test_temporal_and_s3_come_back_on_their_urls_with_their_data(tmp_path: Path) -> None:
@@ -271,3 +300,35 @@ def test_ctrl_c_during_a_restart_stops_the_process_being_started(tmp_path: Path)
 
     assert all(gone(process.pid) for process in spawned)
     assert service.process is spawned[1]  # the launcher tracked the new process as soon as it existed
+
+
+def test_cleaning_up_after_a_reaped_process_spares_a_new_group_that_reuses_its_pid(tmp_path: Path) -> None:
+    """Once the leader is reaped its pid may belong to a new, unrelated session: that one must not be killed."""
+    stranger = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    leader = subprocess.Popen(["true"], start_new_session=True)
+    leader.wait(10)
+    leader.pid = stranger.pid  # what the kernel does when it hands the reaped pid to a new session leader
+    service = RunningService("reaped", leader, "", tmp_path / "reaped.log")
+    try:
+        service.kill_leftovers()
+        with pytest.raises(subprocess.TimeoutExpired):  # a SIGKILL would have ended it well within this
+            stranger.wait(2)
+    finally:
+        stranger.kill()
+        stranger.wait(10)
+
+
+def test_cleaning_up_after_a_reaped_leader_kills_what_it_left_in_its_group(tmp_path: Path) -> None:
+    leader = subprocess.Popen(
+        ["sh", "-c", "sleep 300 & echo $!"], start_new_session=True, stdout=subprocess.PIPE
+    )
+    assert leader.stdout is not None
+    left = int(leader.stdout.readline())
+    leader.wait(10)
+    service = RunningService("reaped", leader, "", tmp_path / "reaped.log")
+    try:
+        service.kill_leftovers()
+        wait_until(lambda: gone(left), "the process the leader left behind to be killed", timeout=5)
+    finally:
+        if not gone(left):
+            os.kill(left, signal.SIGKILL)

@@ -2,7 +2,7 @@
 test), the Kie.ai simulator, `python -m worker` and the API as a Uvicorn subprocess, all on free ports.
 
 `kill(name)` SIGKILLs a backing service's whole process group and reaps it; `restart(name)` starts it again on the
-same port and data directory. (The launcher is gaining `RunningService.restart()`; this helper stands in for it.)
+same port and data directory through `RunningService.restart()`, the primitive `make dev`'s supervisor uses.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,18 +51,7 @@ class FaultStack:
     # --- our own processes ------------------------------------------------------------------------------------
 
     def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
-        log = self.base / "logs" / f"{name}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("ab") as out:  # the child keeps its own descriptor
-            process = subprocess.Popen(
-                cmd,
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        process = services.spawn(cmd, self.base / "logs" / f"{name}.log", env=self.env, cwd=ROOT)
         self.processes[name] = process
         return process
 
@@ -189,13 +177,3 @@ def start_fault_stack(base: Path) -> FaultStack:
             stack.stop()
         raise
     return faults
-
-
-def wait_until(check: Any, what: str, timeout: float) -> float:
-    """Poll `check()` until true; return the seconds it took."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if check():
-            return time.monotonic() - started
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not happen within {timeout:.0f} s")

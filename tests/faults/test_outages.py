@@ -2,8 +2,10 @@
 
 For each of PostgreSQL, S3, Redis and the Temporal server: start generations, SIGKILL the service mid-flight, keep it
 down longer than the old ~3 s retry window, start it again, and check that every generation ends COMPLETED exactly
-once (one Kie.ai task, one row, its file and thumbnail in S3 and nothing else under its prefix), that the API answered
-503 with a JSON body while the service was down, and (Redis) that a live socket ends up seeing every completion.
+once (one Kie.ai task, one row, its file and thumbnail in S3 and nothing else under its prefix), and that a live
+socket ends up seeing every completion. While the service is down, a request of a route that needs it answers 503
+with a JSON body (PostgreSQL: the box's assets; S3: an upload; Temporal: a generate, which leaves no row behind), and
+a REST read answers 200 without Redis (only events need it).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +24,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.builders import make_box, make_project, register
+from tests.builders import make_box, make_project, png_bytes, register
 from tests.faults.harness import FaultStack
 
 REQUESTS, VARIANTS = 3, 2
@@ -78,12 +80,17 @@ async def sim_tasks(faults: FaultStack, tag: str) -> list[dict[str, Any]]:
     return [task for task in tasks if tag in (task.get("prompt") or "")]
 
 
-async def probe(url: str, headers: dict[str, str]) -> tuple[int | None, str]:
-    """One request that needs the missing service, as the logged-in user: its status and content type (None if it
-    did not answer)."""
-    async with httpx.AsyncClient(timeout=20) as http:
+Request = Callable[[httpx.AsyncClient, dict[str, str], int], Awaitable[httpx.Response]]
+"""One request of a real route, as the logged-in user, about the box under test."""
+
+
+async def probe(
+    api_url: str, request: Request, headers: dict[str, str], box_id: int
+) -> tuple[int | None, str]:
+    """What the API answered `request` while a service was down: status and content type (None if it did not)."""
+    async with httpx.AsyncClient(base_url=api_url, timeout=20) as http:
         try:
-            response = await http.get(url, headers=headers)
+            response = await request(http, headers, box_id)
         except httpx.HTTPError as exc:
             return None, type(exc).__name__
     return response.status_code, response.headers.get("content-type", "")
@@ -118,7 +125,8 @@ async def run_fault(
     name: str,
     *,
     kill_when: Callable[[list[dict[str, Any]]], bool],
-    probe_path: Callable[[int], str],
+    request: Request,
+    expect: int,
     watch_socket: bool = False,
 ) -> Outcome:
     await wait_healthy(faults)
@@ -156,7 +164,7 @@ async def run_fault(
             await asyncio.sleep(0.05)
         faults.kill(name)
         killed = time.monotonic()
-        api = await probe(faults.api_url + probe_path(box["id"]), headers)
+        api = await probe(faults.api_url, request, headers, box["id"])
         await asyncio.sleep(max(0.0, DOWN_SECONDS - (time.monotonic() - killed)))
         await asyncio.to_thread(faults.restart, name)
 
@@ -180,6 +188,7 @@ async def run_fault(
             f"{outcome.line()}\n{rows}\n--- worker log ---\n{faults.log_tail('worker')}"
         )
         # Exactly once: one row and one Kie.ai task per asset, its two objects and nothing else under its prefix.
+        # No other row: the request made while the service was down left none (a refused generate or upload).
         assert sorted(row["id"] for row in rows) == sorted(asset_ids)
         tasks = await sim_tasks(faults, tag)
         assert sorted(task["taskId"] for task in tasks) == sorted(row["provider_task_id"] for row in rows)
@@ -198,8 +207,8 @@ async def run_fault(
 
     # Last, so a red API answer does not hide what happened to the generations.
     status, content_type = api
-    assert status == 503 and content_type.startswith("application/json"), (
-        f"while {name} was down the API answered {status} {content_type}"
+    assert status == expect and content_type.startswith("application/json"), (
+        f"while {name} was down the API answered {status} {content_type}, not {expect} JSON"
     )
     return outcome
 
@@ -213,35 +222,59 @@ def all_submitted(tasks: list[dict[str, Any]]) -> bool:
     return len(tasks) == GENERATIONS
 
 
-def box_assets(box_id: int) -> str:
-    return f"/api/boxes/{box_id}/assets/"
+async def list_assets(http: httpx.AsyncClient, headers: dict[str, str], box_id: int) -> httpx.Response:
+    return await http.get(f"/api/boxes/{box_id}/assets/", headers=headers)
 
 
-def health(_: int) -> str:
-    return "/api/health/"
+async def upload(http: httpx.AsyncClient, headers: dict[str, str], box_id: int) -> httpx.Response:
+    return await http.post(
+        f"/api/boxes/{box_id}/upload/",
+        files={"file": ("shot.png", png_bytes(), "image/png")},
+        headers=headers,
+    )
+
+
+async def generate(http: httpx.AsyncClient, headers: dict[str, str], box_id: int) -> httpx.Response:
+    return await http.post(
+        f"/api/boxes/{box_id}/generate/",
+        json={"model": "google/nano-banana", "prompt": "while Temporal is down [sim:steps=1]"},
+        headers=headers,
+    )
 
 
 async def test_a_postgres_outage_while_results_are_stored_costs_no_generation(
     faults: FaultStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await run_fault(
-        faults, capsys, "postgres", kill_when=first_succeeded, probe_path=box_assets, watch_socket=True
+        faults,
+        capsys,
+        "postgres",
+        kill_when=first_succeeded,
+        request=list_assets,
+        expect=503,
+        watch_socket=True,
     )
 
 
 async def test_an_s3_outage_while_results_are_stored_costs_no_generation(
     faults: FaultStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await run_fault(faults, capsys, "s3", kill_when=first_succeeded, probe_path=health, watch_socket=True)
+    await run_fault(
+        faults, capsys, "s3", kill_when=first_succeeded, request=upload, expect=503, watch_socket=True
+    )
 
 
 async def test_a_redis_outage_costs_no_generation_and_the_socket_sees_every_completion(
     faults: FaultStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await run_fault(faults, capsys, "redis", kill_when=all_submitted, probe_path=health, watch_socket=True)
+    await run_fault(
+        faults, capsys, "redis", kill_when=all_submitted, request=list_assets, expect=200, watch_socket=True
+    )
 
 
 async def test_a_temporal_outage_costs_no_generation(
     faults: FaultStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await run_fault(faults, capsys, "temporal", kill_when=all_submitted, probe_path=health, watch_socket=True)
+    await run_fault(
+        faults, capsys, "temporal", kill_when=all_submitted, request=generate, expect=503, watch_socket=True
+    )
