@@ -24,10 +24,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from api.outages import database_down, outages, s3_down
 from core.errors import DomainError, ServiceUnavailable
+from core.temporal import TEMPORAL_UNAVAILABLE, temporal_down
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,6 @@ LOCK_CONFLICT_SQLSTATES = {"40P01", "40001"}
 
 DATABASE_UNAVAILABLE = "The database is unavailable; try again in a moment."
 S3_UNAVAILABLE = "The file store (S3) is unavailable; try again in a moment."
-TEMPORAL_UNAVAILABLE = "The job service (Temporal) is unavailable; try again in a moment."
 
 
 def unavailable(message: str) -> JSONResponse:
@@ -152,24 +152,13 @@ async def stale_data_handler(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("This object no longer exists.", "not_found"), status_code=404)
 
 
-TEMPORAL_DOWN_STATUSES = frozenset(
-    {
-        RPCStatusCode.UNAVAILABLE,
-        RPCStatusCode.DEADLINE_EXCEEDED,
-        RPCStatusCode.RESOURCE_EXHAUSTED,
-        RPCStatusCode.CANCELLED,
-    }
-)
-
-
 async def temporal_rpc_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    """An RPC error no service turned into an answer: 503. The server being away or overloaded is an outage
-    (logged once); any other refusal is logged as it happens, since it points at a request we got wrong."""
+    """An RPC error no service turned into an answer: Temporal being away or overloaded is a 503 logged once per
+    outage (`core.temporal.temporal_down`); any other refusal means we sent a wrong call: a bug, a logged 500."""
     assert isinstance(exc, RPCError)
-    if exc.status in TEMPORAL_DOWN_STATUSES:
-        outages(request).temporal.failed(exc)
-    else:
-        logger.warning("Temporal refused a call (%s): %s", exc.status.name, exc)
+    if not temporal_down(exc):
+        raise exc
+    outages(request).temporal.failed(exc)
     return unavailable(TEMPORAL_UNAVAILABLE)
 
 
