@@ -8,6 +8,7 @@ import logging
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.exc import ProgrammingError
 
 from api.errors import install_error_handlers
 from api.outages import Outages
@@ -25,6 +26,12 @@ def make_app() -> FastAPI:
     async def boom() -> None:
         raise RuntimeError(SECRET)
 
+    @app.get("/wrong-statement")
+    async def wrong_statement() -> (
+        None
+    ):  # what the database handler leaves alone (not an outage) and re-raises
+        raise ProgrammingError("SELECT secret_column FROM nowhere", {}, Exception(SECRET))
+
     @app.get("/some-service-down")
     async def some_service_down() -> None:
         raise ServiceUnavailable("A service we need is unavailable; try again in a moment.")
@@ -38,18 +45,21 @@ async def get(path: str) -> httpx.Response:
         return await client.get(path)
 
 
+@pytest.mark.parametrize(
+    ("path", "raised"), [("/boom", RuntimeError), ("/wrong-statement", ProgrammingError)]
+)
 async def test_an_unexpected_exception_answers_a_json_500_and_logs_its_traceback_once(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, path: str, raised: type[Exception]
 ) -> None:
     caplog.set_level(logging.INFO)
-    answer = await get("/boom")
+    answer = await get(path)
     assert answer.status_code == 500
     assert answer.json() == {
         "detail": "Something went wrong on our side; it has been logged.",
         "code": "internal_error",
     }
     assert "hunter2" not in answer.text and "secret.py" not in answer.text
-    tracebacks = [r for r in caplog.records if r.exc_info and isinstance(r.exc_info[1], RuntimeError)]
+    tracebacks = [r for r in caplog.records if r.exc_info and isinstance(r.exc_info[1], raised)]
     assert len(tracebacks) == 1, caplog.text
     assert SECRET in caplog.text  # the log keeps what the body leaves out
 
