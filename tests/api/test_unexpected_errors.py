@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.exc import ProgrammingError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import install_error_handlers
 from api.outages import Outages
@@ -32,6 +33,14 @@ def make_app() -> FastAPI:
     ):  # what the database handler leaves alone (not an outage) and re-raises
         raise ProgrammingError("SELECT secret_column FROM nowhere", {}, Exception(SECRET))
 
+    @app.get("/temporal-refuses")
+    async def temporal_refuses() -> None:  # a call Temporal refused as wrong: ours to fix, not an outage
+        raise RPCError(SECRET, RPCStatusCode.INVALID_ARGUMENT, b"")
+
+    @app.get("/temporal-away")
+    async def temporal_away() -> None:
+        raise RPCError("tcp connect error", RPCStatusCode.UNAVAILABLE, b"")
+
     @app.get("/some-service-down")
     async def some_service_down() -> None:
         raise ServiceUnavailable("A service we need is unavailable; try again in a moment.")
@@ -46,7 +55,8 @@ async def get(path: str) -> httpx.Response:
 
 
 @pytest.mark.parametrize(
-    ("path", "raised"), [("/boom", RuntimeError), ("/wrong-statement", ProgrammingError)]
+    ("path", "raised"),
+    [("/boom", RuntimeError), ("/wrong-statement", ProgrammingError), ("/temporal-refuses", RPCError)],
 )
 async def test_an_unexpected_exception_answers_a_json_500_and_logs_its_traceback_once(
     caplog: pytest.LogCaptureFixture, path: str, raised: type[Exception]
@@ -71,3 +81,9 @@ async def test_the_base_service_unavailable_answers_503(caplog: pytest.LogCaptur
         "detail": "A service we need is unavailable; try again in a moment.",
         "code": "upstream_unavailable",
     }
+
+
+async def test_temporal_away_answers_503() -> None:
+    answer = await get("/temporal-away")
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "upstream_unavailable"
