@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
-from api.outages import Outages
+from api.outages import outages
 from core.assets import get_owned_asset
 from core.boxes import get_owned_box
 from core.deletion import DeletedAssets, finish_deletion
@@ -43,11 +43,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.rollback()
             raise
     outages(request).database.recovered()
-
-
-def outages(request: Request) -> Outages:
-    found: Outages = request.app.state.outages
-    return found
 
 
 def get_storage(request: Request) -> Storage:

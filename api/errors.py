@@ -23,17 +23,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from temporalio.service import RPCError, RPCStatusCode
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.service import RPCError
 
-from api.outages import Outages, database_down, s3_down
+from api.outages import database_down, outages, s3_down
 from core.errors import DomainError, ServiceUnavailable
+from core.temporal import TEMPORAL_UNAVAILABLE, temporal_down
 
 logger = logging.getLogger(__name__)
-
-
-def outages(request: Request) -> Outages:
-    found: Outages = request.app.state.outages
-    return found
 
 
 class FieldError(BaseModel):
@@ -120,7 +117,6 @@ LOCK_CONFLICT_SQLSTATES = {"40P01", "40001"}
 
 DATABASE_UNAVAILABLE = "The database is unavailable; try again in a moment."
 S3_UNAVAILABLE = "The file store (S3) is unavailable; try again in a moment."
-TEMPORAL_UNAVAILABLE = "The job service (Temporal) is unavailable; try again in a moment."
 
 
 def unavailable(message: str) -> JSONResponse:
@@ -156,25 +152,50 @@ async def stale_data_handler(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("This object no longer exists.", "not_found"), status_code=404)
 
 
-TEMPORAL_DOWN_STATUSES = frozenset(
-    {
-        RPCStatusCode.UNAVAILABLE,
-        RPCStatusCode.DEADLINE_EXCEEDED,
-        RPCStatusCode.RESOURCE_EXHAUSTED,
-        RPCStatusCode.CANCELLED,
-    }
-)
-
-
 async def temporal_rpc_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    """An RPC error no service turned into an answer: 503. The server being away or overloaded is an outage
-    (logged once); any other refusal is logged as it happens, since it points at a request we got wrong."""
+    """An RPC error no service turned into an answer: Temporal being away or overloaded is a 503 logged once per
+    outage (`core.temporal.temporal_down`); any other refusal means we sent a wrong call: a bug, a logged 500."""
     assert isinstance(exc, RPCError)
-    if exc.status in TEMPORAL_DOWN_STATUSES:
-        outages(request).temporal.failed(exc)
-    else:
-        logger.warning("Temporal refused a call (%s): %s", exc.status.name, exc)
+    if not temporal_down(exc):
+        raise exc
+    outages(request).temporal.failed(exc)
     return unavailable(TEMPORAL_UNAVAILABLE)
+
+
+INTERNAL_ERROR = "Something went wrong on our side; it has been logged."
+
+
+class InternalErrorMiddleware:
+    """Any exception no handler answered (a bug) becomes a JSON 500 in the one error body, with no internals in
+    it; its traceback is logged here, once. Starlette's own last resort would answer plain text and re-raise, so
+    the server would log it a second time.
+
+    Sits inside CORS (added before it), so a browser can read the answer. An exception after the response has
+    started (a background task, say) cannot be answered any more: it is left to the server, which logs it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            if started:
+                raise
+            logger.exception("unexpected error answering %s %s", scope["method"], scope["path"])
+            response = JSONResponse(error_body(INTERNAL_ERROR, "internal_error"), status_code=500)
+            await response(scope, receive, send)
 
 
 MAX_FIELDS_IN_SENTENCE = 3
@@ -309,6 +330,8 @@ def install_openapi(app: FastAPI, routers: Sequence[APIRouter]) -> None:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """The handlers, and the JSON 500 for everything else: call it before adding CORS, which must wrap the 500."""
+    app.add_middleware(InternalErrorMiddleware)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     app.add_exception_handler(DomainError, domain_error_handler)

@@ -75,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="Shots, generated variants, client review and storyboard export.",
     )
+    app.state.outages = Outages()
+    install_error_handlers(app)  # first: its JSON 500 must sit inside CORS
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -82,8 +84,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["*"],
         allow_headers=["*"],
     )
-    app.state.outages = Outages()
-    install_error_handlers(app)
     modules = (
         health,
         auth,

@@ -13,6 +13,7 @@ import psycopg
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.requests import Request
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,18 @@ class Outages:
         self.database = OutageLog("database")
         self.s3 = OutageLog("S3")
         self.temporal = OutageLog("Temporal")
+        self._others: dict[str, OutageLog] = {}
+        self._lock = threading.Lock()
 
     def of(self, service: str) -> OutageLog:
-        return {"database": self.database, "s3": self.s3, "temporal": self.temporal}[service]
+        """The log of `service` (a ServiceUnavailable's `service`); one of its own for a service not named above."""
+        known = {"database": self.database, "s3": self.s3, "temporal": self.temporal}.get(service)
+        if known is not None:
+            return known
+        with self._lock:
+            return self._others.setdefault(service, OutageLog(service))
+
+
+def outages(request: Request) -> Outages:
+    found: Outages = request.app.state.outages
+    return found

@@ -29,7 +29,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from core.catalogue import get_active_model
 from core.errors import Conflict, InvalidInput, NotFound, TemporalUnavailable, Unauthorized
-from core.events import EventBus, asset_status_changed
+from core.events import EventBus, ProjectEvent, asset_status_changed
 from core.kie import verify_webhook_signature
 from core.media import UnsupportedMedia, fit_image, in_decode_pool, read_image
 from core.models import AIModel, Asset, AssetKind, AssetStatus, Box, ModelKind, utcnow
@@ -42,7 +42,6 @@ from workflows.generation_payloads import KIE_CALLBACK_SIGNAL, GenerateAssetInpu
 logger = logging.getLogger(__name__)
 
 GENERATE_WORKFLOW = "GenerateAssetWorkflow"
-TEMPORAL_DOWN = "The job service (Temporal) is unavailable; try again in a moment."
 DEFAULT_VIDEO_MODEL = "bytedance/seedance-1.5-pro"
 MAX_VARIANTS = 4
 CALLBACK_MAX_AGE_SECONDS = 24 * 3600
@@ -250,7 +249,7 @@ async def start_asset_workflow(
         )
     if replace_closed_run:
         options["id_conflict_policy"] = WorkflowIDConflictPolicy.TERMINATE_EXISTING
-    async with temporal_call(settings, TEMPORAL_DOWN):
+    async with temporal_call(settings):
         try:
             await temporal.start_workflow(
                 GENERATE_WORKFLOW,
@@ -283,14 +282,19 @@ async def _start_all(
     *,
     retrying: bool = False,
 ) -> list[str]:
-    """Start every asset's workflow. When Temporal is down for some (or all), undo those: a new asset is deleted
-    (nothing was started, nothing will be charged), a retried one goes back to FAILED. The ones that started are
-    running and stay PENDING. Then answer 503 saying plainly what was and was not started.
+    """Start every asset's workflow (their rows are committed and announced PENDING already). When Temporal is down
+    for some (or all), undo those: a new asset is deleted (nothing was started, nothing will be charged) and its
+    viewers are told (`publish_discarded`), a retried one goes back to FAILED. The ones that started are running
+    and stay PENDING. Then answer 503 saying plainly what was and was not started.
+
+    A start Temporal refused for another reason (a namespace or search attribute it does not have: our
+    configuration, not an outage) is not undone but kept as FAILED with a sentence, retryable once fixed, and the
+    error goes on to be answered as a logged 500.
 
     A start that timed out may still have reached Temporal. Undoing it is safe: only rows still PENDING are undone
-    (a workflow that already moved its asset on counts as started), and a workflow whose row was deleted reads
-    the asset before anything else (mark_asset_running finds no PENDING row; plan_kie_submission then ends the
-    run as DELETED), so it never calls Kie.ai.
+    (a workflow that already moved its asset on counts as started), and a workflow whose row was deleted finds no
+    row at its database steps (mark_asset_running finds no PENDING row; plan_kie_submission, the second, then
+    ends the run as DELETED), so it never calls Kie.ai.
     """
     outcomes = await asyncio.gather(
         *(
@@ -305,23 +309,26 @@ async def _start_all(
         if isinstance(error, BaseException)
     ]
     if not refused:
-        if not retrying and events is not None:
-            await publish_statuses(events, project_id, assets)
         return [str(workflow_id) for workflow_id in outcomes]
-    for _, error in refused:
-        if not isinstance(error, TemporalUnavailable):  # a bug, not an outage: let it surface
-            raise error
     refused_ids = [asset.id for asset, _ in refused if asset.id is not None]
+    mistakes = [error for _, error in refused if not isinstance(error, TemporalUnavailable)]
+    if mistakes:  # not an outage: keep the rows, say why they did not run, and let the error surface
+        failed = await _fail_unstarted(session, refused_ids, NOT_STARTED_REFUSED)
+        await session.commit()
+        if events is not None:
+            await publish_statuses(events, project_id, [a for a in assets if a.id in failed])
+        raise mistakes[0]
+    discarded = [] if retrying else [_discard_event(project_id, asset) for asset, _ in refused]
     if retrying:
-        undone = await _fail_unstarted(session, refused_ids)
+        undone = await _fail_unstarted(session, refused_ids, NOT_STARTED_MESSAGE)
     else:
         undone = await _delete_unstarted(session, refused_ids)
     await session.commit()
     if events is not None:
-        # A retried asset was announced PENDING before its start: say it failed. A new one is announced only
-        # once started: a discarded row was never shown to anyone.
-        announce = [asset for asset in assets if (asset.id in undone) == retrying]
-        await publish_statuses(events, project_id, announce)
+        if retrying:
+            await publish_statuses(events, project_id, [a for a in assets if a.id in undone])
+        else:
+            await publish_discarded(events, [e for e in discarded if e.data["asset_id"] in undone])
     if not undone:
         # Every start counted as refused did reach Temporal after all: its workflow already moved the asset on.
         return [asset_workflow_id(asset.id) for asset in assets if asset.id is not None]
@@ -350,6 +357,12 @@ async def _start_all(
 
 
 NOT_STARTED_MESSAGE = "The retry could not be started (the job service was unavailable). Retry it."
+NOT_STARTED_DISCARDED = (
+    "Not started: the job service (Temporal) was unavailable; this generation was discarded."
+)
+NOT_STARTED_REFUSED = (
+    "Not started: the job service refused it (a configuration problem on our side). Retry it later."
+)
 
 
 async def _delete_unstarted(session: AsyncSession, asset_ids: list[int]) -> list[int]:
@@ -362,12 +375,12 @@ async def _delete_unstarted(session: AsyncSession, asset_ids: list[int]) -> list
     return sorted(deleted.scalars().all())
 
 
-async def _fail_unstarted(session: AsyncSession, asset_ids: list[int]) -> list[int]:
-    """Put retried assets whose workflow did not start back to FAILED, if still PENDING; the ids failed."""
+async def _fail_unstarted(session: AsyncSession, asset_ids: list[int], message: str) -> list[int]:
+    """Put assets whose workflow did not start to FAILED with `message`, if still PENDING; the ids failed."""
     failed = await session.exec(
         sa.update(Asset)
         .where(col(Asset.id).in_(asset_ids), col(Asset.status) == AssetStatus.PENDING)
-        .values(status=AssetStatus.FAILED, error_message=NOT_STARTED_MESSAGE, updated_at=utcnow())
+        .values(status=AssetStatus.FAILED, error_message=message, updated_at=utcnow())
         .returning(col(Asset.id))
     )
     ids = sorted(failed.scalars().all())
@@ -398,6 +411,32 @@ async def publish_statuses(events: EventBus, project_id: int, assets: list[Asset
         logger.warning("could not publish the status of new assets", exc_info=True)
 
 
+def _discard_event(project_id: int, asset: Asset) -> ProjectEvent:
+    """What tells the viewers a new asset that was announced PENDING is gone (built before its row is deleted).
+
+    The live vocabulary has no deletion event and the SPA none to handle (deleting an asset publishes nothing):
+    a final status makes it reload the box's assets, which no longer hold the row. So: FAILED, with a sentence.
+    """
+    assert asset.id is not None
+    return asset_status_changed(
+        project_id=project_id,
+        asset_id=asset.id,
+        box_id=asset.box_id,
+        kind=asset.kind.value,
+        status=AssetStatus.FAILED.value,
+        error_message=NOT_STARTED_DISCARDED,
+    )
+
+
+async def publish_discarded(events: EventBus, discarded: list[ProjectEvent]) -> None:
+    try:
+        for event in discarded:
+            await events.publish(event)
+    except Exception:
+        # The rows are gone either way; a stale PENDING card is repaired by the next reload.
+        logger.warning("could not tell viewers of discarded assets", exc_info=True)
+
+
 async def _insert_and_start(
     session: AsyncSession,
     temporal: Client,
@@ -415,9 +454,10 @@ async def _insert_and_start(
         assert asset.id is not None
         asset.workflow_id = asset_workflow_id(asset.id)
         session.add(asset)
-    # Commit before starting: a workflow must never see an uncommitted asset.
+    # Commit before starting: a workflow must never see an uncommitted asset. Announce before starting too: the
+    # worker's RUNNING must never reach a viewer before this PENDING.
     await session.commit()
-    if retrying and events is not None:
+    if events is not None:
         await publish_statuses(events, box.project_id, assets)
     workflow_ids = await _start_all(
         session, temporal, settings, assets, box.project_id, events, retrying=retrying

@@ -539,7 +539,7 @@ async def ensure_retention_schedule(client: Client, settings: Settings, hour_utc
 async def start_retention_run(client: Client, settings: Settings, now: datetime | None = None) -> str:
     """Start a retention run now (the admin trigger); answer its workflow id."""
     workflow_id = retention_workflow_id(uuid.uuid4().hex[:12])
-    async with temporal_call(settings, "The job service (Temporal) is unavailable; try again shortly."):
+    async with temporal_call(settings):
         await client.start_workflow(
             RETENTION_WORKFLOW,
             RetentionInput(now=now),

@@ -34,12 +34,18 @@ from core.errors import (
 from core.models import AIModel, Box, ModelKind, SmartEdit, SystemConfig, User
 from core.schemas import STORED_TEXT, DbId, InputModel, storable_text
 from core.settings import Settings
-from core.temporal import rpc_timeout, smart_edit_workflow_id, task_queue, temporal_call
+from core.temporal import (
+    TEMPORAL_UNAVAILABLE,
+    rpc_timeout,
+    smart_edit_workflow_id,
+    task_queue,
+    temporal_call,
+    temporal_down,
+)
 
 logger = logging.getLogger(__name__)
 
 SMART_EDIT_WORKFLOW = "SmartEditWorkflow"
-TEMPORAL_DOWN = "The job service (Temporal) is unavailable; try again shortly."
 DEFAULT_MODEL = "gemini-2.5-flash"
 DEFAULT_PROMPT_LIMIT = 5000
 """A prompt's length limit when no active image/video model declares one."""
@@ -248,7 +254,7 @@ async def run_rewrite(client: Client, settings: Settings, payload: RewritePrompt
     """Run SmartEditWorkflow and wait for it, at most `smart_edit_timeout_seconds`; map failures to HTTP errors."""
     limit = settings.smart_edit_timeout_seconds
     workflow_id = smart_edit_workflow_id(uuid.uuid4().hex)
-    async with temporal_call(settings, TEMPORAL_DOWN):
+    async with temporal_call(settings):
         handle = await client.start_workflow(
             SMART_EDIT_WORKFLOW,
             payload,
@@ -266,7 +272,9 @@ async def run_rewrite(client: Client, settings: Settings, payload: RewritePrompt
     except WorkflowFailureError as exc:
         raise failure_to_error(exc, limit) from exc
     except RPCError as exc:
-        raise TemporalUnavailable(TEMPORAL_DOWN) from exc
+        if not temporal_down(exc):
+            raise
+        raise TemporalUnavailable(TEMPORAL_UNAVAILABLE) from exc
 
 
 async def _give_up(client: Client, workflow_id: str) -> None:

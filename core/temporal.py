@@ -15,12 +15,29 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from core.errors import TemporalUnavailable
 from core.settings import Settings
 
-TEMPORAL_UNREACHABLE = "The job service (Temporal) is unreachable; try again in a moment."
+TEMPORAL_UNAVAILABLE = "The job service (Temporal) is unavailable; try again in a moment."
+"""The one sentence of every 503 that says Temporal is down (what was or was not done may follow it elsewhere)."""
+
+TEMPORAL_DOWN_STATUSES = frozenset(
+    {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
+)
+"""The RPC statuses that mean "Temporal cannot answer now" (the server away or unreachable once the SDK's own retries
+gave up, no answer within the call's deadline, the server overloaded), not "the call is wrong". Measured against the
+dev server: a port that refuses or a server that accepts and never answers is retried by the SDK as UNAVAILABLE until
+our bound ends the call (TimeoutError); a first connect to either fails with a RuntimeError (refused) or times out.
+A namespace the server lacks answers NOT_FOUND, a search attribute it lacks INVALID_ARGUMENT: mistakes of ours."""
+
+
+def temporal_down(exc: BaseException) -> bool:
+    """True when `exc`, raised by a bounded call to Temporal, says Temporal is not there (not that the call is wrong)."""
+    if isinstance(exc, RPCError):
+        return exc.status in TEMPORAL_DOWN_STATUSES
+    return isinstance(exc, TimeoutError)
 
 
 async def connect_temporal(settings: Settings) -> Client:
@@ -49,8 +66,11 @@ class TemporalClientHolder:
     async def get(self) -> Client:
         if self._client is None:
             # Bounded: a server that accepts the connection and never answers would hold the request for ~30 s.
-            async with temporal_call(self._settings, TEMPORAL_UNREACHABLE):
-                self._client = await connect_temporal(self._settings)
+            try:
+                async with temporal_call(self._settings):
+                    self._client = await connect_temporal(self._settings)
+            except RuntimeError as exc:  # how the SDK reports a failed connect (e.g. the port refuses)
+                raise TemporalUnavailable(TEMPORAL_UNAVAILABLE) from exc
         return self._client
 
 
@@ -60,18 +80,20 @@ def rpc_timeout(settings: Settings) -> timedelta:
 
 
 @asynccontextmanager
-async def temporal_call(settings: Settings, failure: str) -> AsyncIterator[None]:
-    """Bound one call to Temporal by TEMPORAL_RPC_TIMEOUT_SECONDS and turn "Temporal is not there" into
-    TemporalUnavailable(failure): an RPC the server refused or failed, a failed (re)connect (the SDK raises it as a
-    RuntimeError, also for the first call of a lazily connected client), or no answer in time. `rpc_timeout`
-    alone does not bound a call that first has to connect to a server that accepts and never answers.
+async def temporal_call(settings: Settings, failure: str = TEMPORAL_UNAVAILABLE) -> AsyncIterator[None]:
+    """Bound one call to Temporal by TEMPORAL_RPC_TIMEOUT_SECONDS and turn "Temporal is not there" (`temporal_down`:
+    no answer in time, or a status of TEMPORAL_DOWN_STATUSES) into TemporalUnavailable(failure), a 503 logged once
+    per outage. Any other error (a call Temporal refused as wrong, a bug) goes through unchanged: a logged 500.
+    `rpc_timeout` alone does not bound a call that first has to reconnect to a server that never answers.
 
     A call that timed out may still have taken effect on the server; callers must be safe either way.
     """
     try:
         async with asyncio.timeout(settings.temporal_rpc_timeout_seconds):
             yield
-    except (RPCError, RuntimeError, TimeoutError) as exc:
+    except (RPCError, TimeoutError) as exc:
+        if not temporal_down(exc):
+            raise
         raise TemporalUnavailable(failure) from exc
 
 

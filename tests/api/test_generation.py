@@ -19,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.main import create_app
 from core.events import project_stream
+from core.generation import NOT_STARTED_DISCARDED
 from core.models import Asset, AssetKind, AssetStatus
 from core.settings import Settings
 from core.storage import Storage
@@ -290,5 +291,12 @@ async def test_when_the_third_variant_cannot_start_the_started_ones_stay_pending
             with pytest.raises(RPCError):
                 await real.get_workflow_handle(f"asset-{discarded[0]}").describe()
             events = await app.state.events.redis.xrange(project_stream(project["id"]))
-            announced = {json.loads(fields[b"e"])["data"]["asset_id"] for _, fields in events}
-            assert announced == set(started)  # the discarded row was never shown to anyone
+            sent = [json.loads(fields[b"e"])["data"] for _, fields in events]
+            # All four announced PENDING before their starts; the discarded one then taken off the viewers' screens
+            # (a final status makes the SPA reload the box's assets, which no longer hold it).
+            assert [(d["asset_id"], d["status"]) for d in sent[:4]] == [
+                (i, "PENDING") for i in sorted(started + discarded)
+            ]
+            assert [(d["asset_id"], d["status"], d["error_message"]) for d in sent[4:]] == [
+                (discarded[0], "FAILED", NOT_STARTED_DISCARDED)
+            ]

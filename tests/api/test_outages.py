@@ -8,7 +8,6 @@ import contextlib
 import logging
 import os
 import signal
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -34,16 +33,19 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCStatusCode
 from temporalio.worker import Worker
 
 from api.main import create_app
 from api.outages import OutageLog, database_down, s3_down
-from core.generation import GENERATE_WORKFLOW
+from core.generation import GENERATE_WORKFLOW, NOT_STARTED_DISCARDED, NOT_STARTED_REFUSED
 from core.models import Asset, AssetStatus, User
 from core.settings import Settings
 from core.storage import Storage
+from core.temporal import TEMPORAL_DOWN_STATUSES, TEMPORAL_UNAVAILABLE
 from devstack.services import create_database, free_port, start_postgres
 from devstack.stack import migrate
 from tests.builders import (
@@ -391,29 +393,84 @@ class FixedClient:
         return self.client
 
 
+class TemporalGate:
+    """A TCP relay in front of the real Temporal server: the API's client connects through it for real, then `cut`
+    takes the server away: the port refuses connections, or (`silent`) accepts them and never answers."""
+
+    def __init__(self, target: str) -> None:
+        host, port = target.rsplit(":", 1)
+        self._target = (host, int(port))
+        self._holding = False
+        self._open: list[asyncio.StreamWriter] = []
+        self._server: asyncio.Server | None = None
+        self.address = ""
+
+    async def open(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.address = f"127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._open.append(writer)
+        if self._holding:  # the silent server: the handshake completed, nobody ever reads
+            return
+        upstream_reader, upstream = await asyncio.open_connection(*self._target)
+        self._open.append(upstream)
+
+        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError, ConnectionError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pump(reader, upstream), pump(upstream_reader, writer))
+
+    def cut(self, *, silent: bool) -> None:
+        assert self._server is not None
+        if silent:
+            self._holding = True
+        else:
+            self._server.close()
+        for writer in self._open:
+            writer.transport.abort()
+        self._open.clear()
+
+    def close(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._open:
+            writer.transport.abort()
+
+
 @contextlib.asynccontextmanager
 async def temporal_gone(
     settings: Settings, *, silent: bool
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """An app whose Temporal client was connected, then the server went away: the port now refuses connections,
     or (`silent`) accepts them and never answers (the RPC can only time out)."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        if silent:
-            listener.listen(16)  # the kernel completes the handshakes; nobody ever reads
-        address = f"127.0.0.1:{listener.getsockname()[1]}"
+    gate = TemporalGate(settings.temporal_address)
+    await gate.open()
+    try:
         app = create_app(settings.model_copy(update={"temporal_rpc_timeout_seconds": 1.0}))
         async with app.router.lifespan_context(app):
-            lost = await Client.connect(
-                address,
-                namespace=settings.temporal_namespace,
-                data_converter=pydantic_data_converter,
-                lazy=True,
+            connected = await Client.connect(
+                gate.address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
             )
-            app.state.temporal = FixedClient(lost)
+            await connected.workflow_service.get_system_info(GetSystemInfoRequest())
+            gate.cut(silent=silent)
+            app.state.temporal = FixedClient(connected)
             transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
                 yield app, client
+    finally:
+        gate.close()
+
+
+async def asset_events(app: FastAPI, project_id: int) -> list[tuple[int, str, str | None]]:
+    """(asset id, status, error message) of every asset event the project's viewers were sent, oldest first."""
+    replay = await app.state.relay.replay(project_id, "0-0")
+    data = [e.payload()["data"] for e in replay.events if e.type == "asset_status_changed"]
+    return [(d["asset_id"], d["status"], d["error_message"]) for d in data]
 
 
 async def box_assets(sessionmaker: async_sessionmaker[AsyncSession], box_id: int) -> list[Asset]:
@@ -430,7 +487,7 @@ async def test_generate_and_animate_without_temporal_leave_no_row(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
-    async with temporal_gone(settings, silent=silent) as (_, client):
+    async with temporal_gone(settings, silent=silent) as (app, client):
         headers = await register(client)
         project = await make_project(client, headers)
         box = await make_box(client, headers, project["id"])
@@ -444,6 +501,7 @@ async def test_generate_and_animate_without_temporal_leave_no_row(
             animated = await client.post(
                 f"/api/assets/{image.id}/animate/", json={"prompt": "waves roll in"}, headers=headers
             )
+        sent = await asset_events(app, project["id"])
     for answer in (generated, animated):
         assert answer.status_code == 503, answer.text
         body = answer.json()
@@ -451,6 +509,16 @@ async def test_generate_and_animate_without_temporal_leave_no_row(
         assert "nothing was started" in body["detail"], body
         assert body["details"]["started_asset_ids"] == []
     assert [a.id for a in await box_assets(sessionmaker, box["id"])] == [image.id]  # no new row
+    # Announced PENDING before the start (a worker's RUNNING can never precede it), then taken off the viewers'
+    # screens: a final status makes the SPA reload the box's assets, and the row is gone.
+    discarded = (
+        generated.json()["details"]["discarded_asset_ids"] + animated.json()["details"]["discarded_asset_ids"]
+    )
+    assert len(discarded) == 3
+    for asset_id in discarded:
+        mine = [(status, message) for i, status, message in sent if i == asset_id]
+        assert [status for status, _ in mine] == ["PENDING", "FAILED"], sent
+        assert mine[1][1] == NOT_STARTED_DISCARDED
     assert len(outage_warnings(caplog, "Temporal")) == 1, caplog.text
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], caplog.text
 
@@ -601,10 +669,7 @@ async def test_running_retention_now_without_temporal_is_503(
         async with asyncio.timeout(BOUND):
             answer = await client.post("/api/admin/retention/run/", headers=headers)
     assert answer.status_code == 503, answer.text
-    assert answer.json() == {
-        "detail": "The job service (Temporal) is unavailable; try again shortly.",
-        "code": "upstream_unavailable",
-    }
+    assert answer.json() == {"detail": TEMPORAL_UNAVAILABLE, "code": "upstream_unavailable"}
 
 
 async def test_generation_without_temporal_is_503_and_reads_still_work(settings: Settings) -> None:
@@ -628,3 +693,39 @@ async def test_generation_without_temporal_is_503_and_reads_still_work(settings:
         assert health.status_code == 503
         assert health.json()["checks"]["temporal"]["ok"] is False
         assert health.json()["checks"]["database"]["ok"] is True
+
+
+async def test_a_temporal_misconfiguration_is_a_logged_500_not_an_outage(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A namespace the server does not have (NOT_FOUND), like search attributes it lacks (INVALID_ARGUMENT), is a
+    mistake of ours, not an outage: a 500 with its traceback, no outage warning, and the new rows are kept as FAILED
+    with a sentence (they can be retried once the configuration is fixed) instead of being deleted."""
+    caplog.set_level(logging.INFO)
+    wrong = settings.model_copy(update={"temporal_namespace": f"no-such-namespace-{uuid.uuid4().hex[:8]}"})
+    async with app_client(wrong) as client:
+        headers = await register(client)
+        project = await make_project(client, headers)
+        box = await make_box(client, headers, project["id"])
+        async with asyncio.timeout(BOUND):
+            answer = await client.post(
+                f"/api/boxes/{box['id']}/generate/",
+                json={"model": "google/nano-banana", "prompt": "a lighthouse at night", "count": 2},
+                headers=headers,
+            )
+    assert answer.status_code == 500, answer.text
+    assert answer.json()["code"] == "internal_error"
+    rows = await box_assets(sessionmaker, box["id"])
+    assert len(rows) == 2
+    assert {(row.status, row.error_message) for row in rows} == {(AssetStatus.FAILED, NOT_STARTED_REFUSED)}
+    assert not outage_warnings(caplog, "Temporal"), caplog.text
+    assert len([r for r in caplog.records if r.exc_info]) == 1, caplog.text
+
+
+def test_temporal_is_down_only_when_it_cannot_answer() -> None:
+    assert RPCStatusCode.UNAVAILABLE in TEMPORAL_DOWN_STATUSES
+    assert RPCStatusCode.DEADLINE_EXCEEDED in TEMPORAL_DOWN_STATUSES
+    for wrong in (RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.NOT_FOUND, RPCStatusCode.PERMISSION_DENIED):
+        assert wrong not in TEMPORAL_DOWN_STATUSES
