@@ -114,11 +114,15 @@ KIE_RETRY_POLICY = retry_policy(30, 3, NON_RETRYABLE_ERROR_TYPES)
 KIE_CALL_TIMEOUT = timedelta(seconds=90)
 
 
+POLL_MIN_WINDOW_SECONDS = 60
+"""recordInfo is retried for at least this long, even when the deadline is near or past (after an outage)."""
+
+
 def poll_retry_policy(seconds_left: float) -> RetryPolicy:
     """recordInfo is free, and the task it asks about is paid for: a flaky Kie.ai is asked again (30 s apart at most)
-    for the time left until the generation's deadline (at least one call's timeout), never given up on after 3
-    quick attempts. Counted in attempts: a worker or Temporal outage spanning the deadline does not use them up."""
-    window = max(seconds_left, KIE_CALL_TIMEOUT.total_seconds())
+    for the time left until the generation's deadline (at least a minute), never given up on after 3 quick
+    attempts. Counted in attempts: a worker or Temporal outage spanning the deadline does not use them up."""
+    window = max(seconds_left, POLL_MIN_WINDOW_SECONDS)
     return retry_policy(30, attempts_for_window(window, 30), NON_RETRYABLE_ERROR_TYPES)
 
 
