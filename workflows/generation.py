@@ -54,55 +54,91 @@ NON_RETRYABLE_ERROR_TYPES = [
 ]
 """Errors retrying cannot fix: a bad key, no credits, a rejected request or prompt, a task Kie.ai forgot."""
 
-KIE_RETRY_POLICY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=30),
-    maximum_attempts=3,
-    non_retryable_error_types=NON_RETRYABLE_ERROR_TYPES,
+OUTAGE_ERROR_TYPES = frozenset(
+    {
+        # PostgreSQL (psycopg and SQLAlchemy use the same names)
+        "OperationalError",
+        "InterfaceError",
+        "DisconnectionError",
+        # S3 (botocore)
+        "EndpointConnectionError",
+        "ConnectionClosedError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "HTTPClientError",
+        "ProxyConnectionError",
+        "S3Unavailable",
+        # Redis (redis-py), and the publish activity's own "Redis is unavailable"
+        "ConnectionError",
+        "TimeoutError",
+        "BusyLoadingError",
+        "EventsUnavailable",
+        # the socket itself
+        "OSError",
+        "ConnectionRefusedError",
+        "ConnectionResetError",
+        "ConnectionAbortedError",
+        "BrokenPipeError",
+        "gaierror",
+    }
 )
+"""The `ApplicationError.type` (the exception's class name) of an activity's failure when one of our services is
+unreachable. A step that gave up on anything else is a bug of ours and is reported as an internal error."""
+
+
+def attempts_for_window(window_seconds: float, max_interval_seconds: float) -> int:
+    """How many attempts make the pauses between them (1 s, doubling, capped at `max_interval_seconds`) add up to
+    at least `window_seconds`. A window counted in attempts, unlike a schedule-to-close, does not run while the step
+    waits in the queue for a worker: a worker down for hours uses none of it."""
+    attempts, paused, pause = 1, 0.0, 1.0
+    while paused < window_seconds:
+        paused += min(pause, max_interval_seconds)
+        pause *= 2
+        attempts += 1
+    return attempts
+
+
+def retry_policy(max_interval_seconds: float, attempts: int, non_retryable: list[str]) -> RetryPolicy:
+    """Every step's policy: 1 s doubling up to `max_interval_seconds`; `attempts` 0 means no limit."""
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=max_interval_seconds),
+        maximum_attempts=attempts,
+        non_retryable_error_types=non_retryable,
+    )
+
+
+KIE_RETRY_POLICY = retry_policy(30, 3, NON_RETRYABLE_ERROR_TYPES)
 """createTask costs money: 3 attempts (the seed's rule for the AI provider's request)."""
-POLL_RETRY_POLICY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=30),
-    maximum_attempts=0,
-    non_retryable_error_types=NON_RETRYABLE_ERROR_TYPES,
-)
-"""recordInfo is free, and the task it asks about is paid for: a flaky Kie.ai is asked again (30 s apart at most)
-until the generation's deadline (the step's schedule-to-close), never given up on after 3 quick attempts."""
+KIE_CALL_TIMEOUT = timedelta(seconds=90)
+
+
+POLL_MIN_WINDOW_SECONDS = 60
+"""recordInfo is retried for at least this long, even when the deadline is near or past (after an outage)."""
+
+
+def poll_retry_policy(seconds_left: float) -> RetryPolicy:
+    """recordInfo is free, and the task it asks about is paid for: a flaky Kie.ai is asked again (30 s apart at most)
+    for the time left until the generation's deadline (at least a minute), never given up on after 3 quick
+    attempts. Counted in attempts: a worker or Temporal outage spanning the deadline does not use them up."""
+    window = max(seconds_left, POLL_MIN_WINDOW_SECONDS)
+    return retry_policy(30, attempts_for_window(window, 30), NON_RETRYABLE_ERROR_TYPES)
 
 
 def infra_retry_policy(input: GenerateAssetInput) -> RetryPolicy:
     """Steps that only touch our database, S3 or Redis: an outage of ours delays a paid generation, it does not
-    fail it. Unlimited attempts, bounded by the window (each step's schedule-to-close, see `infra_window`)."""
-    return RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        backoff_coefficient=2.0,
-        maximum_interval=timedelta(seconds=input.infra_retry_max_interval_seconds),
-        maximum_attempts=0,
-        non_retryable_error_types=NON_RETRYABLE_ERROR_TYPES,
-    )
+    fail it. As many attempts as it takes for the pauses between them to cover the window."""
+    attempts = attempts_for_window(input.infra_retry_window_seconds, input.infra_retry_max_interval_seconds)
+    return retry_policy(input.infra_retry_max_interval_seconds, attempts, NON_RETRYABLE_ERROR_TYPES)
 
 
 def final_retry_policy(input: GenerateAssetInput) -> RetryPolicy:
     """Recording the final state (FAILED, cancelled) and telling the user: no attempt limit and no window, so the
     workflow cannot close while the row still says PENDING/RUNNING. Only a deleted asset stops it."""
-    return RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        backoff_coefficient=2.0,
-        maximum_interval=timedelta(seconds=input.infra_retry_max_interval_seconds),
-        maximum_attempts=0,
-        non_retryable_error_types=["AssetGone"],
-    )
+    return retry_policy(input.infra_retry_max_interval_seconds, 0, ["AssetGone"])
 
 
-def infra_window(input: GenerateAssetInput, attempt_timeout: timedelta) -> timedelta:
-    """The schedule-to-close of an infrastructure step: the retry window plus room for one whole last attempt."""
-    return timedelta(seconds=input.infra_retry_window_seconds) + attempt_timeout
-
-
-KIE_CALL_TIMEOUT = timedelta(seconds=90)
 INGEST_TIMEOUT = timedelta(minutes=5)
 DB_TIMEOUT = timedelta(seconds=30)
 STORAGE_TIMEOUT = timedelta(minutes=2)
@@ -145,15 +181,21 @@ class GenerationFailed(Exception):
 
 
 def retry_window_ran_out(error: ActivityError) -> BaseException | None:
-    """When an activity gave up because its schedule-to-close window ran out: its last attempt's failure (or the
-    timeout itself when it had none). None when it failed for another reason."""
+    """When an activity gave up because its window ran out (its attempts, or the schedule-to-close of runs started
+    before the windows were attempt counts): its last attempt's failure (or the timeout itself when it had none).
+    None when it failed for another reason."""
     cause = error.cause
     if isinstance(cause, ActivityTimeoutError) and cause.type is TimeoutType.SCHEDULE_TO_CLOSE:
         return cause.cause or cause
-    if error.retry_state is RetryState.TIMEOUT and cause is not None:
-        # The next retry would have started after the window: Temporal reports the last attempt's failure.
+    if error.retry_state in (RetryState.MAXIMUM_ATTEMPTS_REACHED, RetryState.TIMEOUT) and cause is not None:
+        # Temporal reports the last attempt's failure.
         return cause
     return None
+
+
+def is_outage(failure: BaseException) -> bool:
+    """Whether an activity's failure says one of our services was unreachable (not a bug of ours)."""
+    return isinstance(failure, ApplicationError) and failure.type in OUTAGE_ERROR_TYPES
 
 
 def readable_error(error: ActivityError) -> str:
@@ -163,11 +205,13 @@ def readable_error(error: ActivityError) -> str:
     provider_answer = ("AssetGone", "IngestError")
     if isinstance(cause, ApplicationError) and (cause.type or "").startswith(("Kie", *provider_answer)):
         return cause.message
-    if retry_window_ran_out(error) is not None:
+    last = retry_window_ran_out(error)
+    if last is not None and is_outage(last):
         return f"Our database or file storage stayed unavailable while {step}. Retry it."
-    if isinstance(cause, ApplicationError):
-        # Not a provider answer (a bug or an outage here): name it without leaking internals.
-        return f"Internal error while {step} ({cause.type or 'unknown'}). Retry it; if it keeps failing, tell us."
+    failure = last if isinstance(last, ApplicationError) else cause
+    if isinstance(failure, ApplicationError):
+        # Not a provider answer nor an outage: a bug here. Name it without leaking internals.
+        return f"Internal error while {step} ({failure.type or 'unknown'}). Retry it; if it keeps failing, tell us."
     if isinstance(cause, ActivityTimeoutError):
         return f"The worker took too long {step}. Retry it."
     return f"The generation failed while {step}. Retry it."
@@ -237,7 +281,6 @@ class GenerateAssetWorkflow:
                 AssetActivities.mark_asset_running,
                 ref,
                 start_to_close_timeout=DB_TIMEOUT,
-                schedule_to_close_timeout=infra_window(input, DB_TIMEOUT),
                 retry_policy=infra,
             )
             self._status = "RUNNING"
@@ -247,7 +290,6 @@ class GenerateAssetWorkflow:
                 AssetActivities.plan_kie_submission,
                 ref,
                 start_to_close_timeout=DB_TIMEOUT,
-                schedule_to_close_timeout=infra_window(input, DB_TIMEOUT),
                 retry_policy=infra,
             )
             task_id: str = await workflow.execute_activity_method(
@@ -261,7 +303,6 @@ class GenerateAssetWorkflow:
                 AssetActivities.record_kie_task,
                 RecordTaskInput(asset_id=input.asset_id, task_id=task_id),
                 start_to_close_timeout=DB_TIMEOUT,
-                schedule_to_close_timeout=infra_window(input, DB_TIMEOUT),
                 retry_policy=infra,
             )
             state = await self._wait_for_result(input, task_id)
@@ -272,7 +313,6 @@ class GenerateAssetWorkflow:
                 StorageActivities.ingest_result,
                 IngestInput(asset_id=input.asset_id, kind=input.kind, result_url=state.result_urls[0]),
                 start_to_close_timeout=INGEST_TIMEOUT,
-                schedule_to_close_timeout=infra_window(input, INGEST_TIMEOUT),
                 retry_policy=infra,
             )
             self._ingested = ingest
@@ -284,7 +324,6 @@ class GenerateAssetWorkflow:
                     asset_id=input.asset_id, task_id=task_id, ingest=ingest, cost_credits=cost
                 ),
                 start_to_close_timeout=STORAGE_TIMEOUT,
-                schedule_to_close_timeout=infra_window(input, STORAGE_TIMEOUT),
                 retry_policy=infra,
             )
         except ActivityError as error:
@@ -326,8 +365,7 @@ class GenerateAssetWorkflow:
                     KieActivities.fetch_kie_task,
                     TaskRef(task_id=task_id),
                     start_to_close_timeout=KIE_CALL_TIMEOUT,
-                    schedule_to_close_timeout=max(timedelta(seconds=remaining), KIE_CALL_TIMEOUT),
-                    retry_policy=POLL_RETRY_POLICY,
+                    retry_policy=poll_retry_policy(remaining),
                 )
             except ActivityError as error:
                 last_error = retry_window_ran_out(error)
@@ -352,7 +390,6 @@ class GenerateAssetWorkflow:
                 EventActivities.publish_asset_status,
                 ref,
                 start_to_close_timeout=DB_TIMEOUT,
-                schedule_to_close_timeout=infra_window(self.input, DB_TIMEOUT),
                 retry_policy=infra_retry_policy(self.input),
             )
         except ActivityError as error:

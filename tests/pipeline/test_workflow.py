@@ -13,11 +13,12 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from temporalio import activity
-from temporalio.client import WorkflowFailureError, WorkflowHandle
+from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -388,3 +389,16 @@ async def test_histories_replay_deterministically(env: WorkflowEnvironment) -> N
         history = await run.handle.fetch_history()
     replayer = Replayer(workflows=[GenerateAssetWorkflow], data_converter=pydantic_data_converter)
     await replayer.replay_workflow(history)
+
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+@pytest.mark.parametrize("name", ["completed_7fbda62", "cancelled_after_ingest_7fbda62"])
+async def test_histories_recorded_by_older_code_replay_against_the_current_workflow(name: str) -> None:
+    """Runs in flight during a deploy are replayed by the new code: histories recorded at 7fbda62 (before the
+    retry windows and patches) must replay without a non-determinism error (see histories/record.py)."""
+    history = WorkflowHistory.from_json(name, (HISTORIES / f"{name}.json").read_text())
+    replayer = Replayer(workflows=[GenerateAssetWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
