@@ -217,12 +217,8 @@ def readable_error(error: ActivityError) -> str:
     return f"The generation failed while {step}. Retry it."
 
 
-def _asset_gone(error: ActivityError) -> bool:
-    return isinstance(error.cause, ApplicationError) and error.cause.type == "AssetGone"
-
-
-def _asset_not_waiting(error: ActivityError) -> bool:
-    return isinstance(error.cause, ApplicationError) and error.cause.type == "AssetNotWaiting"
+def _error_type(error: ActivityError) -> str | None:
+    return error.cause.type if isinstance(error.cause, ApplicationError) else None
 
 
 @workflow.defn(name="GenerateAssetWorkflow")
@@ -329,9 +325,11 @@ class GenerateAssetWorkflow:
         except ActivityError as error:
             if is_cancelled_exception(error):
                 raise
-            if _asset_gone(error) and workflow.patched(ASSET_GONE_PATCH):
+            if _error_type(error) == "AssetGone" and workflow.patched(ASSET_GONE_PATCH):
                 raise AssetDeleted() from None
-            if _asset_not_waiting(error):  # no history holds this error before it existed: no patch needed
+            if (
+                _error_type(error) == "AssetNotWaiting"
+            ):  # no history holds this error before it existed: no patch needed
                 raise AssetNotWaiting() from None
             raise GenerationFailed(readable_error(error)) from None
         self._status = "COMPLETED"

@@ -523,6 +523,32 @@ async def test_generate_and_animate_without_temporal_leave_no_row(
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], caplog.text
 
 
+async def run_generation_workflow(
+    settings: Settings, kie_simulator: SimulatorProcess, asset_id: int, box_id: int, project_id: int
+) -> GenerateAssetResult:
+    """Run asset `asset_id`'s generation workflow to its end on a worker of its own (as a start the API counted as
+    failed would, had it reached Temporal after all)."""
+    worker_settings = settings.model_copy(
+        update={
+            "temporal_task_queue": f"late-start-{uuid.uuid4().hex[:8]}",
+            "kie_base_url": kie_simulator.url,
+            "kie_api_key": None,
+            "kie_simulator_key": kie_simulator.api_key,
+        }
+    )
+    async with running_worker(worker_settings) as deps, asyncio.timeout(BOUND):
+        result: GenerateAssetResult = await deps.temporal.execute_workflow(
+            GENERATE_WORKFLOW,
+            GenerateAssetInput(
+                asset_id=asset_id, box_id=box_id, project_id=project_id, kind="image", deadline_seconds=60
+            ),
+            id=f"asset-{asset_id}",
+            task_queue=worker_settings.temporal_task_queue,
+            result_type=GenerateAssetResult,
+        )
+    return result
+
+
 async def test_a_workflow_started_for_a_discarded_row_ends_without_calling_kie(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -539,30 +565,9 @@ async def test_a_workflow_started_for_a_discarded_row_ends_without_calling_kie(
     async with sessionmaker() as session:  # what _start_all does to a row whose start it counts as refused
         await session.delete(await session.get(Asset, asset.id))
         await session.commit()
-    worker_settings = settings.model_copy(
-        update={
-            "temporal_task_queue": f"discarded-{uuid.uuid4().hex[:8]}",
-            "kie_base_url": kie_simulator.url,
-            "kie_api_key": None,
-            "kie_simulator_key": kie_simulator.api_key,
-        }
-    )
     tasks_before = len(kie_simulator.tasks())
-    async with running_worker(worker_settings) as deps, asyncio.timeout(BOUND):
-        assert asset.id is not None
-        result = await deps.temporal.execute_workflow(
-            GENERATE_WORKFLOW,
-            GenerateAssetInput(
-                asset_id=asset.id,
-                box_id=box["id"],
-                project_id=project["id"],
-                kind="image",
-                deadline_seconds=60,
-            ),
-            id=f"asset-{asset.id}",
-            task_queue=worker_settings.temporal_task_queue,
-            result_type=GenerateAssetResult,
-        )
+    assert asset.id is not None
+    result = await run_generation_workflow(settings, kie_simulator, asset.id, box["id"], project["id"])
     assert result.status == "DELETED"
     assert kie_simulator.tasks(prompt_contains=prompt) == []
     assert len(kie_simulator.tasks()) == tasks_before
@@ -583,30 +588,9 @@ async def test_a_workflow_started_for_a_retry_the_api_gave_up_on_ends_without_ca
     asset = await make_asset(
         sessionmaker, box["id"], status=AssetStatus.FAILED, prompt=prompt, error_message="Kie.ai was busy."
     )
-    worker_settings = settings.model_copy(
-        update={
-            "temporal_task_queue": f"given-up-{uuid.uuid4().hex[:8]}",
-            "kie_base_url": kie_simulator.url,
-            "kie_api_key": None,
-            "kie_simulator_key": kie_simulator.api_key,
-        }
-    )
     tasks_before = len(kie_simulator.tasks())
-    async with running_worker(worker_settings) as deps, asyncio.timeout(BOUND):
-        assert asset.id is not None
-        result = await deps.temporal.execute_workflow(
-            GENERATE_WORKFLOW,
-            GenerateAssetInput(
-                asset_id=asset.id,
-                box_id=box["id"],
-                project_id=project["id"],
-                kind="image",
-                deadline_seconds=60,
-            ),
-            id=f"asset-{asset.id}",
-            task_queue=worker_settings.temporal_task_queue,
-            result_type=GenerateAssetResult,
-        )
+    assert asset.id is not None
+    result = await run_generation_workflow(settings, kie_simulator, asset.id, box["id"], project["id"])
     assert result.status == "SKIPPED"
     assert kie_simulator.tasks(prompt_contains=prompt) == []
     assert len(kie_simulator.tasks()) == tasks_before
