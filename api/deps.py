@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from redis.asyncio import Redis
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
@@ -50,6 +51,12 @@ def get_storage(request: Request) -> Storage:
     return storage
 
 
+def get_redis(request: Request) -> Redis:
+    """The process's Redis client for short keys (rate limits), owned by the lifespan."""
+    redis: Redis = request.app.state.redis
+    return redis
+
+
 def get_events(request: Request) -> EventBus:
     events: EventBus = request.app.state.events
     return events
@@ -82,6 +89,7 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 EventsDep = Annotated[EventBus, Depends(get_events)]
+RedisDep = Annotated[Redis, Depends(get_redis)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 AfterDeletionDep = Annotated[AfterDeletion, Depends()]
 

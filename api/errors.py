@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError
 
 from api.outages import database_down, outages, s3_down
-from core.errors import DomainError, ServiceUnavailable
+from core.errors import DomainError, RateLimited, ServiceUnavailable
 from core.temporal import TEMPORAL_UNAVAILABLE, temporal_down
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,11 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
     assert isinstance(exc, DomainError)
     if isinstance(exc, ServiceUnavailable):
         outages(request).of(exc.service).failed(exc.__cause__ or exc)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    headers: dict[str, str] | None = None
+    if exc.status_code == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, RateLimited) and isinstance(exc.details, dict) and "retry_after" in exc.details:
+        headers = {"Retry-After": str(exc.details["retry_after"])}
     return JSONResponse(
         error_body(exc.message, exc.code, exc.details), status_code=exc.status_code, headers=headers
     )

@@ -31,7 +31,7 @@ from api.routes import (
 )
 from api.spa import mount_spa
 from core.db import create_engine, create_sessionmaker
-from core.events import EventBus, EventRelay
+from core.events import EventBus, EventRelay, redis_client
 from core.settings import Settings, get_settings
 from core.storage import Storage
 from core.temporal import TemporalClientHolder
@@ -57,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health_check = settings.redis_health_check_seconds
         app.state.events = EventBus(settings.redis_url, health_check_interval=health_check)
         app.state.relay = EventRelay(settings.redis_url, health_check_interval=health_check)
+        # Rate limits and other short keys: one pooled client for the process.
+        app.state.redis = redis_client(settings.redis_url, retries=1, health_check_interval=health_check)
         app.state.temporal = TemporalClientHolder(settings)
         if settings.simulated_kie:
             logger.warning(
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.relay.close()
+            await app.state.redis.aclose()
             await app.state.events.disconnect()
             await engine.dispose()
 

@@ -209,7 +209,7 @@ HEALTH_CHECK_INTERVAL_SECONDS = 10.0
 """Default for settings.redis_health_check_seconds: an idle connection is PINGed before it is used again."""
 
 
-def _redis_client(redis_url: str, *, retries: int, health_check_interval: float) -> Redis:
+def redis_client(redis_url: str, *, retries: int, health_check_interval: float) -> Redis:
     return Redis.from_url(
         redis_url,
         socket_connect_timeout=2,
@@ -235,7 +235,7 @@ class EventBus:
         stream_ttl: int = STREAM_TTL_SECONDS,
         health_check_interval: float = HEALTH_CHECK_INTERVAL_SECONDS,
     ) -> None:
-        self.redis = _redis_client(redis_url, retries=1, health_check_interval=health_check_interval)
+        self.redis = redis_client(redis_url, retries=1, health_check_interval=health_check_interval)
         self._script = self.redis.register_script(_PUBLISH_SCRIPT)
         self.stream_maxlen = stream_maxlen
         self.stream_ttl = stream_ttl
@@ -392,8 +392,8 @@ class EventRelay:
     ) -> None:
         # Commands retry once so a connection left stale by a Redis restart is replaced transparently; the
         # pub/sub connection never retries, so a break is noticed (and reported to sockets) at once.
-        self._redis = _redis_client(redis_url, retries=1, health_check_interval=health_check_interval)
-        self._pubsub_client = _redis_client(redis_url, retries=0, health_check_interval=health_check_interval)
+        self._redis = redis_client(redis_url, retries=1, health_check_interval=health_check_interval)
+        self._pubsub_client = redis_client(redis_url, retries=0, health_check_interval=health_check_interval)
         self.queue_size = queue_size
         self.ping_interval = ping_interval
         # The owner's reads end at least this often: redis-py PINGs the connection at the start of a read once it
