@@ -248,7 +248,11 @@ class InviteAdmin(ModelView, model=Invite):
         def status(model: Any, attribute: Any) -> str:
             return describe_invite(model)
 
-        formatters = {"token": link, "used_at": status}
+        def creator(model: Any, attribute: Any) -> str:
+            # The email only: a User's default str() would print every column, its password hash included.
+            return model.created_by.email if model.created_by is not None else "(command line)"
+
+        formatters = {"token": link, "used_at": status, "created_by": creator}
         attributes = {
             "settings": settings,
             "column_formatters": formatters,

@@ -45,7 +45,8 @@ async def test_a_superuser_creates_an_invite_copies_its_link_and_sees_it_used(
         <= timedelta(hours=settings.invite_ttl_hours)
     )
     listed = await client.get("/admin/invite/list", params={"search": note})
-    assert "unused" in listed.text
+    assert "unused" in listed.text and admin.email in listed.text
+    assert "$argon2" not in listed.text and "$argon2" not in page.text  # the creator shows as an email only
 
     email = unique_email()
     async with limited_app(settings, registration_mode=RegistrationMode.INVITE_ONLY) as public:
