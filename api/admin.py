@@ -1,4 +1,4 @@
-"""The admin UI (sqladmin at /admin on the app) for users, the AI catalogue and SystemConfig; superusers only.
+"""The admin UI (sqladmin at /admin on the app) for users, invites, the AI catalogue and SystemConfig; superusers only.
 
 Admin sessions are bound to the engine the app's lifespan creates (`app.state.engine`), so the admin shares
 the API's connection pool and is disposed with it; nothing connects at mount time.
@@ -9,19 +9,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from jinja2 import ChoiceLoader, DictLoader
+from markupsafe import Markup
 from sqladmin import Admin, ModelView
 from sqladmin.authentication import AuthenticationBackend
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 from wtforms import Field, FloatField, Form, ValidationError
 from wtforms.validators import NumberRange, Optional
 
-from core.models import AIModel, AIProvider, SystemConfig, User
+from core.invites import describe_invite, invite_link
+from core.models import AIModel, AIProvider, Invite, SystemConfig, User, utcnow
 from core.security import hash_password, verify_password
 from core.settings import Settings
 
@@ -218,6 +222,61 @@ class UserAdmin(ModelView, model=User):
             raise ValueError("You cannot deactivate yourself or remove your own superuser rights.")
 
 
+class InviteAdmin(ModelView, model=Invite):
+    """Single-use, expiring registration links: create one, copy its link from the page that follows, delete it
+    to revoke it. `mount_admin` subclasses it with the app's settings (the link's base URL, the lifetime)."""
+
+    name, name_plural, icon = "Invite", "Invites", "fa-solid fa-envelope-open-text"
+    settings: Settings
+    can_edit = False  # an invite is made, used or revoked (deleted); nothing else changes
+    column_list = ["id", "note", "used_at", "token", "expires_at", "created_by", "created_at"]
+    column_details_list = ["id", "note", "used_at", "token", "expires_at", "created_by", "created_at"]
+    column_labels = {"used_at": "Status", "token": "Link to copy (single use)", "note": "For"}
+    column_sortable_list = ["id", "expires_at", "created_at"]
+    column_default_sort = [("id", True)]
+    column_searchable_list = ["note"]
+    form_columns = ["note"]
+    form_args = {"note": {"description": "Who it is for (an email or a name), to recognise it in this list"}}
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> type[InviteAdmin]:
+        def link(model: Any, attribute: Any) -> Markup:
+            return Markup(
+                '<input class="form-control form-control-sm" readonly size="60" value="{}" onclick="this.select()">'
+            ).format(invite_link(settings, model))
+
+        def status(model: Any, attribute: Any) -> str:
+            return describe_invite(model)
+
+        def creator(model: Any, attribute: Any) -> str:
+            # The email only: a User's default str() would print every column, its password hash included.
+            return model.created_by.email if model.created_by is not None else "(command line)"
+
+        formatters = {"token": link, "used_at": status, "created_by": creator}
+        attributes = {
+            "settings": settings,
+            "column_formatters": formatters,
+            "column_formatters_detail": formatters,
+        }
+        return type("InviteAdmin", (cls,), attributes)
+
+    async def on_model_change(
+        self, data: dict[str, Any], model: Any, is_created: bool, request: Request
+    ) -> None:
+        if is_created:
+            data["note"] = (data.get("note") or "").strip()
+            model.created_by_id = request.session.get(SESSION_KEY)
+            model.expires_at = utcnow() + timedelta(hours=self.settings.invite_ttl_hours)
+
+    async def after_model_change(
+        self, data: dict[str, Any], model: Any, is_created: bool, request: Request
+    ) -> Response | None:
+        # Straight to the invite's page, where the link is shown to copy.
+        return RedirectResponse(
+            str(request.url_for("admin:details", identity=self.identity, pk=model.id)), 302
+        )
+
+
 class AIProviderAdmin(ModelView, model=AIProvider):
     name, name_plural, icon = "AI provider", "AI providers", "fa-solid fa-plug"
     column_list = [
@@ -315,6 +374,12 @@ def mount_admin(app: FastAPI, settings: Settings) -> Admin:
     loader = admin.templates.env.loader
     assert loader is not None
     admin.templates.env.loader = ChoiceLoader([DictLoader({"sqladmin/login.html": _LOGIN_TEMPLATE}), loader])
-    for view in (UserAdmin, AIProviderAdmin, AIModelAdmin, SystemConfigAdmin):
+    for view in (
+        UserAdmin,
+        InviteAdmin.for_settings(settings),
+        AIProviderAdmin,
+        AIModelAdmin,
+        SystemConfigAdmin,
+    ):
         admin.add_view(view)
     return admin

@@ -19,6 +19,7 @@ from core.errors import Unauthorized
 from core.events import EventBus
 from core.models import Asset, Box, Project, User
 from core.projects import get_owned_project
+from core.ratelimit import RateLimiter
 from core.schemas import MAX_DB_ID, MAX_PAGE_SIZE
 from core.security import read_access_token
 from core.settings import Settings
@@ -140,3 +141,35 @@ class Pagination:
 
 
 PaginationDep = Annotated[Pagination, Depends()]
+
+
+# --- rate limits (core/ratelimit.py) ---------------------------------------------------------------------------
+
+
+def get_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.limiter
+    return limiter
+
+
+def get_client_address(request: Request) -> str:
+    """The client's address as the server sees it (behind Nginx, made trustworthy by the proxy settings)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
+ClientAddress = Annotated[str, Depends(get_client_address)]
+
+
+async def limit_generation(user: CurrentUser, limiter: LimiterDep) -> None:
+    """Generate, animate and retry share one per-user budget (RATE_LIMIT_GENERATE_PER_USER)."""
+    assert user.id is not None
+    await limiter.hit_generate(user.id)
+
+
+async def limit_smart_edit(user: CurrentUser, limiter: LimiterDep) -> None:
+    assert user.id is not None
+    await limiter.hit_smart_edit(user.id)
+
+
+GenerationRateLimit = Depends(limit_generation)
+SmartEditRateLimit = Depends(limit_smart_edit)

@@ -32,6 +32,7 @@ from api.routes import (
 from api.spa import mount_spa
 from core.db import create_engine, create_sessionmaker
 from core.events import EventBus, EventRelay, redis_client
+from core.ratelimit import RateLimiter, RateRules
 from core.settings import Settings, get_settings
 from core.storage import Storage
 from core.temporal import TemporalClientHolder
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.relay = EventRelay(settings.redis_url, health_check_interval=health_check)
         # Rate limits and other short keys: one pooled client for the process.
         app.state.redis = redis_client(settings.redis_url, retries=1, health_check_interval=health_check)
+        app.state.limiter = RateLimiter(app.state.redis, RateRules.from_settings(settings))
         app.state.temporal = TemporalClientHolder(settings)
         if settings.simulated_kie:
             logger.warning(

@@ -1,4 +1,5 @@
-"""Operator commands: `python -m core.cli create-superuser --email E [--password P] [--display-name N]`.
+"""Operator commands: `python -m core.cli create-superuser --email E [--password P] [--display-name N]` and
+`python -m core.cli create-invite [--note N] [--hours H]` (prints a single-use registration link).
 
 The email may come from SUPERUSER_EMAIL and the password from SUPERUSER_PASSWORD (kept out of shell history);
 on a terminal, whatever is missing is asked for. Running it for an existing account makes that account an active superuser and sets the
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from core.db import create_engine, create_sessionmaker, session_scope
+from core.invites import create_invite, invite_link
 from core.schemas import UserRegister
 from core.security import hash_password
 from core.settings import get_settings
@@ -41,6 +43,18 @@ async def create_superuser(body: UserRegister) -> bool:
             session.add(user)
             await session.flush()
             return False
+    finally:
+        await engine.dispose()
+
+
+async def make_invite(note: str, hours: int | None) -> str:
+    """Create an invite (no creator: it came from the command line) and return its link."""
+    settings = get_settings()
+    engine = create_engine(settings)
+    try:
+        async with session_scope(create_sessionmaker(engine)) as session:
+            invite = await create_invite(session, settings, created_by_id=None, note=note, ttl_hours=hours)
+            return invite_link(settings, invite)
     finally:
         await engine.dispose()
 
@@ -77,7 +91,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     create.add_argument("--email", help=f"defaults to the {EMAIL_ENV} environment variable")
     create.add_argument("--password", help=f"prefer the {PASSWORD_ENV} environment variable")
     create.add_argument("--display-name", help="defaults to the part of the email before @")
+    invite = commands.add_parser("create-invite", help="print a single-use registration link")
+    invite.add_argument("--note", default="", help="who it is for (shown in the admin's list of invites)")
+    invite.add_argument("--hours", type=int, help="how long it stays valid (default: INVITE_TTL_HOURS)")
     args = parser.parse_args(argv)
+
+    if args.command == "create-invite":
+        if args.hours is not None and args.hours < 1:
+            print("Refused: --hours must be at least 1", file=sys.stderr)
+            return 2
+        if len(args.note) > 200:
+            print("Refused: --note must be at most 200 characters", file=sys.stderr)
+            return 2
+        print(asyncio.run(make_invite(args.note.strip(), args.hours)))
+        return 0
 
     if args.command == "create-superuser":
         email: str = _read_email(args.email).strip()

@@ -1,26 +1,24 @@
 """Comments on shots (boxes) and their assets, by owners through the API and by guests through a share link.
 
 Text is stored exactly as written (plain text, never HTML); clients must render it as text. Guest commenting is
-rate-limited per link and client address (and per link overall) with fixed windows in Redis.
+rate-limited per link and client address (and per link overall) by `core.ratelimit`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.errors import InvalidInput, NotFound, RateLimited, UpstreamUnavailable
+from core.errors import InvalidInput, NotFound
 from core.events import EventBus, new_comment
 from core.models import Asset, Box, Comment, Project, SharedLink, User
+from core.ratelimit import RateLimit, RateLimiter
 from core.schemas import STORED_TEXT, DbId, DisplayName, InputModel
 from core.sharing import CommentTarget, LinkRefs, VisibleRefs
 
@@ -229,55 +227,22 @@ def to_guest_comment(comment: Comment, refs: LinkRefs, visible: VisibleRefs) -> 
 # --- rate limit -----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RateLimit:
-    limit: int
-    window_seconds: int
-
-
-GUEST_COMMENTS_PER_ADDRESS = RateLimit(limit=10, window_seconds=60)
-GUEST_COMMENTS_PER_LINK = RateLimit(limit=300, window_seconds=3600)
-
-
-async def _hit(redis: Redis, key: str, rule: RateLimit) -> tuple[int, int]:
-    """Count one hit in a fixed window; the window starts with the first hit and ends on its own (SET NX EX)."""
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.set(key, 0, ex=rule.window_seconds, nx=True)
-        pipe.incr(key)
-        pipe.ttl(key)
-        _, count, ttl = await pipe.execute()
-    return int(count), int(ttl)
+GUEST_COMMENTS_PER_ADDRESS = RateLimit.parse("10/minute", "comments from your address")
+GUEST_COMMENTS_PER_LINK = RateLimit.parse("300/hour", "comments through this link")
 
 
 async def check_guest_rate(
-    redis: Redis,
+    limiter: RateLimiter,
     link_id: int,
     address: str,
     per_address: RateLimit = GUEST_COMMENTS_PER_ADDRESS,
     per_link: RateLimit = GUEST_COMMENTS_PER_LINK,
 ) -> None:
     """Raise RateLimited (details carry `retry_after` seconds) when this guest or this link has written too much."""
-    checks = (
-        (f"ratelimit:guest-comment:{link_id}:{address}", per_address, "from your address"),
-        (f"ratelimit:guest-comment:{link_id}", per_link, "through this link"),
-    )
-    for key, rule, who in checks:
-        try:
-            count, ttl = await _hit(redis, key, rule)
-        except (RedisError, OSError) as exc:
-            # Failing closed: without the limiter a leaked link could flood the project.
-            raise UpstreamUnavailable("Commenting is briefly unavailable; try again in a minute.") from exc
-        if count > rule.limit:
-            retry_after = max(ttl, 1)
-            raise RateLimited(
-                f"Too many comments {who}: at most {rule.limit} every {rule.window_seconds} seconds. "
-                f"Try again in {retry_after} seconds.",
-                details={
-                    "retry_after": retry_after,
-                    "limit": rule.limit,
-                    "window_seconds": rule.window_seconds,
-                },
-            )
+    # Failing closed: without the limiter a leaked link could flood the project.
+    unavailable = "Commenting is briefly unavailable; try again in a minute."
+    await limiter.hit(per_address, "guest-comment", str(link_id), address, unavailable=unavailable)
+    await limiter.hit(per_link, "guest-comment", str(link_id), unavailable=unavailable)
 
 
 async def publish_comment(events: EventBus, comment: Comment) -> None:

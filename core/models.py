@@ -314,3 +314,25 @@ class PendingObjectDeletion(TimestampedTable, table=True):
 
     asset_id: int = Field(description="The deleted asset (no foreign key: its row is gone)")
     key: str = Field(max_length=512)
+
+
+class Invite(TimestampedTable, table=True):
+    """A single-use, expiring registration link (`/register/?invite=<token>`) a superuser made in the admin."""
+
+    __tablename__ = "invite"
+
+    token: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    used_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    used_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    note: str = Field(
+        default="", max_length=200, description="Who it is for (an email or a name), for the admin"
+    )
+
+    created_by: Optional["User"] = Relationship(
+        sa_relationship_kwargs={"foreign_keys": "Invite.created_by_id", "lazy": "selectin"}
+    )
+    used_by: Optional["User"] = Relationship(
+        sa_relationship_kwargs={"foreign_keys": "Invite.used_by_id", "lazy": "selectin"}
+    )

@@ -81,6 +81,10 @@ class UserRegister(InputModel):
     email: EmailStr = Field(max_length=320)
     password: Password
     display_name: DisplayName
+    invite: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None,
+        description="The invite token from `/register/?invite=…` (needed when registration is invite-only)",
+    )
 
 
 class LoginBody(InputModel):

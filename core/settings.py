@@ -6,7 +6,8 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from limits import parse as parse_rate_limit
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "change-me-local-only-jwt-secret"
@@ -17,6 +18,12 @@ class Environment(StrEnum):
     LOCAL = "local"
     TEST = "test"
     PRODUCTION = "production"
+
+
+class RegistrationMode(StrEnum):
+    OPEN = "open"
+    INVITE_ONLY = "invite_only"
+    CLOSED = "closed"
 
 
 class Settings(BaseSettings):
@@ -104,6 +111,46 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 25_000_000
     """Uploaded and generated images with more pixels are refused from their header, before any decoding."""
+
+    # Sign-up and rate limits (issue 12). Limits read like "10/minute" or "5 per hour" (the `limits` library).
+    registration_mode: RegistrationMode | None = None
+    """open, invite_only or closed; unset means open locally and in tests, invite_only in production."""
+    invite_ttl_hours: int = Field(default=7 * 24, ge=1)
+    """How long a new invite link stays valid."""
+    rate_limit_login_per_account: str = "10/minute"
+    rate_limit_login_per_address: str = "30/minute"
+    rate_limit_register_per_address: str = "5/hour"
+    rate_limit_generate_per_user: str = "30/minute"
+    """Generate, animate and retry share this budget."""
+    rate_limit_smart_edit_per_user: str = "20/minute"
+
+    @field_validator("registration_mode", mode="before")
+    @classmethod
+    def _blank_registration_mode_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator(
+        "rate_limit_login_per_account",
+        "rate_limit_login_per_address",
+        "rate_limit_register_per_address",
+        "rate_limit_generate_per_user",
+        "rate_limit_smart_edit_per_user",
+    )
+    @classmethod
+    def _readable_rate_limit(cls, value: str) -> str:
+        try:
+            parse_rate_limit(value)
+        except ValueError as exc:
+            raise ValueError(f'write a rate limit like "10/minute" or "5 per hour", not {value!r}') from exc
+        return value
+
+    @property
+    def effective_registration_mode(self) -> RegistrationMode:
+        if self.registration_mode is not None:
+            return self.registration_mode
+        if self.environment is Environment.PRODUCTION:
+            return RegistrationMode.INVITE_ONLY
+        return RegistrationMode.OPEN
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Self:

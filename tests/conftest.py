@@ -45,6 +45,13 @@ def settings_env(stack: Stack) -> dict[str, str]:
         # The worker's reconciler schedule must not fire in the middle of the session and fail other tests'
         # deliberately stale rows; tests run the reconciler themselves, with an injected clock.
         "RECONCILE_INTERVAL_SECONDS": "86400",
+        # Every test logs in and generates from 127.0.0.1: the suite's app gets generous rate limits; the limit
+        # tests build apps of their own with low ones (tests/api/test_rate_limits.py).
+        "RATE_LIMIT_LOGIN_PER_ACCOUNT": "10000/minute",
+        "RATE_LIMIT_LOGIN_PER_ADDRESS": "10000/minute",
+        "RATE_LIMIT_REGISTER_PER_ADDRESS": "10000/minute",
+        "RATE_LIMIT_GENERATE_PER_USER": "10000/minute",
+        "RATE_LIMIT_SMART_EDIT_PER_USER": "10000/minute",
     }
 
 

@@ -4,7 +4,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile, status
 
-from api.deps import EventsDep, OwnedAsset, OwnedBox, SessionDep, SettingsDep, StorageDep, TemporalDep
+from api.deps import (
+    EventsDep,
+    GenerationRateLimit,
+    OwnedAsset,
+    OwnedBox,
+    SessionDep,
+    SettingsDep,
+    StorageDep,
+    TemporalDep,
+)
 from api.errors import error_responses
 from core import generation
 from core.assets import to_asset_public
@@ -18,7 +27,10 @@ UPLOAD_CHUNK = 1024 * 1024
 
 
 @router.post(
-    "/api/boxes/{box_id}/generate/", status_code=status.HTTP_202_ACCEPTED, responses=error_responses(503)
+    "/api/boxes/{box_id}/generate/",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(429, 503),
+    dependencies=[GenerationRateLimit],
 )
 async def generate(
     box: OwnedBox,
@@ -32,7 +44,10 @@ async def generate(
 
 
 @router.post(
-    "/api/assets/{asset_id}/animate/", status_code=status.HTTP_202_ACCEPTED, responses=error_responses(503)
+    "/api/assets/{asset_id}/animate/",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(429, 503),
+    dependencies=[GenerationRateLimit],
 )
 async def animate(
     asset: OwnedAsset,
@@ -46,7 +61,10 @@ async def animate(
 
 
 @router.post(
-    "/api/assets/{asset_id}/retry/", status_code=status.HTTP_202_ACCEPTED, responses=error_responses(409, 503)
+    "/api/assets/{asset_id}/retry/",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(409, 429, 503),
+    dependencies=[GenerationRateLimit],
 )
 async def retry(
     asset: OwnedAsset, session: SessionDep, settings: SettingsDep, events: EventsDep, temporal: TemporalDep

@@ -5,9 +5,9 @@ Only GET (view, comments) and POST (comments) exist here; any other method answe
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Response, status
 
-from api.deps import EventsDep, PaginationDep, RedisDep, SessionDep, SettingsDep, StorageDep
+from api.deps import ClientAddress, EventsDep, LimiterDep, PaginationDep, SessionDep, SettingsDep, StorageDep
 from api.errors import error_responses
 from core import comments, sharing
 from core.models import SharedLink
@@ -71,17 +71,16 @@ async def list_public_comments(
     responses=error_responses(410, 429, 503),
 )
 async def create_public_comment(
-    request: Request,
     link: LiveLink,
     body: comments.GuestCommentCreate,
     session: SessionDep,
     settings: SettingsDep,
     events: EventsDep,
-    redis: RedisDep,
+    limiter: LimiterDep,
+    address: ClientAddress,
 ) -> comments.GuestCommentPublic:
     assert link.id is not None
-    address = request.client.host if request.client is not None else "unknown"
-    await comments.check_guest_rate(redis, link.id, address)
+    await comments.check_guest_rate(limiter, link.id, address)
     refs = refs_for(link, settings)
     boxes = await sharing.load_visible_boxes(session, link.project_id)
     target = sharing.resolve_target(boxes, refs, body.box_ref, body.asset_ref)

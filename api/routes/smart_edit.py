@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import CurrentUser, OwnedBox, PaginationDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import (
+    CurrentUser,
+    OwnedBox,
+    PaginationDep,
+    SessionDep,
+    SettingsDep,
+    SmartEditRateLimit,
+    TemporalDep,
+)
 from api.errors import error_responses
 from core import smart_edit
 from core.schemas import Page
@@ -15,7 +23,10 @@ router = APIRouter(tags=["smart edit"])
 
 # 404: the body's box_id names a box that is not the user's; 502/503/504: the LLM or Temporal failed.
 @router.post(
-    "/api/smart-edit/", response_model=SmartEditPublic, responses=error_responses(404, 502, 503, 504)
+    "/api/smart-edit/",
+    response_model=SmartEditPublic,
+    responses=error_responses(404, 429, 502, 503, 504),
+    dependencies=[SmartEditRateLimit],
 )
 async def create_smart_edit(
     body: SmartEditRequest,

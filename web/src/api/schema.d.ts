@@ -142,6 +142,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/registration/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Registration
+         * @description Whether anyone may register (`open`), only with an invite (`invite_only`) or nobody (`closed`).
+         */
+        get: operations["registration_api_auth_registration__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/boxes/{box_id}/": {
         parameters: {
             query?: never;
@@ -930,6 +950,11 @@ export interface components {
              */
             status: "ok" | "degraded";
         };
+        /**
+         * InviteStatus
+         * @enum {string}
+         */
+        InviteStatus: "valid" | "used" | "expired" | "unknown";
         /** LoginBody */
         LoginBody: {
             /**
@@ -1152,6 +1177,20 @@ export interface components {
              */
             url_ttl_seconds: number;
         };
+        /**
+         * RegistrationInfo
+         * @description What the register page needs to know before showing its form.
+         */
+        RegistrationInfo: {
+            /** @description The state of the invite given in the query (null when none was given) */
+            invite?: components["schemas"]["InviteStatus"] | null;
+            mode: components["schemas"]["RegistrationMode"];
+        };
+        /**
+         * RegistrationMode
+         * @enum {string}
+         */
+        RegistrationMode: "open" | "invite_only" | "closed";
         /** RetentionKept */
         RetentionKept: {
             /**
@@ -1331,6 +1370,11 @@ export interface components {
              * Format: email
              */
             email: string;
+            /**
+             * Invite
+             * @description The invite token from `/register/?invite=…` (needed when registration is invite-only)
+             */
+            invite?: string | null;
             /** Password */
             password: string;
         };
@@ -1675,6 +1719,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
             503: {
                 headers: {
@@ -1824,6 +1877,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many requests; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
             503: {
                 headers: {
@@ -1886,6 +1948,15 @@ export interface operations {
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see the Retry-After header */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1973,6 +2044,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Not allowed for this account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Conflicts with the object's current state or a concurrent change */
             409: {
                 headers: {
@@ -1980,6 +2060,65 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The review link has expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    registration_api_auth_registration__get: {
+        parameters: {
+            query?: {
+                /** @description An invite token to check */
+                invite?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistrationInfo"];
                 };
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
@@ -2419,6 +2558,15 @@ export interface operations {
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see the Retry-After header */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4043,6 +4191,15 @@ export interface operations {
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see the Retry-After header */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

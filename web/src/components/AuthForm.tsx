@@ -1,8 +1,8 @@
 "use client";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useState, type FormEvent } from "react";
-import { api, unwrap } from "@/api/client";
+import { useEffect, useState, type FormEvent } from "react";
+import { api, unwrap, type Schemas } from "@/api/client";
 import { useHydrated } from "@/lib/useHydrated";
 import { useAuth } from "@/stores/auth";
 
@@ -10,6 +10,39 @@ import { useAuth } from "@/stores/auth";
 export function safeNext(raw: string | null): string {
   if (!raw || !raw.startsWith("/") || raw.startsWith("//") || raw.startsWith("/\\")) return "/projects/";
   return raw;
+}
+
+type RegistrationInfo = Schemas["RegistrationInfo"];
+
+/** What the register page says instead of its form, or null when the form is shown. */
+export function registrationNotice(info: RegistrationInfo, invite: string | null): string | null {
+  if (info.mode === "open") return null;
+  if (info.mode === "closed") return "Registration is closed on this server. Ask its administrator for an account, or log in.";
+  if (!invite) return "Registration is by invitation: ask your studio's administrator for a link.";
+  if (info.invite === "used") return "This invite link has already been used: ask your studio's administrator for a new one.";
+  if (info.invite === "expired") return "This invite link has expired: ask your studio's administrator for a new one.";
+  if (info.invite === "unknown") return "This invite link is not valid: check that it was copied whole, or ask for a new one.";
+  return null;
+}
+
+/** The register page asks the API who may sign up (open, invite-only, closed) before it shows the form. */
+function useRegistration(enabled: boolean) {
+  const [info, setInfo] = useState<RegistrationInfo | null>(null);
+  const [invite, setInvite] = useState<string | null>(null);
+  useEffect(() => {
+    if (!enabled) return;
+    const given = new URLSearchParams(window.location.search).get("invite");
+    setInvite(given);
+    let live = true;
+    unwrap(api.GET("/api/auth/registration/", { params: { query: given ? { invite: given.slice(0, 64) } : {} } }))
+      .then((answer) => live && setInfo(answer))
+      // Unreachable: show the form; the server still decides when it is sent.
+      .catch(() => live && setInfo({ mode: "open", invite: null }));
+    return () => {
+      live = false;
+    };
+  }, [enabled]);
+  return { info, invite };
 }
 
 export function AuthForm({ mode }: { mode: "login" | "register" }) {
@@ -23,6 +56,7 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
   const [displayName, setDisplayName] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const { info, invite } = useRegistration(mode === "register");
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -30,7 +64,11 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
     setError(null);
     try {
       if (mode === "register") {
-        await unwrap(api.POST("/api/auth/register/", { body: { email, password, display_name: displayName } }));
+        await unwrap(
+          api.POST("/api/auth/register/", {
+            body: { email, password, display_name: displayName, ...(invite ? { invite } : {}) },
+          }),
+        );
       }
       const token = await unwrap(api.POST("/api/auth/login/", { body: { email, password } }));
       login(token.access_token, token.expires_in);
@@ -41,9 +79,37 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
     }
   }
 
+  if (mode === "register" && info === null) {
+    return (
+      <main className="center-card panel">
+        <h1>Create an account</h1>
+        <p className="small">Loading…</p>
+      </main>
+    );
+  }
+  const refusal = mode === "register" && info !== null ? registrationNotice(info, invite) : null;
+  if (refusal) {
+    return (
+      <main className="center-card panel">
+        <h1>Create an account</h1>
+        <p className="notice" data-testid="registration-notice">
+          {refusal}
+        </p>
+        <p className="small">
+          Already registered? <Link href="/login/">Log in</Link>
+        </p>
+      </main>
+    );
+  }
+
   return (
     <main className="center-card panel">
       <h1>{mode === "login" ? "Log in" : "Create an account"}</h1>
+      {mode === "register" && info?.mode === "invite_only" && (
+        <p className="small" data-testid="registration-notice">
+          You were invited: this link creates one account.
+        </p>
+      )}
       {hydrated && notice && mode === "login" && <p className="notice">{notice}</p>}
       <form className="stack" onSubmit={submit}>
         {mode === "register" && (

@@ -1,0 +1,110 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { AuthForm, registrationNotice } from "./AuthForm";
+
+const replace = vi.fn();
+vi.mock("next/navigation", () => ({ useRouter: () => ({ replace }) }));
+
+type Answer = { status: number; body: unknown };
+
+/** The API as the page sees it: the registration mode, then register and login. Returns the requests made. */
+function stubApi(registration: unknown, register: Answer = { status: 201, body: { id: 1 } }) {
+  const calls: { url: string; body: unknown }[] = [];
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (input: RequestInfo | URL) => {
+      const request = input instanceof Request ? input : new Request(String(input));
+      const body = request.method === "POST" ? await request.clone().json() : null;
+      calls.push({ url: request.url, body });
+      const json = (status: number, value: unknown) =>
+        new Response(JSON.stringify(value), { status, headers: { "Content-Type": "application/json" } });
+      if (request.url.includes("/api/auth/registration/")) return json(200, registration);
+      if (request.url.includes("/api/auth/register/")) return json(register.status, register.body);
+      return json(200, { access_token: "t", token_type: "bearer", expires_in: 3600 });
+    }),
+  );
+  return calls;
+}
+
+function fillAndSubmit() {
+  fireEvent.change(screen.getByLabelText("Name"), { target: { value: "Ann" } });
+  fireEvent.change(screen.getByLabelText("Email"), { target: { value: "ann@example.com" } });
+  fireEvent.change(screen.getByLabelText("Password"), { target: { value: "correct horse battery" } });
+  fireEvent.click(screen.getByRole("button", { name: "Register" }));
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  replace.mockReset();
+  window.history.pushState({}, "", "/");
+});
+
+describe("the register page follows the registration mode", () => {
+  it("shows the form when registration is open", async () => {
+    window.history.pushState({}, "", "/register/");
+    const calls = stubApi({ mode: "open", invite: null });
+    render(<AuthForm mode="register" />);
+    await screen.findByRole("button", { name: "Register" });
+    fillAndSubmit();
+    await waitFor(() => expect(replace).toHaveBeenCalledWith("/projects/"));
+    const sent = calls.find((c) => c.url.endsWith("/api/auth/register/"));
+    expect(sent?.body).toEqual({ email: "ann@example.com", password: "correct horse battery", display_name: "Ann" });
+  });
+
+  it("explains invitations and shows no form without an invite", async () => {
+    window.history.pushState({}, "", "/register/");
+    stubApi({ mode: "invite_only", invite: null });
+    render(<AuthForm mode="register" />);
+    const notice = await screen.findByTestId("registration-notice");
+    expect(notice.textContent).toBe("Registration is by invitation: ask your studio's administrator for a link.");
+    expect(screen.queryByRole("button", { name: "Register" })).toBeNull();
+    expect(screen.getByRole("link", { name: "Log in" }).getAttribute("href")).toMatch(/^\/login\/?$/);
+  });
+
+  it("shows the form with a valid invite and sends the invite with the registration", async () => {
+    const token = "0b7c6b1e-8d0e-4c55-9d43-8f2f7d1c2a11";
+    window.history.pushState({}, "", `/register/?invite=${token}`);
+    const calls = stubApi({ mode: "invite_only", invite: "valid" });
+    render(<AuthForm mode="register" />);
+    await screen.findByRole("button", { name: "Register" });
+    expect(calls[0]?.url).toContain(`/api/auth/registration/?invite=${token}`);
+    fillAndSubmit();
+    await waitFor(() => expect(replace).toHaveBeenCalled());
+    const sent = calls.find((c) => c.url.endsWith("/api/auth/register/"));
+    expect(sent?.body).toMatchObject({ email: "ann@example.com", invite: token });
+  });
+
+  it("says why a used invite cannot be used, and shows the API's sentence if it refuses anyway", async () => {
+    window.history.pushState({}, "", "/register/?invite=abc");
+    stubApi({ mode: "invite_only", invite: "used" });
+    render(<AuthForm mode="register" />);
+    expect((await screen.findByTestId("registration-notice")).textContent).toMatch(/already been used/);
+
+    window.history.pushState({}, "", "/register/?invite=abc");
+    stubApi(
+      { mode: "invite_only", invite: "valid" },
+      { status: 410, body: { detail: "This invite link has expired: ask your studio's administrator for a new one.", code: "gone" } },
+    );
+    render(<AuthForm mode="register" />);
+    await screen.findByRole("button", { name: "Register" });
+    fillAndSubmit();
+    expect((await screen.findByRole("alert")).textContent).toMatch(/invite link has expired/);
+    expect(replace).not.toHaveBeenCalled();
+  });
+
+  it("explains a closed registration and offers login", async () => {
+    window.history.pushState({}, "", "/register/");
+    stubApi({ mode: "closed", invite: null });
+    render(<AuthForm mode="register" />);
+    expect((await screen.findByTestId("registration-notice")).textContent).toMatch(/Registration is closed/);
+    expect(screen.queryByLabelText("Password")).toBeNull();
+    expect(screen.getByRole("link", { name: "Log in" })).toBeTruthy();
+  });
+
+  it("words every state", () => {
+    expect(registrationNotice({ mode: "open", invite: null }, null)).toBeNull();
+    expect(registrationNotice({ mode: "invite_only", invite: "valid" }, "x")).toBeNull();
+    expect(registrationNotice({ mode: "invite_only", invite: "expired" }, "x")).toMatch(/expired/);
+    expect(registrationNotice({ mode: "invite_only", invite: "unknown" }, "x")).toMatch(/not valid/);
+  });
+});
