@@ -28,6 +28,7 @@ typecheck: install
 	.venv/bin/mypy core workflows activities worker api devstack
 
 pytest: install
+	@scripts/ensure-nginx.sh
 	.venv/bin/pytest -q -p no:cacheprovider
 
 web-lint: install web-install

@@ -29,6 +29,7 @@ from api.routes import (
     sharing,
     smart_edit,
 )
+from api.security import install_security_middleware
 from api.spa import mount_spa
 from core.db import create_engine, create_sessionmaker
 from core.events import EventBus, EventRelay, redis_client
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["*"],
         allow_headers=["*"],
     )
+    install_security_middleware(app, settings)  # outermost: the client address before anything else
     modules = (
         health,
         auth,

@@ -152,6 +152,11 @@ class Settings(BaseSettings):
             return RegistrationMode.INVITE_ONLY
         return RegistrationMode.OPEN
 
+    # Proxy (issue 12: the client address only from the proxy)
+    forwarded_allow_ips: str = "127.0.0.1"
+    """Addresses or CIDRs (comma-separated) whose X-Forwarded-For/-Proto are believed: the reverse proxy's.
+    Anyone else's forwarded headers are ignored, so a client cannot choose its address (rate limits key on it)."""
+
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Self:
         if self.environment is not Environment.PRODUCTION:

@@ -180,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
                     "uvicorn",
                     "api.main:create_app",
                     "--factory",
+                    "--no-proxy-headers",  # the app reads them, from FORWARDED_ALLOW_IPS only
                     "--host",
                     "127.0.0.1",
                     "--port",

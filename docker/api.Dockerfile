@@ -27,4 +27,5 @@ USER aiam
 
 EXPOSE 8000
 # Migrations run before the server starts; the worker starts only once this container is healthy.
-CMD ["sh", "-c", "alembic upgrade head && exec uvicorn api.main:create_app --factory --host 0.0.0.0 --port 8000 --proxy-headers --forwarded-allow-ips='*' --no-server-header"]
+# --no-proxy-headers: the app reads X-Forwarded-* itself, believing only FORWARDED_ALLOW_IPS (Nginx in `web`).
+CMD ["sh", "-c", "alembic upgrade head && exec uvicorn api.main:create_app --factory --host 0.0.0.0 --port 8000 --no-proxy-headers --no-server-header"]

@@ -22,13 +22,14 @@ PASSWORD = "correct horse battery"
 
 
 @contextlib.asynccontextmanager
-async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """An API app of its own with these settings (e.g. a service cut off), its lifespan run, reached in-process."""
+async def app_client(settings: Settings, peer: str = "127.0.0.1") -> AsyncIterator[httpx.AsyncClient]:
+    """An API app of its own with these settings (e.g. a service cut off), its lifespan run, reached in-process
+    from the address `peer`."""
     from api.main import create_app
 
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(peer, 123))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
 

@@ -109,10 +109,12 @@ export async function launchBrowser() {
 
 /** What React says when the exported HTML and the first client render differ, or a render throws. */
 export const REACT_ERROR = /Minified React error|Hydration failed|did not match|error while hydrating|hydration/i;
+/** What Chromium says when the Content-Security-Policy (api/security.py, docker/nginx.conf) blocks something. */
+export const CSP_VIOLATION = /Content Security Policy|Refused to (load|execute|connect|apply|frame|evaluate)/i;
 
 /**
- * Collects what a page must never emit: uncaught exceptions (`pageerror`) and React errors written to the
- * console. `take()` returns (and forgets) what was seen since the last call, so each step can assert it is empty.
+ * Collects what a page must never emit: uncaught exceptions (`pageerror`), and React errors and CSP violations
+ * written to the console. `take()` returns (and forgets) what was seen since the last call, so each step can assert it is empty.
  */
 export function watchPageErrors(page, label) {
   const seen = [];
@@ -121,7 +123,7 @@ export function watchPageErrors(page, label) {
     seen.push(`${label} page error at ${page.url()}: ${error.message}`);
   });
   page.on("console", (message) => {
-    if (message.type() === "error" && REACT_ERROR.test(message.text())) {
+    if (message.type() === "error" && (REACT_ERROR.test(message.text()) || CSP_VIOLATION.test(message.text()))) {
       console.error(`${label} console error:`, message.text());
       seen.push(`${label} console error at ${page.url()}: ${message.text()}`);
     }
