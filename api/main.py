@@ -28,11 +28,13 @@ from api.routes import (
     retention,
     sharing,
     smart_edit,
+    usage,
 )
 from api.spa import mount_spa
 from core.db import create_engine, create_sessionmaker
 from core.events import EventBus, EventRelay, redis_client
 from core.settings import Settings, get_settings
+from core.spend import ProviderBalance
 from core.storage import Storage
 from core.temporal import TemporalClientHolder
 
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Rate limits and other short keys: one pooled client for the process.
         app.state.redis = redis_client(settings.redis_url, retries=1, health_check_interval=health_check)
         app.state.temporal = TemporalClientHolder(settings)
+        app.state.provider_balance = ProviderBalance(settings)
         if settings.simulated_kie:
             logger.warning(
                 "KIE_API_KEY is not set: images and videos come from the built-in Kie.ai simulator"
@@ -67,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.provider_balance.aclose()
             await app.state.relay.close()
             await app.state.redis.aclose()
             await app.state.events.disconnect()
@@ -103,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ws,
         generation,
         providers,
+        usage,
     )
     for module in modules:
         app.include_router(module.router)

@@ -4,7 +4,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile, status
 
-from api.deps import EventsDep, OwnedAsset, OwnedBox, SessionDep, SettingsDep, StorageDep, TemporalDep
+from api.deps import (
+    EventsDep,
+    OwnedAsset,
+    OwnedBox,
+    SessionDep,
+    SettingsDep,
+    SpendingDep,
+    StorageDep,
+    TemporalDep,
+)
 from api.errors import error_responses
 from core import generation
 from core.assets import to_asset_public
@@ -18,7 +27,9 @@ UPLOAD_CHUNK = 1024 * 1024
 
 
 @router.post(
-    "/api/boxes/{box_id}/generate/", status_code=status.HTTP_202_ACCEPTED, responses=error_responses(503)
+    "/api/boxes/{box_id}/generate/",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(402, 429, 503),
 )
 async def generate(
     box: OwnedBox,
@@ -27,12 +38,15 @@ async def generate(
     settings: SettingsDep,
     events: EventsDep,
     temporal: TemporalDep,
+    spending: SpendingDep,
 ) -> GenerationAccepted:
-    return await generation.generate(session, temporal, settings, box, body, events)
+    return await generation.generate(session, temporal, settings, box, body, spending, events)
 
 
 @router.post(
-    "/api/assets/{asset_id}/animate/", status_code=status.HTTP_202_ACCEPTED, responses=error_responses(503)
+    "/api/assets/{asset_id}/animate/",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(402, 429, 503),
 )
 async def animate(
     asset: OwnedAsset,
@@ -41,17 +55,25 @@ async def animate(
     settings: SettingsDep,
     events: EventsDep,
     temporal: TemporalDep,
+    spending: SpendingDep,
 ) -> GenerationAccepted:
-    return await generation.animate(session, temporal, settings, asset, body, events)
+    return await generation.animate(session, temporal, settings, asset, body, spending, events)
 
 
 @router.post(
-    "/api/assets/{asset_id}/retry/", status_code=status.HTTP_202_ACCEPTED, responses=error_responses(409, 503)
+    "/api/assets/{asset_id}/retry/",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(402, 409, 429, 503),
 )
 async def retry(
-    asset: OwnedAsset, session: SessionDep, settings: SettingsDep, events: EventsDep, temporal: TemporalDep
+    asset: OwnedAsset,
+    session: SessionDep,
+    settings: SettingsDep,
+    events: EventsDep,
+    temporal: TemporalDep,
+    spending: SpendingDep,
 ) -> GenerationAccepted:
-    return await generation.retry(session, temporal, settings, asset, events)
+    return await generation.retry(session, temporal, settings, asset, spending, events)
 
 
 @router.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import CurrentUser, OwnedBox, PaginationDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import CurrentUser, OwnedBox, PaginationDep, SessionDep, SettingsDep, SpendingDep, TemporalDep
 from api.errors import error_responses
 from core import smart_edit
 from core.schemas import Page
@@ -15,7 +15,9 @@ router = APIRouter(tags=["smart edit"])
 
 # 404: the body's box_id names a box that is not the user's; 502/503/504: the LLM or Temporal failed.
 @router.post(
-    "/api/smart-edit/", response_model=SmartEditPublic, responses=error_responses(404, 502, 503, 504)
+    "/api/smart-edit/",
+    response_model=SmartEditPublic,
+    responses=error_responses(402, 404, 429, 502, 503, 504),
 )
 async def create_smart_edit(
     body: SmartEditRequest,
@@ -23,8 +25,9 @@ async def create_smart_edit(
     session: SessionDep,
     settings: SettingsDep,
     temporal: TemporalDep,
+    spending: SpendingDep,
 ) -> SmartEditPublic:
-    return await smart_edit.smart_edit(session, temporal, settings, user, body)
+    return await smart_edit.smart_edit(session, temporal, settings, user, body, spending)
 
 
 @router.get("/api/boxes/{box_id}/smart-edits/", response_model=Page[SmartEditPublic])
