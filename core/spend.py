@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,6 +52,17 @@ def credits_text(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def _number(value: Any) -> float | None:
+    """8, 8.0 or "8" as 8.0; anything else (true, "long", NaN) None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def variant_cost(model: AIModel, params: Mapping[str, Any]) -> tuple[float, str]:
     """One variant's credits and how they were reckoned. Seedance: credits per second by resolution and audio
     times duration (`capabilities.credits_per_second`); other models: their `price_credits` (none: 0).
@@ -64,8 +76,12 @@ def variant_cost(model: AIModel, params: Mapping[str, Any]) -> tuple[float, str]
         if isinstance(rate, dict):
             audio = bool(params.get("generate_audio"))
             per_second = rate.get("audio" if audio else "silent")
-            if isinstance(per_second, int | float) and not isinstance(per_second, bool):
-                duration = float(params.get("duration", 8))
+            duration = _number(params.get("duration", 8))
+            if (
+                isinstance(per_second, int | float)
+                and not isinstance(per_second, bool)
+                and duration is not None
+            ):
                 cost = round(float(per_second) * duration, 2)
                 how = (
                     f"{credits_text(duration)} s {TIMES} {credits_text(float(per_second))} credits/s "
