@@ -20,6 +20,7 @@ from api.deps import get_now
 from core.models import Asset, AssetStatus, ChargeKind, CreditCharge, SystemConfig, User
 from core.settings import Settings
 from core.storage import Storage
+from tests.api.test_admin import admin_login, make_user
 from tests.api.test_outages import temporal_gone
 from tests.builders import app_client, make_asset, make_box, make_project, register
 from tests.pipeline.fixtures import SimulatorProcess
@@ -350,3 +351,40 @@ async def test_too_few_kie_credits_is_said_once_before_anything_starts(
     assert len(kie_simulator.tasks()) == before  # nothing reached Kie.ai (no worker runs here anyway)
     assert usage["kie_balance"] is None  # the balance is for superusers only
     assert admin_usage["kie_balance"] == 10
+
+
+async def test_a_superuser_sets_and_clears_a_users_limits_in_the_admin(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await make_user(sessionmaker)
+    other = await make_user(sessionmaker, is_superuser=False)
+    assert (await admin_login(client, admin.email)).status_code == 302
+    form = {"display_name": "Client", "is_active": "y"}
+
+    page = await client.get(f"/admin/user/edit/{other.id}")
+    assert "daily_credit_budget" in page.text and "max_running_generations" in page.text
+    assert (
+        await client.post(f"/admin/user/edit/{other.id}", data={**form, "daily_credit_budget": "-1"})
+    ).status_code == 400
+    saved = await client.post(
+        f"/admin/user/edit/{other.id}",
+        data={**form, "daily_credit_budget": "250.5", "max_running_generations": "2"},
+    )
+    assert saved.status_code == 302, saved.text
+    async with sessionmaker() as session:
+        user = await session.get(User, other.id)
+        assert user is not None
+        assert (user.daily_credit_budget, user.max_running_generations) == (250.5, 2)
+
+    cleared = await client.post(
+        f"/admin/user/edit/{other.id}",
+        data={**form, "daily_credit_budget": "", "max_running_generations": ""},
+    )
+    assert cleared.status_code == 302, cleared.text
+    async with sessionmaker() as session:
+        user = await session.get(User, other.id)
+        assert user is not None
+        assert (user.daily_credit_budget, user.max_running_generations) == (None, None)  # the defaults again
+    config_page = await client.get("/admin/system-config/edit/1")
+    for name in ("daily_credit_budget", "max_running_generations", "smart_edit_cost_credits"):
+        assert name in config_page.text
