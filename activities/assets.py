@@ -17,6 +17,7 @@ from core.generation import estimate_cost, kie_callback_url
 from core.models import Asset, AssetStatus, utcnow
 from core.schemas import storable_text
 from core.settings import Settings
+from core.spend import settle_asset_charge
 from core.storage import Storage
 from workflows.generation_payloads import (
     AssetRef,
@@ -49,13 +50,24 @@ class AssetActivities:
         self.storage = storage
         self.settings = settings
 
-    async def _update(self, asset_id: int, only_if: tuple[AssetStatus, ...], **values: Any) -> bool:
+    async def _update(
+        self,
+        asset_id: int,
+        only_if: tuple[AssetStatus, ...],
+        *,
+        actual_cost: float | None = None,
+        **values: Any,
+    ) -> bool:
+        """Update the asset if its status is one of `only_if`; with `actual_cost`, its open credit charge records
+        what the run really cost, in the same transaction (so a repeated activity never records it twice)."""
         async with self.sessionmaker() as session:
             result = await session.exec(
                 sa.update(Asset)
                 .where(col(Asset.id) == asset_id, col(Asset.status).in_(only_if))
                 .values(updated_at=utcnow(), **values)
             )
+            if result.rowcount and actual_cost is not None:
+                await settle_asset_charge(session, asset_id, actual_cost)
             await session.commit()
             return bool(result.rowcount)
 
@@ -148,6 +160,7 @@ class AssetActivities:
             duration_seconds=ingest.duration_seconds,
             cost_credits=data.cost_credits,
             error_message=None,
+            actual_cost=data.cost_credits,
         )
         if not changed and not await asset_exists(self.sessionmaker, data.asset_id):
             keys = [k for k in (ingest.file_key, ingest.thumbnail_key) if k]
@@ -170,4 +183,6 @@ class AssetActivities:
             ACTIVE,
             status=AssetStatus.FAILED,
             error_message=storable_text(data.error_message)[:4000],
+            # Kie.ai refunds a task that fails (and one never submitted costs nothing): a failure is charged 0.
+            actual_cost=0.0,
         )

@@ -190,6 +190,37 @@ def _enum_value(value: Any) -> str:
     return str(value.value) if hasattr(value, "value") else str(value)
 
 
+# --- spend limits (core/spend.py): the fields the user and SystemConfig views add ---------------------------
+
+SPEND_USER_FORM_COLUMNS = ["daily_credit_budget", "max_running_generations"]
+SPEND_USER_FORM_ARGS: dict[str, dict[str, Any]] = {
+    "daily_credit_budget": {
+        "validators": [Optional(), NumberRange(min=0)],
+        "description": "Credits per UTC day for this user; empty = System config's default",
+    },
+    "max_running_generations": {
+        "validators": [Optional(), NumberRange(min=0, max=1000)],
+        "description": "Generations this user may run at once; empty = System config's default",
+    },
+}
+SPEND_CONFIG_COLUMNS = ["daily_credit_budget", "max_running_generations", "smart_edit_cost_credits"]
+SPEND_CONFIG_FORM_ARGS: dict[str, dict[str, Any]] = {
+    "daily_credit_budget": {
+        "validators": [NumberRange(min=0)],
+        "description": "Default credits per user per UTC day (a user's own budget overrides it)",
+    },
+    "max_running_generations": {
+        "validators": [NumberRange(min=0, max=1000)],
+        "description": "Default generations a user may run at once",
+    },
+    "smart_edit_cost_credits": {
+        "validators": [NumberRange(min=0)],
+        "description": "What one smart edit is charged against the daily budget",
+    },
+}
+SPEND_FLOAT_FIELDS = {"daily_credit_budget": FloatField}
+
+
 # --- views -------------------------------------------------------------------------------------------------
 
 
@@ -205,13 +236,16 @@ class UserAdmin(ModelView, model=User):
         "display_name",
         "is_active",
         "is_superuser",
+        *SPEND_USER_FORM_COLUMNS,
         "created_at",
         "updated_at",
     ]
     column_searchable_list = ["email", "display_name"]
     column_sortable_list = ["id", "email", "created_at"]
     column_export_exclude_list = ["password_hash"]
-    form_columns = ["display_name", "is_active", "is_superuser"]
+    form_columns = ["display_name", "is_active", "is_superuser", *SPEND_USER_FORM_COLUMNS]
+    form_overrides = SPEND_FLOAT_FIELDS
+    form_args = SPEND_USER_FORM_ARGS
 
     async def on_model_change(
         self, data: dict[str, Any], model: Any, is_created: bool, request: Request
@@ -346,6 +380,7 @@ class SystemConfigAdmin(ModelView, model=SystemConfig):
         "smart_edit_model",
         "retention_days",
         "retention_hour_utc",
+        *SPEND_CONFIG_COLUMNS,
         "updated_at",
     ]
     form_columns = [
@@ -354,11 +389,14 @@ class SystemConfigAdmin(ModelView, model=SystemConfig):
         "retention_days",
         "retention_hour_utc",
         "extra",
+        *SPEND_CONFIG_COLUMNS,
     ]
+    form_overrides = {**SPEND_FLOAT_FIELDS, "smart_edit_cost_credits": FloatField}
     form_args = {
         "retention_days": {"validators": [NumberRange(min=1, max=3650)]},
         "retention_hour_utc": {"validators": [NumberRange(min=0, max=23)]},
         "extra": {"validators": [_json_object]},
+        **SPEND_CONFIG_FORM_ARGS,
     }
 
 

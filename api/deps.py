@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, Path, Query, Request
@@ -17,12 +18,13 @@ from core.boxes import get_owned_box
 from core.deletion import DeletedAssets, finish_deletion
 from core.errors import Unauthorized
 from core.events import EventBus
-from core.models import Asset, Box, Project, User
+from core.models import Asset, Box, Project, User, utcnow
 from core.projects import get_owned_project
 from core.ratelimit import RateLimiter
 from core.schemas import MAX_DB_ID, MAX_PAGE_SIZE
 from core.security import read_access_token
 from core.settings import Settings
+from core.spend import ProviderBalance, Spending
 from core.storage import Storage
 from core.users import get_active_user
 
@@ -173,3 +175,27 @@ async def limit_smart_edit(user: CurrentUser, limiter: LimiterDep) -> None:
 
 GenerationRateLimit = Depends(limit_generation)
 SmartEditRateLimit = Depends(limit_smart_edit)
+
+
+# --- spend limits ----------------------------------------------------------------------------------------------
+
+
+def get_now() -> datetime:
+    """The request's clock (tests override it to cross a UTC day without waiting)."""
+    return utcnow()
+
+
+def get_provider_balance(request: Request) -> ProviderBalance:
+    balance: ProviderBalance = request.app.state.provider_balance
+    return balance
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+ProviderBalanceDep = Annotated[ProviderBalance, Depends(get_provider_balance)]
+
+
+def get_spending(user: CurrentUser, balance: ProviderBalanceDep, now: NowDep) -> Spending:
+    return Spending(user, balance, now)
+
+
+SpendingDep = Annotated[Spending, Depends(get_spending)]

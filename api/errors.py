@@ -64,6 +64,7 @@ ERROR_DESCRIPTIONS = {
     404: "The object does not exist or is not yours",
     409: "Conflicts with the object's current state or a concurrent change",
     410: "The review link has expired",
+    402: "The studio's Kie.ai account has too few credits for this request",
     413: "The upload is too large",
     422: "The input is invalid (`details` lists the refused fields for a schema violation)",
     429: "Too many requests; see the Retry-After header",

@@ -28,6 +28,7 @@ from api.routes import (
     retention,
     sharing,
     smart_edit,
+    usage,
 )
 from api.security import install_security_middleware
 from api.spa import mount_spa
@@ -35,6 +36,7 @@ from core.db import create_engine, create_sessionmaker
 from core.events import EventBus, EventRelay, redis_client
 from core.ratelimit import RateLimiter, RateRules
 from core.settings import Settings, get_settings
+from core.spend import ProviderBalance
 from core.storage import Storage
 from core.temporal import TemporalClientHolder
 
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.redis = redis_client(settings.redis_url, retries=1, health_check_interval=health_check)
         app.state.limiter = RateLimiter(app.state.redis, RateRules.from_settings(settings))
         app.state.temporal = TemporalClientHolder(settings)
+        app.state.provider_balance = ProviderBalance(settings)
         if settings.simulated_kie:
             logger.warning(
                 "KIE_API_KEY is not set: images and videos come from the built-in Kie.ai simulator"
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.provider_balance.aclose()
             await app.state.relay.close()
             await app.state.redis.aclose()
             await app.state.events.disconnect()
@@ -107,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ws,
         generation,
         providers,
+        usage,
     )
     for module in modules:
         app.include_router(module.router)

@@ -52,6 +52,7 @@ def to_asset_public(asset: Asset, storage: Storage) -> AssetPublic:
         height=asset.height,
         duration_seconds=asset.duration_seconds,
         cost_credits=asset.cost_credits,
+        estimated_cost_credits=asset.estimated_cost_credits,
         created_at=asset.created_at,
         updated_at=asset.updated_at,
     )

@@ -57,6 +57,13 @@ class RateLimited(DomainError):
     code = "rate_limited"
 
 
+class ProviderOutOfCredits(DomainError):
+    """The studio's Kie.ai account cannot pay for the request (said once, before anything starts)."""
+
+    status_code = 402
+    code = "provider_out_of_credits"
+
+
 class UpstreamUnavailable(DomainError):
     status_code = 503
     code = "upstream_unavailable"

@@ -27,12 +27,23 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from core import spend
 from core.catalogue import get_active_model
 from core.errors import Conflict, InvalidInput, NotFound, TemporalUnavailable, Unauthorized
 from core.events import EventBus, ProjectEvent, asset_status_changed
 from core.kie import verify_webhook_signature
 from core.media import UnsupportedMedia, fit_image, in_decode_pool, read_image
-from core.models import AIModel, Asset, AssetKind, AssetStatus, Box, ModelKind, utcnow
+from core.models import (
+    AIModel,
+    Asset,
+    AssetKind,
+    AssetStatus,
+    Box,
+    ChargeKind,
+    CreditCharge,
+    ModelKind,
+    utcnow,
+)
 from core.schemas import STORED_TEXT, DbId, InputModel
 from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
@@ -85,6 +96,9 @@ class GenerationAccepted(BaseModel):
     status: AssetStatus
     asset_ids: list[int]
     workflow_ids: list[str]
+    estimated_cost: float = Field(
+        description="The credits this request is charged until Kie.ai reports its own"
+    )
 
 
 # --- pure helpers (also used by the worker's activities) -----------------------------------------------------
@@ -95,14 +109,10 @@ def kie_callback_url(settings: Settings, asset_id: int) -> str:
 
 
 def estimate_cost(model: AIModel, params: Mapping[str, Any]) -> float | None:
-    rates = model.capabilities.get("credits_per_second")
-    if isinstance(rates, dict):
-        rate = rates.get(str(params.get("resolution", "720p")))
-        if isinstance(rate, dict):
-            per_second = rate.get("audio" if params.get("generate_audio") else "silent")
-            if isinstance(per_second, int | float):
-                return float(per_second) * float(params.get("duration", 8))
-    return model.price_credits
+    """One variant's credits (`spend.variant_cost`); None when the model has no price at all."""
+    if model.price_credits is None and not isinstance(model.capabilities.get("credits_per_second"), dict):
+        return None
+    return spend.variant_cost(model, params)[0]
 
 
 def resolve_params(model: AIModel, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -281,11 +291,12 @@ async def _start_all(
     events: EventBus | None = None,
     *,
     retrying: bool = False,
+    charge_ids: Mapping[int, int] | None = None,
 ) -> list[str]:
     """Start every asset's workflow (their rows are committed and announced PENDING already). When Temporal is down
     for some (or all), undo those: a new asset is deleted (nothing was started, nothing will be charged) and its
-    viewers are told (`publish_discarded`), a retried one goes back to FAILED. The ones that started are running
-    and stay PENDING. Then answer 503 saying plainly what was and was not started.
+    viewers are told (`publish_discarded`), a retried one goes back to FAILED; either way its credit charge
+    (`charge_ids`, by asset id) goes in the same transaction. The ones that started are running and stay PENDING. Then answer 503 saying plainly what was and was not started.
 
     A start Temporal refused for another reason (a namespace or search attribute it does not have: our
     configuration, not an outage) is not undone but kept as FAILED with a sentence, retryable once fixed, and the
@@ -312,8 +323,10 @@ async def _start_all(
         return [str(workflow_id) for workflow_id in outcomes]
     refused_ids = [asset.id for asset, _ in refused if asset.id is not None]
     mistakes = [error for _, error in refused if not isinstance(error, TemporalUnavailable)]
+    charges = charge_ids or {}
     if mistakes:  # not an outage: keep the rows, say why they did not run, and let the error surface
         failed = await _fail_unstarted(session, refused_ids, NOT_STARTED_REFUSED)
+        await spend.delete_charges(session, [charges[i] for i in failed if i in charges])
         await session.commit()
         if events is not None:
             await publish_statuses(events, project_id, [a for a in assets if a.id in failed])
@@ -323,6 +336,7 @@ async def _start_all(
         undone = await _fail_unstarted(session, refused_ids, NOT_STARTED_MESSAGE)
     else:
         undone = await _delete_unstarted(session, refused_ids)
+    await spend.delete_charges(session, [charges[i] for i in undone if i in charges])
     await session.commit()
     if events is not None:
         if retrying:
@@ -446,25 +460,39 @@ async def _insert_and_start(
     events: EventBus | None = None,
     *,
     retrying: bool = False,
+    spending: spend.Spending,
+    estimate: spend.Estimate,
 ) -> GenerationAccepted:
     for asset in assets:
         session.add(asset)
     await session.flush()
+    user_id = spending.user.id
+    assert user_id is not None
+    charges: dict[int, CreditCharge] = {}
     for asset in assets:
         assert asset.id is not None
         asset.workflow_id = asset_workflow_id(asset.id)
+        asset.estimated_cost_credits = estimate.per_asset
         session.add(asset)
+        charges[asset.id] = spend.new_charge(user_id, estimate, asset.id, spending.now)
+        session.add(charges[asset.id])
+    await session.flush()
+    charge_ids = {asset_id: charge.id for asset_id, charge in charges.items() if charge.id is not None}
     # Commit before starting: a workflow must never see an uncommitted asset. Announce before starting too: the
     # worker's RUNNING must never reach a viewer before this PENDING.
     await session.commit()
     if events is not None:
         await publish_statuses(events, box.project_id, assets)
     workflow_ids = await _start_all(
-        session, temporal, settings, assets, box.project_id, events, retrying=retrying
+        session, temporal, settings, assets, box.project_id, events, retrying=retrying, charge_ids=charge_ids
     )
     ids = [a.id for a in assets if a.id is not None]
     return GenerationAccepted(
-        asset_id=ids[0], status=AssetStatus.PENDING, asset_ids=ids, workflow_ids=workflow_ids
+        asset_id=ids[0],
+        status=AssetStatus.PENDING,
+        asset_ids=ids,
+        workflow_ids=workflow_ids,
+        estimated_cost=estimate.total,
     )
 
 
@@ -474,6 +502,7 @@ async def generate(
     settings: Settings,
     box: Box,
     body: GenerateRequest,
+    spending: spend.Spending,
     events: EventBus | None = None,
 ) -> GenerationAccepted:
     model = await load_model(session, body.model)
@@ -483,6 +512,9 @@ async def generate(
     check_prompt(model, body.prompt)
     params = resolve_params(model, body.params)
     await check_input_images(session, box, model, body.input_asset_ids, settings)
+    estimate = await spending.check(
+        session, spend.estimate_generation(model, params, body.count, ChargeKind.GENERATE)
+    )
     assets = [
         Asset(
             box_id=box.id,  # type: ignore[arg-type]
@@ -495,7 +527,9 @@ async def generate(
         )
         for _ in range(body.count)
     ]
-    return await _insert_and_start(session, temporal, settings, box, assets, events)
+    return await _insert_and_start(
+        session, temporal, settings, box, assets, events, spending=spending, estimate=estimate
+    )
 
 
 async def animate(
@@ -504,6 +538,7 @@ async def animate(
     settings: Settings,
     source: Asset,
     body: AnimateRequest,
+    spending: spend.Spending,
     events: EventBus | None = None,
 ) -> GenerationAccepted:
     if source.kind is not AssetKind.IMAGE:
@@ -522,6 +557,7 @@ async def animate(
     box = await session.get(Box, source.box_id)
     if box is None:
         raise NotFound("Box not found.")
+    estimate = await spending.check(session, spend.estimate_generation(model, params, 1, ChargeKind.ANIMATE))
     asset = Asset(
         box_id=source.box_id,
         kind=AssetKind.VIDEO,
@@ -531,11 +567,18 @@ async def animate(
         params=params,
         source_asset_id=source.id,
     )
-    return await _insert_and_start(session, temporal, settings, box, [asset], events)
+    return await _insert_and_start(
+        session, temporal, settings, box, [asset], events, spending=spending, estimate=estimate
+    )
 
 
 async def retry(
-    session: AsyncSession, temporal: Client, settings: Settings, asset: Asset, events: EventBus | None = None
+    session: AsyncSession,
+    temporal: Client,
+    settings: Settings,
+    asset: Asset,
+    spending: spend.Spending,
+    events: EventBus | None = None,
 ) -> GenerationAccepted:
     """Run a FAILED asset's recipe again: same asset, new workflow run."""
     if asset.status is not AssetStatus.FAILED:
@@ -545,6 +588,13 @@ async def retry(
     box = await session.get(Box, asset.box_id)
     if box is None:
         raise NotFound("Box not found.")
+    model = await session.get(AIModel, asset.model_id)
+    if model is None:
+        raise InvalidInput("This asset's model no longer exists: generate it again with another model.")
+    # A retry is paid again: checked (while it is still FAILED, so it does not count itself as running) and charged.
+    estimate = await spending.check(
+        session, spend.estimate_generation(model, asset.params, 1, ChargeKind.RETRY)
+    )
     # Conditional FAILED → PENDING: of two concurrent retries only one wins and starts a run.
     moved = await session.exec(
         sa.update(Asset)
@@ -554,7 +604,9 @@ async def retry(
     if not moved.rowcount:
         raise Conflict("This asset is already being retried.")
     await session.refresh(asset)
-    return await _insert_and_start(session, temporal, settings, box, [asset], events, retrying=True)
+    return await _insert_and_start(
+        session, temporal, settings, box, [asset], events, retrying=True, spending=spending, estimate=estimate
+    )
 
 
 async def cancel_asset_workflow(

@@ -89,6 +89,9 @@ class User(TimestampedTable, table=True):
     display_name: str = Field(max_length=120)
     is_active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     is_superuser: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Spend limits (core/spend.py): null means SystemConfig's default.
+    daily_credit_budget: float | None = None
+    max_running_generations: int | None = None
 
     projects: list["Project"] = Relationship(
         back_populates="owner", cascade_delete=True, passive_deletes=True
@@ -173,6 +176,7 @@ class Asset(TimestampedTable, table=True):
     height: int | None = None
     duration_seconds: float | None = None
     cost_credits: float | None = None
+    estimated_cost_credits: float | None = None
     error_message: str | None = Field(default=None, sa_type=sa.Text)
     is_favorite: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     workflow_id: str | None = Field(default=None, max_length=128)
@@ -254,6 +258,10 @@ class SystemConfig(TimestampedTable, table=True):
     extra: dict[str, Any] = Field(
         default_factory=dict, sa_column=_json_column(nullable=False, server_default="{}")
     )
+    # Spend limits (core/spend.py): the defaults for users without their own.
+    daily_credit_budget: float = Field(default=2000.0, sa_column_kwargs={"server_default": "2000"})
+    max_running_generations: int = Field(default=8, sa_column_kwargs={"server_default": "8"})
+    smart_edit_cost_credits: float = Field(default=1.0, sa_column_kwargs={"server_default": "1"})
 
 
 class SharedLink(TimestampedTable, table=True):
@@ -336,3 +344,24 @@ class Invite(TimestampedTable, table=True):
     used_by: Optional["User"] = Relationship(
         sa_relationship_kwargs={"foreign_keys": "Invite.used_by_id", "lazy": "selectin"}
     )
+
+
+class ChargeKind(StrEnum):
+    GENERATE = "generate"
+    ANIMATE = "animate"
+    RETRY = "retry"
+    SMART_EDIT = "smart_edit"
+
+
+class CreditCharge(TimestampedTable, table=True):
+    """One paid request's credits (the spend ledger): deleting the asset keeps the charge, so budget never comes
+    back; `actual` is Kie.ai's figure once known (0 when it failed without charging), else `estimated` counts."""
+
+    __tablename__ = "credit_charge"
+    __table_args__ = (sa.Index("ix_credit_charge_user_id_created_at", "user_id", "created_at"),)
+
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE")
+    asset_id: int | None = Field(default=None, foreign_key="asset.id", ondelete="SET NULL", index=True)
+    kind: ChargeKind = Field(sa_column=_enum_column(ChargeKind, nullable=False))
+    estimated: float
+    actual: float | None = None

@@ -174,7 +174,10 @@ class AssetPublic(BaseModel):
     width: int | None
     height: int | None
     duration_seconds: float | None
-    cost_credits: float | None
+    cost_credits: float | None = Field(description="What Kie.ai charged (its own figure, else the estimate)")
+    estimated_cost_credits: float | None = Field(
+        default=None, description="What the request estimated (and charged until Kie.ai reported)"
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -157,6 +157,12 @@ class Settings(BaseSettings):
     """Addresses or CIDRs (comma-separated) whose X-Forwarded-For/-Proto are believed: the reverse proxy's.
     Anyone else's forwarded headers are ignored, so a client cannot choose its address (rate limits key on it)."""
 
+    # Spend limits (core/spend.py; the limits themselves are in SystemConfig and per user)
+    kie_balance_cache_seconds: float = 30.0
+    """How long one reading of the Kie.ai account balance is reused before generating asks Kie.ai again."""
+    kie_balance_timeout_seconds: float = 3.0
+    """Longest a generation request waits for the balance; past it the request goes ahead unchecked."""
+
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Self:
         if self.environment is not Environment.PRODUCTION:

@@ -34,6 +34,7 @@ from core.errors import (
 from core.models import AIModel, Box, ModelKind, SmartEdit, SystemConfig, User
 from core.schemas import STORED_TEXT, DbId, InputModel, storable_text
 from core.settings import Settings
+from core.spend import Spending, settle_charge
 from core.temporal import (
     TEMPORAL_UNAVAILABLE,
     rpc_timeout,
@@ -202,7 +203,12 @@ async def load_config(session: AsyncSession) -> tuple[str, str]:
 
 
 async def smart_edit(
-    session: AsyncSession, client: Client, settings: Settings, user: User, body: SmartEditRequest
+    session: AsyncSession,
+    client: Client,
+    settings: Settings,
+    user: User,
+    body: SmartEditRequest,
+    spending: Spending | None = None,
 ) -> SmartEditPublic:
     box: Box | None = await get_owned_box(session, user, body.box_id) if body.box_id is not None else None
     model, system_prompt = await load_config(session)
@@ -224,18 +230,26 @@ async def smart_edit(
         raise InvalidInput(
             f"The prompt and instruction together are too long for {model} ({llm_limit} characters at most)."
         )
-    result = await run_rewrite(
-        client,
-        settings,
-        RewritePromptInput(
-            model=model,
-            system_prompt=system_prompt,
-            prompt=body.prompt,
-            instruction=body.instruction,
-            max_result_length=prompt_limit,
-            attempt_timeout_seconds=settings.smart_edit_attempt_timeout_seconds,
-        ),
-    )
+    charge = await spending.charge_smart_edit(session) if spending is not None else None
+    try:
+        result = await run_rewrite(
+            client,
+            settings,
+            RewritePromptInput(
+                model=model,
+                system_prompt=system_prompt,
+                prompt=body.prompt,
+                instruction=body.instruction,
+                max_result_length=prompt_limit,
+                attempt_timeout_seconds=settings.smart_edit_attempt_timeout_seconds,
+            ),
+        )
+    except DomainError:
+        if charge is not None and charge.id is not None:  # no answer, nothing to pay for
+            await session.rollback()
+            await settle_charge(session, charge.id, 0.0)
+            await session.commit()
+        raise
     assert user.id is not None
     edit = SmartEdit(
         user_id=user.id,

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import AIModel, Asset, AssetKind, AssetStatus
+from core.models import AIModel, Asset, AssetKind, AssetStatus, User
 from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
 
@@ -46,6 +46,19 @@ async def register(client: httpx.AsyncClient, **overrides: Any) -> dict[str, str
     login = await client.post("/api/auth/login/", json={"email": body["email"], "password": body["password"]})
     assert login.status_code == 200, login.text
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+async def lift_spend_limits(
+    client: httpx.AsyncClient, headers: dict[str, str], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """For a test about something else that starts more generations at once than the default running cap."""
+    user_id = (await client.get("/api/auth/me/", headers=headers)).json()["id"]
+    async with sessionmaker() as session:
+        user = await session.get(User, user_id)
+        assert user is not None
+        user.daily_credit_budget, user.max_running_generations = 1e9, 1000
+        session.add(user)
+        await session.commit()
 
 
 async def make_project(

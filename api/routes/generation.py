@@ -11,6 +11,7 @@ from api.deps import (
     OwnedBox,
     SessionDep,
     SettingsDep,
+    SpendingDep,
     StorageDep,
     TemporalDep,
 )
@@ -29,7 +30,7 @@ UPLOAD_CHUNK = 1024 * 1024
 @router.post(
     "/api/boxes/{box_id}/generate/",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(429, 503),
+    responses=error_responses(402, 429, 503),
     dependencies=[GenerationRateLimit],
 )
 async def generate(
@@ -39,14 +40,15 @@ async def generate(
     settings: SettingsDep,
     events: EventsDep,
     temporal: TemporalDep,
+    spending: SpendingDep,
 ) -> GenerationAccepted:
-    return await generation.generate(session, temporal, settings, box, body, events)
+    return await generation.generate(session, temporal, settings, box, body, spending, events)
 
 
 @router.post(
     "/api/assets/{asset_id}/animate/",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(429, 503),
+    responses=error_responses(402, 429, 503),
     dependencies=[GenerationRateLimit],
 )
 async def animate(
@@ -56,20 +58,26 @@ async def animate(
     settings: SettingsDep,
     events: EventsDep,
     temporal: TemporalDep,
+    spending: SpendingDep,
 ) -> GenerationAccepted:
-    return await generation.animate(session, temporal, settings, asset, body, events)
+    return await generation.animate(session, temporal, settings, asset, body, spending, events)
 
 
 @router.post(
     "/api/assets/{asset_id}/retry/",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(409, 429, 503),
+    responses=error_responses(402, 409, 429, 503),
     dependencies=[GenerationRateLimit],
 )
 async def retry(
-    asset: OwnedAsset, session: SessionDep, settings: SettingsDep, events: EventsDep, temporal: TemporalDep
+    asset: OwnedAsset,
+    session: SessionDep,
+    settings: SettingsDep,
+    events: EventsDep,
+    temporal: TemporalDep,
+    spending: SpendingDep,
 ) -> GenerationAccepted:
-    return await generation.retry(session, temporal, settings, asset, events)
+    return await generation.retry(session, temporal, settings, asset, spending, events)
 
 
 @router.post(

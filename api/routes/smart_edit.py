@@ -11,6 +11,7 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     SmartEditRateLimit,
+    SpendingDep,
     TemporalDep,
 )
 from api.errors import error_responses
@@ -25,7 +26,7 @@ router = APIRouter(tags=["smart edit"])
 @router.post(
     "/api/smart-edit/",
     response_model=SmartEditPublic,
-    responses=error_responses(404, 429, 502, 503, 504),
+    responses=error_responses(402, 404, 429, 502, 503, 504),
     dependencies=[SmartEditRateLimit],
 )
 async def create_smart_edit(
@@ -34,8 +35,9 @@ async def create_smart_edit(
     session: SessionDep,
     settings: SettingsDep,
     temporal: TemporalDep,
+    spending: SpendingDep,
 ) -> SmartEditPublic:
-    return await smart_edit.smart_edit(session, temporal, settings, user, body)
+    return await smart_edit.smart_edit(session, temporal, settings, user, body, spending)
 
 
 @router.get("/api/boxes/{box_id}/smart-edits/", response_model=Page[SmartEditPublic])

@@ -19,7 +19,7 @@ from core.models import Asset, AssetStatus
 from core.schemas import MAX_DB_ID
 from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
-from tests.builders import make_asset, make_box, make_project, png_bytes, register
+from tests.builders import lift_spend_limits, make_asset, make_box, make_project, png_bytes, register
 from tests.pipeline.fixtures import SimulatorProcess, wait_for_asset
 from worker.deps import WorkerDeps
 from workflows.generation_payloads import DiscardFilesInput, FailAssetInput, IngestInput, RecordTaskInput
@@ -58,9 +58,14 @@ async def generate(
 
 
 async def test_each_simulator_failure_mode_ends_in_the_right_state(
-    pipeline_client: httpx.AsyncClient, pipeline_worker: WorkerDeps, kie_simulator: SimulatorProcess
+    pipeline_client: httpx.AsyncClient,
+    pipeline_worker: WorkerDeps,
+    kie_simulator: SimulatorProcess,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     headers = await register(pipeline_client)
+    # 11 generations at once: more than the default running cap.
+    await lift_spend_limits(pipeline_client, headers, sessionmaker)
     project = await make_project(pipeline_client, headers)
     box = await make_box(pipeline_client, headers, project["id"])
     run = f"r{id(headers)}"

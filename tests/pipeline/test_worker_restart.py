@@ -13,8 +13,9 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import generation
-from core.models import Asset, AssetStatus, Box
+from core.models import Asset, AssetStatus, Box, Project, User, utcnow
 from core.settings import Settings
+from core.spend import ProviderBalance, Spending
 from core.storage import Storage
 from core.temporal import connect_temporal
 from tests.builders import make_box, make_project, register
@@ -60,13 +61,22 @@ async def test_killing_the_worker_mid_generation_still_completes_once(
         async with sessionmaker() as session:
             box = await session.get(Box, box_json["id"])
             assert box is not None
-            accepted = await generation.generate(
-                session,
-                temporal,
-                settings,
-                box,
-                generation.GenerateRequest(model="google/nano-banana", prompt=prompt),
-            )
+            project_row = await session.get(Project, box.project_id)
+            assert project_row is not None
+            owner = await session.get(User, project_row.owner_id)
+            assert owner is not None
+            balance = ProviderBalance(settings)
+            try:
+                accepted = await generation.generate(
+                    session,
+                    temporal,
+                    settings,
+                    box,
+                    generation.GenerateRequest(model="google/nano-banana", prompt=prompt),
+                    Spending(owner, balance, utcnow()),
+                )
+            finally:
+                await balance.aclose()
         asset_id = accepted.asset_id
         async with asyncio.timeout(60):  # submitted: Kie.ai is working on it
             while (await read_asset(sessionmaker, asset_id)).provider_task_id is None:  # noqa: ASYNC110

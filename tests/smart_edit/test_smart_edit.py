@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlmodel import col, select
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from core.models import SystemConfig
+from core.models import ChargeKind, CreditCharge, SystemConfig
 from core.smart_edit import RewritePromptInput
 from core.temporal import smart_edit_workflow_id
 from tests.builders import make_box, make_project, register
@@ -250,3 +251,25 @@ async def test_the_workflow_replays_deterministically(smart_edit_settings, smart
     assert result.prompt == f"{payload.prompt}, neon signs"
     replayer = Replayer(workflows=[SmartEditWorkflow], data_converter=pydantic_data_converter)
     await replayer.replay_workflow(await handle.fetch_history())
+
+
+async def test_a_smart_edit_is_charged_and_a_failed_one_costs_nothing(se_client, sessionmaker):
+    headers = await register(se_client)
+    user_id = (await se_client.get("/api/auth/me/", headers=headers)).json()["id"]
+    ok = await se_client.post(
+        "/api/smart-edit/", json={"prompt": unique("a pier"), "instruction": "add fog"}, headers=headers
+    )
+    failed = await se_client.post(
+        "/api/smart-edit/",
+        json={"prompt": unique("a pier"), "instruction": "add fog [sim:code=401]"},
+        headers=headers,
+    )
+    assert (ok.status_code, failed.status_code) == (200, 502), failed.text
+    async with sessionmaker() as session:
+        rows = await session.exec(
+            select(CreditCharge).where(CreditCharge.user_id == user_id).order_by(col(CreditCharge.id))
+        )
+        charges = [(c.kind, c.asset_id, c.estimated, c.actual) for c in rows.all()]
+    assert charges == [(ChargeKind.SMART_EDIT, None, 1.0, None), (ChargeKind.SMART_EDIT, None, 1.0, 0.0)]
+    usage = (await se_client.get("/api/auth/me/usage/", headers=headers)).json()
+    assert usage["spent_today"] == 1

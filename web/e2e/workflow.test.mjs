@@ -97,14 +97,20 @@ test("register, create a project and a shot", { timeout: LONG }, async () => {
 test("generate two variants and see them complete live", { timeout: LONG }, async () => {
   await owner.getByTestId("box-link").filter({ hasText: "Opening" }).click();
   await owner.waitForURL(/\/box\/\?id=\d+/);
-  await owner.getByRole("option", { name: /Nano Banana$|Nano Banana \(/ }).first().waitFor({ state: "attached" });
+  await owner.getByRole("option", { name: "Nano Banana", exact: true }).waitFor({ state: "attached" });
   await owner.getByLabel("Model").selectOption("google/nano-banana");
   await owner.getByLabel("Aspect ratio").selectOption("16:9");
   await owner.getByLabel("Prompt").fill("A lighthouse on a cliff at dusk, waves crashing, cinematic");
   await owner.getByLabel("Variants").fill("2");
   // A marker that a reload would wipe: everything below must happen on this same document.
   await owner.evaluate(() => (window.__sameDocument = true));
+  // The estimate shown before sending is the one the API charges.
+  const shown = Number(await owner.getByTestId("estimate").getAttribute("data-credits"));
+  assert.equal(await owner.getByTestId("estimate").textContent(), "Estimated cost: 2 × 4 = 8 credits");
+  const accepted = owner.waitForResponse((r) => r.url().includes("/generate/") && r.request().method() === "POST");
   await owner.getByTestId("generate").click();
+  assert.equal((await (await accepted).json()).estimated_cost, shown);
+  await owner.getByTestId("usage").filter({ hasText: /^8 of 2000 credits today · \d of 8 running/ }).waitFor({ timeout: 10_000 });
   const cards = owner.getByTestId("asset-card");
   await assert.doesNotReject(cards.nth(1).waitFor({ timeout: 5_000 }));
   assert.equal(await cards.count(), 2);
@@ -193,7 +199,13 @@ test("animate the headliner into a video that plays inline", { timeout: LONG }, 
   await dialog.getByLabel("Duration").selectOption("4");
   await dialog.getByLabel("Motion prompt").fill("Slow push in, the beam sweeps across the sea");
   await owner.evaluate(() => (window.__sameDocument = true));
+  const estimate = dialog.getByTestId("animate-estimate");
+  assert.equal(await estimate.textContent(), "Estimated cost: 4 s × 3.5 credits/s (720p) = 14 credits");
+  const shown = Number(await estimate.getAttribute("data-credits"));
+  await shot(owner, "06a-animate-estimate");
+  const accepted = owner.waitForResponse((r) => r.url().includes("/animate/") && r.request().method() === "POST");
   await dialog.getByTestId("animate-submit").click();
+  assert.equal((await (await accepted).json()).estimated_cost, shown);
   const video = owner.locator('[data-testid="asset-card"][data-kind="video"]');
   await video.first().waitFor({ timeout: 5_000 });
   // The connection drops while the video is being made: the page reconnects, resumes, and still sees it finish.

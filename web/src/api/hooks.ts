@@ -19,6 +19,7 @@ interface PageOf<T> {
 
 export const keys = {
   me: ["me"] as const,
+  usage: ["usage"] as const,
   projects: ["projects"] as const,
   project: (id: number) => ["project", id] as const,
   boxes: (projectId: number) => ["boxes", projectId] as const,
@@ -35,6 +36,11 @@ const PAGE = 200;
 
 export function useMe(enabled = true) {
   return useQuery({ queryKey: keys.me, queryFn: () => unwrap(api.GET("/api/auth/me/")), enabled });
+}
+
+/** Today's spend and limits (and the Kie.ai balance for superusers); refreshed after each request and completion. */
+export function useUsage() {
+  return useQuery({ queryKey: keys.usage, queryFn: () => unwrap(api.GET("/api/auth/me/usage/")) });
 }
 
 export function useProjects() {
@@ -278,6 +284,7 @@ export function placeholderAsset(boxId: number, body: { prompt: string; model?: 
     height: null,
     duration_seconds: null,
     cost_credits: null,
+    estimated_cost_credits: null,
     created_at: now,
     updated_at: now,
   } as Asset;
@@ -336,6 +343,7 @@ export function useGenerate(boxId: number) {
         unwrap(api.POST("/api/boxes/{box_id}/generate/", { params: { path: { box_id: boxId } }, body })),
       );
     },
+    onSettled: () => qc.invalidateQueries({ queryKey: keys.usage }),
   });
 }
 
@@ -348,6 +356,7 @@ export function useAnimate(boxId: number) {
         unwrap(api.POST("/api/assets/{asset_id}/animate/", { params: { path: { asset_id: source.id } }, body })),
       );
     },
+    onSettled: () => qc.invalidateQueries({ queryKey: keys.usage }),
   });
 }
 
@@ -362,14 +371,19 @@ export function useRetry() {
     onError: (_e, asset) => {
       patchAssetEverywhere(qc, asset.id, () => asset);
     },
-    onSettled: (_d, _e, asset) => qc.invalidateQueries({ queryKey: keys.assets(asset.box_id) }),
+    onSettled: (_d, _e, asset) => {
+      void qc.invalidateQueries({ queryKey: keys.usage });
+      return qc.invalidateQueries({ queryKey: keys.assets(asset.box_id) });
+    },
   });
 }
 
 export function useSmartEdit() {
+  const qc = useQueryClient();
   return useMutation({
     mutationFn: (body: { prompt: string; instruction: string; box_id?: number }) =>
       unwrap(api.POST("/api/smart-edit/", { body })),
+    onSettled: () => qc.invalidateQueries({ queryKey: keys.usage }),
   });
 }
 

@@ -125,6 +125,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/me/usage/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read Usage */
+        get: operations["read_usage_api_auth_me_usage__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/register/": {
         parameters: {
             query?: never;
@@ -605,7 +622,10 @@ export interface components {
         AssetPublic: {
             /** Box Id */
             box_id: number;
-            /** Cost Credits */
+            /**
+             * Cost Credits
+             * @description What Kie.ai charged (its own figure, else the estimate)
+             */
             cost_credits: number | null;
             /**
              * Created At
@@ -616,6 +636,11 @@ export interface components {
             duration_seconds: number | null;
             /** Error Message */
             error_message: string | null;
+            /**
+             * Estimated Cost Credits
+             * @description What the request estimated (and charged until Kie.ai reported)
+             */
+            estimated_cost_credits?: number | null;
             /** File Url */
             file_url: string | null;
             /** Height */
@@ -873,6 +898,11 @@ export interface components {
             asset_id: number;
             /** Asset Ids */
             asset_ids: number[];
+            /**
+             * Estimated Cost
+             * @description The credits this request is charged until Kie.ai reports its own
+             */
+            estimated_cost: number;
             status: components["schemas"]["AssetStatus"];
             /** Workflow Ids */
             workflow_ids: string[];
@@ -1345,6 +1375,41 @@ export interface components {
              */
             token_type?: string;
         };
+        /** UsagePublic */
+        UsagePublic: {
+            /** Daily Budget */
+            daily_budget: number;
+            /**
+             * Kie Balance
+             * @description The studio's Kie.ai balance (superusers only; null otherwise or when it cannot be read)
+             */
+            kie_balance: number | null;
+            /** Max Running */
+            max_running: number;
+            /** Remaining */
+            remaining: number;
+            /**
+             * Resets At
+             * Format: date-time
+             * @description When today's spend starts again from 0 (00:00 UTC)
+             */
+            resets_at: string;
+            /**
+             * Running
+             * @description Generations PENDING or RUNNING in the user's projects
+             */
+            running: number;
+            /**
+             * Smart Edit Cost
+             * @description What one smart edit is charged
+             */
+            smart_edit_cost: number;
+            /**
+             * Spent Today
+             * @description Credits charged today (UTC): actual where known, else estimated
+             */
+            spent_today: number;
+        };
         /** UserPublic */
         UserPublic: {
             /**
@@ -1692,6 +1757,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The studio's Kie.ai account has too few credits for this request */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The object does not exist or is not yours */
             404: {
                 headers: {
@@ -1850,6 +1924,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The studio's Kie.ai account has too few credits for this request */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The object does not exist or is not yours */
             404: {
                 headers: {
@@ -1991,6 +2074,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserPublic"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_usage_api_auth_me_usage__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsagePublic"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -2531,6 +2652,15 @@ export interface operations {
             };
             /** @description Missing, invalid or expired credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The studio's Kie.ai account has too few credits for this request */
+            402: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4164,6 +4294,15 @@ export interface operations {
             };
             /** @description Missing, invalid or expired credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The studio's Kie.ai account has too few credits for this request */
+            402: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,10 +2,12 @@
 import { useEffect, useState } from "react";
 import type { Asset } from "@/api/client";
 import { useAnimate, useModels } from "@/api/hooks";
+import { estimateRequest } from "@/lib/cost";
 import { defaultParams, onlySupported } from "@/lib/models";
 import { useSingleFlight } from "@/lib/singleFlight";
 import { ParamsForm } from "./ParamsForm";
 import { Thumb } from "./Thumb";
+import { UsageLine } from "./UsageLine";
 
 /** Image → video with a video model (Seedance): its own parameters, a motion prompt. */
 export function AnimateDialog({ source, onClose }: { source: Asset; onClose: () => void }) {
@@ -18,6 +20,7 @@ export function AnimateDialog({ source, onClose }: { source: Asset; onClose: () 
   const [params, setParams] = useState<Record<string, unknown>>({});
   const [prompt, setPrompt] = useState(source.prompt);
   useEffect(() => setParams(defaultParams(model)), [model]);
+  const estimate = model ? estimateRequest(model, { ...defaultParams(model), ...onlySupported(model, params) }) : null;
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => e.key === "Escape" && onClose();
     window.addEventListener("keydown", onKey);
@@ -66,7 +69,13 @@ export function AnimateDialog({ source, onClose }: { source: Asset; onClose: () 
               Motion prompt
               <textarea name="animate-prompt" value={prompt} onChange={(e) => setPrompt(e.target.value)} required minLength={3} />
             </label>
-            {animate.error && <p className="error">{animate.error.message}</p>}
+            {estimate && (
+              <p className="small" data-testid="animate-estimate" data-credits={estimate.total}>
+                Estimated cost: {estimate.text}
+              </p>
+            )}
+            <UsageLine />
+            {animate.error && <p className="error" role="alert">{animate.error.message}</p>}
             <div className="row">
               <button className="primary" type="submit" disabled={sending} data-testid="animate-submit">
                 Animate

@@ -2,10 +2,12 @@
 import { useEffect, useMemo, useState, type FormEvent } from "react";
 import type { AIModel } from "@/api/client";
 import { useGenerate, useModels, useSmartEdit } from "@/api/hooks";
+import { estimateRequest } from "@/lib/cost";
 import { capabilitiesOf, defaultParams, onlySupported } from "@/lib/models";
 import { useSingleFlight } from "@/lib/singleFlight";
 import { ParamsForm } from "./ParamsForm";
 import { PromptDiff } from "./PromptDiff";
+import { UsageLine } from "./UsageLine";
 
 /** The API accepts 1-4 variants per request (core/generation.py MAX_VARIANTS). */
 const MAX_VARIANTS = 4;
@@ -37,6 +39,8 @@ export function GeneratePanel({ boxId, selectedImageIds }: { boxId: number; sele
   const needsInputs = (caps.input_images?.min ?? 0) > 0;
   const inputIds = caps.input_images ? selectedImageIds.slice(0, caps.input_images.max) : [];
   const missingInputs = needsInputs && inputIds.length < (caps.input_images?.min ?? 0);
+  // As the API resolves them (the model's defaults under what is chosen), so the figure equals its estimate.
+  const estimate = model ? estimateRequest(model, { ...defaultParams(model), ...onlySupported(model, params) }, count) : null;
 
   function start(text: string) {
     if (!model) return;
@@ -71,7 +75,6 @@ export function GeneratePanel({ boxId, selectedImageIds }: { boxId: number; sele
             {choices.map((m) => (
               <option key={m.id} value={m.provider_model_id}>
                 {m.display_name}
-                {m.price_credits != null ? ` (${m.price_credits} credits)` : ""}
               </option>
             ))}
           </select>
@@ -99,9 +102,15 @@ export function GeneratePanel({ boxId, selectedImageIds }: { boxId: number; sele
           </p>
         )}
         {missingInputs && <p className="error small">This model needs at least {caps.input_images?.min} input image(s).</p>}
+        {estimate && (
+          <p className="small" data-testid="estimate" data-credits={estimate.total}>
+            Estimated cost: {estimate.text}
+          </p>
+        )}
         <button type="submit" className="primary" disabled={sending || !model || !prompt.trim() || missingInputs} data-testid="generate">
           {sending ? "Starting…" : "Generate"}
         </button>
+        <UsageLine />
         {generate.error && <p className="error" role="alert">{generate.error.message}</p>}
       </form>
       <details>

@@ -176,6 +176,40 @@ describe("GeneratePanel", () => {
   });
 });
 
+describe("GeneratePanel cost", () => {
+  it("shows the request's estimate from every parameter, today's usage, a refusal's sentence, and no fixed price", async () => {
+    useAuth.getState().login("tok", 3600);
+    const usage = { spent_today: 312, daily_budget: 2000, remaining: 1688, running: 2, max_running: 8, resets_at: "2026-11-28T00:00:00Z", smart_edit_cost: 1, kie_balance: null };
+    const refusal = { detail: "Your daily budget is 2000 credits: 1990 spent today, 10 left; this request needs 16 (4 × 4). It resets at 00:00 UTC, in 5 h 12 min.", code: "rate_limited" };
+    const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: RequestInfo | URL) => {
+        const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+        if (url.includes("/api/models/")) return json([nanoBanana, { ...seedance, price_credits: 28, capabilities: { ...seedance.capabilities, credits_per_second: { "720p": { silent: 3.5, audio: 7 } } } }]);
+        if (url.includes("/me/usage/")) return json(usage);
+        if (url.includes("/generate/")) return json(refusal, 429);
+        return new Response("{}", { status: 404 });
+      }),
+    );
+    withClient(<GeneratePanel boxId={2} selectedImageIds={[]} />);
+    await waitFor(() => expect(screen.getByRole("option", { name: "Nano Banana" })).toBeTruthy(), { timeout: 10_000 });
+    expect(screen.getByRole("option", { name: "Seedance" })).toBeTruthy(); // no "(28 credits)"
+    expect(screen.getByTestId("estimate").textContent).toBe("Estimated cost: 4 credits");
+    fireEvent.change(screen.getByLabelText("Variants"), { target: { value: "4" } });
+    expect(screen.getByTestId("estimate").textContent).toBe("Estimated cost: 4 × 4 = 16 credits");
+    fireEvent.change(screen.getByLabelText("Model"), { target: { value: "bytedance/seedance-1.5-pro" } });
+    await waitFor(() => expect(screen.getByTestId("estimate").textContent).toBe("Estimated cost: 4 × 28 = 112 credits"));
+    await waitFor(() => expect(screen.getByTestId("usage").textContent).toBe("312 of 2000 credits today · 2 of 8 running"));
+    fireEvent.change(screen.getByLabelText("Model"), { target: { value: "google/nano-banana" } });
+    fireEvent.change(screen.getByLabelText("Prompt"), { target: { value: "a red fox" } });
+    await act(async () => {
+      fireEvent.click(screen.getByTestId("generate"));
+    });
+    await waitFor(() => expect(screen.getByRole("alert").textContent).toBe(refusal.detail));
+  });
+});
+
 describe("GeneratePanel double-click", () => {
   it("sends one generate request for two clicks in the same tick, and is disabled until the server answers", async () => {
     useAuth.getState().login("tok", 3600);

@@ -46,6 +46,7 @@ export function applyEvent(qc: QueryClient, event: LiveEvent): void {
       void qc.invalidateQueries({ queryKey: keys.assets(boxId) });
     }
     if (final) {
+      void qc.invalidateQueries({ queryKey: keys.usage }); // a finished generation frees a slot, may settle its cost
       void qc.invalidateQueries({ queryKey: keys.boxes(event.project_id) });
       void qc.invalidateQueries({ queryKey: keys.retention(event.project_id) });
       if (Number.isFinite(boxId)) void qc.invalidateQueries({ queryKey: keys.box(boxId) });

@@ -1,0 +1,396 @@
+"""Spend limits on paid work: what a request will cost, whether the user may spend it, and the ledger of charges.
+
+Every generation, animate, retry and smart edit inserts a CreditCharge in the transaction that creates its work,
+after a check made under a lock on the user's row (two concurrent requests cannot both pass on the same budget).
+Today's spend is the sum of the day's charges (Kie.ai's actual figure once known, else the estimate); deleting an
+asset keeps its charges, so budget never comes back. Days are UTC.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, Field
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.errors import ProviderOutOfCredits, RateLimited
+from core.kie import KieClient, KieError
+from core.models import (
+    AIModel,
+    Asset,
+    AssetStatus,
+    Box,
+    ChargeKind,
+    CreditCharge,
+    Project,
+    SystemConfig,
+    User,
+)
+from core.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+RUNNING_RETRY_AFTER_SECONDS = 30
+"""What a refusal for the running cap suggests: generations finish within minutes, slots free up as they do."""
+
+TIMES = "\N{MULTIPLICATION SIGN}"
+
+# --- estimates -------------------------------------------------------------------------------------------------
+
+
+def credits_text(value: float) -> str:
+    """112 → "112", 3.5 → "3.5", 1234.567 → "1234.57"."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _number(value: Any) -> float | None:
+    """8, 8.0 or "8" as 8.0; anything else (true, "long", NaN) None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def variant_cost(model: AIModel, params: Mapping[str, Any]) -> tuple[float, str]:
+    """One variant's credits and how they were reckoned. Seedance: credits per second by resolution and audio
+    times duration (`capabilities.credits_per_second`); other models: their `price_credits` (none: 0).
+
+    The SPA reckons the same way (web/src/lib/cost.ts); tests/core/test_spend_estimates.py and its Vitest twin
+    share one table of cases."""
+    rates = model.capabilities.get("credits_per_second")
+    if isinstance(rates, dict):
+        resolution = str(params.get("resolution", "720p"))
+        rate = rates.get(resolution)
+        if isinstance(rate, dict):
+            audio = bool(params.get("generate_audio"))
+            per_second = rate.get("audio" if audio else "silent")
+            duration = _number(params.get("duration", 8))
+            if (
+                isinstance(per_second, int | float)
+                and not isinstance(per_second, bool)
+                and duration is not None
+            ):
+                cost = round(float(per_second) * duration, 2)
+                how = (
+                    f"{credits_text(duration)} s {TIMES} {credits_text(float(per_second))} credits/s "
+                    f"({resolution}, {'with' if audio else 'no'} audio)"
+                )
+                return cost, how
+    price = float(model.price_credits or 0.0)
+    return price, f"{credits_text(price)} credits"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    kind: ChargeKind
+    per_asset: float
+    count: int
+    breakdown: str
+    """How the total was reckoned, e.g. "4 TIMES 28" or "12 s TIMES 15 credits/s (1080p, with audio)"."""
+
+    @property
+    def total(self) -> float:
+        return round(self.per_asset * self.count, 2)
+
+    @property
+    def starts(self) -> int:
+        """Generations this request starts (a smart edit starts none)."""
+        return 0 if self.kind is ChargeKind.SMART_EDIT else self.count
+
+
+def estimate_generation(model: AIModel, params: Mapping[str, Any], count: int, kind: ChargeKind) -> Estimate:
+    per_asset, how = variant_cost(model, params)
+    breakdown = f"{count} {TIMES} {credits_text(per_asset)}" if count > 1 else how
+    return Estimate(kind=kind, per_asset=per_asset, count=count, breakdown=breakdown)
+
+
+# --- limits ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    daily_budget: float
+    max_running: int
+    smart_edit_cost: float
+
+
+async def load_config(session: AsyncSession) -> SystemConfig:
+    config = await session.get(SystemConfig, 1)
+    return config if config is not None else SystemConfig(id=1)
+
+
+def limits_for(user: User, config: SystemConfig) -> Limits:
+    """The user's own limits where set (admin), SystemConfig's defaults elsewhere."""
+    budget = user.daily_credit_budget if user.daily_credit_budget is not None else config.daily_credit_budget
+    running = (
+        user.max_running_generations
+        if user.max_running_generations is not None
+        else config.max_running_generations
+    )
+    return Limits(daily_budget=budget, max_running=running, smart_edit_cost=config.smart_edit_cost_credits)
+
+
+def day_start(now: datetime) -> datetime:
+    now = now.astimezone(UTC)
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_reset(now: datetime) -> datetime:
+    return day_start(now) + timedelta(days=1)
+
+
+def _duration_text(seconds: float) -> str:
+    minutes = max(1, int(seconds // 60))
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+async def spent_today(session: AsyncSession, user_id: int, now: datetime) -> float:
+    amount = func.coalesce(CreditCharge.actual, CreditCharge.estimated)
+    total = (
+        await session.exec(
+            select(func.coalesce(func.sum(amount), 0.0)).where(
+                CreditCharge.user_id == user_id,
+                col(CreditCharge.created_at) >= day_start(now),
+                col(CreditCharge.created_at) < next_reset(now),
+            )
+        )
+    ).one()
+    return round(float(total), 2)
+
+
+async def running_generations(session: AsyncSession, user_id: int) -> int:
+    count = (
+        await session.exec(
+            select(func.count())
+            .select_from(Asset)
+            .join(Box, col(Box.id) == Asset.box_id)
+            .join(Project, col(Project.id) == Box.project_id)
+            .where(
+                Project.owner_id == user_id,
+                col(Asset.status).in_([AssetStatus.PENDING, AssetStatus.RUNNING]),
+            )
+        )
+    ).one()
+    return int(count)
+
+
+async def check_limits(session: AsyncSession, user: User, estimate: Estimate, now: datetime) -> Limits:
+    """Lock the user's row (until the caller's commit), then refuse with RateLimited when the request would pass
+    the running cap or the day's budget. The caller inserts its charges before committing."""
+    assert user.id is not None
+    await session.exec(select(User.id).where(User.id == user.id).with_for_update())
+    # The lock serialises this user's checks; re-read the overrides an admin may just have changed.
+    await session.refresh(user, attribute_names=["daily_credit_budget", "max_running_generations"])
+    limits = limits_for(user, await load_config(session))
+    if estimate.starts:
+        running = await running_generations(session, user.id)
+        if running + estimate.starts > limits.max_running:
+            raise _running_refusal(running, estimate.starts, limits.max_running)
+    spent = await spent_today(session, user.id, now)
+    if spent + estimate.total > limits.daily_budget + 1e-9:
+        raise _budget_refusal(spent, estimate, limits.daily_budget, now)
+    return limits
+
+
+def _running_refusal(running: int, needed: int, limit: int) -> RateLimited:
+    free = max(0, limit - running)
+    if needed > limit:
+        sentence = (
+            f"Your account may run {limit} generation{'s' if limit != 1 else ''} at once; this request starts "
+            f"{needed}. Ask for fewer variants."
+        )
+    else:
+        sentence = (
+            f"You have {running} generation{'s' if running != 1 else ''} running and may run {limit} at once: "
+            f"{free} slot{'s' if free != 1 else ''} free, this request needs {needed}. Each generation that "
+            "finishes frees a slot; try again in a moment."
+        )
+    return RateLimited(
+        sentence,
+        details={
+            "limit": "running_generations",
+            "max_running": limit,
+            "running": running,
+            "remaining": free,
+            "needed": needed,
+            "retry_after": RUNNING_RETRY_AFTER_SECONDS,
+        },
+    )
+
+
+def _budget_refusal(spent: float, estimate: Estimate, budget: float, now: datetime) -> RateLimited:
+    remaining = max(0.0, round(budget - spent, 2))
+    resets_at = next_reset(now)
+    wait = (resets_at - now).total_seconds()
+    sentence = (
+        f"Your daily budget is {credits_text(budget)} credits: {credits_text(spent)} spent today, "
+        f"{credits_text(remaining)} left; this request needs {credits_text(estimate.total)} "
+        f"({estimate.breakdown}). It resets at 00:00 UTC, in {_duration_text(wait)}."
+    )
+    return RateLimited(
+        sentence,
+        details={
+            "limit": "daily_budget",
+            "daily_budget": budget,
+            "spent": spent,
+            "remaining": remaining,
+            "needed": estimate.total,
+            "resets_at": resets_at.isoformat(),
+            "retry_after": max(1, int(wait)),
+        },
+    )
+
+
+def new_charge(user_id: int, estimate: Estimate, asset_id: int | None, now: datetime) -> CreditCharge:
+    return CreditCharge(
+        user_id=user_id,
+        asset_id=asset_id,
+        kind=estimate.kind,
+        estimated=estimate.per_asset,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def delete_charges(session: AsyncSession, charge_ids: list[int]) -> None:
+    """Work that never started costs nothing: its charges go (in the transaction that undoes the work)."""
+    if charge_ids:
+        await session.exec(sa.delete(CreditCharge).where(col(CreditCharge.id).in_(charge_ids)))
+
+
+async def settle_charge(session: AsyncSession, charge_id: int, actual: float) -> None:
+    await session.exec(sa.update(CreditCharge).where(col(CreditCharge.id) == charge_id).values(actual=actual))
+
+
+async def settle_asset_charge(session: AsyncSession, asset_id: int, actual: float) -> None:
+    """Record what the asset's open charge (its latest, not settled yet) actually cost."""
+    latest = (
+        select(CreditCharge.id)
+        .where(CreditCharge.asset_id == asset_id, col(CreditCharge.actual).is_(None))
+        .order_by(col(CreditCharge.id).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    await session.exec(sa.update(CreditCharge).where(col(CreditCharge.id) == latest).values(actual=actual))
+
+
+# --- the Kie.ai balance ----------------------------------------------------------------------------------------
+
+
+class ProviderBalance:
+    """The Kie.ai account balance, read at most once per `kie_balance_cache_seconds` per process (concurrent
+    requests share one reading). None when it cannot be read: a request is then not held up."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._client = KieClient.from_settings(settings)
+        self._client.timeout = settings.kie_balance_timeout_seconds
+        self._lock = asyncio.Lock()
+        self._value: float | None = None
+        self._read_at = float("-inf")
+
+    async def read(self) -> float | None:
+        async with self._lock:
+            if time.monotonic() - self._read_at < self._settings.kie_balance_cache_seconds:
+                return self._value
+            try:
+                self._value = await self._client.credits()
+            except KieError as exc:
+                logger.warning("could not read the Kie.ai balance: %s", exc)
+                self._value = None
+            self._read_at = time.monotonic()
+            return self._value
+
+    async def check(self, estimate: Estimate) -> None:
+        """Refuse, once and before anything starts, what the studio's Kie.ai account cannot pay for."""
+        if estimate.total <= 0:
+            return
+        balance = await self.read()
+        if balance is not None and balance < estimate.total:
+            raise ProviderOutOfCredits(
+                f"The studio's Kie.ai account has {credits_text(balance)} credits left; this request needs "
+                f"{credits_text(estimate.total)}. Ask an administrator to top it up.",
+                details={"balance": balance, "needed": estimate.total},
+            )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+class Spending:
+    """What a request is about to spend: checked (under the user's lock) before its work is inserted."""
+
+    def __init__(self, user: User, balance: ProviderBalance, now: datetime) -> None:
+        self.user = user
+        self.balance = balance
+        self.now = now
+
+    async def check(self, session: AsyncSession, estimate: Estimate) -> Estimate:
+        """The Kie.ai balance first (no lock is held across that call), then the user's limits, locked until
+        the commit that inserts the work and its charges."""
+        await self.balance.check(estimate)
+        await check_limits(session, self.user, estimate, self.now)
+        return estimate
+
+    async def charge_smart_edit(self, session: AsyncSession) -> CreditCharge:
+        """Check and charge one smart edit, committed at once: the lock is not held while the LLM answers."""
+        assert self.user.id is not None
+        config = await load_config(session)
+        estimate = Estimate(
+            kind=ChargeKind.SMART_EDIT,
+            per_asset=config.smart_edit_cost_credits,
+            count=1,
+            breakdown="one smart edit",
+        )
+        await self.check(session, estimate)
+        charge = new_charge(self.user.id, estimate, None, self.now)
+        session.add(charge)
+        await session.commit()
+        return charge
+
+
+# --- usage -----------------------------------------------------------------------------------------------------
+
+
+class UsagePublic(BaseModel):
+    spent_today: float = Field(description="Credits charged today (UTC): actual where known, else estimated")
+    daily_budget: float
+    remaining: float
+    running: int = Field(description="Generations PENDING or RUNNING in the user's projects")
+    max_running: int
+    resets_at: datetime = Field(description="When today's spend starts again from 0 (00:00 UTC)")
+    smart_edit_cost: float = Field(description="What one smart edit is charged")
+    kie_balance: float | None = Field(
+        description="The studio's Kie.ai balance (superusers only; null otherwise or when it cannot be read)"
+    )
+
+
+async def read_usage(
+    session: AsyncSession, user: User, balance: ProviderBalance, now: datetime
+) -> UsagePublic:
+    assert user.id is not None
+    limits = limits_for(user, await load_config(session))
+    spent = await spent_today(session, user.id, now)
+    return UsagePublic(
+        spent_today=spent,
+        daily_budget=limits.daily_budget,
+        remaining=max(0.0, round(limits.daily_budget - spent, 2)),
+        running=await running_generations(session, user.id),
+        max_running=limits.max_running,
+        resets_at=next_reset(now),
+        smart_edit_cost=limits.smart_edit_cost,
+        kie_balance=await balance.read() if user.is_superuser else None,
+    )
