@@ -23,6 +23,7 @@ from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 from temporalio.service import RPCError
 
 from core.boxes import get_owned_box
+from core.db import release_connection
 from core.errors import (
     DomainError,
     InvalidInput,
@@ -224,6 +225,8 @@ async def smart_edit(
         raise InvalidInput(
             f"The prompt and instruction together are too long for {model} ({llm_limit} characters at most)."
         )
+    # The LLM may take up to smart_edit_timeout_seconds: no pooled connection is held meanwhile.
+    await release_connection(session)
     result = await run_rewrite(
         client,
         settings,
@@ -237,6 +240,9 @@ async def smart_edit(
         ),
     )
     assert user.id is not None
+    if box is not None:  # it may have been deleted while the LLM was writing
+        assert box.id is not None
+        box = await get_owned_box(session, user, box.id)
     edit = SmartEdit(
         user_id=user.id,
         box_id=box.id if box is not None else None,
