@@ -32,6 +32,7 @@ from api.routes import (
 from api.spa import mount_spa
 from core.db import create_engine, create_sessionmaker
 from core.events import EventBus, EventRelay, redis_client
+from core.generation import warn_if_callbacks_off
 from core.settings import Settings, get_settings
 from core.storage import Storage
 from core.temporal import TemporalClientHolder
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             logger.warning(
                 "KIE_API_KEY is not set: images and videos come from the built-in Kie.ai simulator"
             )
+        warn_if_callbacks_off(settings)
         try:
             yield
         finally:
