@@ -8,7 +8,9 @@ synchronous dependencies of every request need. A login flood queues there while
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -24,7 +26,20 @@ JWT_ALGORITHM = "HS256"
 HASHING_THREADS = max(1, os.cpu_count() or 1)
 """More threads than cores would only make each hash slower; the queue in front of them is the back-pressure."""
 
-_hashing_pool = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2")
+HASHING_NICENESS = 10
+"""The hashing threads (and the lane threads argon2 starts from them) run at this lower CPU priority: on a busy
+machine a login flood then takes the CPU the request handlers leave, instead of sharing it equally with them."""
+
+
+def _lower_priority() -> None:
+    # Linux keeps a nice value per thread; raising one's own niceness needs no privilege.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+
+
+_hashing_pool = ThreadPoolExecutor(
+    max_workers=HASHING_THREADS, thread_name_prefix="argon2", initializer=_lower_priority
+)
 
 
 def hash_password_blocking(password: str) -> str:
