@@ -26,7 +26,7 @@ from wtforms.validators import NumberRange, Optional
 
 from core.invites import describe_invite, invite_link
 from core.models import AIModel, AIProvider, Invite, SystemConfig, User, utcnow
-from core.security import hash_password, verify_password
+from core.security import hash_password_blocking, verify_password
 from core.settings import Settings
 
 ADMIN_BASE_URL = "/admin"
@@ -34,7 +34,7 @@ SESSION_KEY = "admin_user_id"
 SESSION_MAX_AGE_SECONDS = 8 * 60 * 60
 
 # Verifying against a real hash when the email is unknown keeps the response time from telling emails apart.
-_DUMMY_HASH = hash_password("not-a-real-admin-password")
+_DUMMY_HASH = hash_password_blocking("not-a-real-admin-password")
 
 _LOGIN_TEMPLATE = """{% extends "sqladmin/base.html" %}
 {% block body %}
@@ -120,9 +120,13 @@ class SuperuserAuth(AuthenticationBackend):
                 await session.execute(select(User).where(func.lower(User.email) == email.strip().lower()))
             ).scalar_one_or_none()
         if user is None:
-            verify_password(_DUMMY_HASH, password)
+            await verify_password(_DUMMY_HASH, password)
             return False
-        if not verify_password(user.password_hash, password) or not user.is_active or not user.is_superuser:
+        if (
+            not await verify_password(user.password_hash, password)
+            or not user.is_active
+            or not user.is_superuser
+        ):
             return False
         request.session.clear()
         request.session[SESSION_KEY] = user.id

@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError
 
-from api.outages import database_down, outages, s3_down
+from api.outages import database_down, outages, pool_exhausted, s3_down
 from core.errors import DomainError, RateLimited, ServiceUnavailable
 from core.temporal import TEMPORAL_UNAVAILABLE, temporal_down
 
@@ -69,7 +69,7 @@ ERROR_DESCRIPTIONS = {
     422: "The input is invalid (`details` lists the refused fields for a schema violation)",
     429: "Too many requests; see the Retry-After header",
     502: "The AI provider answered with an error",
-    503: "A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again",
+    503: "A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again",
     504: "The AI provider did not answer in time",
 }
 
@@ -121,6 +121,8 @@ LOCK_CONFLICT_SQLSTATES = {"40P01", "40001"}
 
 
 DATABASE_UNAVAILABLE = "The database is unavailable; try again in a moment."
+SERVER_BUSY = "The server is busy: every database connection is in use; try again in a few seconds."
+SERVER_BUSY_RETRY_AFTER_SECONDS = 5
 S3_UNAVAILABLE = "The file store (S3) is unavailable; try again in a moment."
 
 
@@ -141,6 +143,17 @@ async def database_error_handler(request: Request, exc: Exception) -> JSONRespon
         raise exc
     outages(request).database.failed(exc)
     return unavailable(DATABASE_UNAVAILABLE)
+
+
+async def pool_timeout_handler(_: Request, exc: Exception) -> JSONResponse:
+    """No pooled connection came free in time: the database is fine, this process is overloaded."""
+    assert pool_exhausted(exc)
+    logger.warning("answered 503: %s", exc)
+    return JSONResponse(
+        error_body(SERVER_BUSY, "server_busy", {"retry_after": SERVER_BUSY_RETRY_AFTER_SECONDS}),
+        status_code=503,
+        headers={"Retry-After": str(SERVER_BUSY_RETRY_AFTER_SECONDS)},
+    )
 
 
 async def s3_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -344,7 +357,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StaleDataError, stale_data_handler)
     # DBAPIError covers OperationalError and InterfaceError; IntegrityError keeps its own (more specific) handler.
     app.add_exception_handler(DBAPIError, database_error_handler)
-    app.add_exception_handler(PoolTimeoutError, database_error_handler)
+    app.add_exception_handler(PoolTimeoutError, pool_timeout_handler)
     app.add_exception_handler(psycopg.OperationalError, database_error_handler)
     app.add_exception_handler(BotoCoreError, s3_error_handler)
     app.add_exception_handler(ClientError, s3_error_handler)

@@ -34,6 +34,7 @@ from api.security import install_security_middleware
 from api.spa import mount_spa
 from core.db import create_engine, create_sessionmaker
 from core.events import EventBus, EventRelay, redis_client
+from core.generation import warn_if_callbacks_off
 from core.ratelimit import RateLimiter, RateRules
 from core.settings import Settings, get_settings
 from core.spend import ProviderBalance
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             logger.warning(
                 "KIE_API_KEY is not set: images and videos come from the built-in Kie.ai simulator"
             )
+        warn_if_callbacks_off(settings)
         try:
             yield
         finally:

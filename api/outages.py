@@ -26,13 +26,17 @@ admin_shutdown, crash_shutdown, cannot_connect_now. Anything else the server ans
 
 def database_down(exc: BaseException) -> bool:
     """True when `exc` says PostgreSQL cannot be reached or cannot serve now, not that a statement is wrong."""
-    if isinstance(exc, PoolTimeoutError):  # every pooled connection busy for pool_timeout
-        return True
     if isinstance(exc, DBAPIError):
         if exc.connection_invalidated:  # SQLAlchemy recognised a disconnect
             return True
         return _psycopg_down(exc.orig)
     return _psycopg_down(exc)
+
+
+def pool_exhausted(exc: BaseException) -> bool:
+    """Every pooled connection stayed busy for DATABASE_POOL_TIMEOUT_SECONDS: this process is overloaded, while
+    PostgreSQL itself answers (so it is not an outage and is not logged as one)."""
+    return isinstance(exc, PoolTimeoutError)
 
 
 def _psycopg_down(exc: BaseException | None) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from api.outages import Outages, database_down
+from api.outages import Outages, database_down, pool_exhausted
 from core.events import (
     EVENTS_UNAVAILABLE,
     PUBLIC_EVENT_TYPES,
@@ -53,11 +53,14 @@ INTERNAL_ERROR = CloseReason(1011, "Internal error; reconnect later.")
 DATABASE_UNAVAILABLE = CloseReason(
     CloseCode.TRY_AGAIN_LATER, "The database is unavailable; reconnect shortly."
 )
+SERVER_BUSY = CloseReason(CloseCode.TRY_AGAIN_LATER, "The server is busy; reconnect in a few seconds.")
 
 
 def _failure(websocket: WebSocket, exc: Exception, what: str) -> CloseReason:
     """Why a socket closes after `exc`: PostgreSQL down is an outage (logged once, like REST's 503s; clients
     reconnect in a loop), anything else a bug logged with its traceback. Call it from the `except` block."""
+    if pool_exhausted(exc):
+        return SERVER_BUSY
     if database_down(exc):
         outages: Outages = websocket.app.state.outages
         outages.database.failed(exc)

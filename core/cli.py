@@ -37,7 +37,7 @@ async def create_superuser(body: UserRegister) -> bool:
             if user is None:
                 await register_user(session, body, is_superuser=True)
                 return True
-            user.password_hash = hash_password(body.password)
+            user.password_hash = await hash_password(body.password)
             user.is_superuser = True
             user.is_active = True
             session.add(user)

@@ -28,7 +28,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout_seconds,
         pool_pre_ping=True,
         connect_args=CONNECT_ARGS,
     )
@@ -48,3 +49,11 @@ async def session_scope(sessionmaker: async_sessionmaker[AsyncSession]) -> Async
         except BaseException:
             await session.rollback()
             raise
+
+
+async def release_connection(session: AsyncSession) -> None:
+    """End the session's transaction so its pooled connection goes back before a long wait (an LLM answer, S3
+    downloads, a queued password check); the next query takes a connection again, in a new transaction.
+
+    Only for a transaction that has written nothing yet, or whose writes may be committed now: it commits."""
+    await session.commit()

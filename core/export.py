@@ -37,6 +37,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.db import release_connection
 from core.errors import S3Unavailable, UpstreamUnavailable
 from core.models import AIModel, Asset, AssetKind, AssetStatus, Box, Project
 from core.storage import Storage
@@ -179,12 +180,15 @@ async def _iter_pages(
         .limit(PAGE_SIZE)
     )
     after: tuple[int, int, datetime, int] | None = None
-    connection = await session.connection()
     while True:
         page_query = query
         if after is not None:
             page_query = query.where(sa.tuple_(*key) > sa.tuple_(*after))
+        connection = await session.connection()
         rows: list[Any] = list((await connection.execute(page_query)).all())
+        # Each page is its own short read (keyset pagination needs no snapshot): while its thumbnails download
+        # and it is written into the document, no pooled connection is held.
+        await release_connection(session)
         if not rows:
             return
         page = []
@@ -419,6 +423,7 @@ async def build_storyboard(
     started = time.perf_counter()
     timings = {"download": 0.0, "write": 0.0}
     models = await _load_models(session)
+    await release_connection(session)
     document, table = await asyncio.to_thread(_new_document, project, scope)
     pictures = PictureInserter(document)
     rows_written = 0

@@ -7,6 +7,7 @@ callback that wakes a workflow up.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import time
 from collections.abc import Mapping
@@ -58,6 +59,10 @@ MAX_VARIANTS = 4
 CALLBACK_MAX_AGE_SECONDS = 24 * 3600
 MAX_TIMESTAMP_DIGITS = 12
 MAX_TASK_ID_LENGTH = 128
+MAX_CALLBACK_BYTES = 64 * 1024
+"""A Kie.ai callback is a few hundred bytes (result URLs included); anything far larger is refused unread."""
+MAX_CALLBACK_STATE_LENGTH = 32
+"""Kie.ai's states are short words ("success", "fail"); a longer one is not relayed to the workflow."""
 DEFAULT_CANCEL_TIMEOUT = timedelta(seconds=5)
 """Deletion cancels workflows after the answer is sent, with no settings at hand: TEMPORAL_RPC_TIMEOUT_SECONDS's
 default."""
@@ -104,7 +109,21 @@ class GenerationAccepted(BaseModel):
 # --- pure helpers (also used by the worker's activities) -----------------------------------------------------
 
 
-def kie_callback_url(settings: Settings, asset_id: int) -> str:
+CALLBACKS_OFF_WARNING = (
+    "ENVIRONMENT=production without KIE_WEBHOOK_HMAC_KEY: Kie.ai callbacks are off (no callBackUrl is sent and "
+    "the callback route refuses); generations are followed by polling alone, a few seconds slower"
+)
+
+
+def warn_if_callbacks_off(settings: Settings) -> None:
+    if not settings.kie_callbacks_enabled:
+        logger.warning(CALLBACKS_OFF_WARNING)
+
+
+def kie_callback_url(settings: Settings, asset_id: int) -> str | None:
+    """None when callbacks are off (production without KIE_WEBHOOK_HMAC_KEY): Kie.ai is then only polled."""
+    if not settings.kie_callbacks_enabled:
+        return None
     return f"{settings.public_base_url.rstrip('/')}/api/providers/kie/callback/{asset_id}/"
 
 
@@ -702,7 +721,18 @@ def read_callback_task_id(
         key = settings.kie_webhook_hmac_key.get_secret_value()
         if age > CALLBACK_MAX_AGE_SECONDS or not verify_webhook_signature(key, task_id, timestamp, signature):
             raise Unauthorized("The callback signature does not match.")
-    return task_id, state if isinstance(state, str) else None
+    if not isinstance(state, str) or len(state) > MAX_CALLBACK_STATE_LENGTH:
+        state = None
+    return task_id, state
+
+
+async def callback_is_for_submitted_task(session: AsyncSession, asset_id: int, task_id: str) -> bool:
+    """True when `task_id` is the Kie.ai task the asset's workflow submitted (recorded by record_kie_task).
+
+    Anything else (a forged or stray callback, or one that outran the recording) is answered without signalling:
+    each signal grows the workflow's history, and polling finds the task's end anyway."""
+    recorded = await session.scalar(sa.select(col(Asset.provider_task_id)).where(col(Asset.id) == asset_id))
+    return recorded is not None and hmac.compare_digest(recorded, task_id)
 
 
 async def deliver_kie_callback(

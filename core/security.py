@@ -1,7 +1,17 @@
-"""Password hashing (argon2) and bearer JWTs."""
+"""Password hashing (argon2) and bearer JWTs.
+
+Argon2 costs tens of milliseconds of CPU by design: hashing and verifying run in a small pool of their own (one
+thread per core; argon2 releases the GIL), never on the event loop nor in anyio's default pool, which the
+synchronous dependencies of every request need. A login flood queues there while other requests go on.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -13,17 +23,45 @@ from core.settings import Settings
 
 _hasher = PasswordHasher()
 JWT_ALGORITHM = "HS256"
+HASHING_THREADS = max(1, os.cpu_count() or 1)
+"""More threads than cores would only make each hash slower; the queue in front of them is the back-pressure."""
+
+HASHING_NICENESS = 10
+"""The hashing threads (and the lane threads argon2 starts from them) run at this lower CPU priority: on a busy
+machine a login flood then takes the CPU the request handlers leave, instead of sharing it equally with them."""
 
 
-def hash_password(password: str) -> str:
+def _lower_priority() -> None:
+    # Linux keeps a nice value per thread; raising one's own niceness needs no privilege.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+
+
+_hashing_pool = ThreadPoolExecutor(
+    max_workers=HASHING_THREADS, thread_name_prefix="argon2", initializer=_lower_priority
+)
+
+
+def hash_password_blocking(password: str) -> str:
+    """For import time only (a dummy hash); request code awaits `hash_password`."""
     return _hasher.hash(password)
 
 
-def verify_password(password_hash: str, password: str) -> bool:
+def _verify_blocking(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def hash_password(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(_hashing_pool, _hasher.hash, password)
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    return await asyncio.get_running_loop().run_in_executor(
+        _hashing_pool, _verify_blocking, password_hash, password
+    )
 
 
 def create_access_token(settings: Settings, user_id: int) -> tuple[str, int]:

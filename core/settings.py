@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # PostgreSQL
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:55432/aiam"
     database_pool_size: int = 10
+    database_max_overflow: int = Field(default=10, ge=0)
+    """Connections opened beyond the pool under load (closed again when returned)."""
+    database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    """How long a request waits for a pooled connection before it answers 503 "the server is busy"."""
 
     # Redis
     redis_url: str = "redis://127.0.0.1:56379/0"
@@ -177,6 +181,12 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    @property
+    def kie_callbacks_enabled(self) -> bool:
+        """In production a callback is only trusted when signed: without KIE_WEBHOOK_HMAC_KEY no callBackUrl is
+        sent, the callback route refuses, and polling alone follows each task."""
+        return self.kie_webhook_hmac_key is not None or self.environment is not Environment.PRODUCTION
 
     @property
     def simulated_kie(self) -> bool:

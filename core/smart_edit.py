@@ -23,6 +23,7 @@ from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 from temporalio.service import RPCError
 
 from core.boxes import get_owned_box
+from core.db import release_connection
 from core.errors import (
     DomainError,
     InvalidInput,
@@ -231,6 +232,8 @@ async def smart_edit(
             f"The prompt and instruction together are too long for {model} ({llm_limit} characters at most)."
         )
     charge = await spending.charge_smart_edit(session) if spending is not None else None
+    # The LLM may take up to smart_edit_timeout_seconds: no pooled connection is held meanwhile.
+    await release_connection(session)
     try:
         result = await run_rewrite(
             client,
@@ -251,6 +254,9 @@ async def smart_edit(
             await session.commit()
         raise
     assert user.id is not None
+    if box is not None:  # it may have been deleted while the LLM was writing
+        assert box.id is not None
+        box = await get_owned_box(session, user, box.id)
     edit = SmartEdit(
         user_id=user.id,
         box_id=box.id if box is not None else None,

@@ -6,13 +6,14 @@ import sqlalchemy as sa
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.db import release_connection
 from core.errors import Conflict, Unauthorized
 from core.models import User
 from core.schemas import UserRegister
-from core.security import hash_password, verify_password
+from core.security import hash_password, hash_password_blocking, verify_password
 
 # Verifying against a real hash when the email is unknown keeps the response time from telling which emails exist.
-_DUMMY_HASH = hash_password("not-a-real-password")
+_DUMMY_HASH = hash_password_blocking("not-a-real-password")
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -25,7 +26,7 @@ async def register_user(session: AsyncSession, body: UserRegister, *, is_superus
         raise Conflict("An account with this email already exists.")
     user = User(
         email=body.email.lower(),
-        password_hash=hash_password(body.password),
+        password_hash=await hash_password(body.password),
         display_name=body.display_name,
         is_superuser=is_superuser,
     )
@@ -36,10 +37,12 @@ async def register_user(session: AsyncSession, body: UserRegister, *, is_superus
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
     user = await get_user_by_email(session, email)
+    # The check may queue behind other logins: give the pooled connection back while it waits (nothing is written).
+    await release_connection(session)
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        await verify_password(_DUMMY_HASH, password)
         raise Unauthorized("Wrong email or password.")
-    if not verify_password(user.password_hash, password):
+    if not await verify_password(user.password_hash, password):
         raise Unauthorized("Wrong email or password.")
     if not user.is_active:
         raise Unauthorized("This account is deactivated; ask an administrator.")

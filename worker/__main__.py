@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from temporalio.worker import Worker
 
+from core.generation import warn_if_callbacks_off
 from core.settings import get_settings
 from core.temporal import task_queue
 from worker import registry
@@ -39,6 +40,7 @@ async def run_worker() -> None:
             )
             if settings.simulated_kie:
                 logger.warning("KIE_API_KEY is not set: generations use the built-in Kie.ai simulator")
+            warn_if_callbacks_off(settings)
             await stop.wait()
             logger.info("stopping worker")
 

@@ -166,6 +166,11 @@ PUBLISH_NEVER_FAILS_PATCH = "publish-never-fails-generation"
 """Since this patch a status event given up on (Redis down past the window) is logged; it no longer fails the run."""
 
 
+BOUNDED_CALLBACKS_PATCH = "callbacks-keep-bounded-state"
+"""Since this patch a callback signal for another task than the submitted one is dropped, and at most one task id
+is kept, so the state stays bounded however many signals arrive (the API also stops forged ones before Temporal)."""
+
+
 class AssetDeleted(Exception):
     """The asset row is gone (the user deleted it): nothing to record, nothing to fail."""
 
@@ -232,7 +237,12 @@ class GenerateAssetWorkflow:
 
     @workflow.signal(name=KIE_CALLBACK_SIGNAL)
     def kie_callback(self, signal: KieCallbackSignal) -> None:
-        self._finished_tasks.add(signal.task_id)
+        if not workflow.patched(BOUNDED_CALLBACKS_PATCH):
+            self._finished_tasks.add(signal.task_id)
+            return
+        if self._task_id is not None and signal.task_id != self._task_id:
+            return
+        self._finished_tasks = {signal.task_id}
 
     @workflow.query(name="status")
     def status(self) -> str:

@@ -30,7 +30,7 @@ async def make_user(sessionmaker, *, is_superuser: bool = True, is_active: bool 
     async with sessionmaker() as session:
         user = User(
             email=unique_email("admin"),
-            password_hash=hash_password(PASSWORD),
+            password_hash=await hash_password(PASSWORD),
             display_name="Admin",
             is_superuser=is_superuser,
             is_active=is_active,

@@ -293,7 +293,7 @@ def pg_error(cls: type[psycopg.Error]) -> DBAPIError:
         (OperationalError("connect", {}, psycopg.OperationalError("connection refused")), True),
         (pg_error(psycopg.errors.AdminShutdown), True),  # 57P01: the server is shutting down
         (pg_error(psycopg.errors.TooManyConnections), True),  # 53300
-        (PoolTimeoutError("QueuePool limit reached"), True),
+        (PoolTimeoutError("QueuePool limit reached"), False),  # busy, not down: a 503 of its own
         (InterfaceError("SELECT 1", {}, psycopg.InterfaceError("closed"), connection_invalidated=True), True),
         (pg_error(psycopg.errors.QueryCanceled), False),  # 57014: a statement timeout is about the statement
         (pg_error(psycopg.errors.LockNotAvailable), False),

@@ -402,3 +402,25 @@ async def test_histories_recorded_by_older_code_replay_against_the_current_workf
     replayer = Replayer(workflows=[GenerateAssetWorkflow], data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
+
+
+async def test_callbacks_for_other_tasks_are_dropped_and_the_history_replays(
+    env: WorkflowEnvironment,
+) -> None:
+    """The bounded-callbacks patch: foreign task ids are dropped in the signal handler (replay-safe)."""
+    world = FakeWorld(states=["generating", "success"])
+    w, queue = worker(env, world)
+    async with w:
+        run = await start(env, queue)
+        async with asyncio.timeout(30):
+            while not world.fetch_times:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        for n in range(20):
+            await run.handle.signal("kie_callback", KieCallbackSignal(task_id=f"forged-{n}", state="success"))
+        await run.handle.signal("kie_callback", KieCallbackSignal(task_id=TASK_ID, state="success"))
+        result = await run.handle.result()
+        history = await run.handle.fetch_history()
+    assert result.status == "COMPLETED"
+    assert len(world.fetch_times) == 2  # woken once, by the submitted task's callback
+    replayer = Replayer(workflows=[GenerateAssetWorkflow], data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history)

@@ -1497,7 +1497,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1556,7 +1556,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1622,7 +1622,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1703,7 +1703,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1802,7 +1802,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1883,7 +1883,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1969,7 +1969,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2047,7 +2047,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2085,7 +2085,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2123,7 +2123,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2210,7 +2210,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2251,7 +2251,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2310,7 +2310,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2376,7 +2376,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2457,7 +2457,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2524,7 +2524,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2605,7 +2605,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2704,7 +2704,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2768,7 +2768,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2858,7 +2858,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2924,7 +2924,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3002,7 +3002,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3054,7 +3054,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3123,7 +3123,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3182,7 +3182,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3248,7 +3248,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3329,7 +3329,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3393,7 +3393,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3474,7 +3474,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3555,7 +3555,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3625,7 +3625,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3687,7 +3687,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3753,7 +3753,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3817,7 +3817,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3898,7 +3898,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3944,6 +3944,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Not allowed for this account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The object does not exist or is not yours */
             404: {
                 headers: {
@@ -3962,6 +3971,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The upload is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
             422: {
                 headers: {
@@ -3971,7 +3989,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4030,7 +4048,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4094,7 +4112,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4184,7 +4202,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4250,7 +4268,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4355,7 +4373,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable; try again */
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -1,0 +1,282 @@
+"""Abuse figures (printed, not asserted): does a login flood or a pile of slow smart edits stall other requests?
+
+    PYTHONPATH=. .venv/bin/python -m bench.abuse [--gets 200] [--seconds 60]
+
+On fresh embedded services, with the Kie.ai simulator and a worker in this process, against ONE API process
+(uvicorn, a subprocess, as deployed):
+1. p50/p95 of a cheap authenticated GET (`/api/auth/me/`) alone; while 40 logins run concurrently (a flood kept
+   at 40 in flight); while 20 smart edits wait for a slow LLM (`[sim:slow=N]`). The ratio during / alone (target:
+   p95 during ≤ 2x alone).
+2. Logins per second one API process sustains (40 accounts, 40 in flight; the login rate limits raised with
+   `--high-limit-env`), and the status codes seen (429s once the limits exist).
+3. The limit holds: one account and one address hammered with a wrong password on an API process with the default
+   limits; how many 429s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import httpx
+
+from bench.pipeline import percentile, start_simulator
+from core.settings import Settings
+from devstack.services import free_port
+from devstack.stack import migrate, start_stack
+from worker.deps import WorkerDeps
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery"
+LOGIN_FLOOD = 40
+SMART_EDITS = 20
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} cores)"
+
+
+def figures(name: str, values: list[float]) -> str:
+    ms = [v * 1000 for v in values]
+    if not ms:
+        return f"{name:<44} no answers"
+    return (
+        f"{name:<44} n={len(ms):<4} p50={percentile(ms, 0.5):7.1f} ms  p95={percentile(ms, 0.95):7.1f} ms"
+        f"  max={max(ms):7.1f} ms"
+    )
+
+
+def spawn_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """One API process on `port`, as `make dev` and the container run it."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.main:create_app",
+            "--factory",
+            "--host=127.0.0.1",
+            f"--port={port}",
+            "--log-level=warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+    )
+
+
+@contextlib.asynccontextmanager
+async def api_process(env: dict[str, str], port: int) -> AsyncIterator[str]:
+    process = spawn_api(env, port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(300):
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get(f"{url}/api/auth/me/")).status_code == 401:
+                        break
+                if process.poll() is not None:
+                    raise RuntimeError("the API process exited at start")
+                await asyncio.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+async def register(http: httpx.AsyncClient, email: str) -> None:
+    answer = await http.post(
+        "/api/auth/register/", json={"email": email, "password": PASSWORD, "display_name": "Bench"}
+    )
+    answer.raise_for_status()
+
+
+async def login(http: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    return await http.post("/api/auth/login/", json={"email": email, "password": password})
+
+
+async def timed_gets(http: httpx.AsyncClient, headers: dict[str, str], count: int) -> tuple[list[float], int]:
+    """`count` GETs one after another; their latencies and how many did not answer 200."""
+    latencies, failed = [], 0
+    for _ in range(count):
+        started = time.perf_counter()
+        answer = await http.get("/api/auth/me/", headers=headers)
+        latencies.append(time.perf_counter() - started)
+        failed += answer.status_code != 200
+        await asyncio.sleep(0.01)
+    return latencies, failed
+
+
+async def during(
+    load_one: Callable[[int], Awaitable[int]], in_flight: int, measure: Awaitable[tuple[list[float], int]]
+) -> tuple[list[float], int, collections.Counter[int], float]:
+    """Keep `in_flight` copies of `load_one` running while `measure` runs; the load's status codes and its rate."""
+    statuses: collections.Counter[int] = collections.Counter()
+    stop = asyncio.Event()
+    started = time.perf_counter()
+
+    async def loop(worker: int) -> None:
+        while not stop.is_set():
+            statuses[await load_one(worker)] += 1
+
+    loops = [asyncio.create_task(loop(i)) for i in range(in_flight)]
+    await asyncio.sleep(1.0)  # the load is at full height before measuring
+    try:
+        latencies, failed = await measure
+    finally:
+        stop.set()
+        await asyncio.gather(*loops)
+    return latencies, failed, statuses, sum(statuses.values()) / (time.perf_counter() - started)
+
+
+async def run(args: argparse.Namespace, env: dict[str, str], sim_port: int) -> None:
+    from tests.pipeline.fixtures import running_worker
+
+    base_env = {
+        **env,
+        "ENVIRONMENT": "test",
+        "JWT_SECRET": secrets.token_urlsafe(32),
+        "TEMPORAL_TASK_QUEUE": f"bench-abuse-{uuid.uuid4().hex[:6]}",
+        "KIE_BASE_URL": f"http://127.0.0.1:{sim_port}",
+        "KIE_TIMEOUT_SECONDS": "30",
+        "SMART_EDIT_ATTEMPT_TIMEOUT_SECONDS": "30",
+    }
+    high = dict(item.split("=", 1) for item in args.high_limit_env)
+    settings = Settings(_env_file=None, **{k.lower(): v for k, v in base_env.items()})  # type: ignore[arg-type]
+    print(f"before: {load()}")
+    worker: WorkerDeps
+    async with (
+        running_worker(settings) as worker,
+        api_process({**base_env, **high}, free_port()) as url,
+        httpx.AsyncClient(base_url=url, timeout=120, limits=httpx.Limits(max_connections=100)) as http,
+    ):
+        del worker
+        marker = uuid.uuid4().hex[:8]
+        reader = f"reader-{marker}@example.com"
+        await register(http, reader)
+        headers = {"Authorization": f"Bearer {(await login(http, reader)).json()['access_token']}"}
+        accounts = [f"flood-{marker}-{i}@example.com" for i in range(LOGIN_FLOOD)]
+        for email in accounts:
+            await register(http, email)
+        await timed_gets(http, headers, 20)  # warm-up
+
+        alone, failed_alone = await timed_gets(http, headers, args.gets)
+
+        async def one_login(worker: int) -> int:
+            return (await login(http, accounts[worker])).status_code
+
+        flood, failed_flood, login_statuses, login_rate = await during(
+            one_login, LOGIN_FLOOD, timed_gets(http, headers, args.gets)
+        )
+
+        async def one_smart_edit(worker: int) -> int:
+            body = {
+                "prompt": f"a harbour at dawn {uuid.uuid4().hex[:8]}",
+                "instruction": f"add fog [sim:slow={args.llm_seconds}]",
+            }
+            return (await http.post("/api/smart-edit/", json=body, headers=headers)).status_code
+
+        edits, failed_edits, edit_statuses, _ = await during(
+            one_smart_edit, SMART_EDITS, timed_gets(http, headers, args.gets)
+        )
+
+        print(f"\n== a cheap authenticated GET (/api/auth/me/), one API process == ({load()})")
+        print(figures("alone", alone) + f"  not 200: {failed_alone}")
+        print(figures(f"while {LOGIN_FLOOD} logins run concurrently", flood) + f"  not 200: {failed_flood}")
+        print(figures(f"while {SMART_EDITS} smart edits wait (LLM {args.llm_seconds} s)", edits))
+        print(f"{'':<44} not 200: {failed_edits}")
+        p95 = percentile(alone, 0.95)
+        print(f"p95 ratio during logins / alone:      {percentile(flood, 0.95) / p95:.2f}x  (target ≤ 2x)")
+        print(f"p95 ratio during smart edits / alone: {percentile(edits, 0.95) / p95:.2f}x  (target ≤ 2x)")
+        print(f"logins during the flood: {dict(login_statuses)} at {login_rate:.1f}/s")
+        print(f"smart edits during their phase: {dict(edit_statuses)}")
+
+        # Throughput: as many logins as one process answers, 40 in flight, for --seconds.
+        statuses: collections.Counter[int] = collections.Counter()
+        latencies: list[float] = []
+        deadline = time.perf_counter() + args.seconds
+
+        async def hammer(worker: int) -> None:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                statuses[(await login(http, accounts[worker])).status_code] += 1
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(hammer(i) for i in range(LOGIN_FLOOD)))
+        span = time.perf_counter() - started
+        print(f"\n== login throughput, {LOGIN_FLOOD} in flight for {args.seconds} s == ({load()})")
+        print(f"limits raised with: {high or 'nothing (pass --high-limit-env KEY=VALUE)'}")
+        print(figures("login latency", latencies))
+        ok = statuses.get(200, 0)
+        print(
+            f"statuses: {dict(statuses)}; {ok / span:.1f} successful logins/s, {sum(statuses.values()) / span:.1f}/s"
+        )
+
+    # The limit holds: default limits, one account, one address, wrong passwords.
+    async with (
+        api_process(base_env, free_port()) as url,
+        httpx.AsyncClient(base_url=url, timeout=120) as http,
+    ):
+        victim = f"victim-{uuid.uuid4().hex[:8]}@example.com"
+        await register(http, victim)
+        tries: collections.Counter[int] = collections.Counter()
+        retry_after: set[str] = set()
+        for _ in range(args.brute_force):
+            answer = await login(http, victim, "not the password")
+            tries[answer.status_code] += 1
+            if answer.status_code == 429:
+                retry_after.add(answer.headers.get("Retry-After", "missing"))
+        right = await login(http, victim)
+        print(f"\n== brute force on one account, default limits, {args.brute_force} wrong passwords ==")
+        print(f"statuses: {dict(tries)}; 429s: {tries.get(429, 0)}; Retry-After seen: {sorted(retry_after)}")
+        print(f"the right password afterwards answers {right.status_code}")
+    print(f"\nafter: {load()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.abuse", description=__doc__)
+    parser.add_argument("--gets", type=int, default=200, help="GETs measured per phase")
+    parser.add_argument("--seconds", type=float, default=20, help="length of the login throughput phase")
+    parser.add_argument("--llm-seconds", type=int, default=5, help="how long the simulated LLM takes")
+    parser.add_argument("--brute-force", type=int, default=50, help="wrong passwords in the last phase")
+    parser.add_argument(
+        "--high-limit-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="settings for phases 1-2 (e.g. the login rate limits, raised)",
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="aiam-bench-") as tmp:
+        print("starting embedded services…", flush=True)
+        stack = start_stack(
+            Path(tmp), fixed_ports=False, database_name="aiam_bench", bucket="aiam-bench", environ={}
+        )
+        try:
+            migrate(stack.env["DATABASE_URL"])
+            sim_port = free_port()
+            simulator = start_simulator(sim_port, secrets.token_urlsafe(24))
+            try:
+                asyncio.run(run(args, stack.env, sim_port))
+            finally:
+                simulator.terminate()
+                simulator.wait(10)
+        finally:
+            stack.stop()
+
+
+if __name__ == "__main__":
+    main()
