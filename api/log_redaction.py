@@ -14,7 +14,8 @@ import re
 from urllib.parse import unquote
 
 REDACTED = "[redacted]"
-REDACTED_LOGGERS = ("uvicorn.access", "uvicorn.error")
+REDACTED_LOGGERS = ("uvicorn.access", "uvicorn.error", "api.errors")
+"""Uvicorn's request and socket lines, and ours naming a request's path (an unexpected error's)."""
 
 _SECRET_KEY_PARTS = ("token", "ticket", "secret", "password", "signature", "key", "auth", "credential")
 """A query parameter whose name contains one of these has its value redacted (`X-Amz-Signature` included)."""

@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
-from redis.exceptions import RedisError
 from starlette.websockets import WebSocketDisconnect
 
 from api.outages import Outages, database_down
@@ -112,7 +111,7 @@ async def project_events(websocket: WebSocket, project_id: str) -> None:
     except SocketRefused as exc:
         await _close(websocket, CloseReason(CloseCode.POLICY_VIOLATION, exc.reason))
         return
-    except (RedisError, OSError):  # redeeming the ticket: the relay needs the same Redis
+    except EventsUnavailable:  # redeeming the ticket: the relay needs the same Redis anyway
         await _close(websocket, EVENTS_UNAVAILABLE)
         return
     except Exception as exc:

@@ -15,6 +15,7 @@ from typing import Any
 
 import jwt
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core import sharing
 from core.comments import GuestCommentPublic
 from core.errors import DomainError
-from core.events import SNAPSHOT_ASSET_LIMIT, EventType, RelayedEvent
+from core.events import SNAPSHOT_ASSET_LIMIT, EventsUnavailable, EventType, RelayedEvent
 from core.models import Asset, AssetStatus, Box, SharedLink, User
 from core.projects import get_owned_project
 from core.security import JWT_ALGORITHM, read_access_token
@@ -85,10 +86,13 @@ async def authorize_owner_socket(
 ) -> OwnerAccess:
     """`credentials` is (ticket, token): a single-use socket ticket (preferred) or an access token. The user
     behind it must be active and own `project_id`; otherwise SocketRefused. A ticket is used up here, whatever
-    the outcome. Redis errors (redeeming a ticket) propagate."""
+    the outcome. EventsUnavailable when Redis cannot be reached to redeem the ticket."""
     ticket, token = credentials
     if ticket:
-        grant = await redeem_ticket(redis, ticket)
+        try:
+            grant = await redeem_ticket(redis, ticket)
+        except (RedisError, OSError) as exc:
+            raise EventsUnavailable(f"cannot redeem a socket ticket: {exc}") from exc
         if grant is None:
             raise SocketRefused(BAD_TICKET)
         if grant.project_id != project_id:
