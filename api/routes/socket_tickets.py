@@ -20,7 +20,7 @@ _bearer = HTTPBearer(auto_error=False)
     "/socket-ticket/",
     status_code=status.HTTP_201_CREATED,
     response_model=SocketTicketPublic,
-    responses=error_responses(503),
+    responses=error_responses(404, 503),
 )
 async def create_socket_ticket(
     body: SocketTicketCreate,

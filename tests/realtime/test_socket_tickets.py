@@ -3,14 +3,26 @@ travel in the URL; `?token=` keeps working."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from redis.asyncio import Redis
 
+from core.settings import Settings
+from devstack.services import free_port, start_redis
 from tests.builders import make_project, register
-from tests.realtime.conftest import LiveServer, closed_with, next_json, open_socket, token_of
+from tests.realtime.conftest import (
+    LiveServer,
+    closed_with,
+    next_json,
+    open_socket,
+    start_live_server,
+    token_of,
+)
 
 POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013
 
 
 async def ticket_for(http: httpx.AsyncClient, headers: dict[str, str], project_id: int) -> str:
@@ -93,3 +105,35 @@ async def test_tickets_are_only_for_your_own_projects(http: httpx.AsyncClient) -
     assert refused.json()["detail"] == "Project not found."
     anonymous = await http.post("/api/auth/socket-ticket/", json={"project_id": project["id"]})
     assert anonymous.status_code == 401
+
+
+async def test_without_redis_a_ticket_answers_503_and_a_ticket_socket_try_again(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # Our own Redis (stopping the session's would break every other test) and our own API server using it.
+    redis_service = start_redis(tmp_path / "redis", free_port(), tmp_path / "redis.log")
+    server = start_live_server(settings.model_copy(update={"redis_url": redis_service.url}))
+    try:
+        async with httpx.AsyncClient(base_url=server.http_url, timeout=15) as http:
+            headers = await register(http)
+            project = await make_project(http, headers)
+            ticket = await ticket_for(http, headers, project["id"])
+            redis_service.stop()
+            answer = await http.post(
+                "/api/auth/socket-ticket/", json={"project_id": project["id"]}, headers=headers
+            )
+            assert answer.status_code == 503, answer.text
+            assert answer.json() == {
+                "detail": "Live events are unavailable (Redis); try again in a moment.",
+                "code": "upstream_unavailable",
+            }
+        ws = await open_socket(server.ws_url(f"/ws/projects/{project['id']}/?ticket={ticket}"))
+        code, reason, messages = await closed_with(ws)
+        assert (code, reason, messages) == (
+            TRY_AGAIN_LATER,
+            "Live events are unavailable; reconnect shortly.",
+            [],
+        )
+    finally:
+        server.stop()
+        redis_service.stop()
