@@ -1,8 +1,9 @@
 """Live project events over WebSocket (protocol: docs/events.md).
 
-`/ws/projects/{project_id}/?ticket=<socket ticket>&since=<id>` (or `?token=<JWT>`) for the project's owner, and the read-only
-`/ws/public/{token}/?since=<id>` for a review link. Both authorise before subscribing, send a snapshot, replay what
-a resuming client missed, then stream live events with periodic pings until either side goes away.
+`/ws/projects/{project_id}/?ticket=<socket ticket>&since=<id>` (or `?token=<JWT>`) for the project's owner, and
+the read-only `/ws/public/{token}/?since=<id>` for a review link. Both authorise before subscribing, take a slot
+under their cap, send a snapshot, replay what a resuming client missed, then stream live events with periodic pings
+until either side goes away.
 """
 
 from __future__ import annotations
