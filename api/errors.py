@@ -108,7 +108,8 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
 
 
 async def integrity_error_handler(_: Request, exc: Exception) -> JSONResponse:
-    # A race the services could not rule out (two writers on the same row); the request changed nothing.
+    # A race the services could not rule out (two writers on the same row); the request changed nothing. The
+    # engine hides SQL parameters (core/db.py), so this line names the constraint but never the values written.
     logger.warning("integrity error answered as 409: %s", exc)
     return JSONResponse(
         error_body("The change conflicts with a concurrent change; reload and try again.", "conflict"),

@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import ws
 from api.admin import mount_admin
 from api.errors import install_error_handlers, install_openapi
+from api.log_redaction import install_log_redaction
 from api.outages import Outages
 from api.routes import (
     assets,
@@ -28,6 +29,7 @@ from api.routes import (
     retention,
     sharing,
     smart_edit,
+    socket_tickets,
     usage,
 )
 from api.security import install_security_middleware
@@ -36,6 +38,7 @@ from core.db import create_engine, create_sessionmaker
 from core.events import EventBus, EventRelay, redis_client
 from core.generation import warn_if_callbacks_off
 from core.ratelimit import RateLimiter, RateRules
+from core.realtime import SocketLimits
 from core.settings import Settings, get_settings
 from core.spend import ProviderBalance
 from core.storage import Storage
@@ -46,6 +49,8 @@ logger = logging.getLogger("api")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # Uvicorn has configured its loggers by now (also with --reload or --workers): no secret in its lines.
+    install_log_redaction()
 
     def s3_answered(status: int) -> None:
         if status < 500:
@@ -61,7 +66,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.storage.on_answer(s3_answered)
         health_check = settings.redis_health_check_seconds
         app.state.events = EventBus(settings.redis_url, health_check_interval=health_check)
-        app.state.relay = EventRelay(settings.redis_url, health_check_interval=health_check)
+        app.state.relay = EventRelay(
+            settings.redis_url, health_check_interval=health_check, ping_interval=settings.socket_ping_seconds
+        )
+        app.state.socket_limits = SocketLimits.from_settings(settings)
         # Rate limits and other short keys: one pooled client for the process.
         app.state.redis = redis_client(settings.redis_url, retries=1, health_check_interval=health_check)
         app.state.limiter = RateLimiter(app.state.redis, RateRules.from_settings(settings))
@@ -100,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     modules = (
         health,
         auth,
+        socket_tickets,
         projects,
         boxes,
         assets,

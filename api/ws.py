@@ -1,8 +1,9 @@
 """Live project events over WebSocket (protocol: docs/events.md).
 
-`/ws/projects/{project_id}/?token=<JWT>&since=<id>` for the project's owner, and the read-only
-`/ws/public/{token}/?since=<id>` for a review link. Both authorise before subscribing, send a snapshot, replay what
-a resuming client missed, then stream live events with periodic pings until either side goes away.
+`/ws/projects/{project_id}/?ticket=<socket ticket>&since=<id>` (or `?token=<JWT>`) for the project's owner, and
+the read-only `/ws/public/{token}/?since=<id>` for a review link. Both authorise before subscribing, take a slot
+under their cap, send a snapshot, replay what a resuming client missed, then stream live events with periodic pings
+until either side goes away.
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ from core.events import (
 from core.realtime import (
     BAD_SINCE,
     PublicView,
+    SocketLimits,
     SocketRefused,
     authorize_owner_socket,
     authorize_public_socket,
     owner_snapshot,
+    owner_socket_problem,
     public_link_problem,
 )
 from core.schemas import MAX_DB_ID
@@ -101,18 +104,26 @@ async def _close(websocket: WebSocket, reason: CloseReason) -> None:
 async def project_events(websocket: WebSocket, project_id: str) -> None:
     await websocket.accept()
     state = websocket.app.state
+    query = websocket.query_params
     try:
         since = _parse_since(websocket)
         pid = _parse_project_id(project_id)
         async with state.sessionmaker() as session:
             access = await authorize_owner_socket(
-                session, state.settings, websocket.query_params.get("token"), pid
+                session, state.settings, state.redis, (query.get("ticket"), query.get("token")), pid
             )
     except SocketRefused as exc:
         await _close(websocket, CloseReason(CloseCode.POLICY_VIOLATION, exc.reason))
         return
+    except EventsUnavailable:  # redeeming the ticket: the relay needs the same Redis anyway
+        await _close(websocket, EVENTS_UNAVAILABLE)
+        return
     except Exception as exc:
         await _close(websocket, _failure(websocket, exc, "authorising a project socket"))
+        return
+    limits: SocketLimits = state.socket_limits
+    if not limits.users.acquire(access.user_id):
+        await _close(websocket, CloseReason(CloseCode.TOO_MANY_SOCKETS, limits.user_refusal()))
         return
 
     async def snapshot() -> dict[str, Any]:
@@ -120,9 +131,13 @@ async def project_events(websocket: WebSocket, project_id: str) -> None:
             return {"project_id": pid, "assets": await owner_snapshot(session, pid)}
 
     async def problem() -> str | None:
-        return access.check()
+        async with state.sessionmaker() as session:
+            return await owner_socket_problem(session, access)
 
-    await _stream(websocket, state.relay, pid, None, since, snapshot, None, problem)
+    try:
+        await _stream(websocket, state.relay, pid, None, since, snapshot, None, problem)
+    finally:
+        limits.users.release(access.user_id)
 
 
 @router.websocket("/ws/public/{token}/")
@@ -139,6 +154,12 @@ async def public_events(websocket: WebSocket, token: str) -> None:
     except Exception as exc:
         await _close(websocket, _failure(websocket, exc, "authorising a review-link socket"))
         return
+    assert link.id is not None
+    link_id = link.id
+    limits: SocketLimits = state.socket_limits
+    if not limits.links.acquire(link_id):
+        await _close(websocket, CloseReason(CloseCode.TOO_MANY_SOCKETS, limits.link_refusal()))
+        return
     view = PublicView(link, state.settings.jwt_secret.get_secret_value(), state.sessionmaker)
 
     async def snapshot() -> dict[str, Any]:
@@ -149,9 +170,12 @@ async def public_events(websocket: WebSocket, token: str) -> None:
         async with state.sessionmaker() as session:
             return await public_link_problem(session, token)
 
-    await _stream(
-        websocket, state.relay, link.project_id, PUBLIC_EVENT_TYPES, since, snapshot, view.render, problem
-    )
+    try:
+        await _stream(
+            websocket, state.relay, link.project_id, PUBLIC_EVENT_TYPES, since, snapshot, view.render, problem
+        )
+    finally:
+        limits.links.release(link_id)
 
 
 async def _stream(
@@ -220,7 +244,10 @@ async def _pump(
         while True:
             event = await queue.get()
             if event is None:  # the relay's ticker: ping, and check the socket may stay open
-                refused = await problem()
+                try:
+                    refused = await problem()
+                except Exception as exc:  # the database being down closes with "try again", like authorising
+                    return _failure(websocket, exc, "re-checking an open socket")
                 if refused is not None:
                     return CloseReason(CloseCode.POLICY_VIOLATION, refused)
                 await websocket.send_text(ping_message())

@@ -156,6 +156,8 @@ async def run(args: argparse.Namespace) -> None:
             "JWT_SECRET": secrets.token_urlsafe(32),
             "TEMPORAL_ADDRESS": "127.0.0.1:1",
             "S3_ENDPOINT_URL": "http://127.0.0.1:1",
+            # One user holds every socket of the bench: lift the per-user cap (20 by default) above their number.
+            "MAX_SOCKETS_PER_USER": str(args.sockets + 10),
         }
         api = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is measured
             [

@@ -24,9 +24,13 @@ CONNECT_ARGS = {
 
 def create_engine(settings: Settings) -> AsyncEngine:
     """Pooled connections are pinged before use (`pool_pre_ping`), so the ones a PostgreSQL restart killed are
-    replaced on their next checkout instead of failing the first query after the restart."""
+    replaced on their next checkout instead of failing the first query after the restart.
+
+    `hide_parameters`: errors (and their log lines) show the SQL without its values, which can be a password hash
+    or a guest's comment."""
     return create_async_engine(
         settings.database_url,
+        hide_parameters=True,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout_seconds,

@@ -275,6 +275,8 @@ class CloseCode:
     GOING_AWAY = 1001
     POLICY_VIOLATION = 1008
     TRY_AGAIN_LATER = 1013
+    TOO_MANY_SOCKETS = 4429
+    """Over a socket cap (per user or per review link); the reason says which. Not retried by the SPA."""
 
 
 EVENTS_UNAVAILABLE = CloseReason(CloseCode.TRY_AGAIN_LATER, "Live events are unavailable; reconnect shortly.")

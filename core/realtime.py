@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 
 import jwt
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,14 +23,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core import sharing
 from core.comments import GuestCommentPublic
 from core.errors import DomainError
-from core.events import SNAPSHOT_ASSET_LIMIT, EventType, RelayedEvent
-from core.models import Asset, AssetStatus, Box, SharedLink
+from core.events import SNAPSHOT_ASSET_LIMIT, EventsUnavailable, EventType, RelayedEvent
+from core.models import Asset, AssetStatus, Box, SharedLink, User
 from core.projects import get_owned_project
 from core.security import JWT_ALGORITHM, read_access_token
 from core.settings import Settings
+from core.socket_tickets import redeem_ticket
 from core.users import get_active_user
 
-MISSING_TOKEN = "Missing token: connect with ?token=<access token>."
+MISSING_TOKEN = "Missing token: connect with ?ticket=<socket ticket> (or ?token=<access token>)."
+BAD_TICKET = "The socket ticket is unknown, used or expired; ask for a new one."
+OTHER_PROJECT_TICKET = "The socket ticket is for another project; ask for a new one."
+SESSION_EXPIRED = "Your session has expired; log in again."
+ACCOUNT_DEACTIVATED = "Your account has been deactivated; ask an administrator."
 BAD_SINCE = "since must be an event id like 1732530000000-0."
 
 
@@ -48,35 +55,118 @@ class OwnerAccess:
     user_id: int
     project_id: int
     expires_at: float | None
-    """When the access token expires (epoch seconds); the socket is closed then."""
-
-    def check(self) -> str | None:
-        if self.expires_at is not None and time.time() >= self.expires_at:
-            return "Your session has expired; log in again."
-        return None
+    """When the access token (used directly or to get the ticket) expires (epoch seconds); the socket closes then."""
 
 
-async def authorize_owner_socket(
-    session: AsyncSession, settings: Settings, token: str | None, project_id: int
-) -> OwnerAccess:
-    """The user behind `token` must be active and own `project_id`; otherwise SocketRefused."""
-    if not token:
-        raise SocketRefused(MISSING_TOKEN)
-    try:
-        user_id = read_access_token(settings, token)
-        user = await get_active_user(session, user_id)
-        await get_owned_project(session, user, project_id)
-    except DomainError as exc:
-        raise SocketRefused(exc.message) from exc
+async def owner_socket_problem(session: AsyncSession, access: OwnerAccess) -> str | None:
+    """Why a connected owner socket must close now (session expired, account deactivated or gone), or None."""
+    if access.expires_at is not None and time.time() >= access.expires_at:
+        return SESSION_EXPIRED
+    user = await session.get(User, access.user_id)
+    if user is None or not user.is_active:
+        return ACCOUNT_DEACTIVATED
+    return None
+
+
+def token_expiry(settings: Settings, token: str) -> float | None:
+    """The `exp` of an access token already checked by `read_access_token`."""
     claims: dict[str, Any] = jwt.decode(
         token, settings.jwt_secret.get_secret_value(), algorithms=[JWT_ALGORITHM]
     )
     expires = claims.get("exp")
-    return OwnerAccess(
-        user_id=user_id,
-        project_id=project_id,
-        expires_at=float(expires) if isinstance(expires, int | float) else None,
-    )
+    return float(expires) if isinstance(expires, int | float) else None
+
+
+async def authorize_owner_socket(
+    session: AsyncSession,
+    settings: Settings,
+    redis: Redis,
+    credentials: tuple[str | None, str | None],
+    project_id: int,
+) -> OwnerAccess:
+    """`credentials` is (ticket, token): a single-use socket ticket (preferred) or an access token. The user
+    behind it must be active and own `project_id`; otherwise SocketRefused. A ticket is used up here, whatever
+    the outcome. EventsUnavailable when Redis cannot be reached to redeem the ticket."""
+    ticket, token = credentials
+    if ticket:
+        try:
+            grant = await redeem_ticket(redis, ticket)
+        except (RedisError, OSError) as exc:
+            raise EventsUnavailable(f"cannot redeem a socket ticket: {exc}") from exc
+        if grant is None:
+            raise SocketRefused(BAD_TICKET)
+        if grant.project_id != project_id:
+            raise SocketRefused(OTHER_PROJECT_TICKET)
+        if grant.token_expires_at is not None and time.time() >= grant.token_expires_at:
+            raise SocketRefused(SESSION_EXPIRED)
+        user_id, expires_at = grant.user_id, grant.token_expires_at
+    elif token:
+        try:
+            user_id = read_access_token(settings, token)
+        except DomainError as exc:
+            raise SocketRefused(exc.message) from exc
+        expires_at = token_expiry(settings, token)
+    else:
+        raise SocketRefused(MISSING_TOKEN)
+    try:
+        user = await get_active_user(session, user_id)
+        await get_owned_project(session, user, project_id)
+    except DomainError as exc:
+        raise SocketRefused(exc.message) from exc
+    return OwnerAccess(user_id=user_id, project_id=project_id, expires_at=expires_at)
+
+
+# --- limits ---------------------------------------------------------------------------------------------------
+
+
+class SocketSlots:
+    """Open sockets per key (a user id, a share link id) in this process, up to `limit` each.
+
+    Per process on purpose: a count held in Redis would outlive a crashed process and need cleaning up; here a
+    process that dies takes its sockets and its counts with it. With several API processes the effective cap is
+    the number of processes times `limit` (docs/events.md)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: dict[int, int] = {}
+
+    def acquire(self, key: int) -> bool:
+        held = self._open.get(key, 0)
+        if held >= self.limit:
+            return False
+        self._open[key] = held + 1
+        return True
+
+    def release(self, key: int) -> None:
+        held = self._open.get(key, 0) - 1
+        if held > 0:
+            self._open[key] = held
+        else:
+            self._open.pop(key, None)
+
+    def held(self, key: int) -> int:
+        return self._open.get(key, 0)
+
+
+@dataclass(frozen=True)
+class SocketLimits:
+    users: SocketSlots
+    links: SocketSlots
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SocketLimits:
+        return cls(
+            users=SocketSlots(settings.max_sockets_per_user), links=SocketSlots(settings.max_sockets_per_link)
+        )
+
+    def user_refusal(self) -> str:
+        return (
+            f"Too many live connections for your account ({self.users.limit} open); "
+            "close another tab, then reload."
+        )
+
+    def link_refusal(self) -> str:
+        return f"Too many live connections to this review link ({self.links.limit} open); reload later."
 
 
 async def owner_snapshot(session: AsyncSession, project_id: int) -> list[dict[str, Any]]:

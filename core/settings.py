@@ -167,6 +167,17 @@ class Settings(BaseSettings):
     kie_balance_timeout_seconds: float = 3.0
     """Longest a generation request waits for the balance; past it the request goes ahead unchecked."""
 
+    # Sockets (docs/events.md)
+    socket_ticket_ttl_seconds: int = Field(default=30, ge=1, le=600)
+    """How long a socket ticket (`POST /api/auth/socket-ticket/`) may wait before it is used (once)."""
+    socket_ping_seconds: float = Field(default=20.0, gt=0)
+    """Every open socket is pinged this often; each ping re-checks that it may stay open (token expiry, the
+    user still active, the review link still live)."""
+    max_sockets_per_user: int = Field(default=20, ge=1)
+    """Open owner sockets per user, per API process; the next one is closed with 4429."""
+    max_sockets_per_link: int = Field(default=50, ge=1)
+    """Open review-link sockets per share link, per API process; the next one is closed with 4429."""
+
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Self:
         if self.environment is not Environment.PRODUCTION:

@@ -38,6 +38,24 @@ def _persistent_secret(path: Path) -> str:
     return path.read_text().strip()
 
 
+def api_command(port: int) -> list[str]:
+    """How `make dev` runs the API (tests run it the same way to read its real log output)."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.main:create_app",
+        "--factory",
+        "--no-proxy-headers",  # the app reads them, from FORWARDED_ALLOW_IPS only
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "info",
+    ]
+
+
 def _start_app_process(
     name: str, cmd: list[str], env: dict[str, str], log_dir: Path, url: str | None, port: int | None
 ) -> RunningService:
@@ -174,20 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         apps.append(
             _start_app_process(
                 "api",
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "api.main:create_app",
-                    "--factory",
-                    "--no-proxy-headers",  # the app reads them, from FORWARDED_ALLOW_IPS only
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(args.api_port),
-                    "--log-level",
-                    "info",
-                ],
+                api_command(args.api_port),
                 env,
                 logs,
                 api_url,

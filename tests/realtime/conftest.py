@@ -70,7 +70,11 @@ def start_live_server(
     """Socket pings every second, and Redis health checks every second (so idle periods in tests exercise them)."""
     from api.main import create_app
 
-    app = create_app(settings.model_copy(update={"redis_health_check_seconds": health_check_seconds}))
+    app = create_app(
+        settings.model_copy(
+            update={"redis_health_check_seconds": health_check_seconds, "socket_ping_seconds": ping_interval}
+        )
+    )
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, lifespan="on", log_level="warning", timeout_graceful_shutdown=3
@@ -83,7 +87,6 @@ def start_live_server(
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the live server did not start")
         time.sleep(0.05)
-    app.state.relay.ping_interval = ping_interval
     return LiveServer(app=app, server=server, thread=thread, port=port)
 
 

@@ -179,6 +179,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/socket-ticket/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Socket Ticket
+         * @description A single-use ticket for one socket on one of your projects, valid for `SOCKET_TICKET_TTL_SECONDS`.
+         */
+        post: operations["create_socket_ticket_api_auth_socket_ticket__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/boxes/{box_id}/": {
         parameters: {
             query?: never;
@@ -1363,6 +1383,27 @@ export interface components {
             /** Prompt */
             prompt: string;
         };
+        /** SocketTicketCreate */
+        SocketTicketCreate: {
+            /**
+             * Project Id
+             * @description The project whose socket the ticket opens
+             */
+            project_id: number;
+        };
+        /** SocketTicketPublic */
+        SocketTicketPublic: {
+            /**
+             * Expires In
+             * @description Seconds left to open the socket with it
+             */
+            expires_in: number;
+            /**
+             * Ticket
+             * @description Use once, as `?ticket=` on `/ws/projects/{project_id}/`
+             */
+            ticket: string;
+        };
         /** Token */
         Token: {
             /** Access Token */
@@ -2240,6 +2281,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RegistrationInfo"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_socket_ticket_api_auth_socket_ticket__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SocketTicketCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SocketTicketPublic"];
+                };
+            };
+            /** @description The request could not be read (e.g. a malformed multipart or JSON body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist or is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's current state or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */

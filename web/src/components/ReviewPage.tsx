@@ -78,6 +78,7 @@ function Review({ token }: { token: string }) {
   const [extra, setExtra] = useState<GuestComment[]>([]);
   const [live, setLive] = useState<LiveState>("connecting");
   const [gone, setGone] = useState(false);
+  const [refused, setRefused] = useState<string | null>(null);
 
   useEffect(() => {
     const socket = new LiveSocket({
@@ -91,7 +92,9 @@ function Review({ token }: { token: string }) {
       },
       onState: (s) => {
         setLive(s);
-        if (s === "denied") setGone(true);
+        // 1008: the link was revoked or expired; any other refusal (4429: too many viewers) says its own reason.
+        if (s === "denied" && socket.denial?.code === 1008) setGone(true);
+        else if (s === "denied") setRefused(socket.denial?.reason ?? "Live updates were refused.");
       },
       onResume: () => {
         void qc.invalidateQueries({ queryKey: viewKey });
@@ -131,7 +134,7 @@ function Review({ token }: { token: string }) {
         <span className="spacer" />
         <span className="small muted" data-testid="live-state" data-state={live}>
           <span className={`live-dot ${live}`} />
-          {live === "open" ? "Live" : live === "reconnecting" ? "Reconnecting…" : ""}
+          {live === "open" ? "Live" : live === "reconnecting" ? "Reconnecting…" : live === "denied" && refused ? `Live updates stopped: ${refused}` : ""}
         </span>
       </header>
       <main className="main stack">

@@ -35,10 +35,13 @@ export function RequireAuth({ children }: { children: ReactNode }) {
 
 export function LiveIndicator() {
   const state = useLive((s) => s.state);
+  const reason = useLive((s) => s.reason);
   if (state === "closed") return null;
-  const label = { open: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…", denied: "Live updates refused", closed: "" }[state];
+  // Refused for good (deactivated account, expired session, too many tabs): say why instead of retrying.
+  const denied = reason ? `Live updates stopped: ${reason}` : "Live updates refused";
+  const label = { open: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…", denied, closed: "" }[state];
   return (
-    <span className="small muted" data-testid="live-state" data-state={state}>
+    <span className="small muted" data-testid="live-state" data-state={state} role={state === "denied" ? "status" : undefined}>
       <span className={`live-dot ${state}`} />
       {label}
     </span>

@@ -12,6 +12,8 @@ import { GeneratePanel } from "./GeneratePanel";
 import { ParamsForm } from "./ParamsForm";
 import { PromptDiff } from "./PromptDiff";
 import { ReviewMedia, ReviewPage } from "./ReviewPage";
+import { LiveIndicator } from "./Shell";
+import { useLive } from "@/stores/ui";
 
 const nanoBanana = {
   id: 1,
@@ -295,5 +297,17 @@ describe("ReviewPage", () => {
     );
     withClient(<ReviewPage />);
     await waitFor(() => expect(screen.getByTestId("review-unavailable").textContent).toMatch(/expired or was revoked/));
+  });
+});
+
+describe("LiveIndicator", () => {
+  afterEach(() => act(() => useLive.getState().setState("closed")));
+
+  it("says why live updates stopped instead of a bare 'refused'", () => {
+    act(() => useLive.getState().setState("denied", "Your account has been deactivated; ask an administrator."));
+    render(<LiveIndicator />);
+    const indicator = screen.getByTestId("live-state");
+    expect(indicator.dataset.state).toBe("denied");
+    expect(indicator.textContent).toBe("Live updates stopped: Your account has been deactivated; ask an administrator.");
   });
 });

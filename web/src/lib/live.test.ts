@@ -1,11 +1,13 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { LiveSocket, type LiveState } from "./live";
+import { useAuth } from "@/stores/auth";
+import { LiveRefused, LiveSocket, type LiveState } from "./live";
+import { projectSocketUrl } from "./useProjectLive";
 
 class FakeSocket {
   static all: FakeSocket[] = [];
   onopen: (() => void) | null = null;
   onmessage: ((m: { data: string }) => void) | null = null;
-  onclose: ((c: { code: number }) => void) | null = null;
+  onclose: ((c: { code: number; reason?: string }) => void) | null = null;
   onerror: (() => void) | null = null;
   closed = false;
   constructor(readonly url: string) {
@@ -20,15 +22,21 @@ class FakeSocket {
   send(event: object) {
     this.onmessage?.({ data: JSON.stringify(event) });
   }
-  drop(code = 1006) {
-    this.onclose?.({ code });
+  drop(code = 1006, reason = "") {
+    this.onclose?.({ code, reason });
   }
 }
 
 afterEach(() => {
   FakeSocket.all = [];
   vi.useRealTimers();
+  vi.unstubAllGlobals();
 });
+
+/** Lets pending promise callbacks (the async URL builder) run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+}
 
 function make(states: LiveState[], events: string[], resumes: { n: number }) {
   return new LiveSocket({
@@ -106,5 +114,112 @@ describe("LiveSocket", () => {
     expect(FakeSocket.all[0]!.closed).toBe(true);
     vi.advanceTimersByTime(10_000);
     expect(FakeSocket.all).toHaveLength(1);
+  });
+
+  it("asks for a fresh URL (a new ticket) before every attempt", async () => {
+    vi.useFakeTimers();
+    let n = 0;
+    const live = new LiveSocket({
+      url: async (since) => `ws://x/ws/projects/1/?ticket=t${++n}${since ? `&since=${since}` : ""}`,
+      onEvent: () => {},
+      WebSocketImpl: FakeSocket as unknown as typeof WebSocket,
+      minDelayMs: 100,
+    });
+    live.start();
+    await settle();
+    const first = FakeSocket.all[0]!;
+    expect(first.url).toBe("ws://x/ws/projects/1/?ticket=t1");
+    first.open();
+    first.send({ type: "snapshot", data: { last_event_id: "5-0" } });
+    first.drop();
+    vi.advanceTimersByTime(100);
+    await settle();
+    expect(FakeSocket.all[1]!.url).toBe("ws://x/ws/projects/1/?ticket=t2&since=5-0");
+    live.stop();
+  });
+
+  it("retries when getting a ticket fails, and stops with the reason when it is refused", async () => {
+    vi.useFakeTimers();
+    const answers: (() => Promise<string>)[] = [
+      () => Promise.reject(new Error("Network error")),
+      () => Promise.reject(new LiveRefused("Project not found.")),
+    ];
+    const states: LiveState[] = [];
+    const live = new LiveSocket({
+      url: () => answers.shift()!(),
+      onEvent: () => {},
+      onState: (s) => states.push(s),
+      WebSocketImpl: FakeSocket as unknown as typeof WebSocket,
+      minDelayMs: 100,
+    });
+    live.start();
+    await settle();
+    expect(states).toEqual(["reconnecting"]);
+    vi.advanceTimersByTime(100);
+    await settle();
+    expect(states.at(-1)).toBe("denied");
+    expect(live.denial).toEqual({ code: 0, reason: "Project not found." });
+    vi.advanceTimersByTime(10_000);
+    expect(FakeSocket.all).toHaveLength(0);
+  });
+
+  it("keeps the server's reason when the socket is refused (deactivated account, too many sockets)", () => {
+    vi.useFakeTimers();
+    const states: LiveState[] = [];
+    const live = make(states, [], { n: 0 });
+    live.start();
+    FakeSocket.all[0]!.open();
+    FakeSocket.all[0]!.drop(1008, "Your account has been deactivated; ask an administrator.");
+    expect(live.denial).toEqual({ code: 1008, reason: "Your account has been deactivated; ask an administrator." });
+    expect(states.at(-1)).toBe("denied");
+    vi.advanceTimersByTime(10_000);
+    expect(FakeSocket.all).toHaveLength(1);
+  });
+
+  it("does not retry over the socket cap (4429) and says so", () => {
+    const live = make([], [], { n: 0 });
+    live.start();
+    FakeSocket.all[0]!.drop(4429, "Too many live connections for your account (20 open); close another tab, then reload.");
+    expect(live.state).toBe("denied");
+    expect(live.denial?.code).toBe(4429);
+  });
+});
+
+describe("projectSocketUrl", () => {
+  it("puts a single-use ticket in the URL, never the access token", async () => {
+    useAuth.getState().login("secret-access-token", 3600);
+    const requests: Request[] = [];
+    vi.stubGlobal("fetch", async (request: Request) => {
+      requests.push(request);
+      return new Response(JSON.stringify({ ticket: "tkt-1", expires_in: 30 }), {
+        status: 201,
+        headers: { "Content-Type": "application/json" },
+      });
+    });
+    const url = await projectSocketUrl(7, "9-0");
+    expect(url).toMatch(/\/ws\/projects\/7\/\?ticket=tkt-1&since=9-0$/);
+    expect(url).not.toContain("secret-access-token");
+    expect(requests[0]!.url).toMatch(/\/api\/auth\/socket-ticket\/$/);
+    expect(await requests[0]!.json()).toEqual({ project_id: 7 });
+    expect(requests[0]!.headers.get("Authorization")).toBe("Bearer secret-access-token");
+  });
+
+  it("turns a refused ticket request into a final refusal with the API's sentence", async () => {
+    useAuth.getState().login("tok", 3600);
+    vi.stubGlobal("fetch", async () =>
+      new Response(JSON.stringify({ detail: "Project not found.", code: "not_found" }), {
+        status: 404,
+        headers: { "Content-Type": "application/json" },
+      }),
+    );
+    await expect(projectSocketUrl(7, null)).rejects.toEqual(new LiveRefused("Project not found."));
+  });
+
+  it("retries (a plain error) when the API is unavailable", async () => {
+    useAuth.getState().login("tok", 3600);
+    vi.stubGlobal("fetch", async () => new Response("{}", { status: 503, headers: { "Content-Type": "application/json" } }));
+    const failure = await projectSocketUrl(7, null).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).not.toBeInstanceOf(LiveRefused);
   });
 });

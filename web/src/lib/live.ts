@@ -1,5 +1,7 @@
 // A WebSocket that survives: reconnects with a widening delay after a drop, resumes from the last event id
 // (`since=`), and tells its listeners when it is (re)connected so they can refetch what they might have missed.
+// The URL is built afresh for each attempt, possibly asynchronously (the owner socket fetches a single-use ticket
+// first, so no access token travels in a URL). A refusal that retrying cannot fix stops it, with the server's reason.
 
 export interface LiveEvent {
   type: string;
@@ -11,9 +13,23 @@ export interface LiveEvent {
 
 export type LiveState = "connecting" | "open" | "reconnecting" | "closed" | "denied";
 
+/** Why the socket stopped for good: the close code and the server's reason (or why no URL could be had). */
+export interface LiveDenial {
+  code: number;
+  reason: string;
+}
+
+/** Thrown by a `url` builder when connecting cannot succeed by retrying (e.g. the ticket request was refused). */
+export class LiveRefused extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
 export interface LiveOptions {
-  /** Builds the URL for each attempt; `since` is the last event id seen, if any. */
-  url: (since: string | null) => string | null;
+  /** Builds the URL for each attempt; `since` is the last event id seen, if any. May be async: a rejection is
+   * retried like a drop, except `LiveRefused`, which stops the socket ("denied"). null: nothing to connect to. */
+  url: (since: string | null) => string | null | Promise<string | null>;
   onEvent: (event: LiveEvent) => void;
   onState?: (state: LiveState) => void;
   /** Called after every successful reconnect (not the first connect): the time to resync. */
@@ -23,7 +39,8 @@ export interface LiveOptions {
   maxDelayMs?: number;
 }
 
-/** Close codes after which retrying cannot help: policy violation (not allowed), and the app's 44xx codes. */
+/** Close codes after which retrying cannot help: policy violation (not allowed: a bad or used ticket, an expired
+ * session, a deactivated account, a revoked link), and the app's 44xx codes (4429: too many sockets). */
 function isFinalClose(code: number): boolean {
   return code === 1008 || (code >= 4400 && code < 4500);
 }
@@ -34,8 +51,11 @@ export class LiveSocket {
   private attempts = 0;
   private stopped = false;
   private everOpened = false;
+  private pending = false;
   lastEventId: string | null = null;
   state: LiveState = "connecting";
+  /** Set when the state becomes "denied": what the server (or the ticket request) said. */
+  denial: LiveDenial | null = null;
 
   constructor(private readonly options: LiveOptions) {}
 
@@ -65,7 +85,7 @@ export class LiveSocket {
   }
 
   private readonly reconnectNow = (): void => {
-    if (this.stopped || this.state === "open" || this.state === "denied") return;
+    if (this.stopped || this.pending || this.state === "open" || this.state === "denied") return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.connect();
@@ -77,9 +97,43 @@ export class LiveSocket {
     this.options.onState?.(state);
   }
 
+  private deny(code: number, reason: string): void {
+    this.denial = { code, reason };
+    this.setState("denied");
+  }
+
   private connect(): void {
     if (this.stopped) return;
-    const url = this.options.url(this.lastEventId);
+    let url: string | null | Promise<string | null>;
+    try {
+      url = this.options.url(this.lastEventId);
+    } catch (error) {
+      this.failedUrl(error);
+      return;
+    }
+    if (!(url instanceof Promise)) {
+      this.open(url);
+      return;
+    }
+    this.pending = true;
+    url.then(
+      (resolved) => {
+        this.pending = false;
+        if (!this.stopped) this.open(resolved);
+      },
+      (error: unknown) => {
+        this.pending = false;
+        if (!this.stopped) this.failedUrl(error);
+      },
+    );
+  }
+
+  private failedUrl(error: unknown): void {
+    if (error instanceof LiveRefused) this.deny(0, error.reason);
+    else this.schedule();
+  }
+
+  private open(url: string | null): void {
     if (!url) {
       this.setState("closed");
       return;
@@ -119,7 +173,7 @@ export class LiveSocket {
       this.socket = null;
       if (this.stopped) return;
       if (isFinalClose(close.code)) {
-        this.setState("denied");
+        this.deny(close.code, close.reason || "Live updates were refused.");
         return;
       }
       this.schedule();

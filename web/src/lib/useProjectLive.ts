@@ -3,10 +3,10 @@
 import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { findAsset, keys } from "@/api/hooks";
-import type { Asset } from "@/api/client";
+import { api, errorMessage, type Asset } from "@/api/client";
 import { useAuth } from "@/stores/auth";
 import { useLive, type LiveComment } from "@/stores/ui";
-import { LiveSocket, wsUrl, type LiveEvent } from "./live";
+import { LiveRefused, LiveSocket, wsUrl, type LiveEvent } from "./live";
 
 interface PageOf<T> {
   items: T[];
@@ -69,18 +69,28 @@ export function applyEvent(qc: QueryClient, event: LiveEvent): void {
   }
 }
 
+/** The owner socket's URL for one attempt: a fresh single-use ticket (never the access token) and `since`.
+ * A refused ticket request (the project is gone, the account deactivated) stops the socket with its sentence;
+ * a network error or a 5xx is retried like a dropped socket. Exported for the tests. */
+export async function projectSocketUrl(projectId: number, since: string | null): Promise<string | null> {
+  if (!useAuth.getState().validToken()) return null;
+  const { data, error, response } = await api.POST("/api/auth/socket-ticket/", { body: { project_id: projectId } });
+  if (data) return wsUrl(`/ws/projects/${projectId}/`, { ticket: data.ticket, since });
+  if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+    throw new LiveRefused(errorMessage(error, response.status));
+  }
+  throw new Error(errorMessage(error, response.status));
+}
+
 export function useProjectLive(projectId: number): void {
   const qc = useQueryClient();
   useEffect(() => {
     if (!(projectId > 0)) return;
     const setState = useLive.getState().setState;
     const socket = new LiveSocket({
-      url: (since) => {
-        const token = useAuth.getState().validToken();
-        return token ? wsUrl(`/ws/projects/${projectId}/`, { token, since }) : null;
-      },
+      url: (since) => projectSocketUrl(projectId, since),
       onEvent: (event) => applyEvent(qc, event),
-      onState: setState,
+      onState: (state) => setState(state, socket.denial?.reason ?? null),
       // Events may have been missed while disconnected and `since` is best effort: refetch what is on screen.
       onResume: () => {
         void qc.invalidateQueries({ queryKey: ["assets"] });

@@ -56,16 +56,19 @@ export interface LiveComment {
 
 export interface LiveStore {
   state: LiveState;
+  /** The server's sentence when live updates were refused ("denied"). */
+  reason: string | null;
   comments: LiveComment[];
-  setState: (state: LiveState) => void;
+  setState: (state: LiveState, reason?: string | null) => void;
   addComment: (comment: LiveComment) => void;
   setComments: (comments: LiveComment[]) => void;
 }
 
 export const useLive = create<LiveStore>((set) => ({
   state: "closed",
+  reason: null,
   comments: [],
-  setState: (state) => set({ state }),
+  setState: (state, reason = null) => set({ state, reason }),
   addComment: (comment) =>
     set((s) => (s.comments.some((c) => c.key === comment.key) ? s : { comments: [...s.comments, comment] })),
   setComments: (comments) => set({ comments }),
