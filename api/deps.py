@@ -20,7 +20,7 @@ from core.errors import Unauthorized
 from core.events import EventBus
 from core.models import Asset, Box, Project, User, utcnow
 from core.projects import get_owned_project
-from core.ratelimit import RateLimiter
+from core.ratelimit import RateLimiter, address_key
 from core.schemas import MAX_DB_ID, MAX_PAGE_SIZE
 from core.security import read_access_token
 from core.settings import Settings
@@ -154,8 +154,9 @@ def get_limiter(request: Request) -> RateLimiter:
 
 
 def get_client_address(request: Request) -> str:
-    """The client's address as the server sees it (behind Nginx, made trustworthy by the proxy settings)."""
-    return request.client.host if request.client is not None else "unknown"
+    """The client as per-address limits count it: its address as the server sees it (behind Nginx, made
+    trustworthy by the proxy settings), an IPv6 client's being its /64 (`core.ratelimit.address_key`)."""
+    return address_key(request.client.host) if request.client is not None else "unknown"
 
 
 LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]

@@ -8,6 +8,7 @@ closed (503 with a sentence). See README "Sign-up and limits".
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 from dataclasses import dataclass
@@ -25,6 +26,25 @@ from core.settings import Settings
 logger = logging.getLogger("core.ratelimit")
 
 KEY_PREFIX = "ratelimit"
+
+
+IPV6_CLIENT_PREFIX = 64
+"""An IPv6 client is its /64: every customer network gets at least one, so its addresses are free to rotate."""
+
+
+def address_key(host: str) -> str:
+    """What per-address limits count a client address as: an IPv4 address itself (also when it arrives
+    IPv4-mapped, `::ffff:a.b.c.d`), an IPv6 address as its /64 network (`2001:db8:1:2::/64`). Anything that is not
+    an address (a test transport's "testclient") stays as it is."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False))
+    return str(address)
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,16 @@ class Settings(BaseSettings):
     def _blank_registration_mode_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("kie_api_key", "kie_webhook_hmac_key", "admin_session_secret", mode="before")
+    @classmethod
+    def _blank_optional_secret_is_unset(cls, value: object) -> object:
+        """`KIE_WEBHOOK_HMAC_KEY=` (as `.env.example` ships it) means no key, not an empty one: an empty HMAC key
+        would turn callbacks on with a signature anyone can compute, and an empty KIE_API_KEY would send the real
+        client out with no key instead of using the simulator (or refusing to start in production)."""
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator(
         "rate_limit_login_per_account",
         "rate_limit_login_per_address",

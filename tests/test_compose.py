@@ -298,3 +298,67 @@ def test_nginx_serves_the_spa_and_proxies_api_docs_admin_ws_and_the_bucket():
     assert bucket and all("proxy_pass http://aiam_s3" in locations[loc] for loc in bucket)
     assert "proxy_set_header Host $http_host" in conf  # presigned S3 signatures cover the Host header
     assert "server api:8000" in conf and "server minio:9000" in conf
+
+
+# Settings the compose file leaves out on purpose; every other one is passed through to the app.
+NOT_FOR_COMPOSE = {
+    "API_HOST": "the image's Uvicorn command binds 0.0.0.0:8000; only `make dev` reads it",
+    "API_PORT": "the same",
+    "KIE_SIMULATOR_KEY": "production never uses the simulator (KIE_API_KEY is required)",
+}
+
+
+def env_example() -> dict[str, str]:
+    """`.env.example` as Compose reads a `.env` made by copying it (an unquoted value ends at ` #`)."""
+    values = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, value = line.split("=", 1)
+        values[name.strip()] = re.split(r"\s+#", value, maxsplit=1)[0].strip()
+    return values
+
+
+def web_address(compose: dict[str, Any]) -> str:
+    address = compose["services"]["web"]["networks"]["default"]["ipv4_address"]
+    assert isinstance(address, str)
+    return address
+
+
+def test_every_setting_reaches_the_app(compose):
+    """A setting the README documents does nothing in a deployment unless compose passes it to the containers."""
+    fields = {name.upper() for name in Settings.model_fields}
+    assert set(NOT_FOR_COMPOSE) <= fields
+    for name in APP_SERVICES:
+        env = environment_of(compose["services"][name])
+        missing = sorted(fields - set(env) - set(NOT_FOR_COMPOSE))
+        assert not missing, f"{name}: docker-compose.yml does not pass {missing} (x-app-environment)"
+
+
+def test_the_api_trusts_forwarded_headers_from_web_alone(compose):
+    """Only Nginx may name the client: not the whole network (every container, and the bridge gateway that
+    Docker's userland proxy connects from)."""
+    import ipaddress
+
+    address = ipaddress.ip_address(web_address(compose))
+    (network,) = compose["networks"]["default"]["ipam"]["config"]
+    subnet = ipaddress.ip_network(network["subnet"])
+    dynamic = ipaddress.ip_network(network["ip_range"])
+    # Docker hands out dynamic addresses from ip_range only, so no container started earlier can take web's.
+    assert address in subnet and dynamic.subnet_of(subnet) and address not in dynamic
+    assert address != next(subnet.hosts())  # not the gateway
+    for name in APP_SERVICES:
+        trusted = interpolate(
+            environment_of(compose["services"][name])["FORWARDED_ALLOW_IPS"] or "", SAMPLE_ENV
+        )
+        assert trusted == str(address), name
+
+
+def test_a_dotenv_copied_from_the_example_keeps_trusting_web(compose):
+    """README points at `.env.example`; copied to `.env`, it must not override compose's trusted proxy (with
+    127.0.0.1 the API would see every client as Nginx: one login budget for the whole internet)."""
+    dotenv = {**env_example(), **SAMPLE_ENV}
+    for name in APP_SERVICES:
+        trusted = interpolate(environment_of(compose["services"][name])["FORWARDED_ALLOW_IPS"] or "", dotenv)
+        assert trusted == web_address(compose), name

@@ -19,6 +19,7 @@ from sqlmodel import select
 
 from api.main import create_app
 from core.models import User
+from core.ratelimit import address_key
 from core.settings import Settings
 from devstack.services import free_port
 from tests.api.test_generation import asset_count
@@ -80,6 +81,39 @@ async def test_logins_from_one_address_are_limited_whatever_the_accounts(setting
         for _ in range(3):
             assert (await login(client, unique_email(), "guess")).status_code == 401
         assert_limited(await login(client, unique_email(), "guess"), "login attempts from your address")
+
+
+@pytest.mark.parametrize(
+    "host, key",
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2::1", "2001:db8:1:2::/64"),  # one spelling per network
+        ("::ffff:203.0.113.7", "203.0.113.7"),  # an IPv4 client on a dual-stack socket
+        ("testclient", "testclient"),  # not an address (some test transports): kept as it is
+    ],
+)
+def test_per_address_limits_key_ipv6_clients_on_their_64(host: str, key: str) -> None:
+    assert address_key(host) == key
+
+
+async def test_addresses_in_one_ipv6_64_share_the_per_address_limit(settings: Settings) -> None:
+    """Every IPv6 customer has a /64: rotating addresses inside it must not escape the per-address limits."""
+    network = f"2001:db8:{random.randrange(1 << 16):x}:{random.randrange(1 << 16):x}"
+
+    def inside() -> str:
+        return f"{network}:{':'.join(f'{random.randrange(1 << 16):x}' for _ in range(4))}"
+
+    app = create_app(settings.model_copy(update={"rate_limit_login_per_address": "3/minute"}))
+    async with app.router.lifespan_context(app):
+        answers = []
+        for address in [inside() for _ in range(4)] + [f"2001:db8:ffff:{random.randrange(1 << 16):x}::1"]:
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 40000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                answers.append(await login(client, unique_email(), "guess"))
+    assert [answer.status_code for answer in answers[:3]] == [401, 401, 401]
+    assert_limited(answers[3], "login attempts from your address")
+    assert answers[4].status_code == 401, answers[4].text  # another /64 is another client
 
 
 async def test_registrations_from_one_address_are_limited_and_the_refused_one_writes_nothing(

@@ -60,5 +60,45 @@ def test_env_example_lists_every_setting():
     from pathlib import Path
 
     text = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
-    missing = [name.upper() for name in Settings.model_fields if f"\n{name.upper()}=" not in text]
+    # Listed, or listed commented out with a note (a setting compose must receive unset: FORWARDED_ALLOW_IPS).
+    missing = [
+        name.upper()
+        for name in Settings.model_fields
+        if f"\n{name.upper()}=" not in text and f"\n# {name.upper()}=" not in text
+    ]
     assert not missing, f".env.example lacks {missing}"
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_webhook_key_leaves_callbacks_off_in_production(monkeypatch, blank):
+    """`.env.example` ships `KIE_WEBHOOK_HMAC_KEY=`: that line must not turn callbacks on with an empty key
+    (an HMAC anyone can compute)."""
+    monkeypatch.setenv("KIE_WEBHOOK_HMAC_KEY", blank)
+    settings = production()
+    assert settings.kie_webhook_hmac_key is None
+    assert not settings.kie_callbacks_enabled
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_kie_api_key_is_unset(monkeypatch, blank):
+    """`KIE_API_KEY=` means the simulator locally, and a refusal to start in production, never a real client
+    sending an empty key."""
+    monkeypatch.setenv("KIE_API_KEY", blank)
+    monkeypatch.delenv("ENVIRONMENT", raising=False)
+    local = Settings(_env_file=None)
+    assert local.kie_api_key is None and local.simulated_kie
+    with pytest.raises(ValidationError, match="KIE_API_KEY"):
+        Settings(_env_file=None, environment="production", jwt_secret=STRONG, s3_secret_key="real-s3-secret")
+
+
+def test_a_blank_admin_session_secret_is_unset(monkeypatch):
+    monkeypatch.setenv("ADMIN_SESSION_SECRET", "")
+    assert Settings(_env_file=None).admin_session_secret is None
+
+
+def test_a_set_webhook_key_turns_callbacks_on_in_production(monkeypatch):
+    monkeypatch.setenv("KIE_WEBHOOK_HMAC_KEY", "a-real-key")
+    settings = production()
+    assert settings.kie_webhook_hmac_key is not None
+    assert settings.kie_webhook_hmac_key.get_secret_value() == "a-real-key"
+    assert settings.kie_callbacks_enabled

@@ -4,12 +4,15 @@ stack's API (Uvicorn on a port, started as the image starts it: without Uvicorn'
 The config is a template for the `web` image; `render` changes only what differs here (the upstream hosts, the
 bucket, the static root, the listen port, the log path) and keeps every location and header as shipped. `make
 test` runs pytest before `web-build`, so the SPA is `web/out` when it is built and a stand-in export otherwise (the
-test checks Nginx's headers and routing, not the pages).
+test checks Nginx's headers and routing, not the pages). What Nginx sends upstream (client address, scheme, Host)
+is read from an upstream that echoes it, standing where the API stands; `behind_a_tls_proxy` fills in the lines
+docs/deploy.md has an operator fill in for a TLS proxy in front.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import shutil
@@ -105,7 +108,6 @@ class Proxied:
     url: str
     access_log: Path
     error_log: Path
-    api_port: int
 
     def ws_url(self, path: str) -> str:
         return self.url.replace("http://", "ws://", 1) + path
@@ -114,30 +116,57 @@ class Proxied:
         return self.access_log.read_text().splitlines() if self.access_log.exists() else []
 
 
-@pytest.fixture(scope="module")
-def proxied(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
-    from api.main import create_app
+TLS_PROXY_MARKER = "#   192.0.2.10 1;"
 
-    prefix = tmp_path_factory.mktemp("nginx")
-    api_port, port = free_port(), free_port()
-    # As the image runs it: the app reads X-Forwarded-* itself (FORWARDED_ALLOW_IPS: 127.0.0.1, Nginx here).
+
+def behind_a_tls_proxy(site: str, proxy: str) -> str:
+    """The config as docs/deploy.md has an operator change it for a TLS proxy at `proxy`: the proxy named in the
+    `geo` block (its X-Forwarded-Proto believed) and as `set_real_ip_from` (its X-Forwarded-For names the client)."""
+    real_ip = "    #   set_real_ip_from 192.0.2.10;\n    #   real_ip_header X-Forwarded-For;\n    #   real_ip_recursive on;\n"
+    assert TLS_PROXY_MARKER in site and real_ip in site, (
+        "docker/nginx.conf changed: update behind_a_tls_proxy()"
+    )
+    site = site.replace(TLS_PROXY_MARKER, f"{proxy} 1;", 1)
+    filled = (
+        f"    set_real_ip_from {proxy};\n    real_ip_header X-Forwarded-For;\n    real_ip_recursive on;\n"
+    )
+    return site.replace(real_ip, filled, 1)
+
+
+@contextlib.contextmanager
+def serving(app: Any, name: str, **options: Any) -> Iterator[int]:
+    """Uvicorn on a free port in a thread of its own (started as the image starts it: without proxy headers)."""
+    port = free_port()
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host="127.0.0.1",
-        port=api_port,
-        lifespan="on",
+        port=port,
         proxy_headers=False,
         log_level="warning",
         timeout_graceful_shutdown=3,
+        **options,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-behind-nginx", daemon=True)
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.05)
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, f"{name} did not start"
+            time.sleep(0.05)
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(15)
 
+
+@contextlib.contextmanager
+def nginx(
+    prefix: Path, settings: Settings, api_port: int, *, tls_proxy: str | None = None
+) -> Iterator[Proxied]:
+    """docker/nginx.conf (rendered for this machine) in front of whatever listens on `api_port`."""
+    prefix.mkdir(parents=True, exist_ok=True)
+    port = free_port()
     spa = BUILT_SPA if (BUILT_SPA / "index.html").is_file() else stand_in_spa(prefix / "spa")
     s3 = urlsplit(settings.s3_endpoint_url).netloc
     site = render(
@@ -149,6 +178,8 @@ def proxied(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
         port=port,
         log=prefix / "access.log",
     )
+    if tls_proxy is not None:
+        site = behind_a_tls_proxy(site, tls_proxy)
     conf = prefix / "nginx.conf"
     conf.write_text(wrapper(prefix, site))
     error_log = prefix / "error.log"
@@ -176,12 +207,89 @@ def proxied(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
                 pass
             assert time.monotonic() < deadline, "nginx did not answer"
             time.sleep(0.05)
-        yield Proxied(url=url, access_log=prefix / "access.log", error_log=error_log, api_port=api_port)
+        yield Proxied(url=url, access_log=prefix / "access.log", error_log=error_log)
     finally:
         process.terminate()
         process.wait(10)
-        server.should_exit = True
-        thread.join(15)
+
+
+@pytest.fixture(scope="module")
+def api_port(settings: Settings) -> Iterator[int]:
+    """The test stack's API as the image runs it: the app reads X-Forwarded-* itself (FORWARDED_ALLOW_IPS:
+    127.0.0.1, Nginx here)."""
+    from api.main import create_app
+
+    with serving(create_app(settings), "uvicorn-behind-nginx", lifespan="on") as port:
+        yield port
+
+
+@pytest.fixture(scope="module")
+def proxied(settings: Settings, api_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
+    """Nginx as shipped, in front of the API."""
+    with nginx(tmp_path_factory.mktemp("nginx"), settings, api_port) as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="module")
+def proxied_behind_tls(
+    settings: Settings, api_port: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Proxied]:
+    """Nginx configured for a TLS proxy at 127.0.0.1 (this test plays it), in front of the API."""
+    with nginx(tmp_path_factory.mktemp("nginx-tls"), settings, api_port, tls_proxy="127.0.0.1") as proxy:
+        yield proxy
+
+
+async def echo_headers(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """An upstream that answers with the request line's path and every header it received, in order (duplicates
+    kept): what Nginx sends the API. HTTP gets it as JSON; a WebSocket is accepted and gets it as its one message."""
+    seen = json.dumps(
+        {
+            "path": scope["path"],
+            "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in scope["headers"]],
+        }
+    )
+    if scope["type"] == "http":
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": seen.encode()})
+    elif scope["type"] == "websocket":
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "text": seen})
+        await send({"type": "websocket.close", "code": 1000})
+
+
+@pytest.fixture(scope="module")
+def echo_port() -> Iterator[int]:
+    with serving(echo_headers, "echo-behind-nginx", lifespan="off") as port:
+        yield port
+
+
+@pytest.fixture(scope="module")
+def echoed(settings: Settings, echo_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
+    """Nginx as shipped, with the echo upstream standing where the API stands."""
+    with nginx(tmp_path_factory.mktemp("nginx-echo"), settings, echo_port) as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="module")
+def echoed_behind_tls(
+    settings: Settings, echo_port: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Proxied]:
+    with nginx(
+        tmp_path_factory.mktemp("nginx-echo-tls"), settings, echo_port, tls_proxy="127.0.0.1"
+    ) as proxy:
+        yield proxy
+
+
+def received(seen: dict[str, Any], name: str) -> list[str]:
+    """Every value of header `name` the upstream received."""
+    return [value for key, value in seen["headers"] if key.lower() == name.lower()]
 
 
 @pytest.fixture
@@ -268,6 +376,63 @@ async def test_a_spoofed_forwarded_for_does_not_reach_the_api(
     assert "from your address" in refused.json()["detail"]
 
 
+SPOOFED = {"X-Forwarded-For": "6.6.6.6", "X-Real-IP": "6.6.6.6", "X-Forwarded-Proto": "https"}
+PROXIED_PATHS = ("/api/x/", "/openapi.json", "/docs", "/redoc", "/admin/x")
+
+
+def assert_nginx_named_the_client(seen: dict[str, Any], proxy: Proxied, client: str, scheme: str) -> None:
+    where = seen["path"]
+    assert received(seen, "X-Forwarded-For") == [client], where
+    assert received(seen, "X-Real-IP") == [client], where
+    assert received(seen, "X-Forwarded-Proto") == [scheme], where
+    assert received(seen, "Host") == [urlsplit(proxy.url).netloc], where  # the browser's, not `aiam_api`
+
+
+async def test_a_spoofed_forwarded_for_on_a_socket_upgrade_does_not_reach_the_api(echoed: Proxied) -> None:
+    """Nginx's own X-Forwarded-For/X-Real-IP/X-Forwarded-Proto and the browser's Host on a WebSocket upgrade, as
+    on every other request: /ws/ sets headers of its own, which drops the server block's unless it repeats them."""
+    for path in ("/ws/projects/1/", "/ws/public/some-token/"):
+        async with connect(echoed.ws_url(path), additional_headers=SPOOFED, open_timeout=TIMEOUT) as socket:
+            seen = json.loads(await socket.recv(decode=True))
+        assert seen["path"] == path
+        assert [value.lower() for value in received(seen, "Upgrade")] == ["websocket"]
+        assert_nginx_named_the_client(seen, echoed, "127.0.0.1", "http")
+
+
+async def test_every_proxied_location_names_the_client_itself(echoed: Proxied) -> None:
+    async with httpx.AsyncClient(base_url=echoed.url, timeout=TIMEOUT) as client:
+        for path in PROXIED_PATHS:
+            answer = await client.get(path, headers=SPOOFED)
+            assert answer.status_code == 200, path
+            seen = answer.json()
+            assert seen["path"] == path
+            assert_nginx_named_the_client(seen, echoed, "127.0.0.1", "http")
+            assert received(seen, "Upgrade") == [], path
+
+
+async def test_behind_a_tls_proxy_its_forwarded_headers_name_the_client_and_the_scheme(
+    echoed_behind_tls: Proxied,
+) -> None:
+    """The documented TLS-proxy set-up (this test is that proxy): its X-Forwarded-For names the client and its
+    X-Forwarded-Proto the scheme, on sockets as on the rest; what Nginx passes on is still one address."""
+    told = {"X-Forwarded-For": "198.51.100.9", "X-Forwarded-Proto": "https"}
+    async with httpx.AsyncClient(base_url=echoed_behind_tls.url, timeout=TIMEOUT) as tls_proxy:
+        for path in PROXIED_PATHS:
+            seen = (await tls_proxy.get(path, headers=told)).json()
+            assert_nginx_named_the_client(seen, echoed_behind_tls, "198.51.100.9", "https")
+    ws_url = echoed_behind_tls.ws_url("/ws/projects/1/")
+    async with connect(ws_url, additional_headers=told, open_timeout=TIMEOUT) as socket:
+        seen = json.loads(await socket.recv(decode=True))
+    assert_nginx_named_the_client(seen, echoed_behind_tls, "198.51.100.9", "https")
+    # Anyone else reaching Nginx directly (another loopback address here) is not believed.
+    stranger = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+    async with httpx.AsyncClient(
+        base_url=echoed_behind_tls.url, transport=stranger, timeout=TIMEOUT
+    ) as client:
+        seen = (await client.get("/api/x/", headers=told)).json()
+    assert_nginx_named_the_client(seen, echoed_behind_tls, "127.0.0.2", "http")
+
+
 async def test_security_headers_on_the_spa_the_api_and_review_answers(
     proxied: Proxied, http: httpx.AsyncClient, review: dict[str, Any]
 ) -> None:
@@ -295,10 +460,25 @@ async def test_security_headers_on_the_spa_the_api_and_review_answers(
         assert chunk.headers.get_list("Cache-Control") == ["public, max-age=31536000, immutable"]
         assert chunk.headers["X-Content-Type-Options"] == "nosniff"
 
-    # Behind a TLS proxy (it sends X-Forwarded-Proto: https): HSTS from Nginx and from the API, once each.
+    # Nginx faces the internet here: a client claiming https is not believed, by Nginx or by the API.
     for path in ("/", "/api/auth/me/"):
-        over_tls = await http.get(path, headers={"X-Forwarded-Proto": "https", **review["headers"]})
-        assert len(over_tls.headers.get_list("Strict-Transport-Security")) == 1, path
+        claimed = await http.get(path, headers={"X-Forwarded-Proto": "https", **review["headers"]})
+        assert claimed.status_code == 200, path
+        assert "Strict-Transport-Security" not in claimed.headers, path
+
+
+async def test_behind_a_tls_proxy_its_https_brings_hsts_once(
+    proxied_behind_tls: Proxied, review: dict[str, Any]
+) -> None:
+    """Configured as docs/deploy.md says for a TLS proxy (this test plays it): HSTS from Nginx and from the API,
+    once each."""
+    async with httpx.AsyncClient(base_url=proxied_behind_tls.url, timeout=TIMEOUT) as tls_proxy:
+        for path in ("/", "/api/auth/me/"):
+            over_tls = await tls_proxy.get(path, headers={"X-Forwarded-Proto": "https", **review["headers"]})
+            assert over_tls.status_code == 200, path
+            assert over_tls.headers.get_list("Strict-Transport-Security") == ["max-age=31536000"], path
+            plain = await tls_proxy.get(path, headers={"X-Forwarded-Proto": "http", **review["headers"]})
+            assert "Strict-Transport-Security" not in plain.headers, path
 
 
 async def test_media_from_the_bucket_cannot_run_scripts_on_the_origin(
