@@ -13,11 +13,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from core.generation import estimate_cost, kie_callback_url
+from core.generation import kie_callback_url
 from core.models import Asset, AssetStatus, utcnow
 from core.schemas import storable_text
 from core.settings import Settings
-from core.spend import settle_asset_charge
+from core.spend import settle_asset_charge, variant_cost
 from core.storage import Storage
 from workflows.generation_payloads import (
     AssetRef,
@@ -126,12 +126,13 @@ class AssetActivities:
             kie_input[field] = await asyncio.to_thread(
                 lambda: [self.storage.presigned_get_url(str(keys[i]), ttl) for i in image_ids]
             )
+        cost = variant_cost(model, asset.params)
         return SubmissionPlan(
             asset_id=ref.asset_id,
             model=model.provider_model_id,
             input=kie_input,
             callback_url=kie_callback_url(self.settings, ref.asset_id),
-            estimated_cost=estimate_cost(model, asset.params),
+            estimated_cost=cost.credits if cost is not None else None,
         )
 
     @activity.defn(name="record_kie_task")
@@ -178,11 +179,14 @@ class AssetActivities:
 
     @activity.defn(name="fail_asset")
     async def fail_asset(self, data: FailAssetInput) -> bool:
+        charged = data.cost_credits or 0.0
         return await self._update(
             data.asset_id,
             ACTIVE,
             status=AssetStatus.FAILED,
             error_message=storable_text(data.error_message)[:4000],
-            # Kie.ai refunds a task that fails (and one never submitted costs nothing): a failure is charged 0.
-            actual_cost=0.0,
+            # Kie.ai refunds a task that fails (and one never submitted costs nothing): 0, unless the failure came
+            # after Kie.ai's success (ingest refused the file), which it charged. The asset and the ledger agree.
+            cost_credits=charged,
+            actual_cost=charged,
         )

@@ -17,6 +17,7 @@ from jinja2 import ChoiceLoader, DictLoader
 from markupsafe import Markup
 from sqladmin import Admin, ModelView
 from sqladmin.authentication import AuthenticationBackend
+from sqladmin.templating import Jinja2Templates
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
@@ -24,8 +25,11 @@ from starlette.responses import RedirectResponse, Response
 from wtforms import Field, FloatField, Form, ValidationError
 from wtforms.validators import NumberRange, Optional
 
+from api.deps import get_client_address
+from core.errors import RateLimited
 from core.invites import describe_invite, invite_link
-from core.models import AIModel, AIProvider, Invite, SystemConfig, User, utcnow
+from core.models import AIModel, AIProvider, Invite, ModelKind, SystemConfig, User, utcnow
+from core.ratelimit import RateLimiter
 from core.security import hash_password_blocking, verify_password
 from core.settings import Settings
 
@@ -90,7 +94,9 @@ class _AppSessionmaker(async_sessionmaker[AsyncSession]):
 class SuperuserAuth(AuthenticationBackend):
     """A login form (email + password): only active superusers get in; every request re-checks both flags."""
 
-    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], app: FastAPI
+    ) -> None:
         super().__init__(
             secret_key=admin_session_secret(settings),
             session_cookie="aiam_admin",
@@ -100,6 +106,9 @@ class SuperuserAuth(AuthenticationBackend):
             https_only=settings.public_base_url.startswith("https://"),
         )
         self._sessionmaker = sessionmaker
+        self._app = app
+        self.templates: Jinja2Templates | None = None
+        """The admin's, to answer a refused login on its own form (set by `mount_admin`)."""
 
     async def _load_superuser(self, user_id: Any) -> User | None:
         if not isinstance(user_id, int):
@@ -110,11 +119,17 @@ class SuperuserAuth(AuthenticationBackend):
             return None
         return user
 
-    async def login(self, request: Request) -> bool:
+    async def login(self, request: Request) -> bool | Response:
         form = await request.form()
         email, password = form.get("username"), form.get("password")
         if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
             return False
+        # The same limits as the API's login (they share the counters): the form is as good a place to guess.
+        limiter: RateLimiter = self._app.state.limiter
+        try:
+            await limiter.hit_login(get_client_address(request), email)
+        except RateLimited as refused:
+            return await self._refused(request, refused)
         async with self._sessionmaker() as session:
             user = (
                 await session.execute(select(User).where(func.lower(User.email) == email.strip().lower()))
@@ -131,6 +146,15 @@ class SuperuserAuth(AuthenticationBackend):
         request.session.clear()
         request.session[SESSION_KEY] = user.id
         return True
+
+    async def _refused(self, request: Request, refused: RateLimited) -> Response:
+        assert self.templates is not None
+        response = await self.templates.TemplateResponse(
+            request, "sqladmin/login.html", {"error": refused.message}, status_code=refused.status_code
+        )
+        if isinstance(refused.details, dict) and "retry_after" in refused.details:
+            response.headers["Retry-After"] = str(refused.details["retry_after"])
+        return response
 
     async def logout(self, request: Request) -> bool:
         request.session.clear()
@@ -155,6 +179,17 @@ def _json_object(form: Form, field: Field) -> None:
         field.data = {}
     if not isinstance(field.data, dict):
         raise ValidationError('Enter a JSON object, e.g. {} or {"key": "value"}.')
+
+
+def _price_for_paid_kinds(form: Form, field: Field) -> None:
+    """On `kind` (a blank price is cleared of errors by its Optional): an image or video model costs Kie.ai
+    credits, so without a price it would escape every budget (generating with it is refused, core/spend.py)."""
+    price = form.price_credits.data if hasattr(form, "price_credits") else None
+    if price is None and _enum_value(field.data) in (ModelKind.IMAGE, ModelKind.VIDEO):
+        raise ValidationError(
+            "Image and video models need a price (credits per variant, 0 if it is really free): without one "
+            "generating with this model is refused."
+        )
 
 
 def _capabilities_shape(form: Form, field: Field) -> None:
@@ -362,7 +397,7 @@ class AIModelAdmin(ModelView, model=AIModel):
     ]
     form_overrides = {"price_credits": FloatField}  # sqladmin has no converter for Float columns
     form_args = {
-        "kind": {"coerce": _enum_value},
+        "kind": {"coerce": _enum_value, "validators": [_price_for_paid_kinds]},
         "default_params": {
             "validators": [_json_object],
             "description": 'JSON object, e.g. {"aspect_ratio": "1:1"}',
@@ -406,13 +441,15 @@ class SystemConfigAdmin(ModelView, model=SystemConfig):
 
 def mount_admin(app: FastAPI, settings: Settings) -> Admin:
     sessionmaker = _AppSessionmaker(app)
+    auth = SuperuserAuth(settings, sessionmaker, app)
     admin = Admin(
         app,
         session_maker=sessionmaker,
         base_url=ADMIN_BASE_URL,
         title="AI Asset Manager admin",
-        authentication_backend=SuperuserAuth(settings, sessionmaker),
+        authentication_backend=auth,
     )
+    auth.templates = admin.templates
     loader = admin.templates.env.loader
     assert loader is not None
     admin.templates.env.loader = ChoiceLoader([DictLoader({"sqladmin/login.html": _LOGIN_TEMPLATE}), loader])

@@ -27,7 +27,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError
 
 from api.outages import database_down, outages, pool_exhausted, s3_down
-from core.errors import DomainError, RateLimited, ServiceUnavailable
+from core.errors import (
+    SERVER_BUSY_RETRY_AFTER_SECONDS,
+    DomainError,
+    RateLimited,
+    ServerBusy,
+    ServiceUnavailable,
+)
 from core.temporal import TEMPORAL_UNAVAILABLE, temporal_down
 
 logger = logging.getLogger(__name__)
@@ -100,7 +106,11 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
     headers: dict[str, str] | None = None
     if exc.status_code == 401:
         headers = {"WWW-Authenticate": "Bearer"}
-    elif isinstance(exc, RateLimited) and isinstance(exc.details, dict) and "retry_after" in exc.details:
+    elif (
+        isinstance(exc, RateLimited | ServerBusy)
+        and isinstance(exc.details, dict)
+        and "retry_after" in exc.details
+    ):
         headers = {"Retry-After": str(exc.details["retry_after"])}
     return JSONResponse(
         error_body(exc.message, exc.code, exc.details), status_code=exc.status_code, headers=headers
@@ -123,7 +133,6 @@ LOCK_CONFLICT_SQLSTATES = {"40P01", "40001"}
 
 DATABASE_UNAVAILABLE = "The database is unavailable; try again in a moment."
 SERVER_BUSY = "The server is busy: every database connection is in use; try again in a few seconds."
-SERVER_BUSY_RETRY_AFTER_SECONDS = 5
 S3_UNAVAILABLE = "The file store (S3) is unavailable; try again in a moment."
 
 

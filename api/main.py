@@ -39,6 +39,7 @@ from core.events import EventBus, EventRelay, redis_client
 from core.generation import warn_if_callbacks_off
 from core.ratelimit import RateLimiter, RateRules
 from core.realtime import SocketLimits
+from core.security import limit_hashing_queue
 from core.settings import Settings, get_settings
 from core.spend import ProviderBalance
 from core.storage import Storage
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.limiter = RateLimiter(app.state.redis, RateRules.from_settings(settings))
         app.state.temporal = TemporalClientHolder(settings)
         app.state.provider_balance = ProviderBalance(settings)
+        limit_hashing_queue(settings)
         if settings.simulated_kie:
             logger.warning(
                 "KIE_API_KEY is not set: images and videos come from the built-in Kie.ai simulator"

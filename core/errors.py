@@ -69,6 +69,19 @@ class UpstreamUnavailable(DomainError):
     code = "upstream_unavailable"
 
 
+SERVER_BUSY_RETRY_AFTER_SECONDS = 5
+
+
+class ServerBusy(DomainError):
+    """This process is overloaded (not an outage): try again in a few seconds (`Retry-After`)."""
+
+    status_code = 503
+    code = "server_busy"
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message, details=details or {"retry_after": SERVER_BUSY_RETRY_AFTER_SECONDS})
+
+
 class UpstreamError(DomainError):
     status_code = 502
     code = "upstream_error"

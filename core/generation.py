@@ -127,13 +127,6 @@ def kie_callback_url(settings: Settings, asset_id: int) -> str | None:
     return f"{settings.public_base_url.rstrip('/')}/api/providers/kie/callback/{asset_id}/"
 
 
-def estimate_cost(model: AIModel, params: Mapping[str, Any]) -> float | None:
-    """One variant's credits (`spend.variant_cost`); None when the model has no price at all."""
-    if model.price_credits is None and not isinstance(model.capabilities.get("credits_per_second"), dict):
-        return None
-    return spend.variant_cost(model, params)[0]
-
-
 def resolve_params(model: AIModel, given: Mapping[str, Any]) -> dict[str, Any]:
     """Defaults (capabilities, then the model's default_params) overlaid with the request, each checked."""
     specs: dict[str, Any] = model.capabilities.get("params") or {}

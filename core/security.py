@@ -1,8 +1,9 @@
 """Password hashing (argon2) and bearer JWTs.
 
 Argon2 costs tens of milliseconds of CPU by design: hashing and verifying run in a small pool of their own (one
-thread per core; argon2 releases the GIL), never on the event loop nor in anyio's default pool, which the
-synchronous dependencies of every request need. A login flood queues there while other requests go on.
+thread per core this process may use, at most `MAX_HASHING_THREADS`; argon2 releases the GIL), never on the event
+loop nor in anyio's default pool, which the synchronous dependencies of every request need. A login flood queues
+there while other requests go on; beyond `PASSWORD_HASH_MAX_WAITING` queued checks the next answers 503.
 """
 
 from __future__ import annotations
@@ -11,20 +12,41 @@ import asyncio
 import contextlib
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from core.errors import Unauthorized
+from core.errors import ServerBusy, Unauthorized
 from core.settings import Settings
 
+T = TypeVar("T")
 _hasher = PasswordHasher()
 JWT_ALGORITHM = "HS256"
-HASHING_THREADS = max(1, os.cpu_count() or 1)
-"""More threads than cores would only make each hash slower; the queue in front of them is the back-pressure."""
+MAX_HASHING_THREADS = 4
+"""Even on a large host: argon2 uses lanes of its own, and request handlers need CPU too."""
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, e.g. a container's cpuset), not the host's count."""
+    counted = getattr(os, "process_cpu_count", None)  # Python 3.13
+    if counted is not None:
+        return int(counted() or 1)
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+HASHING_THREADS = max(1, min(usable_cores(), MAX_HASHING_THREADS))
+"""More threads than cores would only make each hash slower; the bounded queue in front of them is the
+back-pressure."""
+
+PASSWORD_CHECKS_BUSY = "The server is busy: too many password checks are waiting; try again in a few seconds."
 
 HASHING_NICENESS = 10
 """The hashing threads (and the lane threads argon2 starts from them) run at this lower CPU priority: on a busy
@@ -54,14 +76,41 @@ def _verify_blocking(password_hash: str, password: str) -> bool:
         return False
 
 
+class _HashingQueue:
+    """Hashes waiting for or running in the pool; beyond the threads plus `max_waiting` a new one is refused."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.max_waiting = 64
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        if self.in_flight >= HASHING_THREADS + self.max_waiting:
+            raise ServerBusy(PASSWORD_CHECKS_BUSY)
+        self.in_flight += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(_hashing_pool, function, *args)
+        finally:
+            self.in_flight -= 1
+
+
+_queue = _HashingQueue()
+
+
+def limit_hashing_queue(settings: Settings) -> None:
+    """Apply PASSWORD_HASH_MAX_WAITING (the pool is the process's, so the limit is too)."""
+    _queue.max_waiting = settings.password_hash_max_waiting
+
+
+def hashes_in_flight() -> int:
+    return _queue.in_flight
+
+
 async def hash_password(password: str) -> str:
-    return await asyncio.get_running_loop().run_in_executor(_hashing_pool, _hasher.hash, password)
+    return await _queue.run(_hasher.hash, password)
 
 
 async def verify_password(password_hash: str, password: str) -> bool:
-    return await asyncio.get_running_loop().run_in_executor(
-        _hashing_pool, _verify_blocking, password_hash, password
-    )
+    return await _queue.run(_verify_blocking, password_hash, password)
 
 
 def create_access_token(settings: Settings, user_id: int) -> tuple[str, int]:

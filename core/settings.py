@@ -188,6 +188,10 @@ class Settings(BaseSettings):
     max_sockets_per_link: int = Field(default=50, ge=1)
     """Open review-link sockets per share link, per API process; the next one is closed with 4429."""
 
+    # Password checks (core/security.py)
+    password_hash_max_waiting: int = Field(default=64, ge=0)
+    """Password hashes/checks that may wait for the argon2 threads (per API process); the next answers 503."""
+
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Self:
         if self.environment is not Environment.PRODUCTION:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client, WorkflowFailureError
@@ -195,12 +196,37 @@ def user_message(prompt: str, instruction: str) -> str:
 # --- the service -----------------------------------------------------------------------------------------------
 
 
-async def load_config(session: AsyncSession) -> tuple[str, str]:
+async def load_smart_edit_config(session: AsyncSession) -> tuple[str, str]:
     """SystemConfig's model and system prompt, read now (never cached: admin edits apply to the next request)."""
     config = await session.get(SystemConfig, 1, populate_existing=True)
     if config is None:
         return DEFAULT_MODEL, ""
     return (config.smart_edit_model.strip() or DEFAULT_MODEL), config.smart_edit_system_prompt
+
+
+_refunds: set[asyncio.Task[None]] = set()
+"""Refunds under way (a task is only weakly referenced by the loop)."""
+
+
+async def _settle_unpaid(engine: AsyncEngine, charge_id: int) -> None:
+    async with AsyncSession(engine, expire_on_commit=False) as fresh:
+        await settle_charge(fresh, charge_id, 0.0)
+        await fresh.commit()
+
+
+async def refund_smart_edit(session: AsyncSession, charge_id: int) -> None:
+    """Settle an unanswered smart edit's charge at 0, however the wait ended: an error, or the client going away
+    (then the request is cancelled, and every await in it may be cancelled again). So the settling runs in a
+    task of its own, on a fresh session, which the cancellation cannot stop."""
+    engine = session.bind
+    assert isinstance(engine, AsyncEngine)
+    task = asyncio.get_running_loop().create_task(_settle_unpaid(engine, charge_id), name="smart-edit-refund")
+    _refunds.add(task)
+    task.add_done_callback(_refunds.discard)
+    try:
+        await asyncio.shield(task)
+    except Exception:  # the request's own error is the one to answer; this one is logged
+        logger.warning("could not settle smart edit charge %s at 0", charge_id, exc_info=True)
 
 
 async def smart_edit(
@@ -212,7 +238,7 @@ async def smart_edit(
     spending: Spending | None = None,
 ) -> SmartEditPublic:
     box: Box | None = await get_owned_box(session, user, body.box_id) if body.box_id is not None else None
-    model, system_prompt = await load_config(session)
+    model, system_prompt = await load_smart_edit_config(session)
     prompt_limit = await generation_prompt_limit(session)
     if len(body.prompt) > prompt_limit:
         raise InvalidInput(
@@ -232,9 +258,9 @@ async def smart_edit(
             f"The prompt and instruction together are too long for {model} ({llm_limit} characters at most)."
         )
     charge = await spending.charge_smart_edit(session) if spending is not None else None
-    # The LLM may take up to smart_edit_timeout_seconds: no pooled connection is held meanwhile.
-    await release_connection(session)
     try:
+        # The LLM may take up to smart_edit_timeout_seconds: no pooled connection is held meanwhile.
+        await release_connection(session)
         result = await run_rewrite(
             client,
             settings,
@@ -247,11 +273,9 @@ async def smart_edit(
                 attempt_timeout_seconds=settings.smart_edit_attempt_timeout_seconds,
             ),
         )
-    except DomainError:
+    except BaseException:
         if charge is not None and charge.id is not None:  # no answer, nothing to pay for
-            await session.rollback()
-            await settle_charge(session, charge.id, 0.0)
-            await session.commit()
+            await refund_smart_edit(session, charge.id)
         raise
     assert user.id is not None
     if box is not None:  # it may have been deleted while the LLM was writing

@@ -9,20 +9,22 @@ asset keeps its charges, so budget never comes back. Days are UTC.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.errors import ProviderOutOfCredits, RateLimited
+from core.db import release_connection
+from core.errors import InvalidInput, ProviderOutOfCredits, RateLimited
 from core.kie import KieClient, KieError
 from core.models import (
     AIModel,
@@ -63,9 +65,16 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def variant_cost(model: AIModel, params: Mapping[str, Any]) -> tuple[float, str]:
-    """One variant's credits and how they were reckoned. Seedance: credits per second by resolution and audio
-    times duration (`capabilities.credits_per_second`); other models: their `price_credits` (none: 0).
+class VariantCost(NamedTuple):
+    credits: float
+    how: str
+    """How the figure was reckoned, e.g. "12 s TIMES 15 credits/s (1080p, with audio)" or "4 credits"."""
+
+
+def variant_cost(model: AIModel, params: Mapping[str, Any]) -> VariantCost | None:
+    """One variant's credits and how they were reckoned; None when the model has no price at all (a paid request
+    is then refused, see `estimate_generation`). Seedance: credits per second by resolution and audio times
+    duration (`capabilities.credits_per_second`); other models: their `price_credits`.
 
     The SPA reckons the same way (web/src/lib/cost.ts); tests/core/test_spend_estimates.py and its Vitest twin
     share one table of cases."""
@@ -87,9 +96,19 @@ def variant_cost(model: AIModel, params: Mapping[str, Any]) -> tuple[float, str]
                     f"{credits_text(duration)} s {TIMES} {credits_text(float(per_second))} credits/s "
                     f"({resolution}, {'with' if audio else 'no'} audio)"
                 )
-                return cost, how
-    price = float(model.price_credits or 0.0)
-    return price, f"{credits_text(price)} credits"
+                return VariantCost(cost, how)
+    if model.price_credits is None:
+        return None
+    price = float(model.price_credits)
+    return VariantCost(price, f"{credits_text(price)} credits")
+
+
+def unpriced_refusal(model: AIModel) -> InvalidInput:
+    return InvalidInput(
+        f"{model.display_name} has no price set, so what it would cost cannot be checked against your budget; "
+        "ask an administrator to set one.",
+        details={"model": model.provider_model_id, "reason": "no_price"},
+    )
 
 
 @dataclass(frozen=True)
@@ -111,7 +130,11 @@ class Estimate:
 
 
 def estimate_generation(model: AIModel, params: Mapping[str, Any], count: int, kind: ChargeKind) -> Estimate:
-    per_asset, how = variant_cost(model, params)
+    """Refuses (InvalidInput) a model with no price: it would cost 0 here and escape the daily budget."""
+    cost = variant_cost(model, params)
+    if cost is None:
+        raise unpriced_refusal(model)
+    per_asset, how = cost
     breakdown = f"{count} {TIMES} {credits_text(per_asset)}" if count > 1 else how
     return Estimate(kind=kind, per_asset=per_asset, count=count, breakdown=breakdown)
 
@@ -126,7 +149,7 @@ class Limits:
     smart_edit_cost: float
 
 
-async def load_config(session: AsyncSession) -> SystemConfig:
+async def load_system_config(session: AsyncSession) -> SystemConfig:
     config = await session.get(SystemConfig, 1)
     return config if config is not None else SystemConfig(id=1)
 
@@ -194,7 +217,7 @@ async def check_limits(session: AsyncSession, user: User, estimate: Estimate, no
     await session.exec(select(User.id).where(User.id == user.id).with_for_update())
     # The lock serialises this user's checks; re-read the overrides an admin may just have changed.
     await session.refresh(user, attribute_names=["daily_credit_budget", "max_running_generations"])
-    limits = limits_for(user, await load_config(session))
+    limits = limits_for(user, await load_system_config(session))
     if estimate.starts:
         running = await running_generations(session, user.id)
         if running + estimate.starts > limits.max_running:
@@ -207,7 +230,12 @@ async def check_limits(session: AsyncSession, user: User, estimate: Estimate, no
 
 def _running_refusal(running: int, needed: int, limit: int) -> RateLimited:
     free = max(0, limit - running)
-    if needed > limit:
+    if limit <= 0:
+        sentence = (
+            "An administrator has blocked paid work on your account (it may run no generations at all); "
+            "ask an administrator to lift the block."
+        )
+    elif needed > limit:
         sentence = (
             f"Your account may run {limit} generation{'s' if limit != 1 else ''} at once; this request starts "
             f"{needed}. Ask for fewer variants."
@@ -291,28 +319,46 @@ async def settle_asset_charge(session: AsyncSession, asset_id: int, actual: floa
 
 
 class ProviderBalance:
-    """The Kie.ai account balance, read at most once per `kie_balance_cache_seconds` per process (concurrent
-    requests share one reading). None when it cannot be read: a request is then not held up."""
+    """The Kie.ai account balance, read at most once per `kie_balance_cache_seconds` per process.
+
+    No request queues for it: a stale reading is served while one background task refreshes it; only the very
+    first reading is awaited (one fetch shared by every request, bounded by `kie_balance_timeout_seconds`).
+    None when it cannot be read: a request is then not held up."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._client = KieClient.from_settings(settings)
         self._client.timeout = settings.kie_balance_timeout_seconds
-        self._lock = asyncio.Lock()
         self._value: float | None = None
-        self._read_at = float("-inf")
+        self._read_at: float | None = None
+        self._refresh: asyncio.Task[None] | None = None
+
+    @property
+    def waits(self) -> bool:
+        """Whether `read` would wait for Kie.ai (nothing read yet), so a caller gives back what it holds first."""
+        return self._read_at is None
+
+    async def _fetch(self) -> None:
+        try:
+            self._value = await self._client.credits()
+        except KieError as exc:
+            logger.warning("could not read the Kie.ai balance: %s", exc)
+            self._value = None
+        self._read_at = time.monotonic()
+
+    def _refreshing(self) -> asyncio.Task[None]:
+        if self._refresh is None or self._refresh.done():
+            self._refresh = asyncio.get_running_loop().create_task(self._fetch(), name="kie-balance")
+        return self._refresh
 
     async def read(self) -> float | None:
-        async with self._lock:
-            if time.monotonic() - self._read_at < self._settings.kie_balance_cache_seconds:
-                return self._value
-            try:
-                self._value = await self._client.credits()
-            except KieError as exc:
-                logger.warning("could not read the Kie.ai balance: %s", exc)
-                self._value = None
-            self._read_at = time.monotonic()
+        if self._read_at is None:
+            # Shielded: a request that goes away does not cancel the reading the others share.
+            await asyncio.shield(self._refreshing())
             return self._value
+        if time.monotonic() - self._read_at >= self._settings.kie_balance_cache_seconds:
+            self._refreshing()
+        return self._value
 
     async def check(self, estimate: Estimate) -> None:
         """Refuse, once and before anything starts, what the studio's Kie.ai account cannot pay for."""
@@ -327,6 +373,10 @@ class ProviderBalance:
             )
 
     async def aclose(self) -> None:
+        if self._refresh is not None and not self._refresh.done():
+            self._refresh.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresh
         await self._client.aclose()
 
 
@@ -339,8 +389,11 @@ class Spending:
         self.now = now
 
     async def check(self, session: AsyncSession, estimate: Estimate) -> Estimate:
-        """The Kie.ai balance first (no lock is held across that call), then the user's limits, locked until
-        the commit that inserts the work and its charges."""
+        """The Kie.ai balance first, then the user's limits, locked until the commit that inserts the work and
+        its charges. The first reading of the balance waits for Kie.ai: the session's pooled connection goes back
+        meanwhile (everything before this point only read)."""
+        if estimate.total > 0 and self.balance.waits:
+            await release_connection(session)
         await self.balance.check(estimate)
         await check_limits(session, self.user, estimate, self.now)
         return estimate
@@ -348,7 +401,7 @@ class Spending:
     async def charge_smart_edit(self, session: AsyncSession) -> CreditCharge:
         """Check and charge one smart edit, committed at once: the lock is not held while the LLM answers."""
         assert self.user.id is not None
-        config = await load_config(session)
+        config = await load_system_config(session)
         estimate = Estimate(
             kind=ChargeKind.SMART_EDIT,
             per_asset=config.smart_edit_cost_credits,
@@ -382,7 +435,7 @@ async def read_usage(
     session: AsyncSession, user: User, balance: ProviderBalance, now: datetime
 ) -> UsagePublic:
     assert user.id is not None
-    limits = limits_for(user, await load_config(session))
+    limits = limits_for(user, await load_system_config(session))
     spent = await spent_today(session, user.id, now)
     return UsagePublic(
         spent_today=spent,

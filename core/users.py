@@ -22,11 +22,16 @@ async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
 
 
 async def register_user(session: AsyncSession, body: UserRegister, *, is_superuser: bool = False) -> User:
+    """Call it before the transaction writes anything: the hash may queue behind other logins, so the pooled
+    connection goes back meanwhile (the checks so far only read; a racing duplicate is refused by the unique
+    email at the insert)."""
     if await get_user_by_email(session, body.email) is not None:
         raise Conflict("An account with this email already exists.")
+    await release_connection(session)
+    password_hash = await hash_password(body.password)
     user = User(
         email=body.email.lower(),
-        password_hash=await hash_password(body.password),
+        password_hash=password_hash,
         display_name=body.display_name,
         is_superuser=is_superuser,
     )

@@ -35,7 +35,8 @@ Endpoints (all but `/files/` and `/_sim/` need `Authorization: Bearer <api key>`
   `CHAT_MODELS`; others answer code 404.
 - `/_sim/` (no auth, for tests): `GET /_sim/tasks` (every task: id, model, state, prompt, input, callback status,
   failCode/failMsg),
-  `PUT /_sim/credits` `{"credits": N}`, `GET /_sim/health`.
+  `PUT /_sim/credits` `{"credits": N}` and/or `{"hold": true|false}` (while held, balance reads wait; the answer
+  says how many are waiting, `credit_reads_waiting`), `GET /_sim/health`.
 
 Misbehaviour on demand: put markers in the prompt (or in a chat message). `xN` means "only the first N calls
 carrying this exact prompt", otherwise every call:

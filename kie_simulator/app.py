@@ -197,6 +197,10 @@ class Simulator:
         self.calls: dict[tuple[str, str], int] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._http: httpx.AsyncClient | None = None
+        # `PUT /_sim/credits {"hold": true}`: balance reads wait until `{"hold": false}` (a slow balance, on cue).
+        self.credit_release = asyncio.Event()
+        self.credit_release.set()
+        self.credit_reads_waiting = 0
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -440,6 +444,12 @@ class Simulator:
     async def credit(self, request: Request) -> Response:
         if not self.authorised(request):
             return JSONResponse({"code": 401, "msg": "Unauthorized"}, status_code=401)
+        if not self.credit_release.is_set():
+            self.credit_reads_waiting += 1
+            try:
+                await self.credit_release.wait()
+            finally:
+                self.credit_reads_waiting -= 1
         return JSONResponse({"code": 200, "msg": "success", "data": self.credits})
 
     async def download_url(self, request: Request) -> Response:
@@ -562,8 +572,14 @@ class Simulator:
 
     async def admin_credits(self, request: Request) -> Response:
         body = json.loads(await request.body())
-        self.credits = float(body["credits"])
-        return JSONResponse({"credits": self.credits})
+        if "credits" in body:
+            self.credits = float(body["credits"])
+        if "hold" in body:
+            if body["hold"]:
+                self.credit_release.clear()
+            else:
+                self.credit_release.set()
+        return JSONResponse({"credits": self.credits, "credit_reads_waiting": self.credit_reads_waiting})
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok", "tasks": len(self.tasks)})

@@ -232,6 +232,9 @@ class GenerateAssetWorkflow:
         self._finished_tasks: set[str] = set()
         self._task_id: str | None = None
         self._ingested: IngestResult | None = None
+        self._charged: float | None = None
+        """What Kie.ai charged for this run, once known: a failure after its success (ingest refused) still
+        cost that much."""
         self._status = "PENDING"
         self._input: GenerateAssetInput | None = None
 
@@ -312,6 +315,12 @@ class GenerateAssetWorkflow:
                 retry_policy=infra,
             )
             state = await self._wait_for_result(input, task_id)
+            if state.state == "success":
+                self._charged = (
+                    state.credits_consumed if state.credits_consumed is not None else plan.estimated_cost
+                )
+            elif state.credits_consumed:
+                self._charged = state.credits_consumed
             if state.state != "success":
                 raise GenerationFailed(state.error_message or "Kie.ai could not generate it. Retry it.")
             # A failed upload is retried by downloading again from Kie.ai (free); the task is never submitted again.
@@ -322,7 +331,7 @@ class GenerateAssetWorkflow:
                 retry_policy=infra,
             )
             self._ingested = ingest
-            cost = state.credits_consumed if state.credits_consumed is not None else plan.estimated_cost
+            cost = self._charged
             # Retries reuse the stored objects (their keys are in the input, derived from the asset id).
             await workflow.execute_activity_method(
                 AssetActivities.complete_asset,
@@ -423,7 +432,7 @@ class GenerateAssetWorkflow:
         final = final_retry_policy(self.input)
         changed = await workflow.execute_activity_method(
             AssetActivities.fail_asset,
-            FailAssetInput(asset_id=ref.asset_id, error_message=message),
+            FailAssetInput(asset_id=ref.asset_id, error_message=message, cost_credits=self._charged),
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=final,
         )

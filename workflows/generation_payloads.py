@@ -96,6 +96,8 @@ class CompleteAssetInput(BaseModel):
 class FailAssetInput(BaseModel):
     asset_id: int
     error_message: str
+    cost_credits: float | None = None
+    """What Kie.ai charged when the failure came after its success (None: nothing, it refunds a failed task)."""
 
 
 class KieCallbackSignal(BaseModel):

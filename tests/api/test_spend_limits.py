@@ -4,6 +4,7 @@ anything is created, answered with a sentence that says which limit, what is lef
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.deps import get_now
-from core.models import Asset, AssetStatus, ChargeKind, CreditCharge, SystemConfig, User
+from core.models import AIModel, Asset, AssetStatus, ChargeKind, CreditCharge, SystemConfig, User
 from core.settings import Settings
 from core.storage import Storage
 from tests.api.test_admin import admin_login, make_user
@@ -388,3 +389,104 @@ async def test_a_superuser_sets_and_clears_a_users_limits_in_the_admin(
     config_page = await client.get("/admin/system-config/edit/1")
     for name in ("daily_credit_budget", "max_running_generations", "smart_edit_cost_credits"):
         assert name in config_page.text
+
+
+async def held_balance_reads(simulator: SimulatorProcess, *, hold: bool | None = None) -> int:
+    """Balance reads the simulator is holding (with `hold`, start or stop holding them first)."""
+    async with httpx.AsyncClient(base_url=simulator.url, timeout=10) as sim:
+        answer = await sim.put("/_sim/credits", json={} if hold is None else {"hold": hold})
+        return int(answer.json()["credit_reads_waiting"])
+
+
+async def test_no_connection_is_held_while_the_kie_balance_is_read_and_no_request_queues_for_it(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], kie_simulator: SimulatorProcess
+) -> None:
+    from api.main import create_app
+
+    simulated = settings.model_copy(
+        update={
+            "kie_base_url": kie_simulator.url,
+            "kie_api_key": None,
+            "kie_simulator_key": kie_simulator.api_key,
+            "kie_balance_cache_seconds": 0.0,  # every request finds the reading stale
+            "kie_balance_timeout_seconds": 30.0,
+        }
+    )
+    app = create_app(simulated)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                headers, _, box = await user_box(client, sessionmaker)
+                pool = app.state.engine.sync_engine.pool
+                # The first reading is awaited (nothing to serve yet), but without a pooled connection.
+                await held_balance_reads(kie_simulator, hold=True)
+                first = asyncio.create_task(generate(client, headers, box))
+                for _ in range(500):
+                    if await held_balance_reads(kie_simulator) >= 1:
+                        break
+                    await asyncio.sleep(0.02)
+                held_while_reading = pool.checkedout()
+                await held_balance_reads(kie_simulator, hold=False)
+                assert (await first).status_code == 202, (await first).text
+
+                # A stale reading is served at once while one background task refreshes it.
+                await held_balance_reads(kie_simulator, hold=True)
+                second = await generate(client, headers, box)
+                third = await generate(client, headers, box)
+                refreshing = await held_balance_reads(kie_simulator)
+                await held_balance_reads(kie_simulator, hold=False)
+    finally:
+        await held_balance_reads(kie_simulator, hold=False)
+    assert held_while_reading == 0
+    assert (second.status_code, third.status_code) == (202, 202), (second.text, third.text)
+    assert refreshing == 1  # the two requests answered while one refresh waited for Kie.ai
+
+
+async def test_a_user_whose_running_cap_is_0_is_told_paid_work_is_blocked(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    headers, user_id, box = await user_box(client, sessionmaker, running=0)
+
+    refused = await generate(client, headers, box)
+
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["detail"] == (
+        "An administrator has blocked paid work on your account (it may run no generations at all); ask an "
+        "administrator to lift the block."
+    )
+    assert refused.json()["details"]["max_running"] == 0
+    assert await charges(sessionmaker, user_id) == []
+
+
+async def test_generating_with_a_model_that_has_no_price_is_refused(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    headers, user_id, box = await user_box(client, sessionmaker)
+    name = f"acme/unpriced-{uuid.uuid4().hex[:8]}"
+    async with sessionmaker() as session:
+        banana = (await session.exec(select(AIModel).where(AIModel.provider_model_id == FOX["model"]))).one()
+        session.add(
+            AIModel(
+                provider_id=banana.provider_id,
+                provider_model_id=name,
+                display_name="Acme Unpriced",
+                kind=banana.kind,
+                capabilities=banana.capabilities,
+                default_params=banana.default_params,
+                price_credits=None,
+            )
+        )
+        await session.commit()
+
+    refused = await client.post(
+        f"/api/boxes/{box['id']}/generate/", json={**FOX, "model": name, "count": 2}, headers=headers
+    )
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"] == (
+        "Acme Unpriced has no price set, so what it would cost cannot be checked against your budget; ask an "
+        "administrator to set one."
+    )
+    assert await box_assets(sessionmaker, box["id"]) == []
+    assert await charges(sessionmaker, user_id) == []

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from core.errors import InvalidInput
 from core.models import AIModel, ChargeKind, ModelKind
-from core.spend import estimate_generation, next_reset
+from core.spend import estimate_generation, next_reset, variant_cost
 
 CASES = json.loads((Path(__file__).resolve().parents[2] / "web/src/lib/costCases.json").read_text())
 
@@ -29,6 +30,11 @@ def model_from(name: str) -> AIModel:
 
 @pytest.mark.parametrize("case", CASES["cases"], ids=lambda c: f"{c['model']}-{c['params']}-x{c['count']}")
 def test_estimate_matches_the_shared_table(case: dict[str, Any]) -> None:
+    if case["total"] is None:  # no price: refused rather than reckoned as free (it would escape the budget)
+        with pytest.raises(InvalidInput, match="has no price set"):
+            estimate_generation(model_from(case["model"]), case["params"], case["count"], ChargeKind.GENERATE)
+        assert variant_cost(model_from(case["model"]), case["params"]) is None
+        return
     estimate = estimate_generation(
         model_from(case["model"]), case["params"], case["count"], ChargeKind.GENERATE
     )

@@ -59,3 +59,37 @@ async def test_completed_and_failed_generations_record_their_actual_cost(
         ("generate", 0),
         ("retry", 0),
     ]
+
+
+async def test_a_failure_after_kie_charged_records_what_it_charged(
+    pipeline_client: httpx.AsyncClient,
+    pipeline_worker: WorkerDeps,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    kie_simulator: SimulatorProcess,
+) -> None:
+    """Kie.ai generated the image (and charged), but its file could not be fetched: the asset fails, and both
+    records of its actual cost (the asset's cost_credits and the ledger) say what Kie.ai charged."""
+    headers = await register(pipeline_client)
+    project = await make_project(pipeline_client, headers)
+    box = await make_box(pipeline_client, headers, project["id"])
+    url = f"/api/boxes/{box['id']}/generate/"
+    lost = await pipeline_client.post(
+        url, json={"model": "google/nano-banana", "prompt": "a dune [sim:result404]"}, headers=headers
+    )
+    refunded = await pipeline_client.post(
+        url, json={"model": "google/nano-banana", "prompt": "a dune [sim:fail=melted]"}, headers=headers
+    )
+    assert lost.status_code == refunded.status_code == 202, (lost.text, refunded.text)
+
+    lost_asset = await wait_for_asset(pipeline_client, headers, lost.json()["asset_id"])
+    refunded_asset = await wait_for_asset(pipeline_client, headers, refunded.json()["asset_id"])
+
+    assert lost_asset["status"] == refunded_asset["status"] == "FAILED"
+    assert lost_asset["cost_credits"] == 4
+    [charge] = await charges_of(sessionmaker, lost_asset["id"])
+    assert (charge.estimated, charge.actual) == (4, 4)
+    assert refunded_asset["cost_credits"] == 0
+    [charge] = await charges_of(sessionmaker, refunded_asset["id"])
+    assert (charge.estimated, charge.actual) == (4, 0)
+    usage = (await pipeline_client.get("/api/auth/me/usage/", headers=headers)).json()
+    assert usage["spent_today"] == 4

@@ -3,6 +3,8 @@ generated), find it in the box's prompt history; an admin's SystemConfig change 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 
 import pytest
@@ -273,3 +275,37 @@ async def test_a_smart_edit_is_charged_and_a_failed_one_costs_nothing(se_client,
     assert charges == [(ChargeKind.SMART_EDIT, None, 1.0, None), (ChargeKind.SMART_EDIT, None, 1.0, 0.0)]
     usage = (await se_client.get("/api/auth/me/usage/", headers=headers)).json()
     assert usage["spent_today"] == 1
+
+
+async def test_a_smart_edit_the_client_gives_up_on_costs_nothing(se_client, sessionmaker):
+    """The client goes away while the LLM writes: the request is cancelled, and its charge is still settled at 0
+    (in a task of its own: every await in a cancelled request may be cancelled again)."""
+    headers = await register(se_client)
+    user_id = (await se_client.get("/api/auth/me/", headers=headers)).json()["id"]
+
+    async def charges() -> list[tuple[float, float | None]]:
+        async with sessionmaker() as session:
+            rows = await session.exec(select(CreditCharge).where(CreditCharge.user_id == user_id))
+            return [(c.estimated, c.actual) for c in rows.all()]
+
+    editing = asyncio.create_task(
+        se_client.post(
+            "/api/smart-edit/",
+            json={"prompt": unique("a pier"), "instruction": "add fog [sim:slow=20]"},
+            headers=headers,
+        )
+    )
+    for _ in range(500):
+        if await charges() != [] or editing.done():
+            break
+        await asyncio.sleep(0.02)
+    editing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await editing
+    for _ in range(250):  # the refund's own task commits soon after
+        if await charges() != [(1.0, None)]:
+            break
+        await asyncio.sleep(0.02)
+    assert await charges() == [(1.0, 0.0)]
+    usage = (await se_client.get("/api/auth/me/usage/", headers=headers)).json()
+    assert usage["spent_today"] == 0

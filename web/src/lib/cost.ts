@@ -27,8 +27,9 @@ function asNumber(value: unknown): number | null {
   return Number.isFinite(number) ? number : null;
 }
 
-/** One variant's credits: per second by resolution and audio × duration where the model has such rates, else its price. */
-export function variantCost(model: PricedModel, params: Record<string, unknown>): { credits: number; how: string } {
+/** One variant's credits: per second by resolution and audio × duration where the model has such rates, else its
+ * price; null when the model has no price (the API refuses to generate with it). */
+export function variantCost(model: PricedModel, params: Record<string, unknown>): { credits: number; how: string } | null {
   const rates = model.capabilities?.credits_per_second;
   if (rates && typeof rates === "object" && !Array.isArray(rates)) {
     const resolution = String(params.resolution ?? "720p");
@@ -45,13 +46,16 @@ export function variantCost(model: PricedModel, params: Record<string, unknown>)
       }
     }
   }
-  const price = model.price_credits ?? 0;
+  if (model.price_credits === null || model.price_credits === undefined) return null;
+  const price = model.price_credits;
   return { credits: price, how: `${creditsText(price)} credits` };
 }
 
-/** The whole request: `count` variants of the model with these (resolved) parameters. */
-export function estimateRequest(model: PricedModel, params: Record<string, unknown>, count = 1): CostEstimate {
-  const { credits, how } = variantCost(model, params);
+/** The whole request: `count` variants of the model with these (resolved) parameters; null without a price. */
+export function estimateRequest(model: PricedModel, params: Record<string, unknown>, count = 1): CostEstimate | null {
+  const cost = variantCost(model, params);
+  if (cost === null) return null;
+  const { credits, how } = cost;
   const total = round2(credits * count);
   const text =
     count > 1
