@@ -1,6 +1,6 @@
 "use client";
 import type { Asset } from "@/api/client";
-import { creditsText } from "@/lib/cost";
+import { creditsAmount } from "@/lib/cost";
 import { RetentionCountdown } from "./Countdown";
 import { Thumb } from "./Thumb";
 
@@ -39,7 +39,7 @@ export function AssetCard({
 }) {
   const placeholder = asset.id < 0;
   const done = asset.status === "COMPLETED";
-  const retryCost = asset.estimated_cost_credits != null ? creditsText(asset.estimated_cost_credits) : null;
+  const retryCost = asset.estimated_cost_credits != null ? creditsAmount(asset.estimated_cost_credits) : null;
   return (
     <article
       className={`asset-card${focused ? " focused" : ""}${isHeadliner ? " headliner" : ""}`}
@@ -91,7 +91,7 @@ export function AssetCard({
           {asset.status === "FAILED" && (
             <>
               <button
-                title={retryCost != null ? `Retry: estimated cost ${retryCost} credits` : undefined}
+                title={retryCost != null ? `Retry: estimated cost ${retryCost}` : undefined}
                 onClick={(e) => { e.stopPropagation(); actions.onRetry(asset); }}
               >
                 Retry
@@ -99,7 +99,7 @@ export function AssetCard({
               {/* A retry runs the same request again, so it costs what the asset was estimated at. */}
               {retryCost != null && (
                 <span className="small muted" data-testid="retry-cost">
-                  Estimated cost: {retryCost} credits
+                  Estimated cost: {retryCost}
                 </span>
               )}
             </>

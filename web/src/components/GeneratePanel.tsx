@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useState, type FormEvent } from "react";
 import type { AIModel } from "@/api/client";
 import { useGenerate, useModels, useSmartEdit, useUsage } from "@/api/hooks";
-import { creditsText, estimateRequest } from "@/lib/cost";
+import { creditsAmount, estimateRequest } from "@/lib/cost";
 import { capabilitiesOf, defaultParams, onlySupported } from "@/lib/models";
 import { useSingleFlight } from "@/lib/singleFlight";
 import { ParamsForm } from "./ParamsForm";
@@ -132,7 +132,7 @@ export function GeneratePanel({ boxId, selectedImageIds }: { boxId: number; sele
           </label>
           {smartEditCost != null && (
             <p className="small" data-testid="smart-edit-estimate">
-              Estimated cost: {creditsText(smartEditCost)} credits
+              Estimated cost: {creditsAmount(smartEditCost)}
             </p>
           )}
           <button type="submit" disabled={!prompt.trim() || !instruction.trim() || smartEdit.isPending}>
