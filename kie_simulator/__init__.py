@@ -34,7 +34,8 @@ Endpoints (all but `/files/` and `/_sim/` need `Authorization: Bearer <api key>`
   Without a recognisable prompt/instruction the reply is `"Rewritten: <text>"`. Known chat models:
   `CHAT_MODELS`; others answer code 404.
 - `/_sim/` (no auth, for tests): `GET /_sim/tasks` (every task: id, model, state, prompt, input, callback status,
-  failCode/failMsg),
+  failCode/failMsg), `GET /_sim/chats` (every chat request in the order received: `text`, its last user
+  message, and `answered`, false while it waits, e.g. on `[sim:slow]`),
   `PUT /_sim/credits` `{"credits": N}` and/or `{"hold": true|false}` (while held, balance reads wait; the answer
   says how many are waiting, `credit_reads_waiting`), `GET /_sim/health`.
 

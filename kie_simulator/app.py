@@ -193,6 +193,7 @@ class Simulator:
         self.step_seconds = step_seconds
         self.credits = credits
         self.tasks: dict[str, SimTask] = {}
+        self.chats: list[dict[str, Any]] = []  # every chat request: its last user message, answered yet
         self.files: dict[str, tuple[bytes, str]] = {}
         self.calls: dict[tuple[str, str], int] = {}
         self._background: set[asyncio.Task[None]] = set()
@@ -476,6 +477,14 @@ class Simulator:
         return Response(data, media_type=mime)
 
     async def chat(self, request: Request) -> Response:
+        received: dict[str, Any] = {"text": "", "answered": False}
+        self.chats.append(received)
+        try:
+            return await self.answer_chat(request, received)
+        finally:
+            received["answered"] = True
+
+    async def answer_chat(self, request: Request, received: dict[str, Any]) -> Response:
         if not self.authorised(request):
             return JSONResponse(
                 {"error": {"message": "Invalid API key", "type": "authentication_error"}}, status_code=401
@@ -502,6 +511,7 @@ class Simulator:
             all_text.append(text)
             if isinstance(message, dict) and message.get("role") == "user":
                 user_text = text
+        received["text"] = user_text
         marks = markers(" ".join(all_text))
         early = await self.misbehave(marks, user_text)
         if early is not None:
@@ -569,6 +579,9 @@ class Simulator:
                 for t in self.tasks.values()
             ]
         )
+
+    async def admin_chats(self, request: Request) -> Response:
+        return JSONResponse(self.chats)
 
     async def admin_credits(self, request: Request) -> Response:
         body = json.loads(await request.body())
@@ -668,6 +681,7 @@ def create_app(simulator: Simulator) -> Starlette:
         Route("/api/v1/common/download-url", simulator.download_url, methods=["POST"]),
         Route("/files/{task_id}/{name}", simulator.file, methods=["GET"]),
         Route("/_sim/tasks", simulator.admin_tasks, methods=["GET"]),
+        Route("/_sim/chats", simulator.admin_chats, methods=["GET"]),
         Route("/_sim/credits", simulator.admin_credits, methods=["PUT"]),
         Route("/_sim/health", simulator.health, methods=["GET"]),
         Route("/{model}/v1/chat/completions", simulator.chat, methods=["POST"]),

@@ -41,13 +41,27 @@ def one_hash_seconds() -> float:
     return min(costs)
 
 
+LOGINS_AND_REGISTRATIONS = 21
+"""Password checks in the burst below: each would be one long loop step if argon2 ran on the loop."""
+
+PREEMPTED_STEPS_ALLOWED = 4
+"""Loop steps allowed over the threshold with argon2 off the loop: a step the OS preempts on a busy machine.
+
+Measured on the shared 2-core development machine (load average 4-8, in some runs two extra busy-loop processes),
+21 password checks, threshold half a hash: one hash took 90-520 ms (best of three, just before the burst).
+With argon2 off the loop the slowest steps were 4-61 ms in most bursts, and 0-2 single steps of 0.1-1.2 s in
+the busiest (a preempted thread, not argon2: the hasher recorded every call on its pool's threads). With the
+blocking hasher called on the loop (checked by swapping it in), exactly 21 steps were over the threshold,
+100-440 ms each. A count, not the longest step, tells the two apart: one preempted step can outlast a hash."""
+
+
 async def test_a_login_burst_never_holds_the_event_loop(client, monkeypatch, caplog):
     email = unique_email()
     await register(client, email=email)  # also warms up every code path a login takes
     hasher = RecordingHasher()
     monkeypatch.setattr(security, "_hasher", hasher)
     loop = asyncio.get_running_loop()
-    cost = one_hash_seconds()
+    threshold = max(one_hash_seconds() / 2, 0.02)
     hasher.threads.clear()
 
     async def login(password: str, who: str = email) -> int:
@@ -55,10 +69,10 @@ async def test_a_login_burst_never_holds_the_event_loop(client, monkeypatch, cap
         return answer.status_code
 
     # asyncio's debug mode logs every callback (one step of a task) that ran longer than slow_callback_duration.
-    # A password check on the loop is one such step lasting at least one hash; nothing else in a login is close.
+    # A password check on the loop is one such step lasting about one hash; nothing else in a login is close.
     caplog.set_level(logging.WARNING, logger="asyncio")
     previous = loop.slow_callback_duration
-    loop.slow_callback_duration = cost
+    loop.slow_callback_duration = threshold
     loop.set_debug(True)
     try:
         statuses = await asyncio.gather(
@@ -76,7 +90,9 @@ async def test_a_login_burst_never_holds_the_event_loop(client, monkeypatch, cap
 
     codes: list[Any] = [s if isinstance(s, int) else s.status_code for s in statuses]
     assert codes == [200] * 8 + [401] * 12 + [201]
-    assert len(hasher.threads) == 21
+    assert len(hasher.threads) == LOGINS_AND_REGISTRATIONS
     assert threading.get_ident() not in hasher.threads, "argon2 ran on the event loop's thread"
     slow = [r.getMessage() for r in caplog.records if r.name == "asyncio" and "took" in r.getMessage()]
-    assert not slow, f"callbacks held the loop longer than one argon2 hash ({cost:.3f} s): {slow}"
+    assert len(slow) <= PREEMPTED_STEPS_ALLOWED, (
+        f"{len(slow)} loop steps took longer than half an argon2 hash ({threshold:.3f} s): {slow}"
+    )

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from core.settings import Settings
 from tests.builders import PASSWORD, register, unique_email
+from tests.pipeline.fixtures import SimulatorProcess
 from tests.smart_edit.conftest import running_worker, smart_edit_settings_for
 from tests.smart_edit.test_smart_edit import unique
 
@@ -29,23 +30,44 @@ async def app_and_client(settings: Settings) -> AsyncIterator[tuple[FastAPI, htt
             yield application, http
 
 
+async def wait_for_waiting_chats(simulator: SimulatorProcess, marker: str, count: int) -> None:
+    """Until `count` chat requests mentioning `marker` wait for their answer at the same time (at most about 30 s)."""
+    most = 0
+    async with httpx.AsyncClient() as http:
+        for _ in range(600):
+            chats = (await http.get(f"{simulator.url}/_sim/chats", timeout=10)).json()
+            waiting = sum(marker in chat["text"] and not chat["answered"] for chat in chats)
+            if waiting >= count:
+                return
+            most = max(most, waiting)
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"at most {most} of {count} smart edits waited for the LLM at the same time")
+
+
 async def test_smart_edits_waiting_for_the_llm_leave_the_pool_to_other_requests(settings, chat_simulator):
-    base = smart_edit_settings_for(settings, chat_simulator, kie_timeout_seconds=10.0)
-    small_pool = base.model_copy(
-        update={"database_pool_size": 2, "database_max_overflow": 0, "database_pool_timeout_seconds": 1.0}
+    base = smart_edit_settings_for(
+        settings, chat_simulator, kie_timeout_seconds=30.0, smart_edit_attempt_timeout_seconds=30.0
     )
+    # Two connections for six edits: all six wait for the LLM (8 s each) at once only if none keeps a connection
+    # meanwhile. The pool timeout is long so that edits queueing for a connection on their way in (the user row's
+    # lock, the balance read) cannot be refused on a slow machine; a connection held across the wait fails the
+    # wait below instead (checked by taking a connection again after `release_connection`: at most 2 waited).
+    small_pool = base.model_copy(
+        update={"database_pool_size": 2, "database_max_overflow": 0, "database_pool_timeout_seconds": 60.0}
+    )
+    marker = unique("a lighthouse at dusk")
     async with running_worker(base), app_and_client(small_pool) as (_, http):
         headers = await register(http)
 
-        async def smart_edit() -> httpx.Response:
+        async def smart_edit(number: int) -> httpx.Response:
             return await http.post(
                 "/api/smart-edit/",
-                json={"prompt": unique("a lighthouse at dusk"), "instruction": "add rain [sim:slow=3]"},
+                json={"prompt": f"{marker} {number}", "instruction": "add rain [sim:slow=8]"},
                 headers=headers,
             )
 
-        edits = [asyncio.create_task(smart_edit()) for _ in range(6)]
-        await asyncio.sleep(1.0)  # every smart edit is now waiting for the (slow) LLM
+        edits = [asyncio.create_task(smart_edit(number)) for number in range(6)]
+        await wait_for_waiting_chats(chat_simulator, marker, 6)  # all six wait for the (slow) LLM at once
         listing = await http.get("/api/projects/", headers=headers)
         answers = await asyncio.gather(*edits)
 

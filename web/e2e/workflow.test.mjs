@@ -146,11 +146,14 @@ test("favourite one variant and make it the headliner", { timeout: LONG }, async
 test("smart edit: preview the rewritten prompt with the difference, then generate with it", { timeout: LONG }, async () => {
   const before = await owner.getByTestId("asset-card").count();
   await owner.getByText("Smart edit").click();
+  // Its cost is shown before the rewrite is asked for (usage.smart_edit_cost).
+  assert.match(await owner.getByTestId("smart-edit-estimate").textContent(), /^Estimated cost: [\d.]+ credits?$/);
   await owner.getByLabel("Instruction").fill("make it a stormy night");
   await owner.getByRole("button", { name: "Preview rewrite" }).click();
   const diff = owner.getByTestId("prompt-diff");
   await diff.waitFor({ timeout: 60_000 });
   assert.ok((await diff.locator("ins, del").count()) > 0, "the rewrite is highlighted");
+  await shot(owner, "03b-smart-edit-preview");
   await owner.getByRole("button", { name: "Confirm and generate" }).click();
   await owner.getByTestId("asset-card").nth(before + 1).waitFor({ timeout: 5_000 });
   await owner.locator('[data-testid="asset-card"][data-status="COMPLETED"]').nth(before + 1).waitFor({ timeout: 180_000 });
@@ -181,6 +184,8 @@ test("a failed generation says why and offers a retry", { timeout: LONG }, async
   const message = await failed.first().getByTestId("error-message").textContent();
   assert.ok(message && message.length > 5 && !/Traceback/.test(message), `a readable error: ${message}`);
   const id = await failed.first().getAttribute("data-asset-id");
+  // A retry's cost (the asset's estimate) is shown before it is sent.
+  assert.match(await failed.first().getByTestId("retry-cost").textContent(), /^Estimated cost: [\d.]+ credits?$/);
   const [retried] = await Promise.all([
     owner.waitForResponse((r) => r.url().includes(`/api/assets/${id}/retry/`)),
     failed.first().getByRole("button", { name: "Retry" }).click(),

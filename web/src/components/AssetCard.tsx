@@ -1,5 +1,6 @@
 "use client";
 import type { Asset } from "@/api/client";
+import { creditsAmount } from "@/lib/cost";
 import { RetentionCountdown } from "./Countdown";
 import { Thumb } from "./Thumb";
 
@@ -38,6 +39,7 @@ export function AssetCard({
 }) {
   const placeholder = asset.id < 0;
   const done = asset.status === "COMPLETED";
+  const retryCost = asset.estimated_cost_credits != null ? creditsAmount(asset.estimated_cost_credits) : null;
   return (
     <article
       className={`asset-card${focused ? " focused" : ""}${isHeadliner ? " headliner" : ""}`}
@@ -87,7 +89,20 @@ export function AssetCard({
             <button onClick={(e) => { e.stopPropagation(); actions.onAnimate(asset); }}>Animate</button>
           )}
           {asset.status === "FAILED" && (
-            <button onClick={(e) => { e.stopPropagation(); actions.onRetry(asset); }}>Retry</button>
+            <>
+              <button
+                title={retryCost != null ? `Retry: estimated cost ${retryCost}` : undefined}
+                onClick={(e) => { e.stopPropagation(); actions.onRetry(asset); }}
+              >
+                Retry
+              </button>
+              {/* A retry runs the same request again, so it costs what the asset was estimated at. */}
+              {retryCost != null && (
+                <span className="small muted" data-testid="retry-cost">
+                  Estimated cost: {retryCost}
+                </span>
+              )}
+            </>
           )}
           <label className="inline small" onClick={(e) => e.stopPropagation()}>
             <input type="checkbox" checked={selected} disabled={!done} onChange={() => actions.onCompare(asset)} aria-label="Select for compare" />

@@ -1,8 +1,8 @@
 "use client";
 import { useEffect, useMemo, useState, type FormEvent } from "react";
 import type { AIModel } from "@/api/client";
-import { useGenerate, useModels, useSmartEdit } from "@/api/hooks";
-import { estimateRequest } from "@/lib/cost";
+import { useGenerate, useModels, useSmartEdit, useUsage } from "@/api/hooks";
+import { creditsAmount, estimateRequest } from "@/lib/cost";
 import { capabilitiesOf, defaultParams, onlySupported } from "@/lib/models";
 import { useSingleFlight } from "@/lib/singleFlight";
 import { ParamsForm } from "./ParamsForm";
@@ -16,6 +16,7 @@ export function GeneratePanel({ boxId, selectedImageIds }: { boxId: number; sele
   const models = useModels();
   const generate = useGenerate(boxId);
   const smartEdit = useSmartEdit();
+  const smartEditCost = useUsage().data?.smart_edit_cost;
   const choices = useMemo(() => (models.data ?? []).filter((m) => m.kind !== "text"), [models.data]);
   const [modelId, setModelId] = useState<string>("");
   const [params, setParams] = useState<Record<string, unknown>>({});
@@ -129,6 +130,11 @@ export function GeneratePanel({ boxId, selectedImageIds }: { boxId: number; sele
             Instruction
             <input name="instruction" value={instruction} placeholder="e.g. make it night, add rain" onChange={(e) => setInstruction(e.target.value)} required />
           </label>
+          {smartEditCost != null && (
+            <p className="small" data-testid="smart-edit-estimate">
+              Estimated cost: {creditsAmount(smartEditCost)}
+            </p>
+          )}
           <button type="submit" disabled={!prompt.trim() || !instruction.trim() || smartEdit.isPending}>
             {smartEdit.isPending ? "Rewriting…" : "Preview rewrite"}
           </button>

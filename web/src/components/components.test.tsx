@@ -95,6 +95,14 @@ describe("AssetCard", () => {
     expect(onRetry).toHaveBeenCalled();
   });
 
+  it("shows a retry's estimated cost (the asset's estimate) before it is sent", () => {
+    const { rerender } = render(<AssetCard asset={asset({ status: "FAILED", estimated_cost_credits: 28 })} isHeadliner={false} focused={false} selected={false} actions={noop} />);
+    expect(screen.getByTestId("retry-cost").textContent).toBe("Estimated cost: 28 credits");
+    expect(screen.getByText("Retry").getAttribute("title")).toBe("Retry: estimated cost 28 credits");
+    rerender(<AssetCard asset={asset({ status: "FAILED", estimated_cost_credits: null })} isHeadliner={false} focused={false} selected={false} actions={noop} />);
+    expect(screen.queryByTestId("retry-cost")).toBeNull(); // an asset from before costs were recorded
+  });
+
   it("offers headliner and animate only for a completed image, and a countdown unless kept", () => {
     const purgeAt = new Date(Date.now() + 3 * 86_400_000 + 3_600_000 * 2).toISOString();
     const { rerender } = render(
@@ -209,6 +217,26 @@ describe("GeneratePanel cost", () => {
       fireEvent.click(screen.getByTestId("generate"));
     });
     await waitFor(() => expect(screen.getByRole("alert").textContent).toBe(refusal.detail));
+  });
+
+  it("shows a smart edit's estimated cost (usage.smart_edit_cost) before the rewrite is asked for", async () => {
+    useAuth.getState().login("tok", 3600);
+    const usage = { spent_today: 0, daily_budget: 2000, remaining: 2000, running: 0, max_running: 8, resets_at: "2026-11-28T00:00:00Z", smart_edit_cost: 1.5, kie_balance: null };
+    const sent: string[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: RequestInfo | URL) => {
+        const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+        sent.push(url);
+        if (url.includes("/api/models/")) return new Response(JSON.stringify([nanoBanana]), { status: 200, headers: { "Content-Type": "application/json" } });
+        if (url.includes("/me/usage/")) return new Response(JSON.stringify(usage), { status: 200, headers: { "Content-Type": "application/json" } });
+        return new Response("{}", { status: 404 });
+      }),
+    );
+    withClient(<GeneratePanel boxId={2} selectedImageIds={[]} />);
+    fireEvent.click(screen.getByText("Smart edit"));
+    await waitFor(() => expect(screen.getByTestId("smart-edit-estimate").textContent).toBe("Estimated cost: 1.5 credits"));
+    expect(sent.some((url) => url.includes("/smart-edit/"))).toBe(false); // shown before anything is sent
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { creditsText, estimateRequest, type PricedModel } from "./cost";
+import { creditsAmount, creditsText, estimateRequest, type PricedModel } from "./cost";
 import table from "./costCases.json";
 
 interface Case {
@@ -39,5 +39,13 @@ describe("the estimate's text", () => {
     expect(creditsText(112)).toBe("112");
     expect(creditsText(3.5)).toBe("3.5");
     expect(creditsText(1234.567)).toBe("1234.57");
+  });
+});
+
+describe("creditsAmount", () => {
+  it("says credit for one and credits otherwise", () => {
+    expect(creditsAmount(1)).toBe("1 credit");
+    expect(creditsAmount(1.5)).toBe("1.5 credits");
+    expect(creditsAmount(28)).toBe("28 credits");
   });
 });

@@ -21,6 +21,11 @@ export function creditsText(value: number): string {
   return round2(value).toFixed(2).replace(/0+$/, "").replace(/\.$/, "");
 }
 
+/** 1 → "1 credit", 28 → "28 credits". */
+export function creditsAmount(value: number): string {
+  return `${creditsText(value)} ${round2(value) === 1 ? "credit" : "credits"}`;
+}
+
 function asNumber(value: unknown): number | null {
   if (typeof value === "boolean" || value === null || value === undefined || value === "") return null;
   const number = Number(value);
