@@ -28,7 +28,6 @@ from temporalio.service import RPCError
 
 from api.outages import database_down, outages, pool_exhausted, s3_down
 from core.errors import (
-    SERVER_BUSY_RETRY_AFTER_SECONDS,
     DomainError,
     RateLimited,
     ServerBusy,
@@ -155,15 +154,11 @@ async def database_error_handler(request: Request, exc: Exception) -> JSONRespon
     return unavailable(DATABASE_UNAVAILABLE)
 
 
-async def pool_timeout_handler(_: Request, exc: Exception) -> JSONResponse:
+async def pool_timeout_handler(request: Request, exc: Exception) -> JSONResponse:
     """No pooled connection came free in time: the database is fine, this process is overloaded."""
     assert pool_exhausted(exc)
     logger.warning("answered 503: %s", exc)
-    return JSONResponse(
-        error_body(SERVER_BUSY, "server_busy", {"retry_after": SERVER_BUSY_RETRY_AFTER_SECONDS}),
-        status_code=503,
-        headers={"Retry-After": str(SERVER_BUSY_RETRY_AFTER_SECONDS)},
-    )
+    return await domain_error_handler(request, ServerBusy(SERVER_BUSY))
 
 
 async def s3_error_handler(request: Request, exc: Exception) -> JSONResponse:
