@@ -145,6 +145,14 @@ async def rest_answer(api_url: str, headers: dict[str, str], box_id: int) -> str
     return f"{response.status_code}"
 
 
+async def until_gone(pid: int, within: float = 10.0) -> None:
+    """Wait until a killed process has exited (its sockets closed); the launcher restarts it only seconds later."""
+    deadline = time.monotonic() + within
+    while not gone(pid):
+        assert time.monotonic() < deadline, f"process {pid} still alive {within} s after SIGKILL"
+        await asyncio.sleep(0.01)
+
+
 async def start_generations(
     http: httpx.AsyncClient, headers: dict[str, str], box_id: int, tag: str
 ) -> dict[int, str]:
@@ -303,6 +311,8 @@ async def test_the_launcher_restarts_a_killed_worker_and_api_and_no_generation_i
         api_pid = launcher.pid("api")
         killed_at = time.monotonic()
         os.kill(api_pid, signal.SIGKILL)
+        # SIGKILL is delivered asynchronously: a read racing the exit can reach the dying listener and be reset.
+        await until_gone(api_pid)
         answer = await rest_answer(api_url, headers, box["id"])
         with pytest.raises(ConnectionClosed):  # the socket went down with the API
             while True:
