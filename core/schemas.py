@@ -1,4 +1,6 @@
-"""Request and response schemas of the public API (the `XCreate / XUpdate / XPublic` family)."""
+"""The owner's request and response schemas (the `XCreate / XUpdate / XPublic` family) and the field types every
+schema shares. A service's own schemas sit beside it (comments, share links, generation, smart edit, usage); the guest
+review view's `Review*` schemas are together in `core/sharing.py`."""
 
 from __future__ import annotations
 
