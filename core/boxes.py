@@ -13,7 +13,7 @@ from core.assets import to_asset_public
 from core.deletion import DeletedAssets, delete_assets
 from core.errors import InvalidInput, NotFound
 from core.models import Asset, AssetStatus, Box, Project, User
-from core.schemas import BoxCreate, BoxPublic, BoxReorder, BoxUpdate
+from core.schemas import BoxCreate, BoxOrderUpdate, BoxPublic, BoxUpdate
 from core.storage import Storage
 
 
@@ -170,7 +170,7 @@ async def update_box(session: AsyncSession, box: Box, body: BoxUpdate) -> Box:
     return box
 
 
-async def reorder_boxes(session: AsyncSession, project: Project, body: BoxReorder) -> None:
+async def reorder_boxes(session: AsyncSession, project: Project, body: BoxOrderUpdate) -> None:
     assert project.id is not None
     await _lock_project(session, project.id)
     ids = list((await session.exec(select(Box.id).where(Box.project_id == project.id))).all())

@@ -6,12 +6,11 @@ rate-limited per link and client address (and per link overall) by `core.ratelim
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,55 +18,18 @@ from core.errors import InvalidInput, NotFound
 from core.events import EventBus, new_comment
 from core.models import Asset, Box, Comment, Project, SharedLink, User
 from core.ratelimit import RateLimit, RateLimiter
-from core.schemas import STORED_TEXT, DbId, DisplayName, InputModel
-from core.sharing import CommentTarget, LinkRefs, VisibleRefs
-
-MAX_COMMENT_LENGTH = 4000
-MAX_REF_LENGTH = 64
-
-_FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _plain_text(value: str) -> str:
-    if _FORBIDDEN_CONTROL.search(value):
-        raise ValueError("text may not contain control characters (other than tabs and line breaks)")
-    return value.replace("\r\n", "\n")
-
-
-def _printable_name(value: str) -> str:
-    if _FORBIDDEN_CONTROL.search(value) or "\n" in value or "\r" in value:
-        raise ValueError("the name must be a single line of printable characters")
-    return value
-
-
-CommentText = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_COMMENT_LENGTH),
-    STORED_TEXT,
-    AfterValidator(_plain_text),
-]
-GuestName = Annotated[DisplayName, AfterValidator(_printable_name)]
-Ref = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REF_LENGTH)]
-
+from core.schemas import MAX_COMMENT_LENGTH, CommentText, DbId, InputModel
+from core.sharing import CommentTarget, LinkRefs, ReviewComment, VisibleRefs
 
 # --- schemas --------------------------------------------------------------------------------------------------
 
 
-class GuestCommentCreate(InputModel):
-    author_name: GuestName = Field(description="How the guest wants to be named (1-120 characters)")
-    text: CommentText = Field(description=f"Plain text, 1-{MAX_COMMENT_LENGTH} characters")
-    box_ref: Ref = Field(description="`ref` of a box in the public view")
-    asset_ref: Ref | None = Field(
-        default=None, description="`ref` of that box's headliner or video, to comment on the asset itself"
-    )
-
-
-class OwnerCommentCreate(InputModel):
+class CommentCreate(InputModel):
     text: CommentText = Field(description=f"Plain text, 1-{MAX_COMMENT_LENGTH} characters")
     asset_id: DbId | None = Field(default=None, description="An asset of this box, to comment on it")
 
 
-class OwnerAssetCommentCreate(InputModel):
+class AssetCommentCreate(InputModel):
     text: CommentText = Field(description=f"Plain text, 1-{MAX_COMMENT_LENGTH} characters")
 
 
@@ -82,18 +44,6 @@ class CommentPublic(BaseModel):
     author_user_id: int | None
     via_link: bool
     shared_link_id: int | None = Field(description="The link it came through; null once that link is revoked")
-    text: str
-    created_at: datetime
-
-
-class GuestCommentPublic(BaseModel):
-    """A comment as a guest sees it: refs instead of ids, and whether the studio wrote it."""
-
-    ref: str
-    box_ref: str
-    asset_ref: str | None
-    author_name: str
-    from_studio: bool
     text: str
     created_at: datetime
 
@@ -211,9 +161,9 @@ async def _page(
     return list(rows), total
 
 
-def to_guest_comment(comment: Comment, refs: LinkRefs, visible: VisibleRefs) -> GuestCommentPublic:
+def to_guest_comment(comment: Comment, refs: LinkRefs, visible: VisibleRefs) -> ReviewComment:
     assert comment.id is not None
-    return GuestCommentPublic(
+    return ReviewComment(
         ref=refs.comment(comment.id),
         box_ref=visible.boxes.get(comment.box_id, refs.box(comment.box_id)),
         asset_ref=visible.assets.get(comment.asset_id) if comment.asset_id is not None else None,

@@ -77,7 +77,7 @@ ModelName = Annotated[
 PromptText = Annotated[str, StringConstraints(max_length=20_000), STORED_TEXT]
 
 
-class GenerateRequest(InputModel):
+class GenerationCreate(InputModel):
     model: ModelName
     prompt: PromptText
     params: dict[str, Any] = Field(default_factory=dict)
@@ -87,7 +87,7 @@ class GenerateRequest(InputModel):
     )
 
 
-class AnimateRequest(InputModel):
+class AnimationCreate(InputModel):
     prompt: PromptText
     model: ModelName = DEFAULT_VIDEO_MODEL
     params: dict[str, Any] = Field(
@@ -96,7 +96,7 @@ class AnimateRequest(InputModel):
     )
 
 
-class GenerationAccepted(BaseModel):
+class GenerationPublic(BaseModel):
     asset_id: int
     status: AssetStatus
     asset_ids: list[int]
@@ -474,7 +474,7 @@ async def _insert_and_start(
     retrying: bool = False,
     spending: spend.Spending,
     estimate: spend.Estimate,
-) -> GenerationAccepted:
+) -> GenerationPublic:
     for asset in assets:
         session.add(asset)
     await session.flush()
@@ -499,7 +499,7 @@ async def _insert_and_start(
         session, temporal, settings, assets, box.project_id, events, retrying=retrying, charge_ids=charge_ids
     )
     ids = [a.id for a in assets if a.id is not None]
-    return GenerationAccepted(
+    return GenerationPublic(
         asset_id=ids[0],
         status=AssetStatus.PENDING,
         asset_ids=ids,
@@ -513,10 +513,10 @@ async def generate(
     temporal: Client,
     settings: Settings,
     box: Box,
-    body: GenerateRequest,
+    body: GenerationCreate,
     spending: spend.Spending,
     events: EventBus | None = None,
-) -> GenerationAccepted:
+) -> GenerationPublic:
     model = await load_model(session, body.model)
     if model.kind is not ModelKind.IMAGE:
         hint = " Use animate on a completed image asset." if model.kind is ModelKind.VIDEO else ""
@@ -549,10 +549,10 @@ async def animate(
     temporal: Client,
     settings: Settings,
     source: Asset,
-    body: AnimateRequest,
+    body: AnimationCreate,
     spending: spend.Spending,
     events: EventBus | None = None,
-) -> GenerationAccepted:
+) -> GenerationPublic:
     if source.kind is not AssetKind.IMAGE:
         raise InvalidInput("Only an image can be animated.")
     if source.status is not AssetStatus.COMPLETED or not source.file_key:
@@ -591,7 +591,7 @@ async def retry(
     asset: Asset,
     spending: spend.Spending,
     events: EventBus | None = None,
-) -> GenerationAccepted:
+) -> GenerationPublic:
     """Run a FAILED asset's recipe again: same asset, new workflow run."""
     if asset.status is not AssetStatus.FAILED:
         raise Conflict(f"Only a failed asset can be retried (this one is {asset.status.value}).")

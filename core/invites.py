@@ -36,7 +36,7 @@ class InviteStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
-class RegistrationInfo(BaseModel):
+class RegistrationPublic(BaseModel):
     """What the register page needs to know before showing its form."""
 
     mode: RegistrationMode
@@ -102,11 +102,11 @@ async def create_invite(
 
 async def registration_info(
     session: AsyncSession, settings: Settings, invite: str | None
-) -> RegistrationInfo:
+) -> RegistrationPublic:
     mode = settings.effective_registration_mode
     if invite is None or mode is not RegistrationMode.INVITE_ONLY:
-        return RegistrationInfo(mode=mode)
-    return RegistrationInfo(mode=mode, invite=invite_status(await find_invite(session, invite)))
+        return RegistrationPublic(mode=mode)
+    return RegistrationPublic(mode=mode, invite=invite_status(await find_invite(session, invite)))
 
 
 def _refuse(status: InviteStatus) -> None:

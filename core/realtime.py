@@ -21,13 +21,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import sharing
-from core.comments import GuestCommentPublic
 from core.errors import DomainError
 from core.events import SNAPSHOT_ASSET_LIMIT, EventsUnavailable, EventType, RelayedEvent
 from core.models import Asset, AssetStatus, Box, SharedLink, User
 from core.projects import get_owned_project
 from core.security import JWT_ALGORITHM, read_access_token
 from core.settings import Settings
+from core.sharing import ReviewComment
 from core.socket_tickets import redeem_ticket
 from core.users import get_active_user
 
@@ -261,7 +261,7 @@ class PublicView:
                 asset_id is not None and asset_id not in self.visible.assets
             ):
                 return None
-            comment = GuestCommentPublic(
+            comment = ReviewComment(
                 ref=self.refs.comment(int(data["comment_id"])),
                 box_ref=self.visible.boxes[box_id],
                 asset_ref=self.visible.assets.get(asset_id) if asset_id is not None else None,

@@ -417,7 +417,7 @@ async def drain_pending_deletions(
 # --- preview ---------------------------------------------------------------------------------------------------
 
 
-class RetentionPreviewItem(BaseModel):
+class RetentionPreviewItemPublic(BaseModel):
     asset_id: int
     box_id: int
     box_position: int
@@ -430,17 +430,17 @@ class RetentionPreviewItem(BaseModel):
     thumbnail_url: str | None
 
 
-class RetentionKept(BaseModel):
+class RetentionKeptPublic(BaseModel):
     reason: KeptReason
     description: str
     count: int = Field(description="Assets old enough to be purged that this rule keeps")
 
 
-class RetentionPreview(BaseModel):
+class RetentionPreviewPublic(BaseModel):
     retention_days: int
     next_run_at: datetime
-    items: list[RetentionPreviewItem]
-    kept: list[RetentionKept] = Field(
+    items: list[RetentionPreviewItemPublic]
+    kept: list[RetentionKeptPublic] = Field(
         description="Why the other assets old enough (in this scope) are kept, per rule; an asset kept by two "
         "rules counts under both"
     )
@@ -458,7 +458,7 @@ async def preview_project(
     upcoming: bool,
     limit: int,
     offset: int,
-) -> RetentionPreview:
+) -> RetentionPreviewPublic:
     """What the next run would delete in this project (or, with `upcoming`, every unprotected asset and when)."""
     config = await load_retention_config(session)
     run_at = next_run_at(now, config.retention_hour_utc)
@@ -481,7 +481,7 @@ async def preview_project(
     for row in rows:
         expires_at = row.created_at + timedelta(days=config.retention_days)
         items.append(
-            RetentionPreviewItem(
+            RetentionPreviewItemPublic(
                 asset_id=row.id,
                 box_id=row.box_id,
                 box_position=row.position,
@@ -494,12 +494,12 @@ async def preview_project(
                 thumbnail_url=storage.presigned_get_url(row.thumbnail_key) if row.thumbnail_key else None,
             )
         )
-    return RetentionPreview(
+    return RetentionPreviewPublic(
         retention_days=config.retention_days,
         next_run_at=run_at,
         items=items,
         kept=[
-            RetentionKept(reason=reason, description=description, count=kept[reason])
+            RetentionKeptPublic(reason=reason, description=description, count=kept[reason])
             for reason, description in KEPT_REASONS.items()
         ],
         total=total,

@@ -1,4 +1,6 @@
-"""Request and response schemas of the public API (the `XCreate / XUpdate / XPublic` family)."""
+"""The owner's request and response schemas (the `XCreate / XUpdate / XPublic` family) and the field types every
+schema shares. A service's own schemas sit beside it (comments, share links, generation, smart edit, usage); the guest
+review view's `Review*` schemas are together in `core/sharing.py`."""
 
 from __future__ import annotations
 
@@ -6,7 +8,15 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, GetCoreSchemaHandler, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    GetCoreSchemaHandler,
+    StringConstraints,
+)
 from pydantic_core import CoreSchema, core_schema
 
 from core.models import AssetKind, AssetStatus, ModelKind
@@ -55,6 +65,32 @@ LongText = Annotated[str, StringConstraints(max_length=10_000), STORED_TEXT]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), STORED_TEXT]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 
+MAX_COMMENT_LENGTH = 4000
+
+_FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _plain_text(value: str) -> str:
+    if _FORBIDDEN_CONTROL.search(value):
+        raise ValueError("text may not contain control characters (other than tabs and line breaks)")
+    return value.replace("\r\n", "\n")
+
+
+def _printable_name(value: str) -> str:
+    if _FORBIDDEN_CONTROL.search(value) or "\n" in value or "\r" in value:
+        raise ValueError("the name must be a single line of printable characters")
+    return value
+
+
+# Comment text and a guest's name, shared by the owner's comment bodies and the guest review view's.
+CommentText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_COMMENT_LENGTH),
+    STORED_TEXT,
+    AfterValidator(_plain_text),
+]
+GuestName = Annotated[DisplayName, AfterValidator(_printable_name)]
+
 MAX_PAGE_SIZE = 200
 MAX_DB_ID = 2**31 - 1
 
@@ -87,7 +123,7 @@ class UserRegister(InputModel):
     )
 
 
-class LoginBody(InputModel):
+class UserLogin(InputModel):
     email: EmailStr = Field(max_length=320)
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
@@ -147,7 +183,7 @@ class BoxUpdate(InputModel):
     )
 
 
-class BoxReorder(InputModel):
+class BoxOrderUpdate(InputModel):
     box_ids: Annotated[list[DbId], Field(min_length=1, max_length=10_000)] = Field(
         description="Every box id of the project, in the new shot order."
     )

@@ -12,16 +12,17 @@ import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Annotated
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 from sqlalchemy.orm import selectinload
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import Gone, InvalidInput, NotFound
 from core.models import Asset, AssetKind, AssetStatus, Box, Project, SharedLink, User
-from core.schemas import InputModel
+from core.schemas import MAX_COMMENT_LENGTH, CommentText, GuestName, InputModel
 from core.storage import Storage
 
 REF_BYTES = 12
@@ -30,7 +31,7 @@ TOKEN_LENGTH = 36
 LINK_NOT_FOUND = "This review link does not exist or has been revoked. Ask the studio for a new link."
 
 
-# --- schemas --------------------------------------------------------------------------------------------------
+# --- the owner's link schemas ---------------------------------------------------------------------------------
 
 
 class SharedLinkCreate(InputModel):
@@ -61,7 +62,15 @@ class SharedLinkPublic(BaseModel):
     created_at: datetime
 
 
-class PublicAsset(BaseModel):
+# --- the guest review view's schemas (Review*) ----------------------------------------------------------------
+# What a guest holding only the link reads and sends (no ids, no owner data): all here, all named `Review*`.
+
+MAX_REF_LENGTH = 64
+
+Ref = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REF_LENGTH)]
+
+
+class ReviewAsset(BaseModel):
     """An asset as a guest sees it: no ids, no keys, no cost, no owner data; URLs are presigned and short-lived."""
 
     ref: str = Field(description="Opaque reference for commenting on this asset through this link")
@@ -77,21 +86,42 @@ class PublicAsset(BaseModel):
     duration_seconds: float | None
 
 
-class PublicBox(BaseModel):
+class ReviewBox(BaseModel):
     ref: str = Field(description="Opaque reference for commenting on this shot through this link")
     position: int = Field(description="Shot number")
     title: str
-    headliner: PublicAsset | None
-    video: PublicAsset | None = Field(
+    headliner: ReviewAsset | None
+    video: ReviewAsset | None = Field(
         description="The most recent completed video animated from the headliner, if any"
     )
 
 
-class PublicProjectView(BaseModel):
+class ReviewProject(BaseModel):
     name: str
     expires_at: datetime | None
     url_ttl_seconds: int = Field(description="Presigned URLs stop working after this; fetch the view again")
-    boxes: list[PublicBox]
+    boxes: list[ReviewBox]
+
+
+class ReviewComment(BaseModel):
+    """A comment as a guest sees it: refs instead of ids, and whether the studio wrote it."""
+
+    ref: str
+    box_ref: str
+    asset_ref: str | None
+    author_name: str
+    from_studio: bool
+    text: str
+    created_at: datetime
+
+
+class ReviewCommentCreate(InputModel):
+    author_name: GuestName = Field(description="How the guest wants to be named (1-120 characters)")
+    text: CommentText = Field(description=f"Plain text, 1-{MAX_COMMENT_LENGTH} characters")
+    box_ref: Ref = Field(description="`ref` of a box in the public view")
+    asset_ref: Ref | None = Field(
+        default=None, description="`ref` of that box's headliner or video, to comment on the asset itself"
+    )
 
 
 # --- links ----------------------------------------------------------------------------------------------------
@@ -283,10 +313,10 @@ async def load_visible_boxes(session: AsyncSession, project_id: int) -> list[Vis
     return result
 
 
-def _public_asset(asset: Asset, refs: LinkRefs, storage: Storage, ttl: int) -> PublicAsset:
+def _review_asset(asset: Asset, refs: LinkRefs, storage: Storage, ttl: int) -> ReviewAsset:
     assert asset.id is not None
     model = asset.model
-    return PublicAsset(
+    return ReviewAsset(
         ref=refs.asset(asset.id),
         kind=asset.kind,
         prompt=asset.prompt,
@@ -303,28 +333,28 @@ def _public_asset(asset: Asset, refs: LinkRefs, storage: Storage, ttl: int) -> P
 
 async def public_project_view(
     session: AsyncSession, storage: Storage, link: SharedLink, refs: LinkRefs, url_ttl_seconds: int
-) -> PublicProjectView:
+) -> ReviewProject:
     project = await session.get(Project, link.project_id)
     if project is None:  # the project was deleted between resolving the link and now
         raise NotFound(LINK_NOT_FOUND)
     boxes = await load_visible_boxes(session, link.project_id)
-    items: list[PublicBox] = []
+    items: list[ReviewBox] = []
     for visible in boxes:
         assert visible.box.id is not None
         items.append(
-            PublicBox(
+            ReviewBox(
                 ref=refs.box(visible.box.id),
                 position=visible.box.position,
                 title=visible.box.title,
-                headliner=_public_asset(visible.headliner, refs, storage, url_ttl_seconds)
+                headliner=_review_asset(visible.headliner, refs, storage, url_ttl_seconds)
                 if visible.headliner is not None
                 else None,
-                video=_public_asset(visible.video, refs, storage, url_ttl_seconds)
+                video=_review_asset(visible.video, refs, storage, url_ttl_seconds)
                 if visible.video is not None
                 else None,
             )
         )
-    return PublicProjectView(
+    return ReviewProject(
         name=project.name, expires_at=link.expires_at, url_ttl_seconds=url_ttl_seconds, boxes=items
     )
 

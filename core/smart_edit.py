@@ -93,7 +93,7 @@ InstructionText = Annotated[
 ]
 
 
-class SmartEditRequest(InputModel):
+class SmartEditCreate(InputModel):
     prompt: PromptText
     instruction: InstructionText = Field(description="What to change, e.g. 'make it night time'.")
     box_id: DbId | None = Field(
@@ -234,7 +234,7 @@ async def smart_edit(
     client: Client,
     settings: Settings,
     user: User,
-    body: SmartEditRequest,
+    body: SmartEditCreate,
     spending: Spending | None = None,
 ) -> SmartEditPublic:
     box: Box | None = await get_owned_box(session, user, body.box_id) if body.box_id is not None else None

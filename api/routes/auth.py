@@ -7,19 +7,19 @@ from fastapi import APIRouter, Query, status
 from api.deps import ClientAddress, CurrentUser, LimiterDep, SessionDep, SettingsDep
 from api.errors import error_responses
 from core import invites
-from core.schemas import LoginBody, Token, UserPublic, UserRegister
+from core.schemas import Token, UserLogin, UserPublic, UserRegister
 from core.security import create_access_token
 from core.users import authenticate
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-@router.get("/registration/", response_model=invites.RegistrationInfo)
+@router.get("/registration/", response_model=invites.RegistrationPublic)
 async def registration(
     session: SessionDep,
     settings: SettingsDep,
     invite: Annotated[str | None, Query(max_length=64, description="An invite token to check")] = None,
-) -> invites.RegistrationInfo:
+) -> invites.RegistrationPublic:
     """Whether anyone may register (`open`), only with an invite (`invite_only`) or nobody (`closed`)."""
     return await invites.registration_info(session, settings, invite)
 
@@ -45,7 +45,7 @@ async def register(
 
 @router.post("/login/", response_model=Token, responses=error_responses(401, 429))
 async def login(
-    body: LoginBody, session: SessionDep, settings: SettingsDep, limiter: LimiterDep, address: ClientAddress
+    body: UserLogin, session: SessionDep, settings: SettingsDep, limiter: LimiterDep, address: ClientAddress
 ) -> Token:
     await limiter.hit_login(address, body.email)
     user = await authenticate(session, body.email, body.password)

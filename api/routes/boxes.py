@@ -13,7 +13,7 @@ from api.deps import (
 )
 from core import boxes
 from core.events import headliner_changed
-from core.schemas import BoxCreate, BoxPublic, BoxReorder, BoxUpdate, Page
+from core.schemas import BoxCreate, BoxOrderUpdate, BoxPublic, BoxUpdate, Page
 
 router = APIRouter(tags=["boxes"])
 
@@ -39,7 +39,7 @@ async def create_box(
 
 @router.post("/api/projects/{project_id}/boxes/reorder/", response_model=Page[BoxPublic])
 async def reorder_boxes(
-    project: OwnedProject, body: BoxReorder, session: SessionDep, storage: StorageDep
+    project: OwnedProject, body: BoxOrderUpdate, session: SessionDep, storage: StorageDep
 ) -> Page[BoxPublic]:
     await boxes.reorder_boxes(session, project, body)
     limit = len(body.box_ids)

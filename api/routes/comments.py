@@ -16,7 +16,7 @@ from api.deps import (
 )
 from core import comments
 from core.boxes import get_box_or_404
-from core.comments import CommentPublic, OwnerAssetCommentCreate, OwnerCommentCreate
+from core.comments import AssetCommentCreate, CommentCreate, CommentPublic
 from core.schemas import DbId, Page
 
 router = APIRouter(tags=["comments"])
@@ -52,7 +52,7 @@ async def list_comments(
     "/api/boxes/{box_id}/comments/", status_code=status.HTTP_201_CREATED, response_model=CommentPublic
 )
 async def comment_on_box(
-    box: OwnedBox, body: OwnerCommentCreate, user: CurrentUser, session: SessionDep, events: EventsDep
+    box: OwnedBox, body: CommentCreate, user: CurrentUser, session: SessionDep, events: EventsDep
 ) -> CommentPublic:
     comment = await comments.add_owner_comment(session, user, box, body.text, body.asset_id)
     await session.commit()
@@ -65,7 +65,7 @@ async def comment_on_box(
 )
 async def comment_on_asset(
     asset: OwnedAsset,
-    body: OwnerAssetCommentCreate,
+    body: AssetCommentCreate,
     user: CurrentUser,
     session: SessionDep,
     events: EventsDep,

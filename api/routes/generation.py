@@ -19,7 +19,7 @@ from api.errors import error_responses
 from core import generation
 from core.assets import to_asset_public
 from core.errors import PayloadTooLarge
-from core.generation import AnimateRequest, GenerateRequest, GenerationAccepted
+from core.generation import AnimationCreate, GenerationCreate, GenerationPublic
 from core.schemas import STORED_TEXT, AssetPublic
 
 router = APIRouter(tags=["generation"])
@@ -35,13 +35,13 @@ UPLOAD_CHUNK = 1024 * 1024
 )
 async def generate(
     box: OwnedBox,
-    body: GenerateRequest,
+    body: GenerationCreate,
     session: SessionDep,
     settings: SettingsDep,
     events: EventsDep,
     temporal: TemporalDep,
     spending: SpendingDep,
-) -> GenerationAccepted:
+) -> GenerationPublic:
     return await generation.generate(session, temporal, settings, box, body, spending, events)
 
 
@@ -53,13 +53,13 @@ async def generate(
 )
 async def animate(
     asset: OwnedAsset,
-    body: AnimateRequest,
+    body: AnimationCreate,
     session: SessionDep,
     settings: SettingsDep,
     events: EventsDep,
     temporal: TemporalDep,
     spending: SpendingDep,
-) -> GenerationAccepted:
+) -> GenerationPublic:
     return await generation.animate(session, temporal, settings, asset, body, spending, events)
 
 
@@ -76,7 +76,7 @@ async def retry(
     events: EventsDep,
     temporal: TemporalDep,
     spending: SpendingDep,
-) -> GenerationAccepted:
+) -> GenerationPublic:
     return await generation.retry(session, temporal, settings, asset, spending, events)
 
 

@@ -63,17 +63,17 @@ async def _timed(
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
-class DependencyCheck(BaseModel):
+class HealthCheckPublic(BaseModel):
     ok: bool
     latency_ms: float | None = None
     error: str | None = None
 
 
-class HealthReport(BaseModel):
+class HealthPublic(BaseModel):
     status: Literal["ok", "degraded"]
     environment: str
     kie: Literal["simulated", "kie.ai"]
-    checks: dict[str, DependencyCheck] = Field(
+    checks: dict[str, HealthCheckPublic] = Field(
         description="database, redis, temporal, s3 and worker (a worker polled the generation task queue "
         "within WORKER_SEEN_WITHIN_SECONDS)"
     )
@@ -97,9 +97,9 @@ def worker_seen_error(queue: str, last_seen: datetime | None, now: datetime, wit
     "/",
     response_model=None,
     responses={
-        200: {"model": HealthReport, "description": "Every dependency answers and a worker polls"},
+        200: {"model": HealthPublic, "description": "Every dependency answers and a worker polls"},
         503: {
-            "model": HealthReport,
+            "model": HealthPublic,
             "description": "At least one dependency is down or no worker polls (see `checks`)",
         },
     },

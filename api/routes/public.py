@@ -36,21 +36,19 @@ def refs_for(link: SharedLink, settings: SettingsDep) -> LinkRefs:
     return sharing.link_refs(settings.jwt_secret.get_secret_value(), link)
 
 
-@router.get("/{token}/", response_model=sharing.PublicProjectView, responses=error_responses(410))
+@router.get("/{token}/", response_model=sharing.ReviewProject, responses=error_responses(410))
 async def read_public_project(
     link: LiveLink, session: SessionDep, storage: StorageDep, settings: SettingsDep
-) -> sharing.PublicProjectView:
+) -> sharing.ReviewProject:
     return await sharing.public_project_view(
         session, storage, link, refs_for(link, settings), settings.s3_presign_ttl_seconds
     )
 
 
-@router.get(
-    "/{token}/comments/", response_model=Page[comments.GuestCommentPublic], responses=error_responses(410)
-)
+@router.get("/{token}/comments/", response_model=Page[sharing.ReviewComment], responses=error_responses(410))
 async def list_public_comments(
     link: LiveLink, session: SessionDep, settings: SettingsDep, page: PaginationDep
-) -> Page[comments.GuestCommentPublic]:
+) -> Page[sharing.ReviewComment]:
     refs = refs_for(link, settings)
     visible = sharing.visible_refs(await sharing.load_visible_boxes(session, link.project_id), refs)
     items, total = await comments.list_guest_comments(
@@ -67,18 +65,18 @@ async def list_public_comments(
 @router.post(
     "/{token}/comments/",
     status_code=status.HTTP_201_CREATED,
-    response_model=comments.GuestCommentPublic,
+    response_model=sharing.ReviewComment,
     responses=error_responses(410, 429, 503),
 )
 async def create_public_comment(
     link: LiveLink,
-    body: comments.GuestCommentCreate,
+    body: sharing.ReviewCommentCreate,
     session: SessionDep,
     settings: SettingsDep,
     events: EventsDep,
     limiter: LimiterDep,
     address: ClientAddress,
-) -> comments.GuestCommentPublic:
+) -> sharing.ReviewComment:
     assert link.id is not None
     await comments.check_guest_rate(limiter, link.id, address)
     refs = refs_for(link, settings)

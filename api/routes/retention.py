@@ -21,7 +21,7 @@ from api.errors import error_responses
 from core import retention
 from core.errors import Forbidden
 from core.models import User
-from core.retention import RetentionPreview
+from core.retention import RetentionPreviewPublic
 
 router = APIRouter(tags=["retention"])
 
@@ -35,11 +35,11 @@ def require_superuser(user: CurrentUser) -> User:
 Superuser = Annotated[User, Depends(require_superuser)]
 
 
-class RetentionRunStarted(BaseModel):
+class RetentionRunPublic(BaseModel):
     workflow_id: str
 
 
-@router.get("/api/projects/{project_id}/retention-preview/", response_model=RetentionPreview)
+@router.get("/api/projects/{project_id}/retention-preview/", response_model=RetentionPreviewPublic)
 async def retention_preview(
     project: OwnedProject,
     session: SessionDep,
@@ -49,7 +49,7 @@ async def retention_preview(
         Literal["next_run", "upcoming"],
         Query(description="next_run: what the next run deletes; upcoming: every unprotected asset and when"),
     ] = "next_run",
-) -> RetentionPreview:
+) -> RetentionPreviewPublic:
     assert project.id is not None
     return await retention.preview_project(
         session,
@@ -65,10 +65,8 @@ async def retention_preview(
 @router.post(
     "/api/admin/retention/run/",
     status_code=status.HTTP_202_ACCEPTED,
-    response_model=RetentionRunStarted,
+    response_model=RetentionRunPublic,
     responses=error_responses(403, 503),
 )
-async def run_retention_now(
-    _: Superuser, settings: SettingsDep, temporal: TemporalDep
-) -> RetentionRunStarted:
-    return RetentionRunStarted(workflow_id=await retention.start_retention_run(temporal, settings))
+async def run_retention_now(_: Superuser, settings: SettingsDep, temporal: TemporalDep) -> RetentionRunPublic:
+    return RetentionRunPublic(workflow_id=await retention.start_retention_run(temporal, settings))

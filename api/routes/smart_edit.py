@@ -17,7 +17,7 @@ from api.deps import (
 from api.errors import error_responses
 from core import smart_edit
 from core.schemas import Page
-from core.smart_edit import SmartEditPublic, SmartEditRequest
+from core.smart_edit import SmartEditCreate, SmartEditPublic
 
 router = APIRouter(tags=["smart edit"])
 
@@ -30,7 +30,7 @@ router = APIRouter(tags=["smart edit"])
     dependencies=[SmartEditRateLimit],
 )
 async def create_smart_edit(
-    body: SmartEditRequest,
+    body: SmartEditCreate,
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,

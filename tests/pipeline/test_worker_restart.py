@@ -72,7 +72,7 @@ async def test_killing_the_worker_mid_generation_still_completes_once(
                     temporal,
                     settings,
                     box,
-                    generation.GenerateRequest(model="google/nano-banana", prompt=prompt),
+                    generation.GenerationCreate(model="google/nano-banana", prompt=prompt),
                     Spending(owner, balance, utcnow()),
                 )
             finally:

@@ -7,9 +7,10 @@ import json
 
 from redis.asyncio import Redis
 
-from core.comments import GUEST_COMMENTS_PER_ADDRESS, MAX_COMMENT_LENGTH
+from core.comments import GUEST_COMMENTS_PER_ADDRESS
 from core.events import project_channel
 from core.models import Comment
+from core.schemas import MAX_COMMENT_LENGTH
 from tests.builders import register
 from tests.review.helpers import make_storyboard, share
 

@@ -616,8 +616,8 @@ export interface components {
             /** Provider Model Id */
             provider_model_id: string;
         };
-        /** AnimateRequest */
-        AnimateRequest: {
+        /** AnimationCreate */
+        AnimationCreate: {
             /**
              * Model
              * @default bytedance/seedance-1.5-pro
@@ -632,6 +632,14 @@ export interface components {
             };
             /** Prompt */
             prompt: string;
+        };
+        /** AssetCommentCreate */
+        AssetCommentCreate: {
+            /**
+             * Text
+             * @description Plain text, 1-4000 characters
+             */
+            text: string;
         };
         /**
          * AssetKind
@@ -742,6 +750,14 @@ export interface components {
              */
             title?: string;
         };
+        /** BoxOrderUpdate */
+        BoxOrderUpdate: {
+            /**
+             * Box Ids
+             * @description Every box id of the project, in the new shot order.
+             */
+            box_ids: number[];
+        };
         /** BoxPublic */
         BoxPublic: {
             /** Asset Count */
@@ -770,14 +786,6 @@ export interface components {
              */
             updated_at: string;
         };
-        /** BoxReorder */
-        BoxReorder: {
-            /**
-             * Box Ids
-             * @description Every box id of the project, in the new shot order.
-             */
-            box_ids: number[];
-        };
         /** BoxUpdate */
         BoxUpdate: {
             /**
@@ -794,6 +802,19 @@ export interface components {
             position?: number | null;
             /** Title */
             title?: string | null;
+        };
+        /** CommentCreate */
+        CommentCreate: {
+            /**
+             * Asset Id
+             * @description An asset of this box, to comment on it
+             */
+            asset_id?: number | null;
+            /**
+             * Text
+             * @description Plain text, 1-4000 characters
+             */
+            text: string;
         };
         /**
          * CommentPublic
@@ -826,15 +847,6 @@ export interface components {
             text: string;
             /** Via Link */
             via_link: boolean;
-        };
-        /** DependencyCheck */
-        DependencyCheck: {
-            /** Error */
-            error?: string | null;
-            /** Latency Ms */
-            latency_ms?: number | null;
-            /** Ok */
-            ok: boolean;
         };
         /**
          * ErrorBody
@@ -891,8 +903,8 @@ export interface components {
              */
             type: string;
         };
-        /** GenerateRequest */
-        GenerateRequest: {
+        /** GenerationCreate */
+        GenerationCreate: {
             /**
              * Count
              * @default 1
@@ -912,8 +924,8 @@ export interface components {
             /** Prompt */
             prompt: string;
         };
-        /** GenerationAccepted */
-        GenerationAccepted: {
+        /** GenerationPublic */
+        GenerationPublic: {
             /** Asset Id */
             asset_id: number;
             /** Asset Ids */
@@ -927,60 +939,23 @@ export interface components {
             /** Workflow Ids */
             workflow_ids: string[];
         };
-        /** GuestCommentCreate */
-        GuestCommentCreate: {
-            /**
-             * Asset Ref
-             * @description `ref` of that box's headliner or video, to comment on the asset itself
-             */
-            asset_ref?: string | null;
-            /**
-             * Author Name
-             * @description How the guest wants to be named (1-120 characters)
-             */
-            author_name: string;
-            /**
-             * Box Ref
-             * @description `ref` of a box in the public view
-             */
-            box_ref: string;
-            /**
-             * Text
-             * @description Plain text, 1-4000 characters
-             */
-            text: string;
+        /** HealthCheckPublic */
+        HealthCheckPublic: {
+            /** Error */
+            error?: string | null;
+            /** Latency Ms */
+            latency_ms?: number | null;
+            /** Ok */
+            ok: boolean;
         };
-        /**
-         * GuestCommentPublic
-         * @description A comment as a guest sees it: refs instead of ids, and whether the studio wrote it.
-         */
-        GuestCommentPublic: {
-            /** Asset Ref */
-            asset_ref: string | null;
-            /** Author Name */
-            author_name: string;
-            /** Box Ref */
-            box_ref: string;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** From Studio */
-            from_studio: boolean;
-            /** Ref */
-            ref: string;
-            /** Text */
-            text: string;
-        };
-        /** HealthReport */
-        HealthReport: {
+        /** HealthPublic */
+        HealthPublic: {
             /**
              * Checks
              * @description database, redis, temporal, s3 and worker (a worker polled the generation task queue within WORKER_SEEN_WITHIN_SECONDS)
              */
             checks: {
-                [key: string]: components["schemas"]["DependencyCheck"];
+                [key: string]: components["schemas"]["HealthCheckPublic"];
             };
             /** Environment */
             environment: string;
@@ -1005,42 +980,11 @@ export interface components {
          * @enum {string}
          */
         InviteStatus: "valid" | "used" | "expired" | "unknown";
-        /** LoginBody */
-        LoginBody: {
-            /**
-             * Email
-             * Format: email
-             */
-            email: string;
-            /** Password */
-            password: string;
-        };
         /**
          * ModelKind
          * @enum {string}
          */
         ModelKind: "image" | "video" | "text";
-        /** OwnerAssetCommentCreate */
-        OwnerAssetCommentCreate: {
-            /**
-             * Text
-             * @description Plain text, 1-4000 characters
-             */
-            text: string;
-        };
-        /** OwnerCommentCreate */
-        OwnerCommentCreate: {
-            /**
-             * Asset Id
-             * @description An asset of this box, to comment on it
-             */
-            asset_id?: number | null;
-            /**
-             * Text
-             * @description Plain text, 1-4000 characters
-             */
-            text: string;
-        };
         /** Page[AssetPublic] */
         Page_AssetPublic_: {
             /** Items */
@@ -1074,10 +1018,10 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** Page[GuestCommentPublic] */
-        Page_GuestCommentPublic_: {
+        /** Page[ProjectPublic] */
+        Page_ProjectPublic_: {
             /** Items */
-            items: components["schemas"]["GuestCommentPublic"][];
+            items: components["schemas"]["ProjectPublic"][];
             /** Limit */
             limit: number;
             /** Offset */
@@ -1085,10 +1029,10 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** Page[ProjectPublic] */
-        Page_ProjectPublic_: {
+        /** Page[ReviewComment] */
+        Page_ReviewComment_: {
             /** Items */
-            items: components["schemas"]["ProjectPublic"][];
+            items: components["schemas"]["ReviewComment"][];
             /** Limit */
             limit: number;
             /** Offset */
@@ -1160,10 +1104,99 @@ export interface components {
             name?: string | null;
         };
         /**
-         * PublicAsset
+         * RegistrationMode
+         * @enum {string}
+         */
+        RegistrationMode: "open" | "invite_only" | "closed";
+        /**
+         * RegistrationPublic
+         * @description What the register page needs to know before showing its form.
+         */
+        RegistrationPublic: {
+            /** @description The state of the invite given in the query (null when none was given) */
+            invite?: components["schemas"]["InviteStatus"] | null;
+            mode: components["schemas"]["RegistrationMode"];
+        };
+        /** RetentionKeptPublic */
+        RetentionKeptPublic: {
+            /**
+             * Count
+             * @description Assets old enough to be purged that this rule keeps
+             */
+            count: number;
+            /** Description */
+            description: string;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "favourite" | "generating" | "headliner" | "shown_on_review_link" | "source_of_kept_video" | "input_of_running_generation";
+        };
+        /** RetentionPreviewItemPublic */
+        RetentionPreviewItemPublic: {
+            /** Asset Id */
+            asset_id: number;
+            /** Box Id */
+            box_id: number;
+            /** Box Position */
+            box_position: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Expires At
+             * Format: date-time
+             * @description created_at + retention days
+             */
+            expires_at: string;
+            kind: components["schemas"]["AssetKind"];
+            /** Prompt */
+            prompt: string;
+            /**
+             * Purge At
+             * Format: date-time
+             * @description The scheduled run that deletes the asset unless it is kept
+             */
+            purge_at: string;
+            status: components["schemas"]["AssetStatus"];
+            /** Thumbnail Url */
+            thumbnail_url: string | null;
+        };
+        /** RetentionPreviewPublic */
+        RetentionPreviewPublic: {
+            /** Items */
+            items: components["schemas"]["RetentionPreviewItemPublic"][];
+            /**
+             * Kept
+             * @description Why the other assets old enough (in this scope) are kept, per rule; an asset kept by two rules counts under both
+             */
+            kept: components["schemas"]["RetentionKeptPublic"][];
+            /** Limit */
+            limit: number;
+            /**
+             * Next Run At
+             * Format: date-time
+             */
+            next_run_at: string;
+            /** Offset */
+            offset: number;
+            /** Retention Days */
+            retention_days: number;
+            /** Total */
+            total: number;
+        };
+        /** RetentionRunPublic */
+        RetentionRunPublic: {
+            /** Workflow Id */
+            workflow_id: string;
+        };
+        /**
+         * ReviewAsset
          * @description An asset as a guest sees it: no ids, no keys, no cost, no owner data; URLs are presigned and short-lived.
          */
-        PublicAsset: {
+        ReviewAsset: {
             /** Duration Seconds */
             duration_seconds: number | null;
             /** File Url */
@@ -1195,9 +1228,9 @@ export interface components {
             /** Width */
             width: number | null;
         };
-        /** PublicBox */
-        PublicBox: {
-            headliner: components["schemas"]["PublicAsset"] | null;
+        /** ReviewBox */
+        ReviewBox: {
+            headliner: components["schemas"]["ReviewAsset"] | null;
             /**
              * Position
              * @description Shot number
@@ -1211,12 +1244,58 @@ export interface components {
             /** Title */
             title: string;
             /** @description The most recent completed video animated from the headliner, if any */
-            video: components["schemas"]["PublicAsset"] | null;
+            video: components["schemas"]["ReviewAsset"] | null;
         };
-        /** PublicProjectView */
-        PublicProjectView: {
+        /**
+         * ReviewComment
+         * @description A comment as a guest sees it: refs instead of ids, and whether the studio wrote it.
+         */
+        ReviewComment: {
+            /** Asset Ref */
+            asset_ref: string | null;
+            /** Author Name */
+            author_name: string;
+            /** Box Ref */
+            box_ref: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** From Studio */
+            from_studio: boolean;
+            /** Ref */
+            ref: string;
+            /** Text */
+            text: string;
+        };
+        /** ReviewCommentCreate */
+        ReviewCommentCreate: {
+            /**
+             * Asset Ref
+             * @description `ref` of that box's headliner or video, to comment on the asset itself
+             */
+            asset_ref?: string | null;
+            /**
+             * Author Name
+             * @description How the guest wants to be named (1-120 characters)
+             */
+            author_name: string;
+            /**
+             * Box Ref
+             * @description `ref` of a box in the public view
+             */
+            box_ref: string;
+            /**
+             * Text
+             * @description Plain text, 1-4000 characters
+             */
+            text: string;
+        };
+        /** ReviewProject */
+        ReviewProject: {
             /** Boxes */
-            boxes: components["schemas"]["PublicBox"][];
+            boxes: components["schemas"]["ReviewBox"][];
             /** Expires At */
             expires_at: string | null;
             /** Name */
@@ -1226,95 +1305,6 @@ export interface components {
              * @description Presigned URLs stop working after this; fetch the view again
              */
             url_ttl_seconds: number;
-        };
-        /**
-         * RegistrationInfo
-         * @description What the register page needs to know before showing its form.
-         */
-        RegistrationInfo: {
-            /** @description The state of the invite given in the query (null when none was given) */
-            invite?: components["schemas"]["InviteStatus"] | null;
-            mode: components["schemas"]["RegistrationMode"];
-        };
-        /**
-         * RegistrationMode
-         * @enum {string}
-         */
-        RegistrationMode: "open" | "invite_only" | "closed";
-        /** RetentionKept */
-        RetentionKept: {
-            /**
-             * Count
-             * @description Assets old enough to be purged that this rule keeps
-             */
-            count: number;
-            /** Description */
-            description: string;
-            /**
-             * Reason
-             * @enum {string}
-             */
-            reason: "favourite" | "generating" | "headliner" | "shown_on_review_link" | "source_of_kept_video" | "input_of_running_generation";
-        };
-        /** RetentionPreview */
-        RetentionPreview: {
-            /** Items */
-            items: components["schemas"]["RetentionPreviewItem"][];
-            /**
-             * Kept
-             * @description Why the other assets old enough (in this scope) are kept, per rule; an asset kept by two rules counts under both
-             */
-            kept: components["schemas"]["RetentionKept"][];
-            /** Limit */
-            limit: number;
-            /**
-             * Next Run At
-             * Format: date-time
-             */
-            next_run_at: string;
-            /** Offset */
-            offset: number;
-            /** Retention Days */
-            retention_days: number;
-            /** Total */
-            total: number;
-        };
-        /** RetentionPreviewItem */
-        RetentionPreviewItem: {
-            /** Asset Id */
-            asset_id: number;
-            /** Box Id */
-            box_id: number;
-            /** Box Position */
-            box_position: number;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /**
-             * Expires At
-             * Format: date-time
-             * @description created_at + retention days
-             */
-            expires_at: string;
-            kind: components["schemas"]["AssetKind"];
-            /** Prompt */
-            prompt: string;
-            /**
-             * Purge At
-             * Format: date-time
-             * @description The scheduled run that deletes the asset unless it is kept
-             */
-            purge_at: string;
-            status: components["schemas"]["AssetStatus"];
-            /** Thumbnail Url */
-            thumbnail_url: string | null;
-        };
-        /** RetentionRunStarted */
-        RetentionRunStarted: {
-            /** Workflow Id */
-            workflow_id: string;
         };
         /** SharedLinkCreate */
         SharedLinkCreate: {
@@ -1345,6 +1335,21 @@ export interface components {
             /** Url */
             url: string;
         };
+        /** SmartEditCreate */
+        SmartEditCreate: {
+            /**
+             * Box Id
+             * @description The shot this prompt belongs to (kept in its history).
+             */
+            box_id?: number | null;
+            /**
+             * Instruction
+             * @description What to change, e.g. 'make it night time'.
+             */
+            instruction: string;
+            /** Prompt */
+            prompt: string;
+        };
         /** SmartEditPublic */
         SmartEditPublic: {
             /** Box Id */
@@ -1366,21 +1371,6 @@ export interface components {
              * Prompt
              * @description The rewritten prompt (a preview: generate with it to use it)
              */
-            prompt: string;
-        };
-        /** SmartEditRequest */
-        SmartEditRequest: {
-            /**
-             * Box Id
-             * @description The shot this prompt belongs to (kept in its history).
-             */
-            box_id?: number | null;
-            /**
-             * Instruction
-             * @description What to change, e.g. 'make it night time'.
-             */
-            instruction: string;
-            /** Prompt */
             prompt: string;
         };
         /** SocketTicketCreate */
@@ -1451,6 +1441,16 @@ export interface components {
              */
             spent_today: number;
         };
+        /** UserLogin */
+        UserLogin: {
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+            /** Password */
+            password: string;
+        };
         /** UserPublic */
         UserPublic: {
             /**
@@ -1508,7 +1508,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RetentionRunStarted"];
+                    "application/json": components["schemas"]["RetentionRunPublic"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -1767,7 +1767,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["AnimateRequest"];
+                "application/json": components["schemas"]["AnimationCreate"];
             };
         };
         responses: {
@@ -1777,7 +1777,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GenerationAccepted"];
+                    "application/json": components["schemas"]["GenerationPublic"];
                 };
             };
             /** @description The request could not be read (e.g. a malformed multipart or JSON body) */
@@ -1866,7 +1866,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["OwnerAssetCommentCreate"];
+                "application/json": components["schemas"]["AssetCommentCreate"];
             };
         };
         responses: {
@@ -1953,7 +1953,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GenerationAccepted"];
+                    "application/json": components["schemas"]["GenerationPublic"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -2030,7 +2030,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["LoginBody"];
+                "application/json": components["schemas"]["UserLogin"];
             };
         };
         responses: {
@@ -2280,7 +2280,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RegistrationInfo"];
+                    "application/json": components["schemas"]["RegistrationPublic"];
                 };
             };
             /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
@@ -2666,7 +2666,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["OwnerCommentCreate"];
+                "application/json": components["schemas"]["CommentCreate"];
             };
         };
         responses: {
@@ -2747,7 +2747,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["GenerateRequest"];
+                "application/json": components["schemas"]["GenerationCreate"];
             };
         };
         responses: {
@@ -2757,7 +2757,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GenerationAccepted"];
+                    "application/json": components["schemas"]["GenerationPublic"];
                 };
             };
             /** @description The request could not be read (e.g. a malformed multipart or JSON body) */
@@ -3069,7 +3069,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HealthReport"];
+                    "application/json": components["schemas"]["HealthPublic"];
                 };
             };
             /** @description At least one dependency is down or no worker polls (see `checks`) */
@@ -3078,7 +3078,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HealthReport"];
+                    "application/json": components["schemas"]["HealthPublic"];
                 };
             };
         };
@@ -3616,7 +3616,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["BoxReorder"];
+                "application/json": components["schemas"]["BoxOrderUpdate"];
             };
         };
         responses: {
@@ -3842,7 +3842,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RetentionPreview"];
+                    "application/json": components["schemas"]["RetentionPreviewPublic"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -4137,7 +4137,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PublicProjectView"];
+                    "application/json": components["schemas"]["ReviewProject"];
                 };
             };
             /** @description The object does not exist or is not yours */
@@ -4201,7 +4201,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_GuestCommentPublic_"];
+                    "application/json": components["schemas"]["Page_ReviewComment_"];
                 };
             };
             /** @description The object does not exist or is not yours */
@@ -4254,7 +4254,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["GuestCommentCreate"];
+                "application/json": components["schemas"]["ReviewCommentCreate"];
             };
         };
         responses: {
@@ -4264,7 +4264,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GuestCommentPublic"];
+                    "application/json": components["schemas"]["ReviewComment"];
                 };
             };
             /** @description The request could not be read (e.g. a malformed multipart or JSON body) */
@@ -4407,7 +4407,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SmartEditRequest"];
+                "application/json": components["schemas"]["SmartEditCreate"];
             };
         };
         responses: {

@@ -12,10 +12,10 @@ export function safeNext(raw: string | null): string {
   return raw;
 }
 
-type RegistrationInfo = Schemas["RegistrationInfo"];
+type RegistrationPublic = Schemas["RegistrationPublic"];
 
 /** What the register page says instead of its form, or null when the form is shown. */
-export function registrationNotice(info: RegistrationInfo, invite: string | null): string | null {
+export function registrationNotice(info: RegistrationPublic, invite: string | null): string | null {
   if (info.mode === "open") return null;
   if (info.mode === "closed") return "Registration is closed on this server. Ask its administrator for an account, or log in.";
   if (!invite) return "Registration is by invitation: ask your studio's administrator for a link.";
@@ -27,7 +27,7 @@ export function registrationNotice(info: RegistrationInfo, invite: string | null
 
 /** The register page asks the API who may sign up (open, invite-only, closed) before it shows the form. */
 function useRegistration(enabled: boolean) {
-  const [info, setInfo] = useState<RegistrationInfo | null>(null);
+  const [info, setInfo] = useState<RegistrationPublic | null>(null);
   const [invite, setInvite] = useState<string | null>(null);
   useEffect(() => {
     if (!enabled) return;

@@ -5,8 +5,8 @@ import { ApiError, api, unwrap, type Schemas } from "@/api/client";
 import { LiveSocket, wsUrl, type LiveState } from "@/lib/live";
 import { Loading } from "./States";
 
-type GuestComment = Schemas["GuestCommentPublic"];
-type PublicAsset = Schemas["PublicAsset"];
+type ReviewComment = Schemas["ReviewComment"];
+type ReviewAsset = Schemas["ReviewAsset"];
 
 const NAME_KEY = "aam.reviewer-name";
 
@@ -16,7 +16,7 @@ export function tokenFromPath(pathname: string): string | null {
   return token && token !== "_" ? token : null;
 }
 
-export function mergeComments(list: GuestComment[], more: GuestComment[]): GuestComment[] {
+export function mergeComments(list: ReviewComment[], more: ReviewComment[]): ReviewComment[] {
   const seen = new Set(list.map((c) => c.ref));
   const out = [...list];
   for (const c of more) {
@@ -75,7 +75,7 @@ function Review({ token }: { token: string }) {
     queryFn: () => unwrap(api.GET("/api/public/{token}/comments/", { params: { path: { token }, query: { limit: 200, offset: 0 } } })),
     retry: noRetryOn4xx,
   });
-  const [extra, setExtra] = useState<GuestComment[]>([]);
+  const [extra, setExtra] = useState<ReviewComment[]>([]);
   const [live, setLive] = useState<LiveState>("connecting");
   const [gone, setGone] = useState(false);
   const [refused, setRefused] = useState<string | null>(null);
@@ -85,7 +85,7 @@ function Review({ token }: { token: string }) {
       url: (since) => wsUrl(`/ws/public/${encodeURIComponent(token)}/`, { since }),
       onEvent: (event) => {
         if (event.type === "new_comment") {
-          setExtra((list) => mergeComments(list, [event.data as unknown as GuestComment]));
+          setExtra((list) => mergeComments(list, [event.data as unknown as ReviewComment]));
         } else if (event.type === "headliner_changed") {
           void qc.invalidateQueries({ queryKey: viewKey });
         }
@@ -168,7 +168,7 @@ function Review({ token }: { token: string }) {
  * blurry at this size), drawn at most at its own pixel width so it is never upscaled, with its aspect ratio reserved
  * by `width`/`height` before it loads. The thumbnail only shows through as a quick preview while the file loads.
  */
-export function ReviewMedia({ asset, poster }: { asset: PublicAsset | null; poster: PublicAsset | null }) {
+export function ReviewMedia({ asset, poster }: { asset: ReviewAsset | null; poster: ReviewAsset | null }) {
   if (!asset) return <div className="review-empty muted small">No image selected yet</div>;
   const size = { width: asset.width ?? undefined, height: asset.height ?? undefined };
   const preview = asset.thumbnail_url ? { backgroundImage: `url("${asset.thumbnail_url}")` } : undefined;
@@ -196,8 +196,8 @@ function ShotComments({
 }: {
   token: string;
   boxRef: string;
-  comments: GuestComment[];
-  onPosted: (c: GuestComment) => void;
+  comments: ReviewComment[];
+  onPosted: (c: ReviewComment) => void;
 }) {
   const [name, setName] = useState("");
   const [text, setText] = useState("");
