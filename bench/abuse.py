@@ -20,27 +20,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import contextlib
-import os
 import secrets
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 
-from bench.pipeline import percentile, start_simulator
+from bench.harness import (
+    PASSWORD,
+    api_server,
+    app_env,
+    embedded_services,
+    login,
+    machine,
+    make_owner,
+    percentile,
+    register,
+    running_worker,
+    settings_of,
+    simulator,
+    timing_line,
+)
 from core.settings import Settings
-from devstack.services import free_port
-from devstack.stack import migrate, start_stack
-from worker.deps import WorkerDeps
 
-ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "correct horse battery"
 LOGIN_FLOOD = 40
 SMART_EDITS = 20
 HIGH = "1000000/minute"
@@ -51,70 +56,6 @@ HIGH_LIMITS = {
     "RATE_LIMIT_GENERATE_PER_USER": HIGH,
     "RATE_LIMIT_SMART_EDIT_PER_USER": HIGH,
 }
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} cores)"
-
-
-def figures(name: str, values: list[float]) -> str:
-    ms = [v * 1000 for v in values]
-    if not ms:
-        return f"{name:<44} no answers"
-    return (
-        f"{name:<44} n={len(ms):<4} p50={percentile(ms, 0.5):7.1f} ms  p95={percentile(ms, 0.95):7.1f} ms"
-        f"  max={max(ms):7.1f} ms"
-    )
-
-
-def spawn_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    """One API process on `port`, as `make dev` and the container run it."""
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.main:create_app",
-            "--factory",
-            "--host=127.0.0.1",
-            f"--port={port}",
-            "--log-level=warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-    )
-
-
-@contextlib.asynccontextmanager
-async def api_process(env: dict[str, str], port: int) -> AsyncIterator[str]:
-    process = spawn_api(env, port)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as http:
-            for _ in range(300):
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get(f"{url}/api/auth/me/")).status_code == 401:
-                        break
-                if process.poll() is not None:
-                    raise RuntimeError("the API process exited at start")
-                await asyncio.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(15)
-
-
-async def register(http: httpx.AsyncClient, email: str) -> None:
-    answer = await http.post(
-        "/api/auth/register/", json={"email": email, "password": PASSWORD, "display_name": "Bench"}
-    )
-    answer.raise_for_status()
-
-
-async def login(http: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
-    return await http.post("/api/auth/login/", json={"email": email, "password": password})
 
 
 async def timed_gets(http: httpx.AsyncClient, headers: dict[str, str], count: int) -> tuple[list[float], int]:
@@ -151,160 +92,147 @@ async def during(
     return latencies, failed, statuses, sum(statuses.values()) / (time.perf_counter() - started)
 
 
-async def run(args: argparse.Namespace, env: dict[str, str], sim_port: int) -> None:
-    from tests.pipeline.fixtures import running_worker
-
-    base_env = {
-        **env,
-        "ENVIRONMENT": "test",
-        "JWT_SECRET": secrets.token_urlsafe(32),
-        "TEMPORAL_TASK_QUEUE": f"bench-abuse-{uuid.uuid4().hex[:6]}",
-        "KIE_BASE_URL": f"http://127.0.0.1:{sim_port}",
-        "KIE_TIMEOUT_SECONDS": "30",
-        "SMART_EDIT_ATTEMPT_TIMEOUT_SECONDS": "30",
-    }
+async def run(args: argparse.Namespace, env: dict[str, str], logs: Path) -> None:
     high = {**HIGH_LIMITS, **dict(item.split("=", 1) for item in args.high_limit_env)}
-    settings = Settings(_env_file=None, **{k.lower(): v for k, v in base_env.items()})  # type: ignore[arg-type]
-    print(f"before: {load()}")
-    worker: WorkerDeps
-    async with running_worker(settings) as worker:  # smart edits run as workflows
-        del worker
-        await measure(args, {**base_env, **high}, high)
-        await limits_hold(args, base_env)
-    print(f"\nafter: {load()}")
+    print(f"before: {machine()}")
+    async with running_worker(settings_of(env)):  # smart edits run as workflows
+        await measure(args, {**env, **high}, high, logs)
+        await limits_hold(args, env, logs)
+    print(f"\nafter: {machine()}")
 
 
-async def measure(args: argparse.Namespace, env: dict[str, str], high: dict[str, str]) -> None:
+async def measure(args: argparse.Namespace, env: dict[str, str], high: dict[str, str], logs: Path) -> None:
     """Phases 1-2, on an API process whose rate limits are out of reach."""
-    async with (
-        api_process(env, free_port()) as url,
-        httpx.AsyncClient(base_url=url, timeout=120, limits=httpx.Limits(max_connections=100)) as http,
-    ):
-        marker = uuid.uuid4().hex[:8]
-        reader = f"reader-{marker}@example.com"
-        await register(http, reader)
-        headers = {"Authorization": f"Bearer {(await login(http, reader)).json()['access_token']}"}
-        accounts = [f"flood-{marker}-{i}@example.com" for i in range(LOGIN_FLOOD)]
-        for email in accounts:
-            await register(http, email)
-        await timed_gets(http, headers, 20)  # warm-up
+    with api_server(env, logs, name="api-high-limits") as api:
+        async with httpx.AsyncClient(
+            base_url=api.url, timeout=120, limits=httpx.Limits(max_connections=100)
+        ) as http:
+            marker = uuid.uuid4().hex[:8]
+            headers = await make_owner(http, f"reader-{marker}@example.com")
+            accounts = [f"flood-{marker}-{i}@example.com" for i in range(LOGIN_FLOOD)]
+            for email in accounts:
+                await register(http, email)
+            await timed_gets(http, headers, 20)  # warm-up
 
-        alone, failed_alone = await timed_gets(http, headers, args.gets)
+            alone, failed_alone = await timed_gets(http, headers, args.gets)
 
-        async def one_login(worker: int) -> int:
-            return (await login(http, accounts[worker])).status_code
+            async def one_login(worker: int) -> int:
+                return (await login(http, accounts[worker])).status_code
 
-        flood, failed_flood, login_statuses, login_rate = await during(
-            one_login, LOGIN_FLOOD, timed_gets(http, headers, args.gets)
-        )
+            flood, failed_flood, login_statuses, login_rate = await during(
+                one_login, LOGIN_FLOOD, timed_gets(http, headers, args.gets)
+            )
 
-        async def one_smart_edit(worker: int) -> int:
-            body = {
-                "prompt": f"a harbour at dawn {uuid.uuid4().hex[:8]}",
-                "instruction": f"add fog [sim:slow={args.llm_seconds}]",
-            }
-            return (await http.post("/api/smart-edit/", json=body, headers=headers)).status_code
+            async def one_smart_edit(worker: int) -> int:
+                body = {
+                    "prompt": f"a harbour at dawn {uuid.uuid4().hex[:8]}",
+                    "instruction": f"add fog [sim:slow={args.llm_seconds}]",
+                }
+                return (await http.post("/api/smart-edit/", json=body, headers=headers)).status_code
 
-        edits, failed_edits, edit_statuses, _ = await during(
-            one_smart_edit, SMART_EDITS, timed_gets(http, headers, args.gets)
-        )
+            edits, failed_edits, edit_statuses, _ = await during(
+                one_smart_edit, SMART_EDITS, timed_gets(http, headers, args.gets)
+            )
 
-        print(f"\n== a cheap authenticated GET (/api/auth/me/), one API process == ({load()})")
-        print(figures("alone", alone) + f"  not 200: {failed_alone}")
-        print(figures(f"while {LOGIN_FLOOD} logins run concurrently", flood) + f"  not 200: {failed_flood}")
-        print(figures(f"while {SMART_EDITS} smart edits wait (LLM {args.llm_seconds} s)", edits))
-        print(f"{'':<44} not 200: {failed_edits}")
-        p95 = percentile(alone, 0.95)
-        print(f"p95 ratio during logins / alone:      {percentile(flood, 0.95) / p95:.2f}x  (target ≤ 2x)")
-        print(f"p95 ratio during smart edits / alone: {percentile(edits, 0.95) / p95:.2f}x  (target ≤ 2x)")
-        print(f"logins during the flood: {dict(login_statuses)} at {login_rate:.1f}/s")
-        print(f"smart edits during their phase: {dict(edit_statuses)}")
+            print(f"\n== a cheap authenticated GET (/api/auth/me/), one API process == ({machine()})")
+            print(timing_line("alone", alone) + f"  not 200: {failed_alone}")
+            print(
+                timing_line(f"while {LOGIN_FLOOD} logins run concurrently", flood)
+                + f"  not 200: {failed_flood}"
+            )
+            print(timing_line(f"while {SMART_EDITS} smart edits wait (LLM {args.llm_seconds} s)", edits))
+            print(f"{'':<40} not 200: {failed_edits}")
+            p95 = percentile(alone, 0.95)
+            print(
+                f"p95 ratio during logins / alone:      {percentile(flood, 0.95) / p95:.2f}x  (target ≤ 2x)"
+            )
+            print(
+                f"p95 ratio during smart edits / alone: {percentile(edits, 0.95) / p95:.2f}x  (target ≤ 2x)"
+            )
+            print(f"logins during the flood: {dict(login_statuses)} at {login_rate:.1f}/s")
+            print(f"smart edits during their phase: {dict(edit_statuses)}")
 
-        # Throughput: as many logins as one process answers, 40 in flight, for --seconds.
-        statuses: collections.Counter[int] = collections.Counter()
-        latencies: list[float] = []
-        deadline = time.perf_counter() + args.seconds
+            # Throughput: as many logins as one process answers, 40 in flight, for --seconds.
+            statuses: collections.Counter[int] = collections.Counter()
+            latencies: list[float] = []
+            deadline = time.perf_counter() + args.seconds
 
-        async def hammer(worker: int) -> None:
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                statuses[(await login(http, accounts[worker])).status_code] += 1
-                latencies.append(time.perf_counter() - started)
+            async def hammer(worker: int) -> None:
+                while time.perf_counter() < deadline:
+                    started = time.perf_counter()
+                    statuses[(await login(http, accounts[worker])).status_code] += 1
+                    latencies.append(time.perf_counter() - started)
 
-        started = time.perf_counter()
-        await asyncio.gather(*(hammer(i) for i in range(LOGIN_FLOOD)))
-        span = time.perf_counter() - started
-        print(f"\n== login throughput, {LOGIN_FLOOD} in flight for {args.seconds} s == ({load()})")
-        print(f"limits raised with: {high}")
-        print(figures("login latency", latencies))
-        ok = statuses.get(200, 0)
-        print(
-            f"statuses: {dict(statuses)}; {ok / span:.1f} successful logins/s, {sum(statuses.values()) / span:.1f}/s"
-        )
+            started = time.perf_counter()
+            await asyncio.gather(*(hammer(i) for i in range(LOGIN_FLOOD)))
+            span = time.perf_counter() - started
+            print(f"\n== login throughput, {LOGIN_FLOOD} in flight for {args.seconds} s == ({machine()})")
+            print(f"limits raised with: {high}")
+            print(timing_line("login latency", latencies))
+            ok = statuses.get(200, 0)
+            print(
+                f"statuses: {dict(statuses)}; {ok / span:.1f} successful logins/s, {sum(statuses.values()) / span:.1f}/s"
+            )
 
 
-async def limits_hold(args: argparse.Namespace, base_env: dict[str, str]) -> None:
+async def limits_hold(args: argparse.Namespace, env: dict[str, str], logs: Path) -> None:
     """Phase 3: a second API process with the shipped limits, everything from one address (127.0.0.1)."""
     defaults = Settings(_env_file=None)
-    async with (
-        api_process(base_env, free_port()) as url,
-        httpx.AsyncClient(base_url=url, timeout=120) as http,
-    ):
-        print(f"\n== the shipped limits, one address (127.0.0.1) == ({load()})")
-        victim = f"victim-{uuid.uuid4().hex[:8]}@example.com"
-        editor = f"editor-{uuid.uuid4().hex[:8]}@example.com"
-        await register(http, victim)
-        await register(http, editor)
-        headers = {"Authorization": f"Bearer {(await login(http, editor)).json()['access_token']}"}
+    with api_server(env, logs, name="api-shipped-limits") as api:
+        async with httpx.AsyncClient(base_url=api.url, timeout=120) as http:
+            print(f"\n== the shipped limits, one address (127.0.0.1) == ({machine()})")
+            victim = f"victim-{uuid.uuid4().hex[:8]}@example.com"
+            await register(http, victim)
+            headers = await make_owner(http, f"editor-{uuid.uuid4().hex[:8]}@example.com")
 
-        # Registrations: two are used above; the rest of the window's allowance, then refusals.
-        registrations: collections.Counter[int] = collections.Counter()
-        for _ in range(args.registrations):
-            body = {
-                "email": f"r-{uuid.uuid4().hex[:8]}@example.com",
-                "password": PASSWORD,
-                "display_name": "R",
-            }
-            registrations[(await http.post("/api/auth/register/", json=body)).status_code] += 1
-        print(
-            f"registration ({defaults.rate_limit_register_per_address} per address), {args.registrations} more "
-            f"after 2: {dict(registrations)}; accepted in all: {2 + registrations.get(201, 0)}"
-        )
+            # Registrations: two are used above; the rest of the window's allowance, then refusals.
+            registrations: collections.Counter[int] = collections.Counter()
+            for _ in range(args.registrations):
+                body = {
+                    "email": f"r-{uuid.uuid4().hex[:8]}@example.com",
+                    "password": PASSWORD,
+                    "display_name": "R",
+                }
+                registrations[(await http.post("/api/auth/register/", json=body)).status_code] += 1
+            print(
+                f"registration ({defaults.rate_limit_register_per_address} per address), {args.registrations} more "
+                f"after 2: {dict(registrations)}; accepted in all: {2 + registrations.get(201, 0)}"
+            )
 
-        # Brute force: wrong passwords on one account, as fast as answers come.
-        tries: collections.Counter[int] = collections.Counter()
-        retry_after: set[str] = set()
-        started = time.perf_counter()
-        for _ in range(args.brute_force):
-            answer = await login(http, victim, "not the password")
-            tries[answer.status_code] += 1
-            if answer.status_code == 429:
-                retry_after.add(answer.headers.get("Retry-After", "missing"))
-        span = time.perf_counter() - started
-        through = sum(count for status, count in tries.items() if status != 429)
-        right = await login(http, victim)
-        print(
-            f"brute force ({defaults.rate_limit_login_per_account} per account, "
-            f"{defaults.rate_limit_login_per_address} per address), {args.brute_force} wrong passwords "
-            f"in {span:.1f} s: {dict(tries)}"
-        )
-        print(
-            f"  guesses checked (not 429): {through}; 429s: {tries.get(429, 0)}; Retry-After seen: "
-            f"{sorted(retry_after, key=lambda v: (len(v), v))}"
-        )
-        print(
-            f"  the right password afterwards answers {right.status_code} (the account waits out its window)"
-        )
+            # Brute force: wrong passwords on one account, as fast as answers come.
+            tries: collections.Counter[int] = collections.Counter()
+            retry_after: set[str] = set()
+            started = time.perf_counter()
+            for _ in range(args.brute_force):
+                answer = await login(http, victim, "not the password")
+                tries[answer.status_code] += 1
+                if answer.status_code == 429:
+                    retry_after.add(answer.headers.get("Retry-After", "missing"))
+            span = time.perf_counter() - started
+            through = sum(count for status, count in tries.items() if status != 429)
+            right = await login(http, victim)
+            print(
+                f"brute force ({defaults.rate_limit_login_per_account} per account, "
+                f"{defaults.rate_limit_login_per_address} per address), {args.brute_force} wrong passwords "
+                f"in {span:.1f} s: {dict(tries)}"
+            )
+            print(
+                f"  guesses checked (not 429): {through}; 429s: {tries.get(429, 0)}; Retry-After seen: "
+                f"{sorted(retry_after, key=lambda v: (len(v), v))}"
+            )
+            print(
+                f"  the right password afterwards answers {right.status_code} (the account waits out its window)"
+            )
 
-        # Smart edits by one user, with a fast LLM.
-        edits: collections.Counter[int] = collections.Counter()
-        for _ in range(args.smart_edits):
-            body = {"prompt": f"a harbour {uuid.uuid4().hex[:8]}", "instruction": "add fog"}
-            edits[(await http.post("/api/smart-edit/", json=body, headers=headers)).status_code] += 1
-        print(
-            f"smart edits ({defaults.rate_limit_smart_edit_per_user} per user), {args.smart_edits} in a row: "
-            f"{dict(edits)}; answered (not 429): {sum(c for s, c in edits.items() if s != 429)}"
-        )
+            # Smart edits by one user, with a fast LLM.
+            edits: collections.Counter[int] = collections.Counter()
+            for _ in range(args.smart_edits):
+                body = {"prompt": f"a harbour {uuid.uuid4().hex[:8]}", "instruction": "add fog"}
+                edits[(await http.post("/api/smart-edit/", json=body, headers=headers)).status_code] += 1
+            print(
+                f"smart edits ({defaults.rate_limit_smart_edit_per_user} per user), {args.smart_edits} in a row: "
+                f"{dict(edits)}; answered (not 429): {sum(c for s, c in edits.items() if s != 429)}"
+            )
 
 
 def main() -> None:
@@ -324,22 +252,17 @@ def main() -> None:
     )
     args = parser.parse_args()
     print("command: " + " ".join(["python -m bench.abuse", *sys.argv[1:]]), flush=True)
-    with tempfile.TemporaryDirectory(prefix="aiam-bench-") as tmp:
-        print("starting embedded services…", flush=True)
-        stack = start_stack(
-            Path(tmp), fixed_ports=False, database_name="aiam_bench", bucket="aiam-bench", environ={}
-        )
-        try:
-            migrate(stack.env["DATABASE_URL"])
-            sim_port = free_port()
-            simulator = start_simulator(sim_port, secrets.token_urlsafe(24))
-            try:
-                asyncio.run(run(args, stack.env, sim_port))
-            finally:
-                simulator.terminate()
-                simulator.wait(10)
-        finally:
-            stack.stop()
+    with embedded_services("abuse") as stack:
+        logs = stack.data_dir / "logs"
+        with simulator(logs, secrets.token_urlsafe(24)) as sim:
+            env = app_env(
+                stack,
+                TEMPORAL_TASK_QUEUE=f"bench-abuse-{uuid.uuid4().hex[:6]}",
+                KIE_BASE_URL=sim.url,
+                KIE_TIMEOUT_SECONDS="30",
+                SMART_EDIT_ATTEMPT_TIMEOUT_SECONDS="30",
+            )
+            asyncio.run(run(args, env, logs))
 
 
 if __name__ == "__main__":

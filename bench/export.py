@@ -1,6 +1,6 @@
 """Storyboard export benchmark: a 300-shot project with 1024-px images, exported through the API in both scopes.
 
-Starts embedded PostgreSQL, Redis and S3 in a temporary directory, fills the project (per shot: a headliner image, a
+Starts PostgreSQL, Redis and S3 (`bench.harness`: no Temporal), fills the project (per shot: a headliner image, a
 second image variant and a video animated from the headliner; 256-px JPEG thumbnails), then times
 `GET /api/projects/{id}/export/?scope=...` and samples the process RSS while it runs. Prints, never asserts.
 
@@ -12,24 +12,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import os
-import secrets
-import subprocess
-import sys
-import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from typing import Any
 
 import httpx
-import psutil
 from docx import Document
 from PIL import Image, ImageDraw
 
-from devstack.services import free_port
+from bench.harness import (
+    PeakRss,
+    Server,
+    api_server,
+    app_env,
+    create_project,
+    embedded_services,
+    make_owner,
+    settings_of,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 10.0
 TARGET_RSS_MB = 300.0
 IMAGE_SIZE = 1024
@@ -54,50 +55,18 @@ def shot_images(index: int) -> tuple[bytes, bytes]:
     return original.getvalue(), thumbnail.getvalue()
 
 
-class RssSampler:
-    """Samples a process's RSS every few milliseconds in a thread; `peak` is the highest value seen."""
-
-    def __init__(self, pid: int, interval: float = 0.005) -> None:
-        self.process = psutil.Process(pid)
-        self.interval = interval
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            time.sleep(self.interval)
-
-    def __enter__(self) -> RssSampler:
-        self.peak = self.process.memory_info().rss
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-async def fill_project(app: object, shots: int) -> tuple[int, dict[str, str]]:
+async def fill_project(app: Any, shots: int) -> tuple[int, dict[str, str]]:
     from sqlmodel import select
     from sqlmodel.ext.asyncio.session import AsyncSession
 
     from core.models import AIModel, Asset, AssetKind, AssetStatus, Box, Project
     from core.storage import Storage, asset_file_key, asset_thumbnail_key
 
-    state = app.state  # type: ignore[attr-defined]
+    state = app.state
     storage: Storage = state.storage
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-        email = f"bench-{secrets.token_hex(4)}@example.com"
-        body = {"email": email, "password": "bench password 123", "display_name": "Bench"}
-        assert (await client.post("/api/auth/register/", json=body)).status_code == 201
-        login = await client.post("/api/auth/login/", json={"email": email, "password": body["password"]})
-        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        project_id = (
-            await client.post("/api/projects/", json={"name": "Bench spot"}, headers=headers)
-        ).json()["id"]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+        headers = await make_owner(client)
+        project_id = await create_project(client, headers, "Bench spot")
 
     images: list[tuple[int, str, str]] = []  # (index, original key, thumbnail key): generated at upload time
     placeholders: list[str] = []
@@ -170,47 +139,12 @@ async def fill_project(app: object, shots: int) -> tuple[int, dict[str, str]]:
     return project_id, headers
 
 
-async def measure_exports(project_id: int, headers: dict[str, str]) -> None:
-    """Export through a fresh API process (uvicorn, real HTTP) so its RSS is the server's alone, not the bench's."""
-    port = free_port()
-    with tempfile.TemporaryFile() as log:
-        server = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.main:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            await _export_both_scopes(f"http://127.0.0.1:{port}", server.pid, project_id, headers)
-        except BaseException:
-            log.seek(0)
-            print(log.read().decode(errors="replace")[-4000:])
-            raise
-        finally:
-            server.terminate()
-            await server.wait()
-
-
-async def _export_both_scopes(base: str, pid: int, project_id: int, headers: dict[str, str]) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=300) as client:
-        for _ in range(600):
-            try:
-                await client.get("/api/health/")
-                break
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
-        print(f"API process RSS when idle: {psutil.Process(pid).memory_info().rss / 1e6:.1f} MB")
+async def export_both_scopes(api: Server, project_id: int, headers: dict[str, str]) -> None:
+    """Export through a fresh API process (real HTTP), so the RSS sampled is the server's alone, not the bench's."""
+    async with httpx.AsyncClient(base_url=api.url, timeout=300) as client:
+        print(f"API process RSS when idle: {api.rss() / 1e6:.1f} MB")
         for scope in ("headliners", "all"):
-            with RssSampler(pid) as sampler:
-                before = sampler.peak
+            with PeakRss(api.pid, interval=0.005) as sampler:
                 started = time.perf_counter()
                 response = await client.get(
                     f"/api/projects/{project_id}/export/", params={"scope": scope}, headers=headers
@@ -224,34 +158,20 @@ async def _export_both_scopes(base: str, pid: int, project_id: int, headers: dic
                 f"scope={scope:<10} rows={rows:<4} images={images:<4} size={len(response.content) / 1e6:5.1f} MB  "
                 f"time={elapsed:5.2f} s (target ≤ {TARGET_SECONDS:.0f} s)  "
                 f"API peak RSS={sampler.peak / 1e6:6.1f} MB (target ≤ {TARGET_RSS_MB:.0f} MB; "
-                f"+{(sampler.peak - before) / 1e6:.1f} MB during this export)"
+                f"+{(sampler.peak - sampler.baseline) / 1e6:.1f} MB during this export)"
             )
 
 
 async def run(shots: int) -> None:
-    from devstack.stack import migrate, start_stack
+    from api.main import create_app
 
-    with tempfile.TemporaryDirectory(prefix="aiam-bench-export-") as tmp:
-        # The export needs no Temporal: point it at an address that is never dialled instead of starting one.
-        stack = start_stack(
-            Path(tmp),
-            fixed_ports=False,
-            database_name="aiam_bench",
-            bucket="aiam-bench",
-            environ={"TEMPORAL_ADDRESS": "127.0.0.1:9"},
-        )
-        try:
-            migrate(stack.env["DATABASE_URL"])
-            os.environ.update({**stack.env, "ENVIRONMENT": "test", "JWT_SECRET": secrets.token_urlsafe(32)})
-            from api.main import create_app
-            from core.settings import Settings
-
-            app = create_app(Settings())
-            async with app.router.lifespan_context(app):
-                project_id, headers = await fill_project(app, shots)
-            await measure_exports(project_id, headers)
-        finally:
-            stack.stop()
+    with embedded_services("export", temporal=False) as stack:
+        env = app_env(stack)
+        app = create_app(settings_of(env))
+        async with app.router.lifespan_context(app):
+            project_id, headers = await fill_project(app, shots)
+        with api_server(env, stack.data_dir / "logs") as api:
+            await export_both_scopes(api, project_id, headers)
 
 
 def main() -> None:

@@ -15,49 +15,36 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import secrets
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
-from pydantic import SecretStr
 from redis.asyncio import Redis
 from sqlmodel import col, func, select
-from temporalio.worker import Worker
 
 from bench.floor import BenchFloorWorkflow, bench_noop
+from bench.harness import (
+    InProcessServer,
+    Server,
+    app_env,
+    create_box,
+    create_project,
+    embedded_services,
+    make_owner,
+    running_worker,
+    settings_of,
+    simulator,
+    timing_line,
+)
 from core.events import project_channel
 from core.models import Asset, AssetStatus, User
 from core.settings import Settings
-from devstack.services import free_port
-from devstack.stack import migrate, start_stack
-from worker import registry
-from worker.deps import open_worker_deps
 
-ROOT = Path(__file__).resolve().parent.parent
 ACTIVITIES_PER_GENERATION = 9
 """mark running, publish, plan, submit, record task, fetch, ingest, complete, publish."""
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def line(name: str, values: list[float]) -> str:
-    ms = [v * 1000 for v in values]
-    return (
-        f"{name:<34} n={len(ms):<4} p50={percentile(ms, 0.5):7.1f} ms  p95={percentile(ms, 0.95):7.1f} ms"
-        f"  mean={statistics.mean(ms):7.1f} ms"
-    )
 
 
 class Completions:
@@ -118,87 +105,45 @@ async def generate(http: httpx.AsyncClient, headers: dict[str, str], box_id: int
     return int(response.json()["asset_id"])
 
 
-def start_simulator(sim_port: int, hmac_key: str) -> subprocess.Popen[bytes]:
-    simulator = subprocess.Popen(
-        [sys.executable, "-m", "kie_simulator", f"--port={sim_port}", "--instant", f"--hmac-key={hmac_key}"],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        try:
-            httpx.get(f"http://127.0.0.1:{sim_port}/_sim/health", timeout=1)
-            return simulator
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise TimeoutError("the simulator did not start")
-
-
-async def run(
-    args: argparse.Namespace,
-    env: dict[str, str],
-    simulator: subprocess.Popen[bytes],
-    sim_port: int,
-    hmac_key: str,
-) -> None:
+async def run(args: argparse.Namespace, env: dict[str, str], sim: Server) -> None:
     from api.main import create_app
-    from tests.builders import make_box, make_project, register
 
-    api_port = free_port()
-    settings = Settings(
-        **{key.lower(): value for key, value in env.items()},  # type: ignore[arg-type]
-        environment="test",
-        jwt_secret=SecretStr(secrets.token_urlsafe(32)),
-        temporal_task_queue=f"bench-{uuid.uuid4().hex[:6]}",
-        kie_base_url=f"http://127.0.0.1:{sim_port}",
-        kie_webhook_hmac_key=SecretStr(hmac_key),
-        public_base_url=f"http://127.0.0.1:{api_port}",
+    api = InProcessServer()
+    settings = settings_of({**env, "PUBLIC_BASE_URL": api.url})
+    async with (
+        api.serving(create_app(settings)),
+        running_worker(
+            settings,
+            workflows=[BenchFloorWorkflow],
+            activities=[bench_noop],
+            max_concurrent_activities=200,
+            max_concurrent_workflow_tasks=200,
+        ) as deps,
+        httpx.AsyncClient(base_url=api.url, timeout=60, limits=httpx.Limits(max_connections=50)) as http,
+    ):
+        headers = await make_owner(http)
+        await lift_spend_limits(deps, http, headers)
+        project_id = await create_project(http, headers)
+        box_id = await create_box(http, headers, project_id)
+        completions = Completions(settings.redis_url, project_id)
+        await completions.start()
+        try:
+            await bench_sequential(args, http, headers, box_id, completions, deps, settings)
+            if args.burst:
+                burst_box_id = await create_box(http, headers, project_id)
+                await bench_burst(args, http, headers, burst_box_id, completions, deps, sim)
+        finally:
+            await completions.stop()
+
+
+async def run_floor(deps: Any, settings: Settings) -> None:
+    """The floor: a bare workflow running as many no-op activities as a generation runs, on the same worker."""
+    await deps.temporal.execute_workflow(
+        BenchFloorWorkflow.run,
+        ACTIVITIES_PER_GENERATION,
+        id=f"bench-floor-{uuid.uuid4().hex[:8]}",
+        task_queue=settings.temporal_task_queue,
     )
-    app = create_app(settings)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=api_port, log_level="warning", access_log=False)
-    )
-    serving = asyncio.create_task(server.serve())
-    try:
-        for _ in range(300):
-            if server.started:
-                break
-            await asyncio.sleep(0.05)
-        async with (
-            open_worker_deps(settings) as deps,
-            Worker(
-                deps.temporal,
-                task_queue=settings.temporal_task_queue,
-                workflows=[*registry.workflows(), BenchFloorWorkflow],
-                activities=[*registry.activities(deps), bench_noop],
-                max_concurrent_activities=200,
-                max_concurrent_workflow_tasks=200,
-            ),
-            httpx.AsyncClient(
-                base_url=settings.public_base_url,
-                timeout=60,
-                limits=httpx.Limits(max_connections=50),
-            ) as http,
-        ):
-            headers = await register(http)
-            await lift_spend_limits(deps, http, headers)
-            project = await make_project(http, headers)
-            box = await make_box(http, headers, project["id"])
-            completions = Completions(settings.redis_url, project["id"])
-            await completions.start()
-            try:
-                await bench_sequential(args, http, headers, box["id"], completions, deps, settings)
-                if args.burst:
-                    burst_box = await make_box(http, headers, project["id"])
-                    await bench_burst(
-                        args, http, headers, burst_box["id"], completions, deps, simulator, sim_port
-                    )
-            finally:
-                await completions.stop()
-    finally:
-        server.should_exit = True
-        await serving
 
 
 async def bench_sequential(
@@ -213,12 +158,7 @@ async def bench_sequential(
     for i in range(args.warmup):
         asset_id = await generate(http, headers, box_id, f"warm-up {i}")
         await completions.wait_for([asset_id], 60)
-        await deps.temporal.execute_workflow(
-            BenchFloorWorkflow.run,
-            ACTIVITIES_PER_GENERATION,
-            id=f"bench-floor-warm-{uuid.uuid4().hex[:8]}",
-            task_queue=settings.temporal_task_queue,
-        )
+        await run_floor(deps, settings)
     pipeline: list[float] = []
     for i in range(args.sequential):
         started = time.perf_counter()
@@ -231,16 +171,11 @@ async def bench_sequential(
     floor: list[float] = []
     for _ in range(args.sequential):
         started = time.perf_counter()
-        await deps.temporal.execute_workflow(
-            BenchFloorWorkflow.run,
-            ACTIVITIES_PER_GENERATION,
-            id=f"bench-floor-{uuid.uuid4().hex[:8]}",
-            task_queue=settings.temporal_task_queue,
-        )
+        await run_floor(deps, settings)
         floor.append(time.perf_counter() - started)
     print("\n== POST → COMPLETED, one at a time (simulator instant) ==")
-    print(line("generation (POST → COMPLETED event)", pipeline))
-    print(line(f"floor ({ACTIVITIES_PER_GENERATION} no-op activities)", floor))
+    print(timing_line("generation (POST → COMPLETED event)", pipeline))
+    print(timing_line(f"floor ({ACTIVITIES_PER_GENERATION} no-op activities)", floor))
     ratio = statistics.median(pipeline) / statistics.median(floor)
     print(f"{'p50 ratio generation / floor':<34} {ratio:.2f}x  (target: p50 ≤ 300 ms and ≤ 1.5x the floor)")
 
@@ -263,8 +198,7 @@ async def bench_burst(
     box_id: int,
     completions: Completions,
     deps: Any,
-    simulator: subprocess.Popen[bytes],
-    sim_port: int,
+    sim: Server,
 ) -> None:
     marker = f"burst-{uuid.uuid4().hex[:6]}"
     semaphore = asyncio.Semaphore(50)
@@ -290,7 +224,7 @@ async def bench_burst(
             )
         ).one()
     statuses = {str(status.value if isinstance(status, AssetStatus) else status): n for status, n in rows}
-    tasks = (await http.get(f"http://127.0.0.1:{sim_port}/_sim/tasks")).json()
+    tasks = (await http.get(f"{sim.url}/_sim/tasks")).json()
     kie_tasks = sum(1 for t in tasks if marker in (t.get("prompt") or ""))
     keys = 0
     for asset_id in ids:
@@ -320,22 +254,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--burst-timeout", type=float, default=600)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="aiam-bench-") as tmp:
-        print("starting embedded services…", flush=True)
-        stack = start_stack(
-            Path(tmp), fixed_ports=False, database_name="aiam_bench", bucket="aiam-bench", environ={}
-        )
-        try:
-            migrate(stack.env["DATABASE_URL"])
-            hmac_key, sim_port = secrets.token_urlsafe(24), free_port()
-            simulator = start_simulator(sim_port, hmac_key)
-            try:
-                asyncio.run(run(args, stack.env, simulator, sim_port, hmac_key))
-            finally:
-                simulator.terminate()
-                simulator.wait(10)
-        finally:
-            stack.stop()
+    with embedded_services("pipeline") as stack:
+        hmac_key = secrets.token_urlsafe(24)
+        with simulator(stack.data_dir / "logs", hmac_key) as sim:
+            env = app_env(stack, KIE_BASE_URL=sim.url, KIE_WEBHOOK_HMAC_KEY=hmac_key)
+            asyncio.run(run(args, env, sim))
 
 
 if __name__ == "__main__":

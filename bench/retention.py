@@ -1,7 +1,6 @@
 """Retention benchmark: purge 100 000 expired assets that sit among 20 000 protected ones.
 
-Starts embedded PostgreSQL, Redis, S3 (SeaweedFS) and the Temporal dev server in a temporary directory, migrates,
-and fills one project by COPY: `--boxes` boxes, `--expired` expired unprotected assets and `--protected` protected
+Starts the embedded services (`bench.harness`: PostgreSQL, Redis, S3 (SeaweedFS), the Temporal dev server) and fills one project by COPY: `--boxes` boxes, `--expired` expired unprotected assets and `--protected` protected
 ones, shuffled by id so every page mixes both. The protected ones cover every rule: favourites, one headliner per
 box, assets younger than the retention period, RUNNING/PENDING assets, and source images of favourite videos
 (the videos themselves are favourites, counted in the protected total).
@@ -17,7 +16,7 @@ every 20 ms), and the checks: every protected row and sampled object still there
 object gone, no queued deletion left. Prints, never asserts. Target: <= 60 s.
 
     PYTHONPATH=. .venv/bin/python bench/retention.py [--expired 100000] [--protected 20000] [--boxes 2400]
-        [--page-size 1000] [--real-objects 2000]
+        [--page-size 1000] [--real-objects 2000] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -25,12 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import os
 import random
-import shutil
-import sys
-import tempfile
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -39,12 +33,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import psycopg
 
-import psutil  # noqa: E402
-import psycopg  # noqa: E402
+from bench.harness import PeakRss, app_env, embedded_services, settings_of
 
 TARGET_SECONDS = 60.0
 RETENTION_DAYS = 10
@@ -228,30 +219,6 @@ def upload_sample(storage: Any, fill: Fill, database_url: str) -> tuple[int, flo
     return len(keys), time.perf_counter() - started
 
 
-class PeakRss:
-    """Samples this process's RSS every 20 ms in a thread."""
-
-    def __init__(self) -> None:
-        self.process = psutil.Process()
-        self.baseline = self.process.memory_info().rss
-        self.peak = self.baseline
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            self._stop.wait(0.02)
-
-    def __enter__(self) -> PeakRss:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 async def run_purge(
     env: dict[str, str], now: datetime, page_size: int
 ) -> tuple[Any, float, PeakRss, dict[str, Any]]:
@@ -260,12 +227,11 @@ async def run_purge(
     from activities.retention import RetentionActivities
     from core.db import create_engine, create_sessionmaker
     from core.retention import RetentionInput
-    from core.settings import Settings
     from core.storage import Storage
     from core.temporal import connect_temporal
     from workflows.retention import RetentionWorkflow
 
-    settings = Settings(**{key.lower(): value for key, value in env.items()})  # type: ignore[arg-type]
+    settings = settings_of(env)
     engine = create_engine(settings)
     storage = Storage(settings)
     from core import retention
@@ -290,7 +256,7 @@ async def run_purge(
             stats["db_seconds"] += time.perf_counter() - started
 
     storage._client.delete_objects = timed_delete
-    retention.purge_page_rows = timed_rows  # type: ignore[assignment]
+    retention.purge_page_rows = timed_rows
     activities = RetentionActivities(create_sessionmaker(engine), storage)
     client = await connect_temporal(settings)
     queue = f"retention-bench-{uuid.uuid4().hex[:6]}"
@@ -306,7 +272,7 @@ async def run_purge(
                 activities.delete_purged_objects,
             ],
         ):
-            with PeakRss() as rss:
+            with PeakRss(interval=0.02) as rss:
                 started = time.perf_counter()
                 result = await client.execute_workflow(
                     RetentionWorkflow.run,
@@ -357,21 +323,16 @@ def main() -> None:
     parser.add_argument("--boxes", type=int, default=2_400)
     parser.add_argument("--page-size", type=int, default=1_000)
     parser.add_argument("--real-objects", type=int, default=2_000)
-    parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    parser.add_argument(
+        "--keep", type=Path, help="use (and keep) this data directory instead of a temporary one"
+    )
     args = parser.parse_args()
 
-    from core.settings import Settings
     from core.storage import Storage
-    from devstack.stack import migrate, start_stack
 
-    base = Path(tempfile.mkdtemp(prefix="aiam-retention-bench-"))
-    print(f"starting embedded services in {base} ...", flush=True)
-    stack = start_stack(base, fixed_ports=False, database_name="aiam_bench", bucket="aiam-bench", environ={})
-    try:
-        env = {**stack.env, "ENVIRONMENT": "test"}
-        migrate(env["DATABASE_URL"])
-        os.environ.update(env)
-        storage = Storage(Settings(**{key.lower(): value for key, value in env.items()}))  # type: ignore[arg-type]
+    with embedded_services("retention", keep=args.keep) as stack:
+        env = app_env(stack)
+        storage = Storage(settings_of(env))
         now = datetime.now(UTC)
 
         started = time.perf_counter()
@@ -427,10 +388,6 @@ def main() -> None:
             f"{checks['expired_sampled_objects_left']} / {len(fill.sampled_expired)}; queued deletions left: "
             f"{checks['queued_deletions_left']}"
         )
-    finally:
-        stack.stop()
-        if not args.keep:
-            shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":
