@@ -53,9 +53,6 @@ class ProjectEvent(BaseModel):
     ts: float = Field(default_factory=time.time)
     id: str | None = None
 
-    def to_json(self) -> str:
-        return self.model_dump_json()
-
     def body_json(self) -> str:
         """The event without its id (the id is the stream id, assigned when it is published)."""
         return self.model_dump_json(exclude={"id"})

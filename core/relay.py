@@ -100,7 +100,6 @@ class CloseReason(NamedTuple):
 
 
 class CloseCode:
-    NORMAL = 1000
     GOING_AWAY = 1001
     POLICY_VIOLATION = 1008
     TRY_AGAIN_LATER = 1013
