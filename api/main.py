@@ -35,10 +35,11 @@ from api.routes import (
 from api.security import install_security_middleware
 from api.spa import mount_spa
 from core.db import create_engine, create_sessionmaker
-from core.events import EventBus, EventRelay, redis_client
+from core.events import EventBus, redis_client
 from core.generation import warn_if_callbacks_off
 from core.ratelimit import RateLimiter, RateRules
 from core.realtime import SocketLimits
+from core.relay import EventRelay
 from core.security import limit_hashing_queue
 from core.settings import Settings, get_settings
 from core.spend import ProviderBalance

@@ -20,22 +20,10 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from api.outages import Outages, database_down, pool_exhausted
-from core.events import (
-    EVENTS_UNAVAILABLE,
-    PUBLIC_EVENT_TYPES,
-    CloseCode,
-    CloseReason,
-    EventKey,
-    EventRelay,
-    EventsUnavailable,
-    EventType,
-    RelayedEvent,
-    Subscription,
-    parse_event_id,
-    ping_message,
-)
+from core.events import EventType
 from core.realtime import (
     BAD_SINCE,
+    PUBLIC_EVENT_TYPES,
     PublicView,
     SocketLimits,
     SocketRefused,
@@ -44,6 +32,18 @@ from core.realtime import (
     owner_snapshot,
     owner_socket_problem,
     public_link_problem,
+)
+from core.relay import (
+    EVENTS_UNAVAILABLE,
+    CloseCode,
+    CloseReason,
+    EventKey,
+    EventRelay,
+    EventsUnavailable,
+    RelayedEvent,
+    Subscription,
+    parse_event_id,
+    ping_message,
 )
 from core.schemas import MAX_DB_ID
 

@@ -1,7 +1,8 @@
-"""Generation requests: validate against the model's capabilities, insert PENDING assets, commit, start workflows.
+"""Generation requests: validate against the model's capabilities (`core.catalogue`), insert PENDING assets, commit,
+start workflows.
 
-Also animate (img2vid from a completed image), retry, upload of a user's own image, cancel, and the Kie.ai
-callback that wakes a workflow up.
+Also animate (img2vid from a completed image), retry, cancel, and relaying a Kie.ai callback (read and
+signature-checked by `core.kie`) to the workflow it wakes up.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import time
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Annotated, Any
@@ -29,11 +29,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from core import spend
-from core.catalogue import get_active_model
-from core.errors import Conflict, InvalidInput, NotFound, TemporalUnavailable, Unauthorized
+from core.catalogue import check_prompt, load_model, resolve_params
+from core.errors import Conflict, InvalidInput, NotFound, TemporalUnavailable
 from core.events import EventBus, ProjectEvent, asset_status_changed
-from core.kie import verify_webhook_signature
-from core.media import UnsupportedMedia, fit_image, in_decode_pool, read_image
 from core.models import (
     AIModel,
     Asset,
@@ -47,7 +45,6 @@ from core.models import (
 )
 from core.schemas import STORED_TEXT, DbId, InputModel
 from core.settings import Settings
-from core.storage import Storage, asset_file_key, asset_thumbnail_key
 from core.temporal import asset_workflow_id, rpc_timeout, task_queue, temporal_call
 from workflows.generation_payloads import KIE_CALLBACK_SIGNAL, GenerateAssetInput, KieCallbackSignal
 
@@ -56,13 +53,6 @@ logger = logging.getLogger(__name__)
 GENERATE_WORKFLOW = "GenerateAssetWorkflow"
 DEFAULT_VIDEO_MODEL = "bytedance/seedance-1.5-pro"
 MAX_VARIANTS = 4
-CALLBACK_MAX_AGE_SECONDS = 24 * 3600
-MAX_TIMESTAMP_DIGITS = 12
-MAX_TASK_ID_LENGTH = 128
-MAX_CALLBACK_BYTES = 64 * 1024
-"""A Kie.ai callback is a few hundred bytes (result URLs included); anything far larger is refused unread."""
-MAX_CALLBACK_STATE_LENGTH = 32
-"""Kie.ai's states are short words ("success", "fail"); a longer one is not relayed to the workflow."""
 DEFAULT_CANCEL_TIMEOUT = timedelta(seconds=5)
 """Deletion cancels workflows after the answer is sent, with no settings at hand: TEMPORAL_RPC_TIMEOUT_SECONDS's
 default."""
@@ -125,74 +115,6 @@ def kie_callback_url(settings: Settings, asset_id: int) -> str | None:
     if not settings.kie_callbacks_enabled:
         return None
     return f"{settings.public_base_url.rstrip('/')}/api/providers/kie/callback/{asset_id}/"
-
-
-def resolve_params(model: AIModel, given: Mapping[str, Any]) -> dict[str, Any]:
-    """Defaults (capabilities, then the model's default_params) overlaid with the request, each checked."""
-    specs: dict[str, Any] = model.capabilities.get("params") or {}
-    unknown = sorted(set(given) - set(specs))
-    if unknown:
-        raise InvalidInput(
-            f"{model.display_name} does not take {', '.join(unknown)}.",
-            details={"unknown_params": unknown, "allowed": sorted(specs)},
-        )
-    resolved: dict[str, Any] = {}
-    for name, spec in specs.items():
-        if "default" in spec:
-            resolved[name] = spec["default"]
-        if name in model.default_params:
-            resolved[name] = model.default_params[name]
-    for name, value in given.items():
-        spec = specs[name]
-        if spec.get("type") == "bool":
-            if not isinstance(value, bool):
-                raise InvalidInput(f"{name} must be true or false.", details={"param": name})
-        elif spec.get("type") == "enum":
-            values = spec.get("values") or []
-            # "8" means 8 (some clients send numbers as strings); compared as text, so "²" or "٣" never reach
-            # int() and a 5000-digit string is not parsed.
-            as_text = {str(v): v for v in values if isinstance(v, int) and not isinstance(v, bool)}
-            if isinstance(value, str) and value in as_text:
-                value = as_text[value]
-            if isinstance(value, bool) or value not in values:
-                raise InvalidInput(
-                    f"{name} must be one of {', '.join(map(str, values))}.",
-                    details={"param": name, "allowed": values},
-                )
-        elif _holds_nul(value):
-            raise InvalidInput(f"{name} may not contain NUL characters (U+0000).", details={"param": name})
-        resolved[name] = value
-    return resolved
-
-
-def _holds_nul(value: Any) -> bool:
-    """True when a JSON value carries U+0000 anywhere (PostgreSQL's jsonb cannot store it)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
-    return False
-
-
-def check_prompt(model: AIModel, prompt: str) -> None:
-    limits = model.capabilities.get("prompt") or {}
-    low, high = int(limits.get("min_length", 1)), int(limits.get("max_length", 5000))
-    if len(prompt.strip()) < low:
-        raise InvalidInput(f"The prompt needs at least {low} character(s) for {model.display_name}.")
-    if len(prompt) > high:
-        raise InvalidInput(
-            f"The prompt is {len(prompt)} characters long; {model.display_name} takes at most {high}.",
-            details={"max_length": high},
-        )
-
-
-async def load_model(session: AsyncSession, name: str) -> AIModel:
-    model = await get_active_model(session, name)
-    if model is None:
-        raise InvalidInput(f"Unknown or inactive model {name!r}; see GET /api/models/.")
-    return model
 
 
 def check_input_size(asset_id: int | None, size_bytes: int | None, settings: Settings) -> None:
@@ -634,89 +556,7 @@ async def cancel_asset_workflow(
             raise
 
 
-# --- upload --------------------------------------------------------------------------------------------------
-
-
-async def upload_image(
-    session: AsyncSession,
-    storage: Storage,
-    events: EventBus,
-    settings: Settings,
-    box: Box,
-    data: bytes,
-    prompt: str = "",
-) -> Asset:
-    """A COMPLETED image asset from the user's own PNG/JPEG/WebP (checked by content, not by name).
-
-    An image over Kie.ai's input limit is stored as a re-encoded copy under it, so that edit and animate can use it.
-    """
-    try:
-        if len(data) > settings.kie_max_input_bytes:
-            # Kie.ai refuses input images over its limit: keep a copy it accepts (same pixels when that fits).
-            data = await in_decode_pool(
-                fit_image, data, settings.kie_max_input_bytes, settings.max_image_pixels
-            )
-        info, thumbnail = await in_decode_pool(read_image, data, settings.max_image_pixels)
-    except UnsupportedMedia as exc:
-        raise InvalidInput(str(exc)) from exc
-    asset = Asset(box_id=box.id, kind=AssetKind.IMAGE, status=AssetStatus.COMPLETED, prompt=prompt)  # type: ignore[arg-type]
-    session.add(asset)
-    await session.flush()
-    assert asset.id is not None
-    asset.file_key = asset_file_key(asset.id, info.extension)
-    asset.thumbnail_key = asset_thumbnail_key(asset.id)
-    asset.mime_type, asset.size_bytes = info.mime_type, len(data)
-    asset.width, asset.height = info.width, info.height
-    await asyncio.to_thread(storage.put_bytes, asset.file_key, data, info.mime_type)
-    await asyncio.to_thread(storage.put_bytes, asset.thumbnail_key, thumbnail, "image/jpeg")
-    session.add(asset)
-    await session.commit()
-    await session.refresh(asset, attribute_names=["model"])
-    try:
-        await events.publish(
-            asset_status_changed(
-                project_id=box.project_id,
-                asset_id=asset.id,
-                box_id=asset.box_id,
-                kind=asset.kind.value,
-                status=asset.status.value,
-                thumbnail_url=storage.presigned_get_url(asset.thumbnail_key),
-                file_url=storage.presigned_get_url(asset.file_key),
-            )
-        )
-    except Exception:  # the upload is saved; a missed live update is repaired by the next reload
-        logger.warning("could not publish the upload of asset %s", asset.id, exc_info=True)
-    return asset
-
-
 # --- Kie.ai callback -----------------------------------------------------------------------------------------
-
-
-def read_callback_task_id(
-    settings: Settings, body: Any, timestamp: str | None, signature: str | None
-) -> tuple[str, str | None]:
-    """The callback's task id and state, after checking the HMAC signature when a key is configured."""
-    data = body.get("data") if isinstance(body, dict) else None
-    task_id = (data.get("taskId") or data.get("task_id")) if isinstance(data, dict) else None
-    if not isinstance(task_id, str) or not task_id:
-        raise InvalidInput("The callback has no data.taskId.")
-    if not task_id.isascii() or len(task_id) > MAX_TASK_ID_LENGTH:
-        raise InvalidInput("The callback's data.taskId is not a Kie.ai task id.")
-    state = data.get("state") if isinstance(data, dict) else None
-    if settings.kie_webhook_hmac_key is not None:
-        if not timestamp or not signature:
-            raise Unauthorized("The callback is not signed.")
-        # Unix seconds, as ASCII digits: anything longer could not be within a day of now (and int() of a
-        # 400-digit string would overflow the float subtraction).
-        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= MAX_TIMESTAMP_DIGITS):
-            raise Unauthorized("The callback timestamp is not a Unix time in seconds.")
-        age = abs(time.time() - int(timestamp))
-        key = settings.kie_webhook_hmac_key.get_secret_value()
-        if age > CALLBACK_MAX_AGE_SECONDS or not verify_webhook_signature(key, task_id, timestamp, signature):
-            raise Unauthorized("The callback signature does not match.")
-    if not isinstance(state, str) or len(state) > MAX_CALLBACK_STATE_LENGTH:
-        state = None
-    return task_id, state
 
 
 async def callback_is_for_submitted_task(session: AsyncSession, asset_id: int, task_id: str) -> bool:

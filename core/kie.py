@@ -1,4 +1,5 @@
-"""The Kie.ai HTTP client: Market tasks (createTask, recordInfo), chat completions, credits, download-url.
+"""The Kie.ai HTTP client: Market tasks (createTask, recordInfo), chat completions, credits, download-url; and
+reading the callbacks Kie.ai sends back (task id, state, HMAC signature).
 
 Every call checks both the HTTP status and the body `code` (Kie.ai sometimes answers HTTP 200 with an error body),
 reads `msg` falling back to `message`, parses JSON without trusting the Content-Type, and raises one typed
@@ -11,11 +12,13 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import httpx
 
+from core.errors import InvalidInput, Unauthorized
 from core.settings import Settings
 
 SIMULATOR_API_KEY = "aiam-local-simulator"
@@ -23,6 +26,14 @@ SIMULATOR_API_KEY = "aiam-local-simulator"
 
 TERMINAL_STATES = frozenset({"success", "fail"})
 POLICY_WORDS = ("policy", "prohibited", "nsfw", "sensitive", "safety", "flagged", "inappropriate")
+
+CALLBACK_MAX_AGE_SECONDS = 24 * 3600
+MAX_TIMESTAMP_DIGITS = 12
+MAX_TASK_ID_LENGTH = 128
+MAX_CALLBACK_BYTES = 64 * 1024
+"""A Kie.ai callback is a few hundred bytes (result URLs included); anything far larger is refused unread."""
+MAX_CALLBACK_STATE_LENGTH = 32
+"""Kie.ai's states are short words ("success", "fail"); a longer one is not relayed to the workflow."""
 
 
 class KieError(Exception):
@@ -230,6 +241,33 @@ def verify_webhook_signature(hmac_key: str, task_id: str, timestamp: str, signat
     # Bytes, not str: compare_digest refuses non-ASCII str, and a header is whatever the sender put there.
     expected = webhook_signature(hmac_key, task_id, timestamp).encode()
     return hmac.compare_digest(expected, signature.encode("utf-8", "surrogatepass"))
+
+
+def read_callback_task_id(
+    settings: Settings, body: Any, timestamp: str | None, signature: str | None
+) -> tuple[str, str | None]:
+    """The callback's task id and state, after checking the HMAC signature when a key is configured."""
+    data = body.get("data") if isinstance(body, dict) else None
+    task_id = (data.get("taskId") or data.get("task_id")) if isinstance(data, dict) else None
+    if not isinstance(task_id, str) or not task_id:
+        raise InvalidInput("The callback has no data.taskId.")
+    if not task_id.isascii() or len(task_id) > MAX_TASK_ID_LENGTH:
+        raise InvalidInput("The callback's data.taskId is not a Kie.ai task id.")
+    state = data.get("state") if isinstance(data, dict) else None
+    if settings.kie_webhook_hmac_key is not None:
+        if not timestamp or not signature:
+            raise Unauthorized("The callback is not signed.")
+        # Unix seconds, as ASCII digits: anything longer could not be within a day of now (and int() of a
+        # 400-digit string would overflow the float subtraction).
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= MAX_TIMESTAMP_DIGITS):
+            raise Unauthorized("The callback timestamp is not a Unix time in seconds.")
+        age = abs(time.time() - int(timestamp))
+        key = settings.kie_webhook_hmac_key.get_secret_value()
+        if age > CALLBACK_MAX_AGE_SECONDS or not verify_webhook_signature(key, task_id, timestamp, signature):
+            raise Unauthorized("The callback signature does not match.")
+    if not isinstance(state, str) or len(state) > MAX_CALLBACK_STATE_LENGTH:
+        state = None
+    return task_id, state
 
 
 def _message(body: dict[str, Any]) -> str:

@@ -22,9 +22,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import sharing
 from core.errors import DomainError
-from core.events import SNAPSHOT_ASSET_LIMIT, EventsUnavailable, EventType, RelayedEvent
+from core.events import EventType
 from core.models import Asset, AssetStatus, Box, SharedLink, User
 from core.projects import get_owned_project
+from core.relay import EventsUnavailable, RelayedEvent
 from core.security import JWT_ALGORITHM, read_access_token
 from core.settings import Settings
 from core.sharing import ReviewComment
@@ -37,6 +38,11 @@ OTHER_PROJECT_TICKET = "The socket ticket is for another project; ask for a new 
 SESSION_EXPIRED = "Your session has expired; log in again."
 ACCOUNT_DEACTIVATED = "Your account has been deactivated; ask an administrator."
 BAD_SINCE = "since must be an event id like 1732530000000-0."
+
+SNAPSHOT_ASSET_LIMIT = 500
+"""Pending and running assets listed in an owner socket's snapshot (oldest first)."""
+PUBLIC_EVENT_TYPES = frozenset({EventType.NEW_COMMENT, EventType.HEADLINER_CHANGED})
+"""What a review-link socket may see (and only in its public, id-free form)."""
 
 
 class SocketRefused(Exception):

@@ -101,10 +101,6 @@ def limit_hashing_queue(settings: Settings) -> None:
     _queue.max_waiting = settings.password_hash_max_waiting
 
 
-def hashes_in_flight() -> int:
-    return _queue.in_flight
-
-
 async def hash_password(password: str) -> str:
     return await _queue.run(_hasher.hash, password)
 

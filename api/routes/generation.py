@@ -17,7 +17,7 @@ from api.deps import (
 )
 from api.errors import error_responses
 from core import generation
-from core.assets import to_asset_public
+from core.assets import to_asset_public, upload_image
 from core.errors import PayloadTooLarge
 from core.generation import AnimationCreate, GenerationCreate, GenerationPublic
 from core.schemas import STORED_TEXT, AssetPublic
@@ -103,5 +103,5 @@ async def upload(
         if size > limit:
             raise PayloadTooLarge(f"The file is larger than {limit // (1024 * 1024)} MB.")
         chunks.append(chunk)
-    asset = await generation.upload_image(session, storage, events, settings, box, b"".join(chunks), prompt)
+    asset = await upload_image(session, storage, events, settings, box, b"".join(chunks), prompt)
     return to_asset_public(asset, storage)

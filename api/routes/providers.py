@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Request
 
 from api.deps import ObjectId, SessionDep, SettingsDep
 from api.errors import error_responses
-from core import generation
+from core import generation, kie
 from core.db import release_connection
 from core.errors import Forbidden, InvalidInput, PayloadTooLarge
 
@@ -48,14 +48,12 @@ async def kie_callback(
     """Always 2xx for a well-formed (and, with a key, well-signed) callback, even when nothing waits for it."""
     if not settings.kie_callbacks_enabled:
         raise Forbidden(CALLBACKS_OFF)
-    raw = await read_bounded_body(request, generation.MAX_CALLBACK_BYTES)
+    raw = await read_bounded_body(request, kie.MAX_CALLBACK_BYTES)
     try:
         body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise InvalidInput("The callback body is not JSON.") from None
-    task_id, state = generation.read_callback_task_id(
-        settings, body, x_webhook_timestamp, x_webhook_signature
-    )
+    task_id, state = kie.read_callback_task_id(settings, body, x_webhook_timestamp, x_webhook_signature)
     if not await generation.callback_is_for_submitted_task(session, asset_id, task_id):
         return {"status": "ignored"}
     await release_connection(session)

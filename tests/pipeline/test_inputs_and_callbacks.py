@@ -12,8 +12,9 @@ import uuid
 import httpx
 from PIL import Image
 
-from core.kie import KieClient, webhook_signature
+from core.kie import KieClient
 from core.storage import Storage
+from kie_simulator.app import sign_callback
 from tests.builders import make_box, make_project, png_bytes, register
 from tests.pipeline.fixtures import SimulatorProcess, wait_for_asset
 from worker.deps import WorkerDeps
@@ -155,7 +156,7 @@ def signed(key: str, task_id: str) -> dict[str, str]:
     timestamp = str(int(time.time()))
     return {
         "X-Webhook-Timestamp": timestamp,
-        "X-Webhook-Signature": webhook_signature(key, task_id, timestamp),
+        "X-Webhook-Signature": sign_callback(key, task_id, timestamp),
     }
 
 

@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from core.events import EventRelay
+from core.relay import EventRelay
 from core.settings import Settings
 from devstack.services import free_port
 

@@ -12,7 +12,8 @@ import pytest_asyncio
 from redis.asyncio import Redis
 from websockets.exceptions import ConnectionClosed
 
-from core.events import EventBus, ProjectEvent, new_comment, parse_event_id, project_stream
+from core.events import EventBus, ProjectEvent, new_comment, project_stream
+from core.relay import parse_event_id
 from core.settings import Settings
 from tests.builders import make_box, make_project, register
 from tests.realtime.conftest import LiveServer, next_json, open_socket, token_of
