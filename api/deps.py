@@ -46,6 +46,9 @@ def get_sessionmaker(connection: HTTPConnection) -> async_sessionmaker[AsyncSess
     return sessionmaker
 
 
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+
+
 def get_events(request: Request) -> Outbox:
     """The request's outbox: what a route queues is published after the request session's commit (one per
     request: FastAPI caches it, so the route and `get_session` share it). Needs SessionDep to be sent."""
@@ -56,7 +59,9 @@ def get_events(request: Request) -> Outbox:
 EventsDep = Annotated[Outbox, Depends(get_events)]
 
 
-async def get_session(request: Request, events: EventsDep) -> AsyncIterator[AsyncSession]:
+async def get_session(
+    request: Request, sessionmaker: SessionmakerDep, events: EventsDep
+) -> AsyncIterator[AsyncSession]:
     """The request's transaction: commits when the route returns normally, then publishes the events queued
     during the request; rolls back on an error and drops them (nothing is published about a change that did not
     happen).
@@ -64,7 +69,7 @@ async def get_session(request: Request, events: EventsDep) -> AsyncIterator[Asyn
     A database outage raised here (at the commit) reaches the error handlers like one raised in the route: the
     session's scope is "function", so this teardown runs before the answer is sent (and before the response's
     background tasks run: AfterDeletion's follow-ups start only once the delete is committed)."""
-    async with request.app.state.sessionmaker() as session:
+    async with sessionmaker() as session:
         try:
             yield session
             await session.commit()
@@ -127,7 +132,6 @@ async def get_temporal(request: Request, connection: TemporalConnectionDep) -> A
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 OutagesDep = Annotated[Outages, Depends(get_outages)]
 RelayDep = Annotated[EventRelay, Depends(get_relay)]
