@@ -26,6 +26,7 @@ from wtforms import Field, FloatField, Form, ValidationError
 from wtforms.validators import NumberRange, Optional
 
 from api.deps import get_client_address
+from api.errors import error_headers
 from core.errors import RateLimited
 from core.invites import describe_invite, invite_link
 from core.models import AIModel, AIProvider, Invite, ModelKind, SystemConfig, User, utcnow
@@ -152,8 +153,7 @@ class SuperuserAuth(AuthenticationBackend):
         response = await self.templates.TemplateResponse(
             request, "sqladmin/login.html", {"error": refused.message}, status_code=refused.status_code
         )
-        if isinstance(refused.details, dict) and "retry_after" in refused.details:
-            response.headers["Retry-After"] = str(refused.details["retry_after"])
+        response.headers.update(error_headers(refused) or {})
         return response
 
     async def logout(self, request: Request) -> bool:

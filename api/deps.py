@@ -1,4 +1,6 @@
-"""Dependencies: the request's session (which owns the transaction), the current user, and loaded-and-owned objects."""
+"""Dependencies: the only way a route reaches the world (settings, storage, Redis, Temporal, events) or the
+transaction (the request's session, which commits once and then sends the events queued during the request), the
+current user, and loaded-and-owned objects."""
 
 from __future__ import annotations
 
@@ -7,93 +9,164 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, Path, Query, Request
+from fastapi.requests import HTTPConnection
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
-from api.outages import outages
+from api.outages import Outages, outages
 from core.assets import get_owned_asset
 from core.boxes import get_owned_box
 from core.deletion import DeletedAssets, finish_deletion
-from core.errors import Unauthorized
-from core.events import EventBus
+from core.errors import Forbidden, Unauthorized
+from core.events import EventBus, Outbox
 from core.models import Asset, Box, Project, User, utcnow
 from core.projects import get_owned_project
 from core.ratelimit import RateLimiter, address_key
+from core.realtime import SocketLimits
+from core.relay import EventRelay
 from core.schemas import MAX_DB_ID, MAX_PAGE_SIZE
 from core.security import read_access_token
 from core.settings import Settings
 from core.spend import ProviderBalance, Spending
 from core.storage import Storage
+from core.temporal import TemporalClientHolder
 from core.users import get_active_user
 
 
-def get_app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
+def get_app_settings(connection: HTTPConnection) -> Settings:
+    settings: Settings = connection.app.state.settings
     return settings
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """Commits when the route returns normally; rolls back on an error. Routes that publish commit first.
+def get_sessionmaker(connection: HTTPConnection) -> async_sessionmaker[AsyncSession]:
+    """Sessions of their own, for work outside the request's transaction (sockets, after-response tasks)."""
+    sessionmaker: async_sessionmaker[AsyncSession] = connection.app.state.sessionmaker
+    return sessionmaker
+
+
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+
+
+def get_events(request: Request) -> Outbox:
+    """The request's outbox: what a route queues is published after the request session's commit (one per
+    request: FastAPI caches it, so the route and `get_session` share it). Needs SessionDep to be sent."""
+    events: EventBus = request.app.state.events
+    return Outbox(events)
+
+
+EventsDep = Annotated[Outbox, Depends(get_events)]
+
+
+async def get_session(
+    request: Request, sessionmaker: SessionmakerDep, events: EventsDep
+) -> AsyncIterator[AsyncSession]:
+    """The request's transaction: commits when the route returns normally, then publishes the events queued
+    during the request; rolls back on an error and drops them (nothing is published about a change that did not
+    happen).
 
     A database outage raised here (at the commit) reaches the error handlers like one raised in the route: the
-    session's scope is "function", so this teardown runs before the answer is sent."""
-    async with request.app.state.sessionmaker() as session:
+    session's scope is "function", so this teardown runs before the answer is sent (and before the response's
+    background tasks run: AfterDeletion's follow-ups start only once the delete is committed)."""
+    async with sessionmaker() as session:
         try:
             yield session
             await session.commit()
         except BaseException:
+            events.drop()
             await session.rollback()
             raise
     outages(request).database.recovered()
+    await events.send()
 
 
-def get_storage(request: Request) -> Storage:
-    storage: Storage = request.app.state.storage
+def get_engine(connection: HTTPConnection) -> AsyncEngine:
+    """The engine itself, for the health probe's connection outside any transaction."""
+    engine: AsyncEngine = connection.app.state.engine
+    return engine
+
+
+def get_outages(connection: HTTPConnection) -> Outages:
+    return outages(connection)
+
+
+def get_relay(connection: HTTPConnection) -> EventRelay:
+    relay: EventRelay = connection.app.state.relay
+    return relay
+
+
+def get_socket_limits(connection: HTTPConnection) -> SocketLimits:
+    limits: SocketLimits = connection.app.state.socket_limits
+    return limits
+
+
+def get_storage(connection: HTTPConnection) -> Storage:
+    storage: Storage = connection.app.state.storage
     return storage
 
 
-def get_redis(request: Request) -> Redis:
-    """The process's Redis client for short keys (rate limits), owned by the lifespan."""
-    redis: Redis = request.app.state.redis
+def get_redis(connection: HTTPConnection) -> Redis:
+    """The process's Redis client for short keys (rate limits, socket tickets, the health probe), owned by the
+    lifespan."""
+    redis: Redis = connection.app.state.redis
     return redis
 
 
-def get_events(request: Request) -> EventBus:
-    events: EventBus = request.app.state.events
-    return events
+def get_temporal_connection(connection: HTTPConnection) -> TemporalClientHolder:
+    """The lazy Temporal connection itself, for what must not fail when Temporal is down: the health probe, the
+    Kie.ai callback (which reaches Temporal only once the callback is checked) and the after-deletion follow-ups."""
+    holder: TemporalClientHolder = connection.app.state.temporal
+    return holder
 
 
-async def get_temporal(request: Request) -> AsyncIterator[Client]:
+TemporalConnectionDep = Annotated[TemporalClientHolder, Depends(get_temporal_connection)]
+
+
+async def get_temporal(request: Request, connection: TemporalConnectionDep) -> AsyncIterator[Client]:
     """The Temporal client (TemporalUnavailable, a 503, when it cannot connect)."""
-    client: Client = await request.app.state.temporal.get()
+    client = await connection.get()
     yield client
     # Reached only when the route returned normally: its Temporal calls were answered.
     outages(request).temporal.recovered()
 
 
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
+OutagesDep = Annotated[Outages, Depends(get_outages)]
+RelayDep = Annotated[EventRelay, Depends(get_relay)]
+SocketLimitsDep = Annotated[SocketLimits, Depends(get_socket_limits)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+StorageDep = Annotated[Storage, Depends(get_storage)]
+RedisDep = Annotated[Redis, Depends(get_redis)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+
 class AfterDeletion:
     """Schedules what follows a committed delete (cancel running workflows, delete the S3 objects) to run after
-    the response is sent, so neither Temporal nor S3 can slow down or fail the delete itself."""
+    the response is sent, so neither Temporal nor S3 can slow down or fail the delete itself. Background tasks
+    run after the session dependency's commit (its scope is "function"), and not at all when the commit fails."""
 
-    def __init__(self, request: Request, background: BackgroundTasks) -> None:
-        self._state = request.app.state
+    def __init__(
+        self,
+        background: BackgroundTasks,
+        sessionmaker: SessionmakerDep,
+        storage: StorageDep,
+        temporal: TemporalConnectionDep,
+    ) -> None:
         self._background = background
+        self._sessionmaker = sessionmaker
+        self._storage = storage
+        self._temporal = temporal
 
     def schedule(self, deleted: DeletedAssets) -> None:
         if deleted.follow_up_needed:
             self._background.add_task(
-                finish_deletion, self._state.sessionmaker, self._state.storage, self._state.temporal, deleted
+                finish_deletion, self._sessionmaker, self._storage, self._temporal, deleted
             )
 
 
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-StorageDep = Annotated[Storage, Depends(get_storage)]
-EventsDep = Annotated[EventBus, Depends(get_events)]
-RedisDep = Annotated[Redis, Depends(get_redis)]
-TemporalDep = Annotated[Client, Depends(get_temporal)]
 AfterDeletionDep = Annotated[AfterDeletion, Depends()]
 
 _bearer = HTTPBearer(auto_error=False)
@@ -111,6 +184,15 @@ async def get_current_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_superuser(user: CurrentUser) -> User:
+    if not user.is_superuser:
+        raise Forbidden("Only an administrator can do this.")
+    return user
+
+
+SuperUser = Annotated[User, Depends(get_superuser)]
 
 ObjectId = Annotated[int, Path(ge=1, le=MAX_DB_ID, description="Object id")]
 

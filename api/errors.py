@@ -98,19 +98,25 @@ def error_body(message: str, code: str, details: object = None) -> dict[str, obj
     return body
 
 
-async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
-    if isinstance(exc, ServiceUnavailable):
-        outages(request).of(exc.service).failed(exc.__cause__ or exc)
-    headers: dict[str, str] | None = None
+def error_headers(exc: DomainError) -> dict[str, str] | None:
+    """The headers an answer to `exc` carries: how to authenticate (401), when to try again (429, 503 busy). The
+    one place they are built, for the JSON handler here and the admin's login form."""
     if exc.status_code == 401:
-        headers = {"WWW-Authenticate": "Bearer"}
-    elif (
+        return {"WWW-Authenticate": "Bearer"}
+    if (
         isinstance(exc, RateLimited | ServerBusy)
         and isinstance(exc.details, dict)
         and "retry_after" in exc.details
     ):
-        headers = {"Retry-After": str(exc.details["retry_after"])}
+        return {"Retry-After": str(exc.details["retry_after"])}
+    return None
+
+
+async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    if isinstance(exc, ServiceUnavailable):
+        outages(request).of(exc.service).failed(exc.__cause__ or exc)
+    headers = error_headers(exc)
     return JSONResponse(
         error_body(exc.message, exc.code, exc.details), status_code=exc.status_code, headers=headers
     )

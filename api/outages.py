@@ -13,7 +13,7 @@ import psycopg
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +141,6 @@ class Outages:
             return self._others.setdefault(service, OutageLog(service))
 
 
-def outages(request: Request) -> Outages:
-    found: Outages = request.app.state.outages
+def outages(connection: HTTPConnection) -> Outages:
+    found: Outages = connection.app.state.outages
     return found

@@ -19,13 +19,20 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
+from api.deps import (
+    OutagesDep,
+    RedisDep,
+    RelayDep,
+    SessionmakerDep,
+    SettingsDep,
+    SocketLimitsDep,
+)
 from api.outages import Outages, database_down, pool_exhausted
 from core.events import EventType
 from core.realtime import (
     BAD_SINCE,
     PUBLIC_EVENT_TYPES,
     PublicView,
-    SocketLimits,
     SocketRefused,
     authorize_owner_socket,
     authorize_public_socket,
@@ -59,13 +66,12 @@ DATABASE_UNAVAILABLE = CloseReason(
 SERVER_BUSY = CloseReason(CloseCode.TRY_AGAIN_LATER, "The server is busy; reconnect in a few seconds.")
 
 
-def _failure(websocket: WebSocket, exc: Exception, what: str) -> CloseReason:
+def _failure(outages: Outages, exc: Exception, what: str) -> CloseReason:
     """Why a socket closes after `exc`: PostgreSQL down is an outage (logged once, like REST's 503s; clients
     reconnect in a loop), anything else a bug logged with its traceback. Call it from the `except` block."""
     if pool_exhausted(exc):
         return SERVER_BUSY
     if database_down(exc):
-        outages: Outages = websocket.app.state.outages
         outages.database.failed(exc)
         return DATABASE_UNAVAILABLE
     logger.exception("%s failed", what)
@@ -101,16 +107,24 @@ async def _close(websocket: WebSocket, reason: CloseReason) -> None:
 
 
 @router.websocket("/ws/projects/{project_id}/")
-async def project_events(websocket: WebSocket, project_id: str) -> None:
+async def project_events(
+    websocket: WebSocket,
+    project_id: str,
+    settings: SettingsDep,
+    sessionmaker: SessionmakerDep,
+    redis: RedisDep,
+    relay: RelayDep,
+    limits: SocketLimitsDep,
+    outages: OutagesDep,
+) -> None:
     await websocket.accept()
-    state = websocket.app.state
     query = websocket.query_params
     try:
         since = _parse_since(websocket)
         pid = _parse_project_id(project_id)
-        async with state.sessionmaker() as session:
+        async with sessionmaker() as session:
             access = await authorize_owner_socket(
-                session, state.settings, state.redis, (query.get("ticket"), query.get("token")), pid
+                session, settings, redis, (query.get("ticket"), query.get("token")), pid
             )
     except SocketRefused as exc:
         await _close(websocket, CloseReason(CloseCode.POLICY_VIOLATION, exc.reason))
@@ -119,60 +133,73 @@ async def project_events(websocket: WebSocket, project_id: str) -> None:
         await _close(websocket, EVENTS_UNAVAILABLE)
         return
     except Exception as exc:
-        await _close(websocket, _failure(websocket, exc, "authorising a project socket"))
+        await _close(websocket, _failure(outages, exc, "authorising a project socket"))
         return
-    limits: SocketLimits = state.socket_limits
     if not limits.users.acquire(access.user_id):
         await _close(websocket, CloseReason(CloseCode.TOO_MANY_SOCKETS, limits.user_refusal()))
         return
 
     async def snapshot() -> dict[str, Any]:
-        async with state.sessionmaker() as session:
+        async with sessionmaker() as session:
             return {"project_id": pid, "assets": await owner_snapshot(session, pid)}
 
     async def problem() -> str | None:
-        async with state.sessionmaker() as session:
+        async with sessionmaker() as session:
             return await owner_socket_problem(session, access)
 
     try:
-        await _stream(websocket, state.relay, pid, None, since, snapshot, None, problem)
+        await _stream(websocket, relay, outages, pid, None, since, snapshot, None, problem)
     finally:
         limits.users.release(access.user_id)
 
 
 @router.websocket("/ws/public/{token}/")
-async def public_events(websocket: WebSocket, token: str) -> None:
+async def public_events(
+    websocket: WebSocket,
+    token: str,
+    settings: SettingsDep,
+    sessionmaker: SessionmakerDep,
+    relay: RelayDep,
+    limits: SocketLimitsDep,
+    outages: OutagesDep,
+) -> None:
     await websocket.accept()
-    state = websocket.app.state
     try:
         since = _parse_since(websocket)
-        async with state.sessionmaker() as session:
+        async with sessionmaker() as session:
             link = await authorize_public_socket(session, token)
     except SocketRefused as exc:
         await _close(websocket, CloseReason(CloseCode.POLICY_VIOLATION, exc.reason))
         return
     except Exception as exc:
-        await _close(websocket, _failure(websocket, exc, "authorising a review-link socket"))
+        await _close(websocket, _failure(outages, exc, "authorising a review-link socket"))
         return
     assert link.id is not None
     link_id = link.id
-    limits: SocketLimits = state.socket_limits
     if not limits.links.acquire(link_id):
         await _close(websocket, CloseReason(CloseCode.TOO_MANY_SOCKETS, limits.link_refusal()))
         return
-    view = PublicView(link, state.settings.jwt_secret.get_secret_value(), state.sessionmaker)
+    view = PublicView(link, settings.jwt_secret.get_secret_value(), sessionmaker)
 
     async def snapshot() -> dict[str, Any]:
         await view.reload()
         return {"shots": view.snapshot()}
 
     async def problem() -> str | None:
-        async with state.sessionmaker() as session:
+        async with sessionmaker() as session:
             return await public_link_problem(session, token)
 
     try:
         await _stream(
-            websocket, state.relay, link.project_id, PUBLIC_EVENT_TYPES, since, snapshot, view.render, problem
+            websocket,
+            relay,
+            outages,
+            link.project_id,
+            PUBLIC_EVENT_TYPES,
+            since,
+            snapshot,
+            view.render,
+            problem,
         )
     finally:
         limits.links.release(link_id)
@@ -181,6 +208,7 @@ async def public_events(websocket: WebSocket, token: str) -> None:
 async def _stream(
     websocket: WebSocket,
     relay: EventRelay,
+    outages: Outages,
     project_id: int,
     types: frozenset[EventType] | None,
     since: str | None,
@@ -212,19 +240,20 @@ async def _stream(
             for text in missed:
                 await websocket.send_text(text)
             watermark = parse_event_id(replay.last_id) if replay.last_id is not None else None
-            reason = await _pump(websocket, subscription, watermark, render, problem)
+            reason = await _pump(websocket, outages, subscription, watermark, render, problem)
     except EventsUnavailable:
         reason = EVENTS_UNAVAILABLE
     except (WebSocketDisconnect, OSError):  # the client left (Uvicorn's ClientDisconnected is an OSError)
         return
     except Exception as exc:
-        reason = _failure(websocket, exc, f"project {project_id} socket")
+        reason = _failure(outages, exc, f"project {project_id} socket")
     if reason is not None:
         await _close(websocket, reason)
 
 
 async def _pump(
     websocket: WebSocket,
+    outages: Outages,
     subscription: Subscription,
     watermark: EventKey | None,
     render: Render | None,
@@ -247,7 +276,7 @@ async def _pump(
                 try:
                     refused = await problem()
                 except Exception as exc:  # the database being down closes with "try again", like authorising
-                    return _failure(websocket, exc, "re-checking an open socket")
+                    return _failure(outages, exc, "re-checking an open socket")
                 if refused is not None:
                     return CloseReason(CloseCode.POLICY_VIOLATION, refused)
                 await websocket.send_text(ping_message())

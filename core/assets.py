@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.deletion import DeletedAssets, delete_assets
 from core.errors import InvalidInput, NotFound
-from core.events import EventBus, asset_status_changed
+from core.events import Outbox, asset_status_changed
 from core.media import UnsupportedMedia, fit_image, in_decode_pool, read_image
 from core.models import Asset, AssetKind, AssetStatus, Box, Project, User
 from core.schemas import AssetPublic
@@ -70,7 +70,7 @@ def to_asset_public(asset: Asset, storage: Storage) -> AssetPublic:
 async def upload_image(
     session: AsyncSession,
     storage: Storage,
-    events: EventBus,
+    events: Outbox,
     settings: Settings,
     box: Box,
     data: bytes,
@@ -100,10 +100,10 @@ async def upload_image(
     await asyncio.to_thread(storage.put_bytes, asset.file_key, data, info.mime_type)
     await asyncio.to_thread(storage.put_bytes, asset.thumbnail_key, thumbnail, "image/jpeg")
     session.add(asset)
-    await session.commit()
+    await session.flush()
     await session.refresh(asset, attribute_names=["model"])
     try:
-        await events.publish(
+        events.queue(  # sent after the request session's commit
             asset_status_changed(
                 project_id=box.project_id,
                 asset_id=asset.id,
@@ -114,7 +114,9 @@ async def upload_image(
                 file_url=storage.presigned_get_url(asset.file_key),
             )
         )
-    except Exception:  # the upload is saved; a missed live update is repaired by the next reload
+    except (
+        Exception
+    ):  # presigning failed; the upload is saved, and a missed live update is repaired by a reload
         logger.warning("could not publish the upload of asset %s", asset.id, exc_info=True)
     return asset
 

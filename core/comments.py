@@ -15,7 +15,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import InvalidInput, NotFound
-from core.events import EventBus, new_comment
+from core.events import Outbox, new_comment
 from core.models import Asset, Box, Comment, Project, SharedLink, User
 from core.ratelimit import RateLimit, RateLimiter
 from core.schemas import MAX_COMMENT_LENGTH, CommentText, DbId, InputModel
@@ -195,10 +195,10 @@ async def check_guest_rate(
     await limiter.hit(per_link, "guest-comment", str(link_id), unavailable=unavailable)
 
 
-async def publish_comment(events: EventBus, comment: Comment) -> None:
-    """Tell the project's viewers (owner board and review links) about a committed comment."""
+def queue_comment(events: Outbox, comment: Comment) -> None:
+    """Tell the project's viewers (owner board and review links) about the comment, once it is committed."""
     assert comment.id is not None
-    await events.publish(
+    events.queue(
         new_comment(
             project_id=comment.project_id,
             comment_id=comment.id,

@@ -185,3 +185,35 @@ class EventBus:
         event_id = raw.decode() if isinstance(raw, bytes) else str(raw)
         event.id = event_id
         return event_id
+
+
+# --- request outbox -------------------------------------------------------------------------------------------
+
+
+class Outbox:
+    """Events a request (or a service it calls) queued: they leave only once the transaction they describe is
+    committed. The API's session dependency sends them after its commit and drops them on a rollback; a service
+    that commits early for a reason of its own (a workflow must read the row) sends what it queued right after."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self._bus = bus
+        self._queued: list[ProjectEvent] = []
+
+    def queue(self, event: ProjectEvent) -> None:
+        self._queued.append(event)
+
+    async def send(self) -> None:
+        """Publish what is queued, oldest first. Call it only after the commit. Never raises: the rows are
+        committed either way, and a missed live update is repaired by the next reload."""
+        queued, self._queued = self._queued, []
+        for event in queued:
+            try:
+                await self._bus.publish(event)  # logs and returns None when Redis fails
+            except Exception:
+                logger.warning(
+                    "event %s for project %s not published", event.type, event.project_id, exc_info=True
+                )
+
+    def drop(self) -> None:
+        """Forget what is queued: the transaction it describes was rolled back."""
+        self._queued.clear()

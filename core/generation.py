@@ -31,7 +31,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from core import spend
 from core.catalogue import check_prompt, load_model, resolve_params
 from core.errors import Conflict, InvalidInput, NotFound, TemporalUnavailable
-from core.events import EventBus, ProjectEvent, asset_status_changed
+from core.events import Outbox, ProjectEvent, asset_status_changed
 from core.models import (
     AIModel,
     Asset,
@@ -222,14 +222,14 @@ async def _start_all(
     settings: Settings,
     assets: list[Asset],
     project_id: int,
-    events: EventBus | None = None,
+    events: Outbox | None = None,
     *,
     retrying: bool = False,
     charge_ids: Mapping[int, int] | None = None,
 ) -> list[str]:
     """Start every asset's workflow (their rows are committed and announced PENDING already). When Temporal is down
     for some (or all), undo those: a new asset is deleted (nothing was started, nothing will be charged) and its
-    viewers are told (`publish_discarded`), a retried one goes back to FAILED; either way its credit charge
+    viewers are told (`_discard_event`), a retried one goes back to FAILED; either way its credit charge
     (`charge_ids`, by asset id) goes in the same transaction. The ones that started are running and stay PENDING. Then answer 503 saying plainly what was and was not started.
 
     A start Temporal refused for another reason (a namespace or search attribute it does not have: our
@@ -261,9 +261,12 @@ async def _start_all(
     if mistakes:  # not an outage: keep the rows, say why they did not run, and let the error surface
         failed = await _fail_unstarted(session, refused_ids, NOT_STARTED_REFUSED)
         await spend.delete_charges(session, [charges[i] for i in failed if i in charges])
+        # Committed here, not by the session dependency: the error raised next rolls the request's session back,
+        # and the rows must keep saying why they did not run. Their viewers are told right after.
         await session.commit()
         if events is not None:
-            await publish_statuses(events, project_id, [a for a in assets if a.id in failed])
+            queue_statuses(events, project_id, [a for a in assets if a.id in failed])
+            await events.send()
         raise mistakes[0]
     discarded = [] if retrying else [_discard_event(project_id, asset) for asset, _ in refused]
     if retrying:
@@ -271,12 +274,16 @@ async def _start_all(
     else:
         undone = await _delete_unstarted(session, refused_ids)
     await spend.delete_charges(session, [charges[i] for i in undone if i in charges])
+    # Committed here for the same reason: the TemporalUnavailable raised below rolls the request's session back.
     await session.commit()
     if events is not None:
         if retrying:
-            await publish_statuses(events, project_id, [a for a in assets if a.id in undone])
+            queue_statuses(events, project_id, [a for a in assets if a.id in undone])
         else:
-            await publish_discarded(events, [e for e in discarded if e.data["asset_id"] in undone])
+            for event in discarded:
+                if event.data["asset_id"] in undone:
+                    events.queue(event)
+        await events.send()
     if not undone:
         # Every start counted as refused did reach Temporal after all: its workflow already moved the asset on.
         return [asset_workflow_id(asset.id) for asset in assets if asset.id is not None]
@@ -339,24 +346,20 @@ async def _fail_unstarted(session: AsyncSession, asset_ids: list[int], message: 
     return ids
 
 
-async def publish_statuses(events: EventBus, project_id: int, assets: list[Asset]) -> None:
+def queue_statuses(events: Outbox, project_id: int, assets: list[Asset]) -> None:
     """Tell the project's viewers what these assets' rows say now (new PENDING ones, or ones that failed to start)."""
-    try:
-        for asset in assets:
-            assert asset.id is not None
-            await events.publish(
-                asset_status_changed(
-                    project_id=project_id,
-                    asset_id=asset.id,
-                    box_id=asset.box_id,
-                    kind=asset.kind.value,
-                    status=asset.status.value,
-                    error_message=asset.error_message,
-                )
+    for asset in assets:
+        assert asset.id is not None
+        events.queue(
+            asset_status_changed(
+                project_id=project_id,
+                asset_id=asset.id,
+                box_id=asset.box_id,
+                kind=asset.kind.value,
+                status=asset.status.value,
+                error_message=asset.error_message,
             )
-    except Exception:
-        # The rows are committed either way; a missed live update is repaired by the next reload.
-        logger.warning("could not publish the status of new assets", exc_info=True)
+        )
 
 
 def _discard_event(project_id: int, asset: Asset) -> ProjectEvent:
@@ -376,22 +379,13 @@ def _discard_event(project_id: int, asset: Asset) -> ProjectEvent:
     )
 
 
-async def publish_discarded(events: EventBus, discarded: list[ProjectEvent]) -> None:
-    try:
-        for event in discarded:
-            await events.publish(event)
-    except Exception:
-        # The rows are gone either way; a stale PENDING card is repaired by the next reload.
-        logger.warning("could not tell viewers of discarded assets", exc_info=True)
-
-
 async def _insert_and_start(
     session: AsyncSession,
     temporal: Client,
     settings: Settings,
     box: Box,
     assets: list[Asset],
-    events: EventBus | None = None,
+    events: Outbox | None = None,
     *,
     retrying: bool = False,
     spending: spend.Spending,
@@ -412,11 +406,12 @@ async def _insert_and_start(
         session.add(charges[asset.id])
     await session.flush()
     charge_ids = {asset_id: charge.id for asset_id, charge in charges.items() if charge.id is not None}
-    # Commit before starting: a workflow must never see an uncommitted asset. Announce before starting too: the
-    # worker's RUNNING must never reach a viewer before this PENDING.
+    # Commit before starting (not left to the session dependency): a workflow must never see an uncommitted asset.
+    # Announce right after, before starting too: the worker's RUNNING must never reach a viewer before this PENDING.
     await session.commit()
     if events is not None:
-        await publish_statuses(events, box.project_id, assets)
+        queue_statuses(events, box.project_id, assets)
+        await events.send()
     workflow_ids = await _start_all(
         session, temporal, settings, assets, box.project_id, events, retrying=retrying, charge_ids=charge_ids
     )
@@ -437,7 +432,7 @@ async def generate(
     box: Box,
     body: GenerationCreate,
     spending: spend.Spending,
-    events: EventBus | None = None,
+    events: Outbox | None = None,
 ) -> GenerationPublic:
     model = await load_model(session, body.model)
     if model.kind is not ModelKind.IMAGE:
@@ -473,7 +468,7 @@ async def animate(
     source: Asset,
     body: AnimationCreate,
     spending: spend.Spending,
-    events: EventBus | None = None,
+    events: Outbox | None = None,
 ) -> GenerationPublic:
     if source.kind is not AssetKind.IMAGE:
         raise InvalidInput("Only an image can be animated.")
@@ -512,7 +507,7 @@ async def retry(
     settings: Settings,
     asset: Asset,
     spending: spend.Spending,
-    events: EventBus | None = None,
+    events: Outbox | None = None,
 ) -> GenerationPublic:
     """Run a FAILED asset's recipe again: same asset, new workflow run."""
     if asset.status is not AssetStatus.FAILED:

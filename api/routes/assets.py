@@ -49,6 +49,4 @@ async def update_asset(
 @router.delete("/api/assets/{asset_id}/", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_asset(asset: OwnedAsset, session: SessionDep, after: AfterDeletionDep) -> None:
     """Deletes the variant and the comments on it; a running generation is cancelled after the commit."""
-    deleted = await assets.delete_asset(session, asset)
-    await session.commit()  # the workflow and S3 objects are dealt with only once the row is surely gone
-    after.schedule(deleted)
+    after.schedule(await assets.delete_asset(session, asset))

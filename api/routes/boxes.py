@@ -62,8 +62,7 @@ async def update_box(
     assert box.id is not None
     public = await boxes.load_box_public(session, storage, box.id)
     if public.headliner_id != previous_headliner:
-        await session.commit()  # events leave only after the commit they describe
-        await events.publish(
+        events.queue(
             headliner_changed(
                 project_id=public.project_id, box_id=public.id, headliner_id=public.headliner_id
             )
@@ -74,6 +73,4 @@ async def update_box(
 @router.delete("/api/boxes/{box_id}/", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_box(box: OwnedBox, session: SessionDep, after: AfterDeletionDep) -> None:
     """Deletes the shot with its variants and comments; running generations are cancelled after the commit."""
-    deleted = await boxes.delete_box(session, box)
-    await session.commit()  # the workflows and S3 objects are dealt with only once the rows are surely gone
-    after.schedule(deleted)
+    after.schedule(await boxes.delete_box(session, box))

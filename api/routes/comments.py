@@ -55,8 +55,7 @@ async def comment_on_box(
     box: OwnedBox, body: CommentCreate, user: CurrentUser, session: SessionDep, events: EventsDep
 ) -> CommentPublic:
     comment = await comments.add_owner_comment(session, user, box, body.text, body.asset_id)
-    await session.commit()
-    await comments.publish_comment(events, comment)
+    comments.queue_comment(events, comment)
     return comments.to_comment_public(comment)
 
 
@@ -72,8 +71,7 @@ async def comment_on_asset(
 ) -> CommentPublic:
     box = await get_box_or_404(session, asset.box_id)
     comment = await comments.add_owner_comment(session, user, box, body.text, asset.id)
-    await session.commit()
-    await comments.publish_comment(events, comment)
+    comments.queue_comment(events, comment)
     return comments.to_comment_public(comment)
 
 

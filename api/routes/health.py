@@ -8,16 +8,16 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from redis.asyncio import Redis
 from sqlalchemy import text
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
-from api.outages import OutageLog, Outages
+from api.deps import EngineDep, OutagesDep, RedisDep, SettingsDep, StorageDep, TemporalConnectionDep
+from api.outages import OutageLog
 from core.temporal import task_queue
 
 router = APIRouter(prefix="/api/health", tags=["health"])
@@ -104,35 +104,35 @@ def worker_seen_error(queue: str, last_seen: datetime | None, now: datetime, wit
         },
     },
 )
-async def health(request: Request) -> JSONResponse:
-    state = request.app.state
-    settings = state.settings
-    outages: Outages = state.outages
+async def health(
+    settings: SettingsDep,
+    engine: EngineDep,
+    redis_client: RedisDep,
+    temporal_connection: TemporalConnectionDep,
+    storage: StorageDep,
+    outages: OutagesDep,
+) -> JSONResponse:
     oldest_pending: list[float | None] = [None]
 
     async def database() -> None:
-        async with state.engine.connect() as conn:
+        async with engine.connect() as conn:
             age = (await conn.execute(OLDEST_PENDING_SQL)).scalar()
         oldest_pending[0] = None if age is None else round(float(age), 3)
 
     async def redis() -> None:
-        client = Redis.from_url(settings.redis_url, socket_connect_timeout=2)
-        try:
-            await client.ping()
-        finally:
-            await client.aclose()
+        await redis_client.ping()
 
     async def temporal() -> None:
-        client = await state.temporal.get()
+        client = await temporal_connection.get()
         await client.service_client.check_health()
 
     async def s3() -> None:
-        await asyncio.to_thread(state.storage.ping)
+        await asyncio.to_thread(storage.ping)
 
     async def worker() -> None:
         # Pollers of the workflow task queue, as `temporal task-queue describe` lists them; a worker's long poll
         # is renewed at least every ~60 s, so a poller not seen for longer than that has gone.
-        client = await state.temporal.get()
+        client = await temporal_connection.get()
         queue = task_queue(settings)
         described = await client.workflow_service.describe_task_queue(
             DescribeTaskQueueRequest(

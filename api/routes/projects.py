@@ -35,6 +35,4 @@ async def update_project(project: OwnedProject, body: ProjectUpdate, session: Se
 @router.delete("/{project_id}/", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_project(project: OwnedProject, session: SessionDep, after: AfterDeletionDep) -> None:
     """Deletes everything in the project; running generations are cancelled after the commit."""
-    deleted = await projects.delete_project(session, project)
-    await session.commit()  # the workflows and S3 objects are dealt with only once the rows are surely gone
-    after.schedule(deleted)
+    after.schedule(await projects.delete_project(session, project))

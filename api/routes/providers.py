@@ -8,7 +8,7 @@ import json
 
 from fastapi import APIRouter, Header, Request
 
-from api.deps import ObjectId, SessionDep, SettingsDep
+from api.deps import ObjectId, SessionDep, SettingsDep, TemporalConnectionDep
 from api.errors import error_responses
 from core import generation, kie
 from core.db import release_connection
@@ -42,6 +42,7 @@ async def kie_callback(
     request: Request,
     settings: SettingsDep,
     session: SessionDep,
+    connection: TemporalConnectionDep,
     x_webhook_timestamp: str | None = Header(default=None),
     x_webhook_signature: str | None = Header(default=None),
 ) -> dict[str, str]:
@@ -57,7 +58,8 @@ async def kie_callback(
     if not await generation.callback_is_for_submitted_task(session, asset_id, task_id):
         return {"status": "ignored"}
     await release_connection(session)
-    # Only now (not as a dependency): a callback that is not well-formed or well-signed never waits for Temporal.
-    temporal = await request.app.state.temporal.get()
+    # Connected only now (not through TemporalDep): a callback that is not well-formed or well-signed never waits
+    # for Temporal.
+    temporal = await connection.get()
     delivered = await generation.deliver_kie_callback(temporal, settings, asset_id, task_id, state)
     return {"status": "delivered" if delivered else "ignored"}

@@ -83,6 +83,5 @@ async def create_public_comment(
     boxes = await sharing.load_visible_boxes(session, link.project_id)
     target = sharing.resolve_target(boxes, refs, body.box_ref, body.asset_ref)
     comment = await comments.add_guest_comment(session, link, target, body.author_name, body.text)
-    await session.commit()
-    await comments.publish_comment(events, comment)
+    comments.queue_comment(events, comment)
     return comments.to_guest_comment(comment, refs, sharing.visible_refs(boxes, refs))

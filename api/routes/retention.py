@@ -5,34 +5,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from api.deps import (
-    CurrentUser,
     OwnedProject,
     PaginationDep,
     SessionDep,
     SettingsDep,
     StorageDep,
+    SuperUser,
     TemporalDep,
 )
 from api.errors import error_responses
 from core import retention
-from core.errors import Forbidden
-from core.models import User
 from core.retention import RetentionPreviewPublic
 
 router = APIRouter(tags=["retention"])
-
-
-def require_superuser(user: CurrentUser) -> User:
-    if not user.is_superuser:
-        raise Forbidden("Only an administrator can start a retention run.")
-    return user
-
-
-Superuser = Annotated[User, Depends(require_superuser)]
 
 
 class RetentionRunPublic(BaseModel):
@@ -68,5 +57,5 @@ async def retention_preview(
     response_model=RetentionRunPublic,
     responses=error_responses(403, 503),
 )
-async def run_retention_now(_: Superuser, settings: SettingsDep, temporal: TemporalDep) -> RetentionRunPublic:
+async def run_retention_now(_: SuperUser, settings: SettingsDep, temporal: TemporalDep) -> RetentionRunPublic:
     return RetentionRunPublic(workflow_id=await retention.start_retention_run(temporal, settings))

@@ -7,6 +7,8 @@ import asyncio
 
 import httpx
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from sqlmodel import func, select
 
 from core.models import Asset, Box, Comment
@@ -115,6 +117,36 @@ async def test_deleting_a_box_deletes_its_rows_then_its_objects_after_the_commit
     assert await pending_keys(sessionmaker, [a.id for a in doomed]) == []  # done, nothing left queued
     assert storage.exists(kept.file_key) and storage.exists(kept.thumbnail_key)
     assert await positions(client, headers, project["id"]) == [1]
+
+
+async def test_a_delete_whose_commit_fails_keeps_its_rows_and_its_objects(client, sessionmaker, storage):
+    """The follow-ups (cancel workflows, delete objects) are background tasks: FastAPI runs them after the session
+    dependency's commit, so a commit that fails runs none of them."""
+    headers = await register(client)
+    project = await make_project(client, headers)
+    box = await make_box(client, headers, project["id"])
+    assets = [await make_asset(sessionmaker, box["id"], storage=storage) for _ in range(2)]
+    lose_connection = [True]
+
+    def terminate_own_backend(session: Session) -> None:
+        if lose_connection[0]:
+            lose_connection[0] = False
+            session.connection().exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
+
+    sync_session = sessionmaker.class_.sync_session_class
+    event.listen(sync_session, "before_commit", terminate_own_backend)
+    try:
+        lost = await client.delete(f"/api/boxes/{box['id']}/", headers=headers)
+    finally:
+        event.remove(sync_session, "before_commit", terminate_own_backend)
+
+    assert lost.status_code == 503, lost.text
+    assert await count(sessionmaker, Asset, box_id=box["id"]) == 2
+    for asset in assets:
+        assert storage.exists(asset.file_key) and storage.exists(asset.thumbnail_key)
+    assert (
+        await pending_keys(sessionmaker, [a.id for a in assets]) == []
+    )  # the queue entries were rolled back too
 
 
 async def test_deleting_a_project_deletes_everything_under_it(client, sessionmaker, storage):
