@@ -34,8 +34,9 @@ from sqlmodel import col, func, select
 from temporalio.worker import Worker
 
 from bench.floor import BenchFloorWorkflow, bench_noop
+from core.contract import AssetStatus
 from core.events import project_channel
-from core.models import Asset, AssetStatus, User
+from core.models import Asset, User
 from core.settings import Settings
 from devstack.services import free_port
 from devstack.stack import migrate, start_stack

@@ -6,9 +6,10 @@ from sqlalchemy.orm import joinedload
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.contract import AssetKind, AssetStatus
 from core.deletion import DeletedAssets, delete_assets
 from core.errors import NotFound
-from core.models import Asset, AssetKind, AssetStatus, Box, Project, User
+from core.models import Asset, Box, Project, User
 from core.schemas import AssetPublic
 from core.storage import Storage
 

@@ -2,7 +2,8 @@
 
 Every call checks both the HTTP status and the body `code` (Kie.ai sometimes answers HTTP 200 with an error body),
 reads `msg` falling back to `message`, parses JSON without trusting the Content-Type, and raises one typed
-`KieError` subclass. `retryable` on each error class says whether trying again can help.
+`KieError` subclass (defined in `core.contract`: activities fail with their names). `retryable` on each error
+class says whether trying again can help.
 """
 
 from __future__ import annotations
@@ -12,90 +13,30 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 
+from core.contract import (
+    KIE_TERMINAL_STATES,
+    KieAuthError,
+    KieContentPolicyError,
+    KieError,
+    KieGenerationFailedError,
+    KieInvalidInputError,
+    KieNoCreditsError,
+    KieNotFoundError,
+    KieProtocolError,
+    KieRateLimitedError,
+    KieTimeoutError,
+    KieUnavailableError,
+)
 from core.settings import Settings
 
 SIMULATOR_API_KEY = "aiam-local-simulator"
 """Not a secret: the key the client sends to the built-in simulator when KIE_API_KEY is unset."""
 
-TERMINAL_STATES = frozenset({"success", "fail"})
 POLICY_WORDS = ("policy", "prohibited", "nsfw", "sensitive", "safety", "flagged", "inappropriate")
-
-
-class KieError(Exception):
-    """A Kie.ai call that did not give what was asked; `message` is written for a person."""
-
-    retryable: ClassVar[bool] = True
-    hint: ClassVar[str] = "Try again in a moment."
-
-    def __init__(self, message: str, *, code: int | None = None, provider_message: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.provider_message = provider_message
-
-
-class KieAuthError(KieError):
-    retryable = False
-    hint = "Check KIE_API_KEY."
-
-
-class KieNoCreditsError(KieError):
-    retryable = False
-    hint = "Top up the Kie.ai account, then retry."
-
-
-class KieInvalidInputError(KieError):
-    retryable = False
-    hint = "Change the prompt or parameters, then retry."
-
-
-class KieContentPolicyError(KieError):
-    retryable = False
-    hint = "Rephrase the prompt, then retry."
-
-
-class KieNotFoundError(KieError):
-    retryable = False
-    hint = "Retry the generation."
-
-
-class KieGenerationFailedError(KieError):
-    """The task reached `fail` for a reason that is not the request's fault; a new task may succeed."""
-
-    retryable = False
-    hint = "Retry the generation."
-
-
-class KieRateLimitedError(KieError):
-    hint = "Kie.ai is rate limiting; retry in a minute."
-
-
-class KieUnavailableError(KieError):
-    hint = "Kie.ai is unavailable; retry later."
-
-
-class KieTimeoutError(KieError):
-    hint = "Kie.ai is slow to answer; retry later."
-
-
-class KieProtocolError(KieError):
-    """An answer we cannot read (not JSON, or missing fields)."""
-
-    hint = "Kie.ai answered with something unexpected; retry later."
-
-
-NON_RETRYABLE_ERRORS: tuple[type[KieError], ...] = (
-    KieAuthError,
-    KieNoCreditsError,
-    KieInvalidInputError,
-    KieContentPolicyError,
-    KieNotFoundError,
-    KieGenerationFailedError,
-)
 
 
 def looks_like_policy(message: str) -> bool:
@@ -145,7 +86,7 @@ class KieTask:
 
     @property
     def is_terminal(self) -> bool:
-        return self.state in TERMINAL_STATES
+        return self.state in KIE_TERMINAL_STATES
 
     def failure(self) -> KieError:
         """The typed error of a task that ended in `fail`."""

@@ -22,9 +22,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import sharing
 from core.comments import GuestCommentPublic
+from core.contract import AssetStatus
 from core.errors import DomainError
 from core.events import SNAPSHOT_ASSET_LIMIT, EventsUnavailable, EventType, RelayedEvent
-from core.models import Asset, AssetStatus, Box, SharedLink, User
+from core.models import Asset, Box, SharedLink, User
 from core.projects import get_owned_project
 from core.security import JWT_ALGORITHM, read_access_token
 from core.settings import Settings

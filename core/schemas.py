@@ -9,7 +9,8 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, GetCoreSchemaHandler, StringConstraints
 from pydantic_core import CoreSchema, core_schema
 
-from core.models import AssetKind, AssetStatus, ModelKind
+from core.contract import AssetKind, AssetStatus
+from core.models import ModelKind
 
 T = TypeVar("T")
 

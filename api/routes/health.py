@@ -18,7 +18,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
 from api.outages import OutageLog, Outages
-from core.temporal import task_queue
+from core.contract import task_queue
 
 router = APIRouter(prefix="/api/health", tags=["health"])
 logger = logging.getLogger("api.health")

@@ -22,6 +22,7 @@ from core import retention
 from core.errors import Forbidden
 from core.models import User
 from core.retention import RetentionPreview
+from core.temporal import start_retention_run
 
 router = APIRouter(tags=["retention"])
 
@@ -71,4 +72,4 @@ async def retention_preview(
 async def run_retention_now(
     _: Superuser, settings: SettingsDep, temporal: TemporalDep
 ) -> RetentionRunStarted:
-    return RetentionRunStarted(workflow_id=await retention.start_retention_run(temporal, settings))
+    return RetentionRunStarted(workflow_id=await start_retention_run(temporal, settings))
