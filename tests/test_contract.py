@@ -13,6 +13,7 @@ import psycopg
 import redis.exceptions
 import sqlalchemy.exc
 from temporalio import activity
+from temporalio.contrib.pydantic import pydantic_data_converter
 
 import activities.assets
 import activities.events
@@ -92,3 +93,33 @@ def test_non_retryable_types_are_the_contract_classes() -> None:
         "AssetGone",
         "AssetNotWaiting",
     ]
+
+
+def encoded(value: object) -> bytes:
+    return pydantic_data_converter.payload_converter.to_payloads([value])[0].data
+
+
+def test_payloads_with_enums_encode_as_before() -> None:
+    """The JSON running workflows hold (what the string-typed payloads wrote) is what the enum-typed ones write."""
+    assert encoded(
+        core.contract.GenerateAssetInput(
+            asset_id=1, box_id=2, project_id=3, kind=core.contract.AssetKind.VIDEO, deadline_seconds=60
+        )
+    ) == (
+        b'{"asset_id":1,"box_id":2,"project_id":3,"kind":"video","deadline_seconds":60,'
+        b'"infra_retry_window_seconds":3600,"infra_retry_max_interval_seconds":30}'
+    )
+    assert encoded(
+        core.contract.GenerateAssetResult(asset_id=1, status=core.contract.GenerationOutcome.DELETED)
+    ) == (b'{"asset_id":1,"status":"DELETED","error_message":null,"provider_task_id":null}')
+    assert encoded(core.contract.KieCallbackSignal(task_id="t", state="success")) == (
+        b'{"task_id":"t","state":"success"}'
+    )
+
+
+def test_a_kie_state_kie_added_later_still_decodes() -> None:
+    known = core.contract.KieTaskState(task_id="t", state="success")
+    unknown = core.contract.KieTaskState(task_id="t", state="paused-for-review")
+    assert known.state is core.contract.KieState.SUCCESS and known.is_terminal
+    assert unknown.state == "paused-for-review" and not unknown.is_terminal
+    assert b'"state":"paused-for-review"' in encoded(unknown)
