@@ -13,27 +13,39 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from core.contract import (
+    COMPLETE_ASSET,
+    DISCARD_INGESTED_FILES,
+    FAIL_ASSET,
+    MARK_ASSET_RUNNING,
+    PLAN_KIE_SUBMISSION,
+    RECORD_KIE_TASK,
+    AssetGone,
+    AssetNotWaiting,
+    AssetRef,
+    AssetStatus,
+    CompleteAssetInput,
+    DiscardFilesInput,
+    FailAssetInput,
+    KieInvalidInputError,
+    RecordTaskInput,
+    SubmissionPlan,
+)
 from core.generation import kie_callback_url
-from core.models import Asset, AssetStatus, utcnow
+from core.models import Asset, utcnow
 from core.schemas import storable_text
 from core.settings import Settings
 from core.spend import settle_asset_charge, variant_cost
 from core.storage import Storage
-from workflows.generation_payloads import (
-    AssetRef,
-    CompleteAssetInput,
-    DiscardFilesInput,
-    FailAssetInput,
-    RecordTaskInput,
-    SubmissionPlan,
-)
 
 ACTIVE = (AssetStatus.PENDING, AssetStatus.RUNNING)
 
 
 def asset_gone(asset_id: int) -> ApplicationError:
     return ApplicationError(
-        f"Asset {asset_id} was deleted while it was being generated.", type="AssetGone", non_retryable=True
+        f"Asset {asset_id} was deleted while it was being generated.",
+        type=AssetGone.__name__,
+        non_retryable=True,
     )
 
 
@@ -71,12 +83,12 @@ class AssetActivities:
             await session.commit()
             return bool(result.rowcount)
 
-    @activity.defn(name="mark_asset_running")
+    @activity.defn(name=MARK_ASSET_RUNNING)
     async def mark_asset_running(self, ref: AssetRef) -> bool:
         """PENDING → RUNNING; False when it already moved on (a retried activity or a replayed run)."""
         return await self._update(ref.asset_id, (AssetStatus.PENDING,), status=AssetStatus.RUNNING)
 
-    @activity.defn(name="plan_kie_submission")
+    @activity.defn(name=PLAN_KIE_SUBMISSION)
     async def plan_kie_submission(self, ref: AssetRef) -> SubmissionPlan:
         """The createTask body for the asset's recipe; input images become fresh presigned S3 URLs."""
         async with self.sessionmaker() as session:
@@ -93,13 +105,13 @@ class AssetActivities:
                 raise ApplicationError(
                     f"Asset {ref.asset_id} is {asset.status.value}, not waiting for a generation; nothing was "
                     "submitted.",
-                    type="AssetNotWaiting",
+                    type=AssetNotWaiting.__name__,
                     non_retryable=True,
                 )
             if asset.model is None:
                 raise ApplicationError(
                     "This asset has no AI model to generate it with.",
-                    type="KieInvalidInputError",
+                    type=KieInvalidInputError.__name__,
                     non_retryable=True,
                 )
             model = asset.model
@@ -119,7 +131,7 @@ class AssetActivities:
             if missing or not field:
                 raise ApplicationError(
                     f"The input image(s) {', '.join(map(str, missing or image_ids))} are no longer available.",
-                    type="KieInvalidInputError",
+                    type=KieInvalidInputError.__name__,
                     non_retryable=True,
                 )
             ttl = self.settings.kie_input_url_ttl_seconds
@@ -135,7 +147,7 @@ class AssetActivities:
             estimated_cost=cost.credits if cost is not None else None,
         )
 
-    @activity.defn(name="record_kie_task")
+    @activity.defn(name=RECORD_KIE_TASK)
     async def record_kie_task(self, data: RecordTaskInput) -> bool:
         """Note the Kie.ai task id; an asset deleted meanwhile stops the workflow (no polling for nobody)."""
         changed = await self._update(data.asset_id, ACTIVE, provider_task_id=data.task_id)
@@ -143,7 +155,7 @@ class AssetActivities:
             raise asset_gone(data.asset_id)
         return changed
 
-    @activity.defn(name="complete_asset")
+    @activity.defn(name=COMPLETE_ASSET)
     async def complete_asset(self, data: CompleteAssetInput) -> bool:
         """RUNNING → COMPLETED with the file's facts. An asset deleted meanwhile leaves no orphan S3 objects."""
         ingest = data.ingest
@@ -169,7 +181,7 @@ class AssetActivities:
             raise asset_gone(data.asset_id)
         return changed
 
-    @activity.defn(name="discard_ingested_files")
+    @activity.defn(name=DISCARD_INGESTED_FILES)
     async def discard_ingested_files(self, data: DiscardFilesInput) -> bool:
         """After a cancellation: delete the files ingest stored if their asset was deleted (no orphan objects)."""
         if await asset_exists(self.sessionmaker, data.asset_id):
@@ -177,7 +189,7 @@ class AssetActivities:
         await asyncio.to_thread(self.storage.delete_keys, data.keys)
         return True
 
-    @activity.defn(name="fail_asset")
+    @activity.defn(name=FAIL_ASSET)
     async def fail_asset(self, data: FailAssetInput) -> bool:
         charged = data.cost_credits or 0.0
         return await self._update(

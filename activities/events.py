@@ -10,10 +10,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from core.contract import PUBLISH_ASSET_STATUS, AssetRef, EventsUnavailable
 from core.events import EventBus, asset_status_changed
 from core.models import Asset, Box
 from core.storage import Storage
-from workflows.generation_payloads import AssetRef
 
 
 class EventActivities:
@@ -24,7 +24,7 @@ class EventActivities:
         self.events = events
         self.storage = storage
 
-    @activity.defn(name="publish_asset_status")
+    @activity.defn(name=PUBLISH_ASSET_STATUS)
     async def publish_asset_status(self, ref: AssetRef) -> bool:
         """Publish `asset_status_changed` with what the row says now; False when the asset is gone. Fails (to be
         retried) while Redis is unavailable."""
@@ -63,6 +63,6 @@ class EventActivities:
             # event being lost for sockets that resume with `since`.
             raise ApplicationError(
                 f"The status of asset {asset.id} could not be published (Redis is unavailable).",
-                type="EventsUnavailable",
+                type=EventsUnavailable.__name__,
             )
         return True

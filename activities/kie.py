@@ -8,8 +8,16 @@ from contextlib import asynccontextmanager
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from core.kie import KieClient, KieError
-from workflows.generation_payloads import KieTaskState, SubmissionPlan, TaskRef
+from core.contract import (
+    FETCH_KIE_TASK,
+    SUBMIT_KIE_TASK,
+    KieError,
+    KieState,
+    KieTaskState,
+    SubmissionPlan,
+    TaskRef,
+)
+from core.kie import KieClient
 
 
 def application_error(exc: KieError) -> ApplicationError:
@@ -34,14 +42,14 @@ class KieActivities:
     def __init__(self, client: KieClient) -> None:
         self.client = client
 
-    @activity.defn(name="submit_kie_task")
+    @activity.defn(name=SUBMIT_KIE_TASK)
     async def submit_kie_task(self, plan: SubmissionPlan) -> str:
         async with kie_errors():
             task_id = await self.client.create_task(plan.model, plan.input, plan.callback_url)
         activity.logger.info("asset %s: Kie.ai task %s", plan.asset_id, task_id)
         return task_id
 
-    @activity.defn(name="fetch_kie_task")
+    @activity.defn(name=FETCH_KIE_TASK)
     async def fetch_kie_task(self, ref: TaskRef) -> KieTaskState:
         async with kie_errors():
             task = await self.client.record_info(ref.task_id)
@@ -51,7 +59,7 @@ class KieActivities:
             result_urls=task.result_urls,
             credits_consumed=task.credits_consumed,
         )
-        if task.state == "fail":
+        if task.state == KieState.FAIL:
             failure = task.failure()
             state.error_type = type(failure).__name__
             state.error_message = f"{failure.message} {failure.hint}"

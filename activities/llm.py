@@ -6,15 +6,16 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.kie import application_error
-from core.kie import KieClient, KieError
-from core.smart_edit import AnswerRefused, RewritePromptInput, RewritePromptResult, clean_answer, user_message
+from core.contract import REWRITE_PROMPT, AnswerRefused, KieError, RewritePromptInput, RewritePromptResult
+from core.kie import KieClient
+from core.smart_edit import clean_answer, user_message
 
 
 class LlmActivities:
     def __init__(self, client: KieClient) -> None:
         self.client = client
 
-    @activity.defn(name="rewrite_prompt")
+    @activity.defn(name=REWRITE_PROMPT)
     async def rewrite_prompt(self, payload: RewritePromptInput) -> RewritePromptResult:
         messages = [
             {
@@ -34,5 +35,5 @@ class LlmActivities:
             prompt = clean_answer(answer, payload.max_result_length)
         except AnswerRefused as exc:
             # The same question gets the same kind of answer: asking again does not help.
-            raise ApplicationError(exc.message, type=exc.kind, non_retryable=True) from exc
+            raise ApplicationError(exc.message, type=type(exc).__name__, non_retryable=True) from exc
         return RewritePromptResult(prompt=prompt, model=payload.model)

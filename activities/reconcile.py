@@ -8,8 +8,8 @@ from temporalio import activity
 from temporalio.client import Client
 
 from core import reconcile
+from core.contract import RECONCILE_ASSETS_PAGE, ReconcilePageInput, ReconcilePageResult
 from core.events import EventBus
-from core.reconcile import ReconcilePageInput, ReconcilePageResult
 from core.settings import Settings
 
 
@@ -26,7 +26,7 @@ class ReconcileActivities:
         self._events = events
         self._settings = settings
 
-    @activity.defn(name="reconcile_assets_page")
+    @activity.defn(name=RECONCILE_ASSETS_PAGE)
     async def reconcile_assets_page(self, payload: ReconcilePageInput) -> ReconcilePageResult:
         return await reconcile.reconcile_page(
             self._sessionmaker,

@@ -12,7 +12,11 @@ from temporalio import activity
 from temporalio.service import RPCError
 
 from core import retention
-from core.retention import (
+from core.contract import (
+    DELETE_PURGED_OBJECTS,
+    DRAIN_PENDING_DELETIONS,
+    PLAN_RETENTION_RUN,
+    PURGE_RETENTION_PAGE,
     DrainResult,
     PurgePageInput,
     PurgePageResult,
@@ -39,7 +43,7 @@ class RetentionActivities:
         self._storage = storage
         self._schedule_sync = schedule_sync
 
-    @activity.defn(name="plan_retention_run")
+    @activity.defn(name=PLAN_RETENTION_RUN)
     async def plan_retention_run(self, payload: RetentionPlanInput) -> RetentionPlan:
         async with self._sessionmaker() as session:
             config = await retention.load_retention_config(session)
@@ -53,14 +57,14 @@ class RetentionActivities:
             retention_days=config.retention_days,
         )
 
-    @activity.defn(name="drain_pending_deletions")
+    @activity.defn(name=DRAIN_PENDING_DELETIONS)
     async def drain_pending_deletions(self) -> DrainResult:
         deleted = await retention.drain_pending_deletions(self._sessionmaker, self._storage)
         if deleted:
             logger.info("retention: deleted %d object(s) left by an interrupted run", deleted)
         return DrainResult(objects_deleted=deleted)
 
-    @activity.defn(name="purge_retention_page")
+    @activity.defn(name=PURGE_RETENTION_PAGE)
     async def purge_retention_page(self, payload: PurgePageInput) -> PurgePageResult:
         return await retention.purge_page_rows(
             self._sessionmaker,
@@ -70,7 +74,7 @@ class RetentionActivities:
             limit=payload.limit,
         )
 
-    @activity.defn(name="delete_purged_objects")
+    @activity.defn(name=DELETE_PURGED_OBJECTS)
     async def delete_purged_objects(self, payload: QueuedRange) -> DrainResult:
         deleted = await retention.delete_queued_objects(self._sessionmaker, self._storage, payload)
         return DrainResult(objects_deleted=deleted)

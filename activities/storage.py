@@ -14,11 +14,19 @@ from temporalio.exceptions import ApplicationError
 
 from activities.assets import asset_exists, asset_gone
 from activities.kie import application_error
-from core.kie import KieClient, KieError, KieNotFoundError
+from core.contract import (
+    INGEST_RESULT,
+    AssetKind,
+    IngestError,
+    IngestInput,
+    IngestResult,
+    KieError,
+    KieNotFoundError,
+)
+from core.kie import KieClient
 from core.media import UnsupportedMedia, in_decode_pool, probe_video, read_image
 from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
-from workflows.generation_payloads import IngestInput, IngestResult
 
 
 class StorageActivities:
@@ -62,25 +70,25 @@ class StorageActivities:
             raise ApplicationError(
                 f"Kie.ai finished, but its result file could not be downloaded ({exc.message.rstrip('.')}). "
                 "Retry the generation.",
-                type="KieNotFoundError",
+                type=KieNotFoundError.__name__,
                 non_retryable=True,
             ) from exc
         except KieError as exc:
             raise application_error(exc) from exc
 
-    @activity.defn(name="ingest_result")
+    @activity.defn(name=INGEST_RESULT)
     async def ingest_result(self, data: IngestInput) -> IngestResult:
         await self._check_asset(data.asset_id, [])
         content = await self._download(data.result_url)
         try:
-            if data.kind == "video":
+            if data.kind == AssetKind.VIDEO:
                 info, thumbnail = await in_decode_pool(probe_video, content)
             else:
                 info, thumbnail = await in_decode_pool(read_image, content, self.settings.max_image_pixels)
         except UnsupportedMedia as exc:
             raise ApplicationError(
                 f"Kie.ai returned a file we cannot use: {str(exc).rstrip('.')}. Retry the generation.",
-                type="IngestError",
+                type=IngestError.__name__,
                 non_retryable=True,
             ) from exc
         file_key = asset_file_key(data.asset_id, info.extension)

@@ -59,7 +59,8 @@ async def fill_project(app: Any, shots: int) -> tuple[int, dict[str, str]]:
     from sqlmodel import select
     from sqlmodel.ext.asyncio.session import AsyncSession
 
-    from core.models import AIModel, Asset, AssetKind, AssetStatus, Box, Project
+    from core.contract import AssetKind, AssetStatus
+    from core.models import AIModel, Asset, Box, Project
     from core.storage import Storage, asset_file_key, asset_thumbnail_key
 
     state = app.state

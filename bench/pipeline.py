@@ -39,8 +39,9 @@ from bench.harness import (
     simulator,
     timing_line,
 )
+from core.contract import AssetStatus
 from core.events import project_channel
-from core.models import Asset, AssetStatus, User
+from core.models import Asset, User
 from core.settings import Settings
 
 ACTIVITIES_PER_GENERATION = 9

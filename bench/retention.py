@@ -225,8 +225,8 @@ async def run_purge(
     from temporalio.worker import Worker
 
     from activities.retention import RetentionActivities
+    from core.contract import RetentionInput
     from core.db import create_engine, create_sessionmaker
-    from core.retention import RetentionInput
     from core.storage import Storage
     from core.temporal import connect_temporal
     from workflows.retention import RetentionWorkflow

@@ -10,11 +10,12 @@ from sqlalchemy.orm import joinedload
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.contract import AssetKind, AssetStatus
 from core.deletion import DeletedAssets, delete_assets
 from core.errors import InvalidInput, NotFound
 from core.events import Outbox, asset_status_changed
 from core.media import UnsupportedMedia, fit_image, in_decode_pool, read_image
-from core.models import Asset, AssetKind, AssetStatus, Box, Project, User
+from core.models import Asset, Box, Project, User
 from core.schemas import AssetPublic
 from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key

@@ -10,9 +10,10 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.assets import to_asset_public
+from core.contract import AssetStatus
 from core.deletion import DeletedAssets, delete_assets
 from core.errors import InvalidInput, NotFound
-from core.models import Asset, AssetStatus, Box, Project, User
+from core.models import Asset, Box, Project, User
 from core.schemas import BoxCreate, BoxOrderUpdate, BoxPublic, BoxUpdate
 from core.storage import Storage
 

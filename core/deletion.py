@@ -19,12 +19,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.service import RPCError
 
+from core.contract import AssetStatus
 from core.errors import UpstreamUnavailable
-from core.generation import cancel_asset_workflow
-from core.models import AssetStatus
 from core.retention import PendingObject, delete_and_queue_sql, delete_pending_objects
 from core.storage import Storage
-from core.temporal import TemporalClientHolder
+from core.temporal import TemporalClientHolder, cancel_generation
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +117,6 @@ async def cancel_workflows(temporal: TemporalClientHolder, asset_ids: list[int])
         return
     for asset_id in asset_ids:
         try:
-            await cancel_asset_workflow(client, asset_id)
+            await cancel_generation(client, asset_id)
         except RPCError:
             logger.warning("could not cancel the workflow of deleted asset %s", asset_id, exc_info=True)

@@ -37,9 +37,10 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.contract import AssetKind, AssetStatus
 from core.db import release_connection
 from core.errors import S3Unavailable, UpstreamUnavailable
-from core.models import AIModel, Asset, AssetKind, AssetStatus, Box, Project
+from core.models import AIModel, Asset, Box, Project
 from core.storage import Storage
 
 logger = logging.getLogger(__name__)

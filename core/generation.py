@@ -11,55 +11,28 @@ import asyncio
 import hmac
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import (
-    SearchAttributeKey,
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-)
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
 from core import spend
 from core.catalogue import check_prompt, load_model, resolve_params
+from core.contract import AssetKind, AssetStatus, GenerateAssetInput, KieCallbackSignal, asset_workflow_id
 from core.errors import Conflict, InvalidInput, NotFound, TemporalUnavailable
 from core.events import Outbox, ProjectEvent, asset_status_changed
-from core.models import (
-    AIModel,
-    Asset,
-    AssetKind,
-    AssetStatus,
-    Box,
-    ChargeKind,
-    CreditCharge,
-    ModelKind,
-    utcnow,
-)
+from core.models import AIModel, Asset, Box, ChargeKind, CreditCharge, ModelKind, utcnow
 from core.schemas import STORED_TEXT, DbId, InputModel
 from core.settings import Settings
-from core.temporal import asset_workflow_id, rpc_timeout, task_queue, temporal_call
-from workflows.generation_payloads import KIE_CALLBACK_SIGNAL, GenerateAssetInput, KieCallbackSignal
+from core.temporal import signal_kie_callback, start_generation
 
 logger = logging.getLogger(__name__)
 
-GENERATE_WORKFLOW = "GenerateAssetWorkflow"
 DEFAULT_VIDEO_MODEL = "bytedance/seedance-1.5-pro"
 MAX_VARIANTS = 4
-DEFAULT_CANCEL_TIMEOUT = timedelta(seconds=5)
-"""Deletion cancels workflows after the answer is sent, with no settings at hand: TEMPORAL_RPC_TIMEOUT_SECONDS's
-default."""
-
-ASSET_ID_ATTRIBUTE = SearchAttributeKey.for_int("AssetId")
-BOX_ID_ATTRIBUTE = SearchAttributeKey.for_int("BoxId")
-PROJECT_ID_ATTRIBUTE = SearchAttributeKey.for_int("ProjectId")
 
 ModelName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150), STORED_TEXT
@@ -181,39 +154,16 @@ async def start_asset_workflow(
 ) -> str:
     """Start `asset-{id}`; a run already started for this asset counts as started (no second workflow)."""
     assert asset.id is not None
-    workflow_id = asset_workflow_id(asset.id)
-    options: dict[str, Any] = {}
-    if settings.temporal_search_attributes:
-        options["search_attributes"] = TypedSearchAttributes(
-            [
-                SearchAttributePair(ASSET_ID_ATTRIBUTE, asset.id),
-                SearchAttributePair(BOX_ID_ATTRIBUTE, asset.box_id),
-                SearchAttributePair(PROJECT_ID_ATTRIBUTE, project_id),
-            ]
-        )
-    if replace_closed_run:
-        options["id_conflict_policy"] = WorkflowIDConflictPolicy.TERMINATE_EXISTING
-    async with temporal_call(settings):
-        try:
-            await temporal.start_workflow(
-                GENERATE_WORKFLOW,
-                GenerateAssetInput(
-                    asset_id=asset.id,
-                    box_id=asset.box_id,
-                    project_id=project_id,
-                    kind=asset.kind.value,
-                    deadline_seconds=deadline_seconds(settings, asset.kind),
-                    infra_retry_window_seconds=settings.infra_retry_window_seconds,
-                    infra_retry_max_interval_seconds=settings.infra_retry_max_interval_seconds,
-                ),
-                id=workflow_id,
-                task_queue=task_queue(settings),
-                rpc_timeout=rpc_timeout(settings),
-                **options,
-            )
-        except WorkflowAlreadyStartedError:
-            logger.info("workflow %s already started; not starting another", workflow_id)
-    return workflow_id
+    payload = GenerateAssetInput(
+        asset_id=asset.id,
+        box_id=asset.box_id,
+        project_id=project_id,
+        kind=asset.kind,
+        deadline_seconds=deadline_seconds(settings, asset.kind),
+        infra_retry_window_seconds=settings.infra_retry_window_seconds,
+        infra_retry_max_interval_seconds=settings.infra_retry_max_interval_seconds,
+    )
+    return await start_generation(temporal, settings, payload, replace_closed_run=replace_closed_run)
 
 
 async def _start_all(
@@ -538,19 +488,6 @@ async def retry(
     )
 
 
-async def cancel_asset_workflow(
-    temporal: Client, asset_id: int, within: timedelta = DEFAULT_CANCEL_TIMEOUT
-) -> None:
-    """Ask the asset's workflow to stop (it records nothing more once its asset is gone); a workflow that is
-    already closed or was never started counts as stopped."""
-    handle: WorkflowHandle[Any, Any] = temporal.get_workflow_handle(asset_workflow_id(asset_id))
-    try:
-        await handle.cancel(rpc_timeout=within)
-    except RPCError as exc:
-        if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise
-
-
 # --- Kie.ai callback -----------------------------------------------------------------------------------------
 
 
@@ -567,13 +504,6 @@ async def deliver_kie_callback(
     temporal: Client, settings: Settings, asset_id: int, task_id: str, state: str | None
 ) -> bool:
     """Signal the asset's workflow; False when there is no running workflow for it (a late or stray callback)."""
-    handle: WorkflowHandle[Any, Any] = temporal.get_workflow_handle(asset_workflow_id(asset_id))
-    async with temporal_call(settings, "The job service is unavailable; send the callback again."):
-        try:
-            signal = KieCallbackSignal(task_id=task_id, state=state)
-            await handle.signal(KIE_CALLBACK_SIGNAL, signal, rpc_timeout=rpc_timeout(settings))
-        except RPCError as exc:
-            if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-                return False
-            raise
-    return True
+    return await signal_kie_callback(
+        temporal, settings, asset_id, KieCallbackSignal(task_id=task_id, state=state)
+    )

@@ -3,7 +3,8 @@ reading the callbacks Kie.ai sends back (task id, state, HMAC signature).
 
 Every call checks both the HTTP status and the body `code` (Kie.ai sometimes answers HTTP 200 with an error body),
 reads `msg` falling back to `message`, parses JSON without trusting the Content-Type, and raises one typed
-`KieError` subclass. `retryable` on each error class says whether trying again can help.
+`KieError` subclass (defined in `core.contract`: activities fail with their names). `retryable` on each error
+class says whether trying again can help.
 """
 
 from __future__ import annotations
@@ -14,17 +15,30 @@ import hmac
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 
+from core.contract import (
+    KIE_TERMINAL_STATES,
+    KieAuthError,
+    KieContentPolicyError,
+    KieError,
+    KieGenerationFailedError,
+    KieInvalidInputError,
+    KieNoCreditsError,
+    KieNotFoundError,
+    KieProtocolError,
+    KieRateLimitedError,
+    KieTimeoutError,
+    KieUnavailableError,
+)
 from core.errors import InvalidInput, Unauthorized
 from core.settings import Settings
 
 SIMULATOR_API_KEY = "aiam-local-simulator"
 """Not a secret: the key the client sends to the built-in simulator when KIE_API_KEY is unset."""
 
-TERMINAL_STATES = frozenset({"success", "fail"})
 POLICY_WORDS = ("policy", "prohibited", "nsfw", "sensitive", "safety", "flagged", "inappropriate")
 
 CALLBACK_MAX_AGE_SECONDS = 24 * 3600
@@ -34,79 +48,6 @@ MAX_CALLBACK_BYTES = 64 * 1024
 """A Kie.ai callback is a few hundred bytes (result URLs included); anything far larger is refused unread."""
 MAX_CALLBACK_STATE_LENGTH = 32
 """Kie.ai's states are short words ("success", "fail"); a longer one is not relayed to the workflow."""
-
-
-class KieError(Exception):
-    """A Kie.ai call that did not give what was asked; `message` is written for a person."""
-
-    retryable: ClassVar[bool] = True
-    hint: ClassVar[str] = "Try again in a moment."
-
-    def __init__(self, message: str, *, code: int | None = None, provider_message: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.provider_message = provider_message
-
-
-class KieAuthError(KieError):
-    retryable = False
-    hint = "Check KIE_API_KEY."
-
-
-class KieNoCreditsError(KieError):
-    retryable = False
-    hint = "Top up the Kie.ai account, then retry."
-
-
-class KieInvalidInputError(KieError):
-    retryable = False
-    hint = "Change the prompt or parameters, then retry."
-
-
-class KieContentPolicyError(KieError):
-    retryable = False
-    hint = "Rephrase the prompt, then retry."
-
-
-class KieNotFoundError(KieError):
-    retryable = False
-    hint = "Retry the generation."
-
-
-class KieGenerationFailedError(KieError):
-    """The task reached `fail` for a reason that is not the request's fault; a new task may succeed."""
-
-    retryable = False
-    hint = "Retry the generation."
-
-
-class KieRateLimitedError(KieError):
-    hint = "Kie.ai is rate limiting; retry in a minute."
-
-
-class KieUnavailableError(KieError):
-    hint = "Kie.ai is unavailable; retry later."
-
-
-class KieTimeoutError(KieError):
-    hint = "Kie.ai is slow to answer; retry later."
-
-
-class KieProtocolError(KieError):
-    """An answer we cannot read (not JSON, or missing fields)."""
-
-    hint = "Kie.ai answered with something unexpected; retry later."
-
-
-NON_RETRYABLE_ERRORS: tuple[type[KieError], ...] = (
-    KieAuthError,
-    KieNoCreditsError,
-    KieInvalidInputError,
-    KieContentPolicyError,
-    KieNotFoundError,
-    KieGenerationFailedError,
-)
 
 
 def looks_like_policy(message: str) -> bool:
@@ -156,7 +97,7 @@ class KieTask:
 
     @property
     def is_terminal(self) -> bool:
-        return self.state in TERMINAL_STATES
+        return self.state in KIE_TERMINAL_STATES
 
     def failure(self) -> KieError:
         """The typed error of a task that ended in `fail`."""

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, Relationship, SQLModel
 
+from core.contract import AssetKind, AssetStatus
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -23,26 +25,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class AssetKind(StrEnum):
-    IMAGE = "image"
-    VIDEO = "video"
-
-
 class ModelKind(StrEnum):
     IMAGE = "image"
     VIDEO = "video"
     TEXT = "text"
-
-
-class AssetStatus(StrEnum):
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-
-    @property
-    def is_final(self) -> bool:
-        return self in (AssetStatus.COMPLETED, AssetStatus.FAILED)
 
 
 def _enum_column(enum: type[StrEnum], **kwargs: Any) -> sa.Column[Any]:

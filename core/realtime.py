@@ -21,9 +21,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import sharing
+from core.contract import AssetStatus
 from core.errors import DomainError
 from core.events import EventType
-from core.models import Asset, AssetStatus, Box, SharedLink, User
+from core.models import Asset, Box, SharedLink, User
 from core.projects import get_owned_project
 from core.relay import EventsUnavailable, RelayedEvent
 from core.security import JWT_ALGORITHM, read_access_token

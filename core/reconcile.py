@@ -16,42 +16,21 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleIntervalSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-    ScheduleState,
-    WorkflowExecutionStatus,
-    WorkflowHandle,
-)
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client, WorkflowExecutionStatus
 
+from core.contract import AssetStatus, ReconcilePageResult, asset_workflow_id
 from core.events import EventBus, asset_status_changed
-from core.models import Asset, AssetStatus, utcnow
+from core.models import Asset, utcnow
 from core.settings import Settings
-from core.temporal import (
-    asset_workflow_id,
-    reconcile_schedule_id,
-    task_queue,
-    upsert_schedule,
-)
+from core.temporal import describe_workflow
 
 logger = logging.getLogger(__name__)
 
-RECONCILE_WORKFLOW = "ReconcileAssetsWorkflow"
-DEFAULT_PAGE_SIZE = 200
-MAX_PAGE_SIZE = 1000
 DESCRIBE_IN_FLIGHT = 8
 """Temporal DescribeWorkflowExecution calls one page keeps in flight."""
 
@@ -64,38 +43,6 @@ STOPPED_BECAUSE: dict[WorkflowExecutionStatus, str] = {
     WorkflowExecutionStatus.COMPLETED: "The generation stopped unexpectedly (its job ended without saving a result).",
 }
 NEVER_STARTED = "The generation stopped unexpectedly (its job could not be found: it never started, or its record expired)."
-
-
-# --- payloads (shared with workflows/reconcile.py and activities/reconcile.py) ---------------------------------
-
-
-class ReconcileInput(BaseModel):
-    """`now` injects the clock (default: the workflow's time); `after_id` carries progress across continue-as-new."""
-
-    now: datetime | None = None
-    page_size: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-    pages_per_run: int = Field(default=50, ge=1, description="Continue as new after this many pages")
-    after_id: int = 0
-    failed_so_far: int = 0
-
-
-class ReconcilePageInput(BaseModel):
-    now: datetime
-    after_id: int = 0
-    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-
-
-class ReconcilePageResult(BaseModel):
-    examined: int
-    failed_asset_ids: list[int]
-    last_id: int | None = Field(description="Highest asset id examined; None when none was left")
-    done: bool
-
-
-class ReconcileResult(BaseModel):
-    failed: int
-    leftover_objects_deleted: int = 0
-    """Objects of deleted assets that S3 had refused at delete time, deleted by this run."""
 
 
 # --- finding and judging stale assets ---------------------------------------------------------------------------
@@ -152,13 +99,9 @@ async def why_workflow_stopped(temporal: Client, workflow_id: str) -> str | None
     The latest run decides. A run that continued as new lives on in its successor, so it counts as alive (the
     next pass sees the successor). Any other error (Temporal unreachable) raises: the activity retries.
     """
-    handle: WorkflowHandle[Any, Any] = temporal.get_workflow_handle(workflow_id)
-    try:
-        description = await handle.describe()
-    except RPCError as exc:
-        if exc.status is RPCStatusCode.NOT_FOUND:
-            return f"{NEVER_STARTED} {RETRY_HINT}"
-        raise
+    description = await describe_workflow(temporal, workflow_id)
+    if description is None:
+        return f"{NEVER_STARTED} {RETRY_HINT}"
     status = description.status
     if status is None or status in (
         WorkflowExecutionStatus.RUNNING,
@@ -230,33 +173,3 @@ async def reconcile_page(
 
 def stale_before(now: datetime, settings: Settings) -> datetime:
     return now - timedelta(seconds=settings.reconcile_grace_seconds)
-
-
-# --- Temporal: the schedule and a manual run -------------------------------------------------------------------
-
-
-def reconcile_schedule(settings: Settings) -> Schedule:
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            RECONCILE_WORKFLOW,
-            ReconcileInput(),
-            id=reconcile_schedule_id(),
-            task_queue=task_queue(settings),
-        ),
-        spec=ScheduleSpec(
-            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.reconcile_interval_seconds))]
-        ),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-        state=ScheduleState(note="Marks FAILED the assets whose generation workflow has stopped for good."),
-    )
-
-
-async def ensure_reconcile_schedule(client: Client, settings: Settings) -> None:
-    """Create or update the reconciler's schedule (idempotent; the worker runs it at every start)."""
-    created = await upsert_schedule(client, reconcile_schedule_id(), reconcile_schedule(settings))
-    logger.info(
-        "%s reconcile schedule %s (every %d s)",
-        "created" if created else "updated",
-        reconcile_schedule_id(),
-        settings.reconcile_interval_seconds,
-    )

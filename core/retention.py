@@ -14,8 +14,6 @@ next run) or queued keys without rows (drained by the next run): never a visible
 from __future__ import annotations
 
 import asyncio
-import logging
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -24,37 +22,18 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-    ScheduleState,
-)
+from temporalio.client import Client
 
+from core.contract import AssetKind, AssetStatus, PurgePageResult, QueuedRange
 from core.db import session_scope
-from core.models import AssetKind, AssetStatus, SystemConfig
+from core.models import SystemConfig
 from core.settings import Settings
 from core.sharing import shown_videos_sql
 from core.storage import MAX_DELETE_BATCH, Storage
-from core.temporal import (
-    retention_schedule_id,
-    retention_workflow_id,
-    rpc_timeout,
-    task_queue,
-    temporal_call,
-    upsert_schedule,
-)
+from core.temporal import upsert_retention_schedule
 
-logger = logging.getLogger(__name__)
-
-RETENTION_WORKFLOW = "RetentionWorkflow"
 DEFAULT_RETENTION_DAYS = 10
 DEFAULT_RETENTION_HOUR_UTC = 3
-DEFAULT_PAGE_SIZE = 1000
-MAX_PAGE_SIZE = 5000
 S3_PARALLEL_REQUESTS = 4
 """DeleteObjects requests one activity keeps in flight (each ≤ 1000 keys)."""
 
@@ -164,79 +143,6 @@ _PREVIEW_PAGE = _with_rules(
     + _PREVIEW_SCOPE
     + " ORDER BY a.created_at, a.id LIMIT :limit OFFSET :offset"
 )
-
-
-# --- payloads (shared with workflows/retention.py and activities/retention.py) ---------------------------------
-
-
-class RetentionTotals(BaseModel):
-    pages: int = 0
-    assets_deleted: int = 0
-    objects_deleted: int = 0
-    leftover_objects_deleted: int = 0
-
-
-class RetentionProgress(BaseModel):
-    cutoff: datetime
-    retention_days: int
-    after_id: int
-    totals: RetentionTotals
-    now: datetime | None = Field(
-        default=None, description="The run's clock; None in progress saved before it"
-    )
-
-    def run_now(self) -> datetime:
-        return self.now or self.cutoff + timedelta(days=self.retention_days)
-
-
-class RetentionInput(BaseModel):
-    """`now` injects the clock (default: the workflow's time); `resume` carries progress across continue-as-new."""
-
-    now: datetime | None = None
-    page_size: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-    pages_per_run: int = Field(default=500, ge=1, description="Continue as new after this many pages")
-    resume: RetentionProgress | None = None
-
-
-class RetentionPlanInput(BaseModel):
-    now: datetime
-
-
-class RetentionPlan(BaseModel):
-    cutoff: datetime
-    retention_days: int
-
-
-class PurgePageInput(BaseModel):
-    cutoff: datetime
-    now: datetime | None = Field(default=None, description="When review links must be live to protect")
-    after_id: int = 0
-    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-
-
-class QueuedRange(BaseModel):
-    """pending_object_deletion ids first..last (inclusive). Any other run's keys in between are fair game too:
-    every queued key belongs to a row that is already gone."""
-
-    first_id: int
-    last_id: int
-
-
-class PurgePageResult(BaseModel):
-    assets_deleted: int
-    queued: QueuedRange | None = Field(description="Where the page's S3 keys wait in pending_object_deletion")
-    last_id: int | None = Field(description="Highest candidate id examined; None when no candidate was left")
-    done: bool
-
-
-class DrainResult(BaseModel):
-    objects_deleted: int
-
-
-class RetentionResult(BaseModel):
-    cutoff: datetime
-    retention_days: int
-    totals: RetentionTotals
 
 
 # --- configuration and clock -----------------------------------------------------------------------------------
@@ -508,46 +414,7 @@ async def preview_project(
     )
 
 
-# --- Temporal: the schedule and a manual run -------------------------------------------------------------------
-
-
-def retention_schedule(settings: Settings, hour_utc: int) -> Schedule:
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            RETENTION_WORKFLOW,
-            RetentionInput(),
-            id=retention_schedule_id(),
-            task_queue=task_queue(settings),
-        ),
-        spec=ScheduleSpec(cron_expressions=[f"0 {hour_utc} * * *"]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-        state=ScheduleState(note="Nightly purge of unselected assets older than the retention period."),
-    )
-
-
-async def ensure_retention_schedule(client: Client, settings: Settings, hour_utc: int) -> None:
-    """Create the nightly schedule, or bring an existing one up to date (idempotent; run at every worker start)."""
-    created = await upsert_schedule(client, retention_schedule_id(), retention_schedule(settings, hour_utc))
-    logger.info(
-        "%s retention schedule %s (daily at %02d:00 UTC)",
-        "created" if created else "updated",
-        retention_schedule_id(),
-        hour_utc,
-    )
-
-
-async def start_retention_run(client: Client, settings: Settings, now: datetime | None = None) -> str:
-    """Start a retention run now (the admin trigger); answer its workflow id."""
-    workflow_id = retention_workflow_id(uuid.uuid4().hex[:12])
-    async with temporal_call(settings):
-        await client.start_workflow(
-            RETENTION_WORKFLOW,
-            RetentionInput(now=now),
-            id=workflow_id,
-            task_queue=task_queue(settings),
-            rpc_timeout=rpc_timeout(settings),
-        )
-    return workflow_id
+# --- Temporal: the schedule ------------------------------------------------------------------------------------
 
 
 async def sync_retention_schedule(
@@ -556,5 +423,5 @@ async def sync_retention_schedule(
     """Create or update the schedule at SystemConfig's hour; answer that hour. The worker runs this at start."""
     async with sessionmaker() as session:
         config = await load_retention_config(session)
-    await ensure_retention_schedule(client, settings, config.retention_hour_utc)
+    await upsert_retention_schedule(client, settings, config.retention_hour_utc)
     return config.retention_hour_utc

@@ -19,7 +19,8 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, core_schema
 
-from core.models import AssetKind, AssetStatus, ModelKind
+from core.contract import AssetKind, AssetStatus
+from core.models import ModelKind
 
 T = TypeVar("T")
 

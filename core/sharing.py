@@ -20,8 +20,9 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.contract import AssetKind, AssetStatus
 from core.errors import Gone, InvalidInput, NotFound
-from core.models import Asset, AssetKind, AssetStatus, Box, Project, SharedLink, User
+from core.models import Asset, Box, Project, SharedLink, User
 from core.schemas import MAX_COMMENT_LENGTH, CommentText, GuestName, InputModel
 from core.storage import Storage
 

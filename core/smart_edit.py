@@ -8,10 +8,8 @@ is kept (SmartEdit) as the prompt history of its box.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -21,14 +19,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import TimeoutError as TemporalTimeoutError
-from temporalio.service import RPCError
 
 from core.boxes import get_owned_box
+from core.contract import (
+    KieRateLimitedError,
+    KieTimeoutError,
+    KieUnavailableError,
+    RewritePromptInput,
+    RewritePromptResult,
+    SmartEditAbsurdAnswer,
+    SmartEditEmptyAnswer,
+)
 from core.db import release_connection
 from core.errors import (
     DomainError,
     InvalidInput,
-    TemporalUnavailable,
     UpstreamError,
     UpstreamTimeout,
     UpstreamUnavailable,
@@ -37,18 +42,10 @@ from core.models import AIModel, Box, ModelKind, SmartEdit, SystemConfig, User
 from core.schemas import STORED_TEXT, DbId, InputModel, storable_text
 from core.settings import Settings
 from core.spend import Spending, settle_charge
-from core.temporal import (
-    TEMPORAL_UNAVAILABLE,
-    rpc_timeout,
-    smart_edit_workflow_id,
-    task_queue,
-    temporal_call,
-    temporal_down,
-)
+from core.temporal import run_smart_edit
 
 logger = logging.getLogger(__name__)
 
-SMART_EDIT_WORKFLOW = "SmartEditWorkflow"
 DEFAULT_MODEL = "gemini-2.5-flash"
 DEFAULT_PROMPT_LIMIT = 5000
 """A prompt's length limit when no active image/video model declares one."""
@@ -56,29 +53,10 @@ MAX_INSTRUCTION_LENGTH = 2000
 HARD_PROMPT_CAP = 20_000
 """Bodies beyond this are refused by the schema before any model limit is looked up."""
 
-EMPTY_ANSWER = "SmartEditEmptyAnswer"
-ABSURD_ANSWER = "SmartEditAbsurdAnswer"
-
-# Error types (ApplicationError.type, from core.kie's error classes) and the HTTP answer each becomes.
-_UNAVAILABLE = {"KieUnavailableError", "KieRateLimitedError"}
-_TIMEOUT = {"KieTimeoutError"}
-
-
-# --- payloads (shared with workflows/smart_edit.py and activities/llm.py) --------------------------------------
-
-
-class RewritePromptInput(BaseModel):
-    model: str
-    system_prompt: str
-    prompt: str
-    instruction: str
-    max_result_length: int
-    attempt_timeout_seconds: float = 20.0
-
-
-class RewritePromptResult(BaseModel):
-    prompt: str
-    model: str
+# Error types (ApplicationError.type: the name of an error class of core.contract) and the HTTP answer each becomes.
+_REFUSED = {kind.__name__ for kind in (SmartEditEmptyAnswer, SmartEditAbsurdAnswer)}
+_UNAVAILABLE = {kind.__name__ for kind in (KieUnavailableError, KieRateLimitedError)}
+_TIMEOUT = {KieTimeoutError.__name__}
 
 
 # --- API schemas -----------------------------------------------------------------------------------------------
@@ -155,20 +133,12 @@ async def llm_input_limit(session: AsyncSession, model: str) -> int | None:
     return _max_length(row.capabilities) if row is not None else None
 
 
-class AnswerRefused(Exception):
-    """The LLM's answer cannot be used as a prompt; `kind` is EMPTY_ANSWER or ABSURD_ANSWER."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-
-
 _WRAPPERS = ('"', "'", "`", "\u201c", "\u201d")
 
 
 def clean_answer(text: str, max_length: int) -> str:
-    """The usable prompt in an LLM answer, or AnswerRefused when it is empty or absurdly long.
+    """The usable prompt in an LLM answer; SmartEditEmptyAnswer or SmartEditAbsurdAnswer when it is empty or
+    absurdly long.
 
     NUL characters are dropped and lone surrogates replaced: the answer is stored, and PostgreSQL holds neither."""
     answer = storable_text(text).strip()
@@ -179,10 +149,9 @@ def clean_answer(text: str, max_length: int) -> str:
     if answer.lower().startswith("prompt:"):
         answer = answer[len("prompt:") :].strip()
     if not answer:
-        raise AnswerRefused(EMPTY_ANSWER, "The LLM answered with an empty prompt; rephrase the instruction.")
+        raise SmartEditEmptyAnswer("The LLM answered with an empty prompt; rephrase the instruction.")
     if len(answer) > max_length:
-        raise AnswerRefused(
-            ABSURD_ANSWER,
+        raise SmartEditAbsurdAnswer(
             f"The LLM answered with a prompt of {len(answer)} characters, longer than any model accepts "
             f"({max_length}); rephrase the instruction.",
         )
@@ -297,33 +266,13 @@ async def smart_edit(
 async def run_rewrite(client: Client, settings: Settings, payload: RewritePromptInput) -> RewritePromptResult:
     """Run SmartEditWorkflow and wait for it, at most `smart_edit_timeout_seconds`; map failures to HTTP errors."""
     limit = settings.smart_edit_timeout_seconds
-    workflow_id = smart_edit_workflow_id(uuid.uuid4().hex)
-    async with temporal_call(settings):
-        handle = await client.start_workflow(
-            SMART_EDIT_WORKFLOW,
-            payload,
-            id=workflow_id,
-            task_queue=task_queue(settings),
-            execution_timeout=timedelta(seconds=limit),
-            result_type=RewritePromptResult,
-            rpc_timeout=rpc_timeout(settings),
-        )
     try:
-        return await asyncio.wait_for(handle.result(), timeout=limit + 2)
-    except TimeoutError as exc:
-        await _give_up(client, workflow_id)
-        raise _too_slow(limit) from exc
+        result = await run_smart_edit(client, settings, payload)
     except WorkflowFailureError as exc:
         raise failure_to_error(exc, limit) from exc
-    except RPCError as exc:
-        if not temporal_down(exc):
-            raise
-        raise TemporalUnavailable(TEMPORAL_UNAVAILABLE) from exc
-
-
-async def _give_up(client: Client, workflow_id: str) -> None:
-    with contextlib.suppress(RPCError):  # already finished, or timed out on the server
-        await client.get_workflow_handle(workflow_id).terminate("the API stopped waiting")
+    if result is None:
+        raise _too_slow(limit)
+    return result
 
 
 def _too_slow(limit: float) -> UpstreamTimeout:
@@ -341,7 +290,7 @@ def failure_to_error(exc: WorkflowFailureError, limit: float) -> DomainError:
         return UpstreamTimeout("The LLM did not answer in time after 3 attempts; try again in a moment.")
     if isinstance(cause, ApplicationError):
         message = cause.message or "The LLM call failed."
-        if cause.type in (EMPTY_ANSWER, ABSURD_ANSWER):
+        if cause.type in _REFUSED:
             return UpstreamError(message, details={"reason": cause.type})
         if cause.type in _TIMEOUT:
             return UpstreamTimeout(message)

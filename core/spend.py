@@ -23,20 +23,11 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.contract import AssetStatus, KieError
 from core.db import release_connection
 from core.errors import InvalidInput, ProviderOutOfCredits, RateLimited
-from core.kie import KieClient, KieError
-from core.models import (
-    AIModel,
-    Asset,
-    AssetStatus,
-    Box,
-    ChargeKind,
-    CreditCharge,
-    Project,
-    SystemConfig,
-    User,
-)
+from core.kie import KieClient
+from core.models import AIModel, Asset, Box, ChargeKind, CreditCharge, Project, SystemConfig, User
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -1,24 +1,65 @@
-"""The Temporal connection (with the pydantic converter) and every workflow id / task queue name."""
+"""Every call the API and the worker make to Temporal as a client: connect (with the pydantic converter), start a
+generation / smart edit / retention run, cancel, signal, wait for a smart edit, keep the schedules, describe a
+workflow. One mapping of "Temporal is not there" (RPCError statuses, timeouts, failed connects) to
+TemporalUnavailable: `temporal_call`. Names, ids and payloads come from `core.contract`."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio.client import (
     Client,
     Schedule,
+    ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleState,
     ScheduleUpdate,
     ScheduleUpdateInput,
+    WorkflowExecutionDescription,
+    WorkflowHandle,
 )
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from core.contract import (
+    ASSET_ID_ATTRIBUTE,
+    BOX_ID_ATTRIBUTE,
+    GENERATE_WORKFLOW,
+    KIE_CALLBACK_SIGNAL,
+    PROJECT_ID_ATTRIBUTE,
+    RECONCILE_WORKFLOW,
+    RETENTION_WORKFLOW,
+    SMART_EDIT_WORKFLOW,
+    GenerateAssetInput,
+    KieCallbackSignal,
+    ReconcileInput,
+    RetentionInput,
+    RewritePromptInput,
+    RewritePromptResult,
+    asset_workflow_id,
+    reconcile_schedule_id,
+    retention_schedule_id,
+    retention_workflow_id,
+    smart_edit_workflow_id,
+    task_queue,
+)
 from core.errors import TemporalUnavailable
 from core.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 TEMPORAL_UNAVAILABLE = "The job service (Temporal) is unavailable; try again in a moment."
 """The one sentence of every 503 that says Temporal is down (what was or was not done may follow it elsewhere)."""
@@ -48,14 +89,6 @@ async def connect_temporal(settings: Settings) -> Client:
     )
 
 
-def asset_workflow_id(asset_id: int) -> str:
-    return f"asset-{asset_id}"
-
-
-def task_queue(settings: Settings) -> str:
-    return settings.temporal_task_queue
-
-
 class TemporalClientHolder:
     """Connects on first use so the API serves REST even while Temporal is still starting or briefly away."""
 
@@ -80,21 +113,27 @@ def rpc_timeout(settings: Settings) -> timedelta:
 
 
 @asynccontextmanager
-async def temporal_call(settings: Settings, failure: str = TEMPORAL_UNAVAILABLE) -> AsyncIterator[None]:
-    """Bound one call to Temporal by TEMPORAL_RPC_TIMEOUT_SECONDS and turn "Temporal is not there" (`temporal_down`:
-    no answer in time, or a status of TEMPORAL_DOWN_STATUSES) into TemporalUnavailable(failure), a 503 logged once
-    per outage. Any other error (a call Temporal refused as wrong, a bug) goes through unchanged: a logged 500.
-    `rpc_timeout` alone does not bound a call that first has to reconnect to a server that never answers.
-
-    A call that timed out may still have taken effect on the server; callers must be safe either way.
-    """
+async def temporal_errors(failure: str = TEMPORAL_UNAVAILABLE) -> AsyncIterator[None]:
+    """THE mapping of "Temporal is not there" (`temporal_down`: no answer in time, or a status of
+    TEMPORAL_DOWN_STATUSES) to TemporalUnavailable(failure), a 503 logged once per outage. Any other error (a call
+    Temporal refused as wrong, a bug) goes through unchanged: a logged 500."""
     try:
-        async with asyncio.timeout(settings.temporal_rpc_timeout_seconds):
-            yield
+        yield
     except (RPCError, TimeoutError) as exc:
         if not temporal_down(exc):
             raise
         raise TemporalUnavailable(failure) from exc
+
+
+@asynccontextmanager
+async def temporal_call(settings: Settings, failure: str = TEMPORAL_UNAVAILABLE) -> AsyncIterator[None]:
+    """Bound one call to Temporal by TEMPORAL_RPC_TIMEOUT_SECONDS, with `temporal_errors`' mapping.
+    `rpc_timeout` alone does not bound a call that first has to reconnect to a server that never answers.
+
+    A call that timed out may still have taken effect on the server; callers must be safe either way.
+    """
+    async with temporal_errors(failure), asyncio.timeout(settings.temporal_rpc_timeout_seconds):
+        yield
 
 
 async def upsert_schedule(client: Client, schedule_id: str, schedule: Schedule) -> bool:
@@ -117,23 +156,179 @@ async def upsert_schedule(client: Client, schedule_id: str, schedule: Schedule) 
     return False
 
 
-def retention_schedule_id() -> str:
-    return "retention-nightly"
+# --- generations ------------------------------------------------------------------------------------------------
+
+DEFAULT_CANCEL_TIMEOUT = timedelta(seconds=5)
+"""Deletion cancels workflows after the answer is sent, with no settings at hand: TEMPORAL_RPC_TIMEOUT_SECONDS's
+default."""
+CALLBACK_UNAVAILABLE = "The job service is unavailable; send the callback again."
 
 
-def retention_workflow_id(run_key: str) -> str:
-    """A manual (admin-triggered) retention run; scheduled runs get the schedule id plus a timestamp."""
-    return f"retention-manual-{run_key}"
+async def start_generation(
+    client: Client, settings: Settings, payload: GenerateAssetInput, *, replace_closed_run: bool = False
+) -> str:
+    """Start `asset-{id}`; a run already started for this asset counts as started (no second workflow)."""
+    workflow_id = asset_workflow_id(payload.asset_id)
+    options: dict[str, Any] = {}
+    if settings.temporal_search_attributes:
+        options["search_attributes"] = TypedSearchAttributes(
+            [
+                SearchAttributePair(ASSET_ID_ATTRIBUTE, payload.asset_id),
+                SearchAttributePair(BOX_ID_ATTRIBUTE, payload.box_id),
+                SearchAttributePair(PROJECT_ID_ATTRIBUTE, payload.project_id),
+            ]
+        )
+    if replace_closed_run:
+        options["id_conflict_policy"] = WorkflowIDConflictPolicy.TERMINATE_EXISTING
+    async with temporal_call(settings):
+        try:
+            await client.start_workflow(
+                GENERATE_WORKFLOW,
+                payload,
+                id=workflow_id,
+                task_queue=task_queue(settings),
+                rpc_timeout=rpc_timeout(settings),
+                **options,
+            )
+        except WorkflowAlreadyStartedError:
+            logger.info("workflow %s already started; not starting another", workflow_id)
+    return workflow_id
 
 
-def smart_edit_workflow_id(request_key: str) -> str:
-    return f"smart-edit-{request_key}"
+async def cancel_generation(
+    client: Client, asset_id: int, within: timedelta = DEFAULT_CANCEL_TIMEOUT
+) -> None:
+    """Ask the asset's workflow to stop (it records nothing more once its asset is gone); a workflow that is
+    already closed or was never started counts as stopped."""
+    handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(asset_workflow_id(asset_id))
+    try:
+        await handle.cancel(rpc_timeout=within)
+    except RPCError as exc:
+        if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise
 
 
-def reconcile_schedule_id() -> str:
-    return "reconcile-assets"
+async def signal_kie_callback(
+    client: Client, settings: Settings, asset_id: int, signal: KieCallbackSignal
+) -> bool:
+    """Signal the asset's workflow; False when there is no running workflow for it (a late or stray callback)."""
+    handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(asset_workflow_id(asset_id))
+    async with temporal_call(settings, CALLBACK_UNAVAILABLE):
+        try:
+            await handle.signal(KIE_CALLBACK_SIGNAL, signal, rpc_timeout=rpc_timeout(settings))
+        except RPCError as exc:
+            if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+                return False
+            raise
+    return True
 
 
-def reconcile_workflow_id(run_key: str) -> str:
-    """A manual reconciler run; scheduled runs get the schedule id plus a timestamp."""
-    return f"reconcile-manual-{run_key}"
+async def describe_workflow(client: Client, workflow_id: str) -> WorkflowExecutionDescription | None:
+    """The latest run of `workflow_id`; None when Temporal has none (never started, or its record expired). Any
+    other error (Temporal unreachable) raises."""
+    handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(workflow_id)
+    try:
+        return await handle.describe()
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+
+
+# --- smart edit -------------------------------------------------------------------------------------------------
+
+
+async def run_smart_edit(
+    client: Client, settings: Settings, payload: RewritePromptInput
+) -> RewritePromptResult | None:
+    """Run SmartEditWorkflow and wait for it, at most `smart_edit_timeout_seconds`; None when it did not finish
+    by then (the run is terminated). A failed run raises WorkflowFailureError (the caller maps its cause)."""
+    limit = settings.smart_edit_timeout_seconds
+    workflow_id = smart_edit_workflow_id(uuid.uuid4().hex)
+    async with temporal_call(settings):
+        handle = await client.start_workflow(
+            SMART_EDIT_WORKFLOW,
+            payload,
+            id=workflow_id,
+            task_queue=task_queue(settings),
+            execution_timeout=timedelta(seconds=limit),
+            result_type=RewritePromptResult,
+            rpc_timeout=rpc_timeout(settings),
+        )
+    result: RewritePromptResult | None = None
+    async with temporal_errors():
+        try:
+            result = await asyncio.wait_for(handle.result(), timeout=limit + 2)
+        except TimeoutError:
+            with contextlib.suppress(RPCError):  # already finished, or timed out on the server
+                await client.get_workflow_handle(workflow_id).terminate("the API stopped waiting")
+    return result
+
+
+# --- retention and the reconciler: a manual run, the schedules ----------------------------------------------------
+
+
+async def start_retention_run(client: Client, settings: Settings, now: datetime | None = None) -> str:
+    """Start a retention run now (the admin trigger); answer its workflow id."""
+    workflow_id = retention_workflow_id(uuid.uuid4().hex[:12])
+    async with temporal_call(settings):
+        await client.start_workflow(
+            RETENTION_WORKFLOW,
+            RetentionInput(now=now),
+            id=workflow_id,
+            task_queue=task_queue(settings),
+            rpc_timeout=rpc_timeout(settings),
+        )
+    return workflow_id
+
+
+def retention_schedule(settings: Settings, hour_utc: int) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            RETENTION_WORKFLOW,
+            RetentionInput(),
+            id=retention_schedule_id(),
+            task_queue=task_queue(settings),
+        ),
+        spec=ScheduleSpec(cron_expressions=[f"0 {hour_utc} * * *"]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        state=ScheduleState(note="Nightly purge of unselected assets older than the retention period."),
+    )
+
+
+async def upsert_retention_schedule(client: Client, settings: Settings, hour_utc: int) -> None:
+    """Create the nightly schedule, or bring an existing one up to date (idempotent; run at every worker start)."""
+    created = await upsert_schedule(client, retention_schedule_id(), retention_schedule(settings, hour_utc))
+    logger.info(
+        "%s retention schedule %s (daily at %02d:00 UTC)",
+        "created" if created else "updated",
+        retention_schedule_id(),
+        hour_utc,
+    )
+
+
+def reconcile_schedule(settings: Settings) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            RECONCILE_WORKFLOW,
+            ReconcileInput(),
+            id=reconcile_schedule_id(),
+            task_queue=task_queue(settings),
+        ),
+        spec=ScheduleSpec(
+            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.reconcile_interval_seconds))]
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        state=ScheduleState(note="Marks FAILED the assets whose generation workflow has stopped for good."),
+    )
+
+
+async def upsert_reconcile_schedule(client: Client, settings: Settings) -> None:
+    """Create or update the reconciler's schedule (idempotent; the worker runs it at every start)."""
+    created = await upsert_schedule(client, reconcile_schedule_id(), reconcile_schedule(settings))
+    logger.info(
+        "%s reconcile schedule %s (every %d s)",
+        "created" if created else "updated",
+        reconcile_schedule_id(),
+        settings.reconcile_interval_seconds,
+    )

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import AIModel, Asset, AssetKind, AssetStatus, User
+from core.contract import AssetKind, AssetStatus
+from core.models import AIModel, Asset, User
 from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
 

@@ -17,8 +17,8 @@ from activities.reconcile import ReconcileActivities
 from activities.retention import RetentionActivities
 from activities.storage import StorageActivities
 from core.kie import KieClient
-from core.reconcile import ensure_reconcile_schedule
 from core.retention import sync_retention_schedule
+from core.temporal import upsert_reconcile_schedule
 from worker.deps import WorkerDeps
 from workflows.generation import GenerateAssetWorkflow
 from workflows.reconcile import ReconcileAssetsWorkflow
@@ -67,7 +67,7 @@ async def ensure_retention_schedule(deps: WorkerDeps) -> None:
 
 
 async def ensure_reconciler_schedule(deps: WorkerDeps) -> None:
-    await ensure_reconcile_schedule(deps.temporal, deps.settings)
+    await upsert_reconcile_schedule(deps.temporal, deps.settings)
 
 
 def generation_activities(deps: WorkerDeps) -> list[Callable[..., Any]]:

@@ -21,36 +21,49 @@ from temporalio.exceptions import (
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.assets import AssetActivities
-    from activities.events import EventActivities
-    from activities.kie import KieActivities
-    from activities.storage import StorageActivities
-    from workflows.generation_payloads import (
+    from core.contract import (
+        COMPLETE_ASSET,
+        DISCARD_INGESTED_FILES,
+        FAIL_ASSET,
+        FETCH_KIE_TASK,
+        GENERATE_WORKFLOW,
+        INGEST_RESULT,
         KIE_CALLBACK_SIGNAL,
+        KIE_ERRORS,
+        MARK_ASSET_RUNNING,
+        NON_RETRYABLE_KIE_ERRORS,
+        PLAN_KIE_SUBMISSION,
+        PUBLISH_ASSET_STATUS,
+        RECORD_KIE_TASK,
+        STATUS_QUERY,
+        SUBMIT_KIE_TASK,
+        AssetGone,
+        AssetKind,
+        AssetNotWaiting,
         AssetRef,
+        AssetStatus,
         CompleteAssetInput,
         DiscardFilesInput,
+        EventsUnavailable,
         FailAssetInput,
         GenerateAssetInput,
         GenerateAssetResult,
+        GenerationFailed,
+        GenerationOutcome,
+        IngestError,
         IngestInput,
         IngestResult,
         KieCallbackSignal,
+        KieState,
         KieTaskState,
         RecordTaskInput,
         SubmissionPlan,
         TaskRef,
     )
+    from core.errors import S3Unavailable
 
 NON_RETRYABLE_ERROR_TYPES = [
-    "KieAuthError",
-    "KieNoCreditsError",
-    "KieInvalidInputError",
-    "KieContentPolicyError",
-    "KieNotFoundError",
-    "KieGenerationFailedError",
-    "AssetGone",
-    "AssetNotWaiting",
+    kind.__name__ for kind in (*NON_RETRYABLE_KIE_ERRORS, AssetGone, AssetNotWaiting)
 ]
 """Errors retrying cannot fix: a bad key, no credits, a rejected request or prompt, a task Kie.ai forgot."""
 
@@ -67,23 +80,27 @@ OUTAGE_ERROR_TYPES = frozenset(
         "ReadTimeoutError",
         "HTTPClientError",
         "ProxyConnectionError",
-        "S3Unavailable",
+        S3Unavailable.__name__,
         # Redis (redis-py), and the publish activity's own "Redis is unavailable"
         "ConnectionError",
         "TimeoutError",
         "BusyLoadingError",
-        "EventsUnavailable",
+        EventsUnavailable.__name__,
         # the socket itself
-        "OSError",
-        "ConnectionRefusedError",
-        "ConnectionResetError",
-        "ConnectionAbortedError",
-        "BrokenPipeError",
+        OSError.__name__,
+        ConnectionRefusedError.__name__,
+        ConnectionResetError.__name__,
+        ConnectionAbortedError.__name__,
+        BrokenPipeError.__name__,
         "gaierror",
     }
 )
 """The `ApplicationError.type` (the exception's class name) of an activity's failure when one of our services is
-unreachable. A step that gave up on anything else is a bug of ours and is reported as an internal error."""
+unreachable. A step that gave up on anything else is a bug of ours and is reported as an internal error. The
+third-party names are written out: a workflow does not import the database, S3 or Redis clients that define them."""
+
+PROVIDER_ANSWER_TYPES = frozenset(kind.__name__ for kind in (*KIE_ERRORS, AssetGone, IngestError))
+"""Failures whose message is Kie.ai's answer (or says the asset is gone): shown to the user as they are."""
 
 
 def attempts_for_window(window_seconds: float, max_interval_seconds: float) -> int:
@@ -136,7 +153,7 @@ def infra_retry_policy(input: GenerateAssetInput) -> RetryPolicy:
 def final_retry_policy(input: GenerateAssetInput) -> RetryPolicy:
     """Recording the final state (FAILED, cancelled) and telling the user: no attempt limit and no window, so the
     workflow cannot close while the row still says PENDING/RUNNING. Only a deleted asset stops it."""
-    return retry_policy(input.infra_retry_max_interval_seconds, 0, ["AssetGone"])
+    return retry_policy(input.infra_retry_max_interval_seconds, 0, [AssetGone.__name__])
 
 
 INGEST_TIMEOUT = timedelta(minutes=5)
@@ -148,13 +165,13 @@ POLL_INTERVALS_SECONDS = (2, 2, 3, 3, 3, 5, 5, 5, 10, 10, 15, 15, 20, 30)
 """Widening recordInfo intervals (Kie.ai's guidance: 2-3 s at first, 15-30 s after two minutes)."""
 
 STEP_NAMES = {
-    "mark_asset_running": "starting",
-    "plan_kie_submission": "preparing the request",
-    "submit_kie_task": "submitting to Kie.ai",
-    "record_kie_task": "recording the Kie.ai task",
-    "fetch_kie_task": "checking on Kie.ai",
-    "ingest_result": "saving the result",
-    "complete_asset": "saving the result",
+    MARK_ASSET_RUNNING: "starting",
+    PLAN_KIE_SUBMISSION: "preparing the request",
+    SUBMIT_KIE_TASK: "submitting to Kie.ai",
+    RECORD_KIE_TASK: "recording the Kie.ai task",
+    FETCH_KIE_TASK: "checking on Kie.ai",
+    INGEST_RESULT: "saving the result",
+    COMPLETE_ASSET: "saving the result",
 }
 
 
@@ -169,20 +186,6 @@ PUBLISH_NEVER_FAILS_PATCH = "publish-never-fails-generation"
 BOUNDED_CALLBACKS_PATCH = "callbacks-keep-bounded-state"
 """Since this patch a callback signal for another task than the submitted one is dropped, and at most one task id
 is kept, so the state stays bounded however many signals arrive (the API also stops forged ones before Temporal)."""
-
-
-class AssetDeleted(Exception):
-    """The asset row is gone (the user deleted it): nothing to record, nothing to fail."""
-
-
-class AssetNotWaiting(Exception):
-    """The asset is neither PENDING nor RUNNING when this run plans its request: another outcome already holds."""
-
-
-class GenerationFailed(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def retry_window_ran_out(error: ActivityError) -> BaseException | None:
@@ -207,8 +210,7 @@ def readable_error(error: ActivityError) -> str:
     """A sentence a person understands from a failed activity (never a traceback)."""
     step = STEP_NAMES.get(error.activity_type or "", "generating")
     cause = error.cause
-    provider_answer = ("AssetGone", "IngestError")
-    if isinstance(cause, ApplicationError) and (cause.type or "").startswith(("Kie", *provider_answer)):
+    if isinstance(cause, ApplicationError) and cause.type in PROVIDER_ANSWER_TYPES:
         return cause.message
     last = retry_window_ran_out(error)
     if last is not None and is_outage(last):
@@ -226,7 +228,7 @@ def _error_type(error: ActivityError) -> str | None:
     return error.cause.type if isinstance(error.cause, ApplicationError) else None
 
 
-@workflow.defn(name="GenerateAssetWorkflow")
+@workflow.defn(name=GENERATE_WORKFLOW)
 class GenerateAssetWorkflow:
     def __init__(self) -> None:
         self._finished_tasks: set[str] = set()
@@ -235,7 +237,7 @@ class GenerateAssetWorkflow:
         self._charged: float | None = None
         """What Kie.ai charged for this run, once known: a failure after its success (ingest refused) still
         cost that much."""
-        self._status = "PENDING"
+        self._status = AssetStatus.PENDING
         self._input: GenerateAssetInput | None = None
 
     @workflow.signal(name=KIE_CALLBACK_SIGNAL)
@@ -247,8 +249,8 @@ class GenerateAssetWorkflow:
             return
         self._finished_tasks = {signal.task_id}
 
-    @workflow.query(name="status")
-    def status(self) -> str:
+    @workflow.query(name=STATUS_QUERY)
+    def status(self) -> AssetStatus:
         return self._status
 
     @property
@@ -262,19 +264,21 @@ class GenerateAssetWorkflow:
         ref = AssetRef(asset_id=input.asset_id)
         try:
             return await self._generate(input, ref)
-        except AssetDeleted:
+        except AssetGone:
             workflow.logger.info("asset %s was deleted; its generation stops", input.asset_id)
             return GenerateAssetResult(
-                asset_id=input.asset_id, status="DELETED", provider_task_id=self._task_id
+                asset_id=input.asset_id, status=GenerationOutcome.DELETED, provider_task_id=self._task_id
             )
         except AssetNotWaiting:
             workflow.logger.info(
                 "asset %s is not waiting for this run; it stops before Kie.ai", input.asset_id
             )
-            return GenerateAssetResult(asset_id=input.asset_id, status="SKIPPED")
+            return GenerateAssetResult(asset_id=input.asset_id, status=GenerationOutcome.SKIPPED)
         except GenerationFailed as failure:
             await self._fail(ref, failure.message)
-            raise ApplicationError(failure.message, type="GenerationFailed", non_retryable=True) from None
+            raise ApplicationError(
+                failure.message, type=GenerationFailed.__name__, non_retryable=True
+            ) from None
         except BaseException as error:
             if is_cancelled_exception(error):
                 # The asset may be gone already (deleted); a still-existing one says why it stopped.
@@ -286,81 +290,89 @@ class GenerateAssetWorkflow:
     async def _generate(self, input: GenerateAssetInput, ref: AssetRef) -> GenerateAssetResult:
         infra = infra_retry_policy(input)
         try:
-            started = await workflow.execute_activity_method(
-                AssetActivities.mark_asset_running,
+            started: bool = await workflow.execute_activity(
+                MARK_ASSET_RUNNING,
                 ref,
+                result_type=bool,
                 start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=infra,
             )
-            self._status = "RUNNING"
+            self._status = AssetStatus.RUNNING
             if started:
                 await self._publish(ref)
-            plan: SubmissionPlan = await workflow.execute_activity_method(
-                AssetActivities.plan_kie_submission,
+            plan: SubmissionPlan = await workflow.execute_activity(
+                PLAN_KIE_SUBMISSION,
                 ref,
+                result_type=SubmissionPlan,
                 start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=infra,
             )
-            task_id: str = await workflow.execute_activity_method(
-                KieActivities.submit_kie_task,
+            task_id: str = await workflow.execute_activity(
+                SUBMIT_KIE_TASK,
                 plan,
+                result_type=str,
                 start_to_close_timeout=KIE_CALL_TIMEOUT,
                 retry_policy=KIE_RETRY_POLICY,
             )
             self._task_id = task_id
-            await workflow.execute_activity_method(
-                AssetActivities.record_kie_task,
+            await workflow.execute_activity(
+                RECORD_KIE_TASK,
                 RecordTaskInput(asset_id=input.asset_id, task_id=task_id),
+                result_type=bool,
                 start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=infra,
             )
             state = await self._wait_for_result(input, task_id)
-            if state.state == "success":
+            if state.state == KieState.SUCCESS:
                 self._charged = (
                     state.credits_consumed if state.credits_consumed is not None else plan.estimated_cost
                 )
             elif state.credits_consumed:
                 self._charged = state.credits_consumed
-            if state.state != "success":
+            if state.state != KieState.SUCCESS:
                 raise GenerationFailed(state.error_message or "Kie.ai could not generate it. Retry it.")
             # A failed upload is retried by downloading again from Kie.ai (free); the task is never submitted again.
-            ingest = await workflow.execute_activity_method(
-                StorageActivities.ingest_result,
+            ingest: IngestResult = await workflow.execute_activity(
+                INGEST_RESULT,
                 IngestInput(asset_id=input.asset_id, kind=input.kind, result_url=state.result_urls[0]),
+                result_type=IngestResult,
                 start_to_close_timeout=INGEST_TIMEOUT,
                 retry_policy=infra,
             )
             self._ingested = ingest
             cost = self._charged
             # Retries reuse the stored objects (their keys are in the input, derived from the asset id).
-            await workflow.execute_activity_method(
-                AssetActivities.complete_asset,
+            await workflow.execute_activity(
+                COMPLETE_ASSET,
                 CompleteAssetInput(
                     asset_id=input.asset_id, task_id=task_id, ingest=ingest, cost_credits=cost
                 ),
+                result_type=bool,
                 start_to_close_timeout=STORAGE_TIMEOUT,
                 retry_policy=infra,
             )
         except ActivityError as error:
             if is_cancelled_exception(error):
                 raise
-            if _error_type(error) == "AssetGone" and workflow.patched(ASSET_GONE_PATCH):
-                raise AssetDeleted() from None
+            if _error_type(error) == AssetGone.__name__ and workflow.patched(ASSET_GONE_PATCH):
+                raise AssetGone() from None
             if (
-                _error_type(error) == "AssetNotWaiting"
+                _error_type(error) == AssetNotWaiting.__name__
             ):  # no history holds this error before it existed: no patch needed
                 raise AssetNotWaiting() from None
             raise GenerationFailed(readable_error(error)) from None
-        self._status = "COMPLETED"
+        self._status = AssetStatus.COMPLETED
         await self._publish(ref)
-        return GenerateAssetResult(asset_id=input.asset_id, status="COMPLETED", provider_task_id=task_id)
+        return GenerateAssetResult(
+            asset_id=input.asset_id, status=GenerationOutcome.COMPLETED, provider_task_id=task_id
+        )
 
     async def _wait_for_result(self, input: GenerateAssetInput, task_id: str) -> KieTaskState:
         """Wake on the callback signal or on the next widening timer, then ask recordInfo; stop at the deadline."""
         deadline = workflow.now() + timedelta(seconds=input.deadline_seconds)
         polls = 0
         state: KieTaskState | None = None
-        what = "video" if input.kind == "video" else "image"
+        what = "video" if input.kind == AssetKind.VIDEO else "image"
         seconds = input.deadline_seconds
         limit = f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds} seconds"
         while True:
@@ -378,9 +390,10 @@ class GenerateAssetWorkflow:
             self._finished_tasks.discard(task_id)
             remaining = (deadline - workflow.now()).total_seconds()
             try:
-                state = await workflow.execute_activity_method(
-                    KieActivities.fetch_kie_task,
+                state = await workflow.execute_activity(
+                    FETCH_KIE_TASK,
                     TaskRef(task_id=task_id),
+                    result_type=KieTaskState,
                     start_to_close_timeout=KIE_CALL_TIMEOUT,
                     retry_policy=poll_retry_policy(remaining),
                 )
@@ -403,9 +416,10 @@ class GenerateAssetWorkflow:
         """Tell the project's sockets (retried while Redis or the database is down). Past the window the row is
         still right; sockets that missed the event were closed as "unavailable" and refetch it."""
         try:
-            await workflow.execute_activity_method(
-                EventActivities.publish_asset_status,
+            await workflow.execute_activity(
+                PUBLISH_ASSET_STATUS,
                 ref,
+                result_type=bool,
                 start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=infra_retry_policy(self.input),
             )
@@ -418,9 +432,10 @@ class GenerateAssetWorkflow:
     async def _discard(self, ref: AssetRef, ingest: IngestResult) -> None:
         """Cancelled between storing the result and completing the asset (the user deleted it): no orphans."""
         keys = [key for key in (ingest.file_key, ingest.thumbnail_key) if key]
-        await workflow.execute_activity_method(
-            AssetActivities.discard_ingested_files,
+        await workflow.execute_activity(
+            DISCARD_INGESTED_FILES,
             DiscardFilesInput(asset_id=ref.asset_id, keys=keys),
+            result_type=bool,
             start_to_close_timeout=STORAGE_TIMEOUT,
             retry_policy=final_retry_policy(self.input),
         )
@@ -428,18 +443,20 @@ class GenerateAssetWorkflow:
     async def _fail(self, ref: AssetRef, message: str) -> None:
         """Record the failure, however long the database takes to answer: the workflow never ends with the row
         still PENDING/RUNNING. Then publish it, as insistently: nothing else will tell the user."""
-        self._status = "FAILED"
+        self._status = AssetStatus.FAILED
         final = final_retry_policy(self.input)
-        changed = await workflow.execute_activity_method(
-            AssetActivities.fail_asset,
+        changed: bool = await workflow.execute_activity(
+            FAIL_ASSET,
             FailAssetInput(asset_id=ref.asset_id, error_message=message, cost_credits=self._charged),
+            result_type=bool,
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=final,
         )
         if changed:
-            await workflow.execute_activity_method(
-                EventActivities.publish_asset_status,
+            await workflow.execute_activity(
+                PUBLISH_ASSET_STATUS,
                 ref,
+                result_type=bool,
                 start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=final,
             )

@@ -10,9 +10,16 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.reconcile import ReconcileActivities
-    from activities.retention import RetentionActivities
-    from core.reconcile import RECONCILE_WORKFLOW, ReconcileInput, ReconcilePageInput, ReconcileResult
+    from core.contract import (
+        DRAIN_PENDING_DELETIONS,
+        RECONCILE_ASSETS_PAGE,
+        RECONCILE_WORKFLOW,
+        DrainResult,
+        ReconcileInput,
+        ReconcilePageInput,
+        ReconcilePageResult,
+        ReconcileResult,
+    )
 
 RECONCILE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
@@ -32,9 +39,10 @@ class ReconcileAssetsWorkflow:
         after_id = payload.after_id
         failed = payload.failed_so_far
         for _ in range(payload.pages_per_run):
-            page = await workflow.execute_activity_method(
-                ReconcileActivities.reconcile_assets_page,
+            page = await workflow.execute_activity(
+                RECONCILE_ASSETS_PAGE,
                 ReconcilePageInput(now=now, after_id=after_id, limit=payload.page_size),
+                result_type=ReconcilePageResult,
                 start_to_close_timeout=PAGE_TIMEOUT,
                 retry_policy=RECONCILE_RETRY,
             )
@@ -62,8 +70,9 @@ class ReconcileAssetsWorkflow:
         stands.
         """
         try:
-            drained = await workflow.execute_activity_method(
-                RetentionActivities.drain_pending_deletions,
+            drained: DrainResult = await workflow.execute_activity(
+                DRAIN_PENDING_DELETIONS,
+                result_type=DrainResult,
                 start_to_close_timeout=PAGE_TIMEOUT,
                 retry_policy=RECONCILE_RETRY,
             )

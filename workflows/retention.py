@@ -8,12 +8,17 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.retention import RetentionActivities
-    from core.retention import (
+    from core.contract import (
+        DELETE_PURGED_OBJECTS,
+        DRAIN_PENDING_DELETIONS,
+        PLAN_RETENTION_RUN,
+        PURGE_RETENTION_PAGE,
         RETENTION_WORKFLOW,
         DrainResult,
         PurgePageInput,
+        PurgePageResult,
         RetentionInput,
+        RetentionPlan,
         RetentionPlanInput,
         RetentionProgress,
         RetentionResult,
@@ -37,15 +42,17 @@ class RetentionWorkflow:
     async def run(self, payload: RetentionInput) -> RetentionResult:
         if payload.resume is None:
             now = payload.now or workflow.now()
-            plan = await workflow.execute_activity_method(
-                RetentionActivities.plan_retention_run,
+            plan: RetentionPlan = await workflow.execute_activity(
+                PLAN_RETENTION_RUN,
                 RetentionPlanInput(now=now),
+                result_type=RetentionPlan,
                 start_to_close_timeout=timedelta(minutes=1),
                 retry_policy=RETENTION_RETRY,
             )
             # Objects whose rows an interrupted run already deleted go first.
-            drained = await workflow.execute_activity_method(
-                RetentionActivities.drain_pending_deletions,
+            drained: DrainResult = await workflow.execute_activity(
+                DRAIN_PENDING_DELETIONS,
+                result_type=DrainResult,
                 start_to_close_timeout=PAGE_TIMEOUT,
                 retry_policy=RETENTION_RETRY,
             )
@@ -68,14 +75,15 @@ class RetentionWorkflow:
                 progress.totals.objects_deleted += deleted.objects_deleted
 
         while True:
-            page = await workflow.execute_activity_method(
-                RetentionActivities.purge_retention_page,
+            page: PurgePageResult = await workflow.execute_activity(
+                PURGE_RETENTION_PAGE,
                 PurgePageInput(
                     cutoff=progress.cutoff,
                     now=progress.run_now(),
                     after_id=progress.after_id,
                     limit=payload.page_size,
                 ),
+                result_type=PurgePageResult,
                 start_to_close_timeout=PAGE_TIMEOUT,
                 retry_policy=RETENTION_RETRY,
             )
@@ -84,9 +92,10 @@ class RetentionWorkflow:
             pages_this_run += 1
             if page.queued is not None:
                 in_flight.append(
-                    workflow.start_activity_method(
-                        RetentionActivities.delete_purged_objects,
+                    workflow.start_activity(
+                        DELETE_PURGED_OBJECTS,
                         page.queued,
+                        result_type=DrainResult,
                         start_to_close_timeout=PAGE_TIMEOUT,
                         retry_policy=RETENTION_RETRY,
                     )

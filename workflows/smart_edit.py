@@ -8,8 +8,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.llm import LlmActivities
-    from core.smart_edit import SMART_EDIT_WORKFLOW, RewritePromptInput, RewritePromptResult
+    from core.contract import REWRITE_PROMPT, SMART_EDIT_WORKFLOW, RewritePromptInput, RewritePromptResult
 
 LLM_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -23,9 +22,11 @@ LLM_RETRY = RetryPolicy(
 class SmartEditWorkflow:
     @workflow.run
     async def run(self, payload: RewritePromptInput) -> RewritePromptResult:
-        return await workflow.execute_activity_method(
-            LlmActivities.rewrite_prompt,
+        result: RewritePromptResult = await workflow.execute_activity(
+            REWRITE_PROMPT,
             payload,
+            result_type=RewritePromptResult,
             start_to_close_timeout=timedelta(seconds=payload.attempt_timeout_seconds),
             retry_policy=LLM_RETRY,
         )
+        return result

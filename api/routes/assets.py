@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, status
 
 from api.deps import AfterDeletionDep, OwnedAsset, OwnedBox, PaginationDep, SessionDep, StorageDep
 from core import assets
-from core.models import AssetKind, AssetStatus
+from core.contract import AssetKind, AssetStatus
 from core.schemas import AssetPublic, AssetUpdate, Page
 
 router = APIRouter(tags=["assets"])

@@ -18,7 +18,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
 from api.deps import EngineDep, OutagesDep, RedisDep, SettingsDep, StorageDep, TemporalConnectionDep
 from api.outages import OutageLog
-from core.temporal import task_queue
+from core.contract import task_queue
 
 router = APIRouter(prefix="/api/health", tags=["health"])
 logger = logging.getLogger("api.health")

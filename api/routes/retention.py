@@ -20,6 +20,7 @@ from api.deps import (
 from api.errors import error_responses
 from core import retention
 from core.retention import RetentionPreviewPublic
+from core.temporal import start_retention_run
 
 router = APIRouter(tags=["retention"])
 
@@ -58,4 +59,4 @@ async def retention_preview(
     responses=error_responses(403, 503),
 )
 async def run_retention_now(_: SuperUser, settings: SettingsDep, temporal: TemporalDep) -> RetentionRunPublic:
-    return RetentionRunPublic(workflow_id=await retention.start_retention_run(temporal, settings))
+    return RetentionRunPublic(workflow_id=await start_retention_run(temporal, settings))

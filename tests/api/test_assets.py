@@ -1,6 +1,6 @@
 """Assets in a box: filters, favourites, and deletion that takes the S3 objects with it."""
 
-from core.models import AssetKind, AssetStatus
+from core.contract import AssetKind, AssetStatus
 from tests.builders import make_asset, make_box, make_project, register
 
 

@@ -18,9 +18,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.main import create_app
+from core.contract import AssetKind, AssetStatus
 from core.events import project_stream
 from core.generation import NOT_STARTED_DISCARDED
-from core.models import Asset, AssetKind, AssetStatus
+from core.models import Asset
 from core.settings import Settings
 from core.storage import Storage
 from core.temporal import connect_temporal

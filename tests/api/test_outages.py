@@ -41,8 +41,9 @@ from temporalio.worker import Worker
 
 from api.main import create_app
 from api.outages import OutageLog, database_down, s3_down
-from core.generation import GENERATE_WORKFLOW, NOT_STARTED_DISCARDED, NOT_STARTED_REFUSED
-from core.models import Asset, AssetStatus, User
+from core.contract import GENERATE_WORKFLOW, AssetStatus, GenerateAssetInput, GenerateAssetResult
+from core.generation import NOT_STARTED_DISCARDED, NOT_STARTED_REFUSED
+from core.models import Asset, User
 from core.settings import Settings
 from core.storage import Storage
 from core.temporal import TEMPORAL_DOWN_STATUSES, TEMPORAL_UNAVAILABLE
@@ -60,7 +61,6 @@ from tests.builders import (
 )
 from tests.pipeline.fixtures import SimulatorProcess, running_worker
 from worker import registry
-from workflows.generation_payloads import GenerateAssetInput, GenerateAssetResult
 
 BOUND = 60  # seconds: generous; the point is that a call returns at all, not how fast
 

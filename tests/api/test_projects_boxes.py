@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.models import AssetKind, AssetStatus
+from core.contract import AssetKind, AssetStatus
 from tests.builders import make_asset, make_box, make_project, register
 
 

@@ -18,7 +18,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.deps import get_now
-from core.models import AIModel, Asset, AssetStatus, ChargeKind, CreditCharge, SystemConfig, User
+from core.contract import AssetStatus
+from core.models import AIModel, Asset, ChargeKind, CreditCharge, SystemConfig, User
 from core.settings import Settings
 from core.storage import Storage
 from tests.api.test_admin import admin_login, make_user

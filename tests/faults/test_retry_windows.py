@@ -13,9 +13,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from tests.pipeline.test_workflow import FakeWorld, env, worker  # noqa: F401 - `env` is the fixture
-from workflows.generation import GenerateAssetWorkflow, attempts_for_window
-from workflows.generation_payloads import (
+from core.contract import (
     AssetRef,
     CompleteAssetInput,
     FailAssetInput,
@@ -23,6 +21,8 @@ from workflows.generation_payloads import (
     KieTaskState,
     TaskRef,
 )
+from tests.pipeline.test_workflow import FakeWorld, env, worker  # noqa: F401 - `env` is the fixture
+from workflows.generation import GenerateAssetWorkflow, attempts_for_window
 
 WINDOW = 600
 MAX_INTERVAL = 30

@@ -14,15 +14,15 @@ from temporalio.exceptions import ApplicationError
 
 from activities.assets import AssetActivities
 from activities.storage import StorageActivities
+from core.contract import AssetStatus, DiscardFilesInput, FailAssetInput, IngestInput, RecordTaskInput
 from core.kie import KieClient
-from core.models import Asset, AssetStatus
+from core.models import Asset
 from core.schemas import MAX_DB_ID
 from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
 from tests.builders import lift_spend_limits, make_asset, make_box, make_project, png_bytes, register
 from tests.pipeline.fixtures import SimulatorProcess, wait_for_asset
 from worker.deps import WorkerDeps
-from workflows.generation_payloads import DiscardFilesInput, FailAssetInput, IngestInput, RecordTaskInput
 
 # (marker, final status, words the error message must contain, Kie.ai tasks created for it)
 CASES: list[tuple[str, str, tuple[str, ...], int]] = [

@@ -9,9 +9,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from core.kie import (
+from core.contract import (
     KieAuthError,
-    KieClient,
     KieContentPolicyError,
     KieGenerationFailedError,
     KieInvalidInputError,
@@ -19,9 +18,12 @@ from core.kie import (
     KieNotFoundError,
     KieProtocolError,
     KieRateLimitedError,
-    KieTask,
     KieTimeoutError,
     KieUnavailableError,
+)
+from core.kie import (
+    KieClient,
+    KieTask,
     _message,
     parse_task_record,
     verify_webhook_signature,

@@ -19,11 +19,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.worker import Replayer
 
+from core.contract import (
+    AssetStatus,
+    ReconcileInput,
+    ReconcileResult,
+    asset_workflow_id,
+    reconcile_workflow_id,
+)
 from core.events import project_stream
-from core.models import Asset, AssetStatus
-from core.reconcile import ReconcileInput, ReconcileResult
+from core.models import Asset
 from core.settings import Settings
-from core.temporal import asset_workflow_id, reconcile_workflow_id
 from tests.builders import make_asset, make_box, make_project, register
 from tests.pipeline.fixtures import wait_for_asset
 from worker.deps import WorkerDeps

@@ -13,7 +13,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import generation
-from core.models import Asset, AssetStatus, Box, Project, User, utcnow
+from core.contract import AssetStatus
+from core.models import Asset, Box, Project, User, utcnow
 from core.settings import Settings
 from core.spend import ProviderBalance, Spending
 from core.storage import Storage

@@ -24,8 +24,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
-from workflows.generation import GenerateAssetWorkflow
-from workflows.generation_payloads import (
+from core.contract import (
     AssetRef,
     CompleteAssetInput,
     DiscardFilesInput,
@@ -39,6 +38,7 @@ from workflows.generation_payloads import (
     SubmissionPlan,
     TaskRef,
 )
+from workflows.generation import GenerateAssetWorkflow
 
 TASK_ID = "0123456789abcdef0123456789abcdef"
 

@@ -12,8 +12,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.contract import AssetStatus
 from core.events import asset_status_changed, new_comment
-from core.models import AssetStatus
 from core.security import JWT_ALGORITHM
 from core.settings import Settings
 from tests.builders import make_asset, make_box, make_project, register

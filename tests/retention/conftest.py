@@ -13,9 +13,10 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.retention import RetentionActivities
+from core.contract import task_queue
 from core.settings import Settings
 from core.storage import Storage
-from core.temporal import connect_temporal, task_queue
+from core.temporal import connect_temporal
 from tests.pipeline.fixtures import (  # noqa: F401
     kie_simulator,
     pipeline_api_port,

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
+from core.contract import RetentionInput, RetentionResult
 from core.models import Asset, SystemConfig
-from core.retention import RetentionInput, RetentionResult
 from core.storage import Storage
 from workflows.retention import RetentionWorkflow
 

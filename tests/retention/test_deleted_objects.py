@@ -6,8 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from core.reconcile import ReconcileInput
-from core.temporal import reconcile_workflow_id, task_queue
+from core.contract import ReconcileInput, reconcile_workflow_id, task_queue
 from devstack.services import free_port
 from tests.builders import app_client, make_asset, make_box, make_project, register
 from tests.retention.helpers import objects_exist, pending_keys, row_exists, run_retention

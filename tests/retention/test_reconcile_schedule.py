@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from temporalio.client import ScheduleActionStartWorkflow
 
-from core.reconcile import RECONCILE_WORKFLOW, ensure_reconcile_schedule
-from core.temporal import reconcile_schedule_id, task_queue
+from core.contract import RECONCILE_WORKFLOW, reconcile_schedule_id, task_queue
+from core.temporal import upsert_reconcile_schedule
 
 
 async def test_the_worker_creates_the_reconciler_schedule(settings, app_worker):
@@ -26,10 +26,10 @@ async def test_the_worker_creates_the_reconciler_schedule(settings, app_worker):
     await handle.pause(note="an operator paused it")
     try:
         faster = settings.model_copy(update={"reconcile_interval_seconds": 60})
-        await ensure_reconcile_schedule(app_worker.temporal, faster)  # what the next worker start does
+        await upsert_reconcile_schedule(app_worker.temporal, faster)  # what the next worker start does
         description = await handle.describe()
         assert [spec.every for spec in description.schedule.spec.intervals] == [timedelta(seconds=60)]
         assert description.schedule.state.paused
     finally:
         await handle.unpause()
-        await ensure_reconcile_schedule(app_worker.temporal, settings)
+        await upsert_reconcile_schedule(app_worker.temporal, settings)

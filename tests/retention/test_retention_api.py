@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from core.contract import RetentionResult
 from core.models import SystemConfig, User
-from core.retention import RetentionResult
 from tests.builders import make_asset, make_box, make_project, register
 from tests.retention.helpers import DAY, assert_kept, assert_purged, retention_days
 

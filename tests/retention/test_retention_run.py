@@ -13,9 +13,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Replayer, Worker
 
 from core import retention
+from core.contract import AssetKind, AssetStatus, PurgePageInput, PurgePageResult, RetentionInput
 from core.db import session_scope
-from core.models import AssetKind, AssetStatus
-from core.retention import PurgePageInput, PurgePageResult, RetentionInput
 from tests.builders import make_asset, make_box, make_project, register
 from tests.retention.conftest import retention_activities
 from tests.retention.helpers import (

@@ -9,9 +9,16 @@ from datetime import UTC, datetime
 
 from temporalio.client import ScheduleActionStartWorkflow
 
+from core.contract import (
+    RETENTION_WORKFLOW,
+    RetentionInput,
+    RetentionResult,
+    retention_schedule_id,
+    retention_workflow_id,
+    task_queue,
+)
 from core.models import SystemConfig
-from core.retention import RETENTION_WORKFLOW, RetentionInput, RetentionResult, sync_retention_schedule
-from core.temporal import retention_schedule_id, retention_workflow_id, task_queue
+from core.retention import sync_retention_schedule
 from tests.builders import make_asset, make_box, make_project, register
 from tests.retention.helpers import DAY, assert_kept, assert_purged, retention_days
 from workflows.retention import RetentionWorkflow

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlmodel import select
 
-from core.models import Asset, AssetKind, SharedLink
+from core.contract import AssetKind
+from core.models import Asset, SharedLink
 from tests.builders import make_asset, make_box, make_project, png_bytes, register
 from tests.pipeline.fixtures import wait_for_asset
 from tests.retention.helpers import DAY, assert_kept, assert_purged, retention_days, run_retention

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import Asset, AssetKind, SharedLink
+from core.contract import AssetKind
+from core.models import Asset, SharedLink
 from core.storage import Storage
 from tests.builders import make_asset, make_box, make_project
 

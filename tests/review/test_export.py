@@ -8,7 +8,7 @@ from docx import Document
 from docx.oxml.ns import qn
 from PIL import Image
 
-from core.models import AssetStatus
+from core.contract import AssetStatus
 from tests.builders import make_asset, make_box, make_project, png_bytes, register
 from tests.review.helpers import make_storyboard, set_headliner
 

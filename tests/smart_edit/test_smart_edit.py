@@ -12,9 +12,8 @@ from sqlmodel import col, select
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from core.contract import RewritePromptInput, smart_edit_workflow_id
 from core.models import ChargeKind, CreditCharge, SystemConfig
-from core.smart_edit import RewritePromptInput
-from core.temporal import smart_edit_workflow_id
 from tests.builders import make_box, make_project, register
 from workflows.smart_edit import SmartEditWorkflow
 

@@ -18,8 +18,8 @@ import sys
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from core.contract import KieCallbackSignal
 from tests.pipeline.test_workflow import TASK_ID, FakeWorld, start, worker
-from workflows.generation_payloads import KieCallbackSignal
 
 
 async def record(out: pathlib.Path, suffix: str) -> None:

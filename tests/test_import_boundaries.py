@@ -1,0 +1,114 @@
+"""The import rules of the layout (ARCHITECTURE.md "Layout"), checked on the source itself.
+
+- `core/` is what `api/` and `activities/` share: it never imports `workflows/` or `activities/`.
+- `api/` and `activities/` never import each other; `api/` never imports `workflows/` either (it reaches Temporal
+  through `core.temporal` and names workflows through `core.contract`).
+- A workflow module, imported alone in a clean interpreter, loads none of SQLAlchemy/SQLModel, boto3/botocore,
+  httpx, redis or broadcaster, no activity, and no module of ours that imports one of those: workflows reference
+  activities by name and import only temporalio, the stdlib and the table-free `core.contract`.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+OUR_PACKAGES = ("api", "activities", "core", "devstack", "kie_simulator", "worker", "workflows")
+HEAVY = ("sqlalchemy", "sqlmodel", "boto3", "botocore", "httpx", "redis", "broadcaster", "psycopg", "asyncpg")
+"""What a workflow module must not load: I/O clients and the ORM (and what drags them in)."""
+
+FORBIDDEN_IMPORTS = {
+    "core": ("workflows", "activities", "api", "worker"),
+    "api": ("activities", "workflows", "worker"),
+    "activities": ("api", "workflows", "worker"),
+    "workflows": ("activities", "api", "worker"),
+}
+"""Package → the packages of ours its modules may not import (anywhere in the module, not only at the top)."""
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module an `import` or `from … import` in this file names (absolute names; ours are absolute)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def modules_of(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def names_package(name: str, package: str) -> bool:
+    return name == package or name.startswith(f"{package}.")
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN_IMPORTS))
+def test_package_imports_respect_the_layout(package: str) -> None:
+    broken = [
+        f"{module_name(path)} imports {name}"
+        for path in modules_of(package)
+        for name in sorted(imported_modules(path))
+        if any(names_package(name, forbidden) for forbidden in FORBIDDEN_IMPORTS[package])
+    ]
+    assert not broken, "\n".join(broken)
+
+
+def heavy_modules_of_ours() -> set[str]:
+    """Our modules whose source imports (directly) one of HEAVY: loading one of them would load it."""
+    return {
+        module_name(path)
+        for package in OUR_PACKAGES
+        for path in modules_of(package)
+        if any(names_package(name, heavy) for name in imported_modules(path) for heavy in HEAVY)
+    }
+
+
+WORKFLOW_MODULES = [module_name(path) for path in modules_of("workflows") if path.name != "__init__.py"]
+
+
+@pytest.mark.parametrize("module", WORKFLOW_MODULES)
+def test_workflow_module_loads_no_io_client(module: str) -> None:
+    code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    heavy_libraries = sorted(
+        {name.split(".")[0] for name in loaded if any(names_package(name, h) for h in HEAVY)}
+    )
+    activities = sorted(name for name in loaded if names_package(name, "activities"))
+    heavy_ours = sorted(loaded & heavy_modules_of_ours())
+    assert not heavy_libraries, f"{module} loads {heavy_libraries}"
+    assert not activities, f"{module} loads {activities}"
+    assert not heavy_ours, f"{module} loads modules of ours that import I/O clients: {heavy_ours}"
+
+
+def test_the_checks_see_the_tree() -> None:
+    """The rules above check something: the packages exist and hold modules (a moved tree would pass silently)."""
+    assert WORKFLOW_MODULES
+    assert all(modules_of(package) for package in FORBIDDEN_IMPORTS)
+    assert "core.models" in heavy_modules_of_ours()
