@@ -11,9 +11,12 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import (
     Client,
     Schedule,
@@ -332,3 +335,29 @@ async def upsert_reconcile_schedule(client: Client, settings: Settings) -> None:
         reconcile_schedule_id(),
         settings.reconcile_interval_seconds,
     )
+
+
+# --- health ------------------------------------------------------------------------------------------------------
+
+
+async def check_health(client: Client) -> None:
+    """Raises unless the Temporal server answers its health check."""
+    await client.service_client.check_health()
+
+
+async def last_worker_poll(client: Client, settings: Settings) -> datetime | None:
+    """When a worker last polled the generation task queue's workflow tasks, as `temporal task-queue describe`
+    lists its pollers (None when none is listed). A worker's long poll is renewed at least every ~60 s."""
+    described = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=settings.temporal_namespace,
+            task_queue=TaskQueue(name=task_queue(settings)),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    seen = [
+        poller.last_access_time.ToDatetime(tzinfo=UTC)
+        for poller in described.pollers
+        if poller.HasField("last_access_time")
+    ]
+    return max(seen, default=None)

@@ -12,13 +12,11 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
 from api.deps import EngineDep, OutagesDep, RedisDep, SettingsDep, StorageDep, TemporalConnectionDep
 from api.outages import OutageLog
 from core.contract import task_queue
+from core.temporal import check_health, last_worker_poll
 
 router = APIRouter(prefix="/api/health", tags=["health"])
 logger = logging.getLogger("api.health")
@@ -123,8 +121,7 @@ async def health(
         await redis_client.ping()
 
     async def temporal() -> None:
-        client = await temporal_connection.get()
-        await client.service_client.check_health()
+        await check_health(await temporal_connection.get())
 
     async def s3() -> None:
         await asyncio.to_thread(storage.ping)
@@ -132,23 +129,9 @@ async def health(
     async def worker() -> None:
         # Pollers of the workflow task queue, as `temporal task-queue describe` lists them; a worker's long poll
         # is renewed at least every ~60 s, so a poller not seen for longer than that has gone.
-        client = await temporal_connection.get()
         queue = task_queue(settings)
-        described = await client.workflow_service.describe_task_queue(
-            DescribeTaskQueueRequest(
-                namespace=settings.temporal_namespace,
-                task_queue=TaskQueue(name=queue),
-                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-            )
-        )
-        seen = [
-            poller.last_access_time.ToDatetime(tzinfo=UTC)
-            for poller in described.pollers
-            if poller.HasField("last_access_time")
-        ]
-        error = worker_seen_error(
-            queue, max(seen, default=None), datetime.now(UTC), settings.worker_seen_within_seconds
-        )
+        last_poll = await last_worker_poll(await temporal_connection.get(), settings)
+        error = worker_seen_error(queue, last_poll, datetime.now(UTC), settings.worker_seen_within_seconds)
         if error is not None:
             raise CheckFailed(error)
 
