@@ -194,6 +194,15 @@ async def test_deleting_a_box_or_project_cancels_the_generations_running_in_it(
     asset_ids = response.json()["asset_ids"]
     for asset_id in asset_ids:
         await wait_for_asset(pipeline_client, headers, asset_id, statuses=("RUNNING",))
+        # Wait until the Kie.ai task is recorded: from then on only the cancel can stop the workflow (a delete that
+        # lands earlier is noticed by record_kie_task itself, which ends the workflow as COMPLETED, not CANCELED).
+        async with asyncio.timeout(20):
+            while True:
+                async with sessionmaker() as session:
+                    asset = await session.get(Asset, asset_id)
+                    if asset is not None and asset.provider_task_id:
+                        break
+                await asyncio.sleep(0.05)
 
     target = f"/api/boxes/{box['id']}/" if scope == "box" else f"/api/projects/{project['id']}/"
     assert (await pipeline_client.delete(target, headers=headers)).status_code == 204
