@@ -4,7 +4,7 @@ current user, and loaded-and-owned objects."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -186,13 +186,16 @@ async def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_superuser(user: CurrentUser) -> User:
-    if not user.is_superuser:
-        raise Forbidden("Only an administrator can do this.")
-    return user
+def superuser(action: str) -> Callable[[User], Awaitable[User]]:
+    """The dependency of an admin-only route: the current user if an administrator, else a 403 that names what
+    only an administrator can do (`action`, e.g. "start a retention run")."""
 
+    async def get_superuser(user: CurrentUser) -> User:
+        if not user.is_superuser:
+            raise Forbidden(f"Only an administrator can {action}.")
+        return user
 
-SuperUser = Annotated[User, Depends(get_superuser)]
+    return get_superuser
 
 ObjectId = Annotated[int, Path(ge=1, le=MAX_DB_ID, description="Object id")]
 

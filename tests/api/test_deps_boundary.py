@@ -37,7 +37,7 @@ def test_a_route_module_reaches_the_app_only_through_dependencies(path: Path) ->
         if isinstance(node, ast.Attribute) and node.attr in {"app", "state"}:
             found.append(f"{_where(path, node)} .{node.attr} (use a dependency from api/deps.py)")
         elif isinstance(node, ast.Attribute) and node.attr == "is_superuser":
-            found.append(f"{_where(path, node)} is_superuser checked by hand (use SuperUser)")
+            found.append(f"{_where(path, node)} is_superuser checked by hand (use superuser(action))")
         elif isinstance(node, ast.Call) and _called_name(node) == "commit":
             found.append(f"{_where(path, node)} commits (the session dependency commits, then sends events)")
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(("api.routes", "api.main")):
