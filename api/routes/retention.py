@@ -61,5 +61,7 @@ async def retention_preview(
     response_model=RetentionRunPublic,
     responses=error_responses(403, 503),
 )
-async def run_retention_now(_: RetentionAdmin, settings: SettingsDep, temporal: TemporalDep) -> RetentionRunPublic:
+async def run_retention_now(
+    _: RetentionAdmin, settings: SettingsDep, temporal: TemporalDep
+) -> RetentionRunPublic:
     return RetentionRunPublic(workflow_id=await start_retention_run(temporal, settings))
