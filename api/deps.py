@@ -1,10 +1,15 @@
 """Dependencies: the only way a route reaches the world (settings, storage, Redis, Temporal, events) or the
 transaction (the request's session, which commits once and then sends the events queued during the request), the
-current user, and loaded-and-owned objects."""
+current user, and loaded-and-owned objects.
+
+Every dependency here is an `async def`, even a getter that only reads `app.state`: FastAPI sends a plain `def`
+(and a class, through its __init__) to the thread pool, a hop per request that costs more than the getter
+(tests/api/test_deps_boundary.py checks every dependency the routes and sockets reach)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -36,12 +41,12 @@ from core.temporal import TemporalClientHolder
 from core.users import get_active_user
 
 
-def get_app_settings(connection: HTTPConnection) -> Settings:
+async def get_app_settings(connection: HTTPConnection) -> Settings:
     settings: Settings = connection.app.state.settings
     return settings
 
 
-def get_sessionmaker(connection: HTTPConnection) -> async_sessionmaker[AsyncSession]:
+async def get_sessionmaker(connection: HTTPConnection) -> async_sessionmaker[AsyncSession]:
     """Sessions of their own, for work outside the request's transaction (sockets, after-response tasks)."""
     sessionmaker: async_sessionmaker[AsyncSession] = connection.app.state.sessionmaker
     return sessionmaker
@@ -50,7 +55,7 @@ def get_sessionmaker(connection: HTTPConnection) -> async_sessionmaker[AsyncSess
 SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 
 
-def get_events(request: Request) -> Outbox:
+async def get_events(request: Request) -> Outbox:
     """The request's outbox: what a route queues is published after the request session's commit (one per
     request: FastAPI caches it, so the route and `get_session` share it). Needs SessionDep to be sent."""
     events: EventBus = request.app.state.events
@@ -82,39 +87,39 @@ async def get_session(
     await events.send()
 
 
-def get_engine(connection: HTTPConnection) -> AsyncEngine:
+async def get_engine(connection: HTTPConnection) -> AsyncEngine:
     """The engine itself, for the health probe's connection outside any transaction."""
     engine: AsyncEngine = connection.app.state.engine
     return engine
 
 
-def get_outages(connection: HTTPConnection) -> Outages:
+async def get_outages(connection: HTTPConnection) -> Outages:
     return outages(connection)
 
 
-def get_relay(connection: HTTPConnection) -> EventRelay:
+async def get_relay(connection: HTTPConnection) -> EventRelay:
     relay: EventRelay = connection.app.state.relay
     return relay
 
 
-def get_socket_limits(connection: HTTPConnection) -> SocketLimits:
+async def get_socket_limits(connection: HTTPConnection) -> SocketLimits:
     limits: SocketLimits = connection.app.state.socket_limits
     return limits
 
 
-def get_storage(connection: HTTPConnection) -> Storage:
+async def get_storage(connection: HTTPConnection) -> Storage:
     storage: Storage = connection.app.state.storage
     return storage
 
 
-def get_redis(connection: HTTPConnection) -> Redis:
+async def get_redis(connection: HTTPConnection) -> Redis:
     """The process's Redis client for short keys (rate limits, socket tickets, the health probe), owned by the
     lifespan."""
     redis: Redis = connection.app.state.redis
     return redis
 
 
-def get_temporal_connection(connection: HTTPConnection) -> TemporalClientHolder:
+async def get_temporal_connection(connection: HTTPConnection) -> TemporalClientHolder:
     """The lazy Temporal connection itself, for what must not fail when Temporal is down: the health probe, the
     Kie.ai callback (which reaches Temporal only once the callback is checked) and the after-deletion follow-ups."""
     holder: TemporalClientHolder = connection.app.state.temporal
@@ -151,9 +156,9 @@ class AfterDeletion:
     def __init__(
         self,
         background: BackgroundTasks,
-        sessionmaker: SessionmakerDep,
-        storage: StorageDep,
-        temporal: TemporalConnectionDep,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        storage: Storage,
+        temporal: TemporalClientHolder,
     ) -> None:
         self._background = background
         self._sessionmaker = sessionmaker
@@ -167,7 +172,17 @@ class AfterDeletion:
             )
 
 
-AfterDeletionDep = Annotated[AfterDeletion, Depends()]
+async def get_after_deletion(
+    background: BackgroundTasks,
+    sessionmaker: SessionmakerDep,
+    storage: StorageDep,
+    temporal: TemporalConnectionDep,
+) -> AfterDeletion:
+    # A function, not `Depends()` on the class: FastAPI runs a class (its __init__) in the thread pool.
+    return AfterDeletion(background, sessionmaker, storage, temporal)
+
+
+AfterDeletionDep = Annotated[AfterDeletion, Depends(get_after_deletion)]
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -197,6 +212,7 @@ def superuser(action: str) -> Callable[[User], Awaitable[User]]:
 
     return get_superuser
 
+
 ObjectId = Annotated[int, Path(ge=1, le=MAX_DB_ID, description="Object id")]
 
 
@@ -217,28 +233,31 @@ OwnedBox = Annotated[Box, Depends(owned_box)]
 OwnedAsset = Annotated[Asset, Depends(owned_asset)]
 
 
+@dataclass(frozen=True, slots=True)
 class Pagination:
-    def __init__(
-        self,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 50,
-        offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip")] = 0,
-    ) -> None:
-        self.limit = limit
-        self.offset = offset
+    limit: int
+    offset: int
 
 
-PaginationDep = Annotated[Pagination, Depends()]
+async def get_pagination(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip")] = 0,
+) -> Pagination:
+    return Pagination(limit, offset)
+
+
+PaginationDep = Annotated[Pagination, Depends(get_pagination)]
 
 
 # --- rate limits (core/ratelimit.py) ---------------------------------------------------------------------------
 
 
-def get_limiter(request: Request) -> RateLimiter:
+async def get_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.limiter
     return limiter
 
 
-def get_client_address(request: Request) -> str:
+async def get_client_address(request: Request) -> str:
     """The client as per-address limits count it: its address as the server sees it (behind Nginx, made
     trustworthy by the proxy settings), an IPv6 client's being its /64 (`core.ratelimit.address_key`)."""
     return address_key(request.client.host) if request.client is not None else "unknown"
@@ -266,12 +285,12 @@ SmartEditRateLimit = Depends(limit_smart_edit)
 # --- spend limits ----------------------------------------------------------------------------------------------
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     """The request's clock (tests override it to cross a UTC day without waiting)."""
     return utcnow()
 
 
-def get_provider_balance(request: Request) -> ProviderBalance:
+async def get_provider_balance(request: Request) -> ProviderBalance:
     balance: ProviderBalance = request.app.state.provider_balance
     return balance
 
@@ -280,7 +299,7 @@ NowDep = Annotated[datetime, Depends(get_now)]
 ProviderBalanceDep = Annotated[ProviderBalance, Depends(get_provider_balance)]
 
 
-def get_spending(user: CurrentUser, balance: ProviderBalanceDep, now: NowDep) -> Spending:
+async def get_spending(user: CurrentUser, balance: ProviderBalanceDep, now: NowDep) -> Spending:
     return Spending(user, balance, now)
 
 
