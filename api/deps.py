@@ -55,36 +55,40 @@ async def get_sessionmaker(connection: HTTPConnection) -> async_sessionmaker[Asy
 SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 
 
-async def get_events(request: Request) -> Outbox:
-    """The request's outbox: what a route queues is published after the request session's commit (one per
-    request: FastAPI caches it, so the route and `get_session` share it). Needs SessionDep to be sent."""
-    events: EventBus = request.app.state.events
-    return Outbox(events)
-
-
-EventsDep = Annotated[Outbox, Depends(get_events)]
-
-
-async def get_session(
-    request: Request, sessionmaker: SessionmakerDep, events: EventsDep
-) -> AsyncIterator[AsyncSession]:
-    """The request's transaction: commits when the route returns normally, then publishes the events queued
-    during the request; rolls back on an error and drops them (nothing is published about a change that did not
-    happen).
+async def get_session(request: Request, sessionmaker: SessionmakerDep) -> AsyncIterator[AsyncSession]:
+    """The request's transaction, which owns the request's outbox (`session.info["outbox"]`, see EventsDep):
+    commits when the route returns normally, then publishes the events queued during the request; rolls back on
+    an error and drops them (nothing is published about a change that did not happen).
 
     A database outage raised here (at the commit) reaches the error handlers like one raised in the route: the
     session's scope is "function", so this teardown runs before the answer is sent (and before the response's
     background tasks run: AfterDeletion's follow-ups start only once the delete is committed)."""
+    bus: EventBus = request.app.state.events
+    outbox = Outbox(bus)
     async with sessionmaker() as session:
+        session.info["outbox"] = outbox
         try:
             yield session
             await session.commit()
         except BaseException:
-            events.drop()
+            outbox.drop()
             await session.rollback()
             raise
     outages(request).database.recovered()
-    await events.send()
+    await outbox.send()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_events(session: SessionDep) -> Outbox:
+    """The request's outbox: what a route (or a service it calls) queues is published after the request session's
+    commit. The session owns it, so an outbox cannot exist without the transaction that sends it."""
+    outbox: Outbox = session.info["outbox"]
+    return outbox
+
+
+EventsDep = Annotated[Outbox, Depends(get_events)]
 
 
 async def get_engine(connection: HTTPConnection) -> AsyncEngine:
@@ -142,7 +146,6 @@ EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 OutagesDep = Annotated[Outages, Depends(get_outages)]
 RelayDep = Annotated[EventRelay, Depends(get_relay)]
 SocketLimitsDep = Annotated[SocketLimits, Depends(get_socket_limits)]
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import iter_route_contexts
 
+from api.deps import get_events, get_session
 from api.main import create_app
 from core.settings import Settings
 
@@ -124,3 +126,10 @@ def test_every_dependency_runs_on_the_event_loop() -> None:
         name for name, dependant in dependencies.items() if not _runs_on_the_loop(dependant.call)
     )
     assert threaded == []
+
+
+def test_the_request_outbox_exists_only_with_the_request_transaction() -> None:
+    """EventsDep is taken from the request's session (its `info["outbox"]`), which sends it after its commit: a
+    route cannot queue events that nothing sends."""
+    events = get_dependant(path="/", call=get_events)
+    assert get_session in {d.call for d in _dependencies(events)}
