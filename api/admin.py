@@ -128,7 +128,7 @@ class SuperuserAuth(AuthenticationBackend):
         # The same limits as the API's login (they share the counters): the form is as good a place to guess.
         limiter: RateLimiter = self._app.state.limiter
         try:
-            await limiter.hit_login(get_client_address(request), email)
+            await limiter.hit_login(await get_client_address(request), email)
         except RateLimited as refused:
             return await self._refused(request, refused)
         async with self._sessionmaker() as session:

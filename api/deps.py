@@ -1,10 +1,15 @@
 """Dependencies: the only way a route reaches the world (settings, storage, Redis, Temporal, events) or the
 transaction (the request's session, which commits once and then sends the events queued during the request), the
-current user, and loaded-and-owned objects."""
+current user, and loaded-and-owned objects.
+
+Every dependency here is an `async def`, even a getter that only reads `app.state`: FastAPI sends a plain `def`
+(and a class, through its __init__) to the thread pool, a hop per request that costs more than the getter
+(tests/api/test_deps_boundary.py checks every dependency the routes and sockets reach)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -36,12 +41,12 @@ from core.temporal import TemporalClientHolder
 from core.users import get_active_user
 
 
-def get_app_settings(connection: HTTPConnection) -> Settings:
+async def get_app_settings(connection: HTTPConnection) -> Settings:
     settings: Settings = connection.app.state.settings
     return settings
 
 
-def get_sessionmaker(connection: HTTPConnection) -> async_sessionmaker[AsyncSession]:
+async def get_sessionmaker(connection: HTTPConnection) -> async_sessionmaker[AsyncSession]:
     """Sessions of their own, for work outside the request's transaction (sockets, after-response tasks)."""
     sessionmaker: async_sessionmaker[AsyncSession] = connection.app.state.sessionmaker
     return sessionmaker
@@ -50,71 +55,75 @@ def get_sessionmaker(connection: HTTPConnection) -> async_sessionmaker[AsyncSess
 SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 
 
-def get_events(request: Request) -> Outbox:
-    """The request's outbox: what a route queues is published after the request session's commit (one per
-    request: FastAPI caches it, so the route and `get_session` share it). Needs SessionDep to be sent."""
-    events: EventBus = request.app.state.events
-    return Outbox(events)
+async def get_session(request: Request, sessionmaker: SessionmakerDep) -> AsyncIterator[AsyncSession]:
+    """The request's transaction, which owns the request's outbox (`session.info["outbox"]`, see EventsDep):
+    commits when the route returns normally, then publishes the events queued during the request; rolls back on
+    an error and drops them (nothing is published about a change that did not happen).
+
+    A database outage raised here (at the commit) reaches the error handlers like one raised in the route: the
+    session's scope is "function", so this teardown runs before the answer is sent (and before the response's
+    background tasks run: AfterDeletion's follow-ups start only once the delete is committed)."""
+    bus: EventBus = request.app.state.events
+    outbox = Outbox(bus)
+    async with sessionmaker() as session:
+        session.info["outbox"] = outbox
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            outbox.drop()
+            await session.rollback()
+            raise
+    outages(request).database.recovered()
+    await outbox.send()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_events(session: SessionDep) -> Outbox:
+    """The request's outbox: what a route (or a service it calls) queues is published after the request session's
+    commit. The session owns it, so an outbox cannot exist without the transaction that sends it."""
+    outbox: Outbox = session.info["outbox"]
+    return outbox
 
 
 EventsDep = Annotated[Outbox, Depends(get_events)]
 
 
-async def get_session(
-    request: Request, sessionmaker: SessionmakerDep, events: EventsDep
-) -> AsyncIterator[AsyncSession]:
-    """The request's transaction: commits when the route returns normally, then publishes the events queued
-    during the request; rolls back on an error and drops them (nothing is published about a change that did not
-    happen).
-
-    A database outage raised here (at the commit) reaches the error handlers like one raised in the route: the
-    session's scope is "function", so this teardown runs before the answer is sent (and before the response's
-    background tasks run: AfterDeletion's follow-ups start only once the delete is committed)."""
-    async with sessionmaker() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            events.drop()
-            await session.rollback()
-            raise
-    outages(request).database.recovered()
-    await events.send()
-
-
-def get_engine(connection: HTTPConnection) -> AsyncEngine:
+async def get_engine(connection: HTTPConnection) -> AsyncEngine:
     """The engine itself, for the health probe's connection outside any transaction."""
     engine: AsyncEngine = connection.app.state.engine
     return engine
 
 
-def get_outages(connection: HTTPConnection) -> Outages:
+async def get_outages(connection: HTTPConnection) -> Outages:
     return outages(connection)
 
 
-def get_relay(connection: HTTPConnection) -> EventRelay:
+async def get_relay(connection: HTTPConnection) -> EventRelay:
     relay: EventRelay = connection.app.state.relay
     return relay
 
 
-def get_socket_limits(connection: HTTPConnection) -> SocketLimits:
+async def get_socket_limits(connection: HTTPConnection) -> SocketLimits:
     limits: SocketLimits = connection.app.state.socket_limits
     return limits
 
 
-def get_storage(connection: HTTPConnection) -> Storage:
+async def get_storage(connection: HTTPConnection) -> Storage:
     storage: Storage = connection.app.state.storage
     return storage
 
 
-def get_redis(connection: HTTPConnection) -> Redis:
+async def get_redis(connection: HTTPConnection) -> Redis:
     """The process's Redis client for short keys (rate limits, socket tickets, the health probe), owned by the
     lifespan."""
     redis: Redis = connection.app.state.redis
     return redis
 
 
-def get_temporal_connection(connection: HTTPConnection) -> TemporalClientHolder:
+async def get_temporal_connection(connection: HTTPConnection) -> TemporalClientHolder:
     """The lazy Temporal connection itself, for what must not fail when Temporal is down: the health probe, the
     Kie.ai callback (which reaches Temporal only once the callback is checked) and the after-deletion follow-ups."""
     holder: TemporalClientHolder = connection.app.state.temporal
@@ -137,7 +146,6 @@ EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 OutagesDep = Annotated[Outages, Depends(get_outages)]
 RelayDep = Annotated[EventRelay, Depends(get_relay)]
 SocketLimitsDep = Annotated[SocketLimits, Depends(get_socket_limits)]
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
@@ -151,9 +159,9 @@ class AfterDeletion:
     def __init__(
         self,
         background: BackgroundTasks,
-        sessionmaker: SessionmakerDep,
-        storage: StorageDep,
-        temporal: TemporalConnectionDep,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        storage: Storage,
+        temporal: TemporalClientHolder,
     ) -> None:
         self._background = background
         self._sessionmaker = sessionmaker
@@ -167,7 +175,17 @@ class AfterDeletion:
             )
 
 
-AfterDeletionDep = Annotated[AfterDeletion, Depends()]
+async def get_after_deletion(
+    background: BackgroundTasks,
+    sessionmaker: SessionmakerDep,
+    storage: StorageDep,
+    temporal: TemporalConnectionDep,
+) -> AfterDeletion:
+    # A function, not `Depends()` on the class: FastAPI runs a class (its __init__) in the thread pool.
+    return AfterDeletion(background, sessionmaker, storage, temporal)
+
+
+AfterDeletionDep = Annotated[AfterDeletion, Depends(get_after_deletion)]
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -186,13 +204,17 @@ async def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_superuser(user: CurrentUser) -> User:
-    if not user.is_superuser:
-        raise Forbidden("Only an administrator can do this.")
-    return user
+def superuser(action: str) -> Callable[[User], Awaitable[User]]:
+    """The dependency of an admin-only route: the current user if an administrator, else a 403 that names what
+    only an administrator can do (`action`, e.g. "start a retention run")."""
 
+    async def get_superuser(user: CurrentUser) -> User:
+        if not user.is_superuser:
+            raise Forbidden(f"Only an administrator can {action}.")
+        return user
 
-SuperUser = Annotated[User, Depends(get_superuser)]
+    return get_superuser
+
 
 ObjectId = Annotated[int, Path(ge=1, le=MAX_DB_ID, description="Object id")]
 
@@ -214,28 +236,31 @@ OwnedBox = Annotated[Box, Depends(owned_box)]
 OwnedAsset = Annotated[Asset, Depends(owned_asset)]
 
 
+@dataclass(frozen=True, slots=True)
 class Pagination:
-    def __init__(
-        self,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 50,
-        offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip")] = 0,
-    ) -> None:
-        self.limit = limit
-        self.offset = offset
+    limit: int
+    offset: int
 
 
-PaginationDep = Annotated[Pagination, Depends()]
+async def get_pagination(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip")] = 0,
+) -> Pagination:
+    return Pagination(limit, offset)
+
+
+PaginationDep = Annotated[Pagination, Depends(get_pagination)]
 
 
 # --- rate limits (core/ratelimit.py) ---------------------------------------------------------------------------
 
 
-def get_limiter(request: Request) -> RateLimiter:
+async def get_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.limiter
     return limiter
 
 
-def get_client_address(request: Request) -> str:
+async def get_client_address(request: Request) -> str:
     """The client as per-address limits count it: its address as the server sees it (behind Nginx, made
     trustworthy by the proxy settings), an IPv6 client's being its /64 (`core.ratelimit.address_key`)."""
     return address_key(request.client.host) if request.client is not None else "unknown"
@@ -263,12 +288,12 @@ SmartEditRateLimit = Depends(limit_smart_edit)
 # --- spend limits ----------------------------------------------------------------------------------------------
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     """The request's clock (tests override it to cross a UTC day without waiting)."""
     return utcnow()
 
 
-def get_provider_balance(request: Request) -> ProviderBalance:
+async def get_provider_balance(request: Request) -> ProviderBalance:
     balance: ProviderBalance = request.app.state.provider_balance
     return balance
 
@@ -277,7 +302,7 @@ NowDep = Annotated[datetime, Depends(get_now)]
 ProviderBalanceDep = Annotated[ProviderBalance, Depends(get_provider_balance)]
 
 
-def get_spending(user: CurrentUser, balance: ProviderBalanceDep, now: NowDep) -> Spending:
+async def get_spending(user: CurrentUser, balance: ProviderBalanceDep, now: NowDep) -> Spending:
     return Spending(user, balance, now)
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import io
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
 from PIL import Image
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import Session
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,6 +35,29 @@ async def app_client(settings: Settings, peer: str = "127.0.0.1") -> AsyncIterat
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(peer, 123))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
+
+
+@contextlib.contextmanager
+def connection_lost_at_commit(sessionmaker: async_sessionmaker[AsyncSession]) -> Iterator[Callable[[], None]]:
+    """Yields `arm()`: after each call, the next commit of a session of this sessionmaker's class (any app in the
+    process) first kills its own PostgreSQL backend, so the commit fails as when the database goes away right then
+    (after the route returned, at the session dependency's commit)."""
+    armed = [False]
+
+    def terminate_own_backend(session: Session) -> None:
+        if armed[0]:
+            armed[0] = False
+            session.connection().exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
+
+    def arm() -> None:
+        armed[0] = True
+
+    sync_session = sessionmaker.class_.sync_session_class
+    event.listen(sync_session, "before_commit", terminate_own_backend)
+    try:
+        yield arm
+    finally:
+        event.remove(sync_session, "before_commit", terminate_own_backend)
 
 
 def unique_email(prefix: str = "user") -> str:

@@ -15,7 +15,7 @@ from core.schemas import Page
 from core.sharing import LinkRefs
 
 
-def no_store(response: Response) -> None:
+async def no_store(response: Response) -> None:
     # The answers carry presigned URLs and depend on a secret in the path: no shared cache may keep them.
     response.headers["Cache-Control"] = "no-store"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel
 
 from api.deps import (
@@ -14,15 +14,18 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     StorageDep,
-    SuperUser,
     TemporalDep,
+    superuser,
 )
 from api.errors import error_responses
 from core import retention
+from core.models import User
 from core.retention import RetentionPreviewPublic
 from core.temporal import start_retention_run
 
 router = APIRouter(tags=["retention"])
+
+RetentionAdmin = Annotated[User, Depends(superuser("start a retention run"))]
 
 
 class RetentionRunPublic(BaseModel):
@@ -58,5 +61,7 @@ async def retention_preview(
     response_model=RetentionRunPublic,
     responses=error_responses(403, 503),
 )
-async def run_retention_now(_: SuperUser, settings: SettingsDep, temporal: TemporalDep) -> RetentionRunPublic:
+async def run_retention_now(
+    _: RetentionAdmin, settings: SettingsDep, temporal: TemporalDep
+) -> RetentionRunPublic:
     return RetentionRunPublic(workflow_id=await start_retention_run(temporal, settings))

@@ -1,13 +1,23 @@
 """`api/deps.py` is the only way a route reaches the world or the transaction: route modules (and the sockets)
 never read `app.state`, never import each other, never commit, never create a Redis client, never check
-`is_superuser` by hand, and never build a `Retry-After` header (the error handler does)."""
+`is_superuser` by hand, and never build a `Retry-After` header (the error handler does). Every dependency they
+reach runs on the event loop (no thread-pool hop per request)."""
 
 from __future__ import annotations
 
 import ast
+import inspect
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import get_dependant
+from fastapi.routing import iter_route_contexts
+
+from api.deps import get_events, get_session
+from api.main import create_app
+from core.settings import Settings
 
 API = Path(__file__).resolve().parents[2] / "api"
 ROUTE_MODULES = [*sorted((API / "routes").glob("*.py")), API / "ws.py"]
@@ -37,7 +47,7 @@ def test_a_route_module_reaches_the_app_only_through_dependencies(path: Path) ->
         if isinstance(node, ast.Attribute) and node.attr in {"app", "state"}:
             found.append(f"{_where(path, node)} .{node.attr} (use a dependency from api/deps.py)")
         elif isinstance(node, ast.Attribute) and node.attr == "is_superuser":
-            found.append(f"{_where(path, node)} is_superuser checked by hand (use SuperUser)")
+            found.append(f"{_where(path, node)} is_superuser checked by hand (use superuser(action))")
         elif isinstance(node, ast.Call) and _called_name(node) == "commit":
             found.append(f"{_where(path, node)} commits (the session dependency commits, then sends events)")
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(("api.routes", "api.main")):
@@ -71,3 +81,55 @@ def test_retry_after_is_built_only_by_the_error_handlers() -> None:
         and "retry-after" in node.value.lower()
     ]
     assert found == []
+
+
+def _dependencies(dependant: Dependant) -> Iterator[Dependant]:
+    for sub in dependant.dependencies:
+        yield sub
+        yield from _dependencies(sub)
+
+
+def _app_dependencies() -> dict[str, Dependant]:
+    """Every dependency some route or socket of the app reaches (router-level ones included), by name."""
+    app = create_app(Settings(_env_file=None))
+    found: dict[str, Dependant] = {}
+    for route in iter_route_contexts(app.routes):
+        dependant = getattr(route, "dependant", None)
+        if dependant is None:  # the SPA's mount, the docs routes
+            continue
+        for sub in _dependencies(dependant):
+            if sub.call is not None:
+                found[f"{sub.call.__module__}.{getattr(sub.call, '__qualname__', sub.call)}"] = sub
+    return found
+
+
+def _runs_on_the_loop(call: object) -> bool:
+    """What FastAPI awaits rather than sends to the thread pool: an `async def` function or async generator, or an
+    instance whose `__call__` is one (HTTPBearer). A class is always threaded: its __init__ is a plain function."""
+    if inspect.isclass(call):
+        return False
+    function = call if inspect.isroutine(call) else getattr(call, "__call__", None)
+    return inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function)
+
+
+def test_every_dependency_runs_on_the_event_loop() -> None:
+    """A plain `def` dependency (or a class, whose __init__ is a plain function) is run by FastAPI through the
+    thread pool: a hop per request that costs more than the getter itself and shares anyio's 40 tokens. So every
+    dependency is an `async def` (a coroutine or an async generator): a getter that only reads state, a class the
+    route uses (Pagination, AfterDeletion) built by an async function. A dependency that must block would say so
+    here by name; there is none."""
+    dependencies = _app_dependencies()
+    # The walk reaches the routes' trees, the sockets' (the socket limits) and router-level ones (no_store).
+    reached = {"api.deps.get_session", "api.deps.get_socket_limits", "api.routes.public.no_store"}
+    assert reached <= set(dependencies)
+    threaded = sorted(
+        name for name, dependant in dependencies.items() if not _runs_on_the_loop(dependant.call)
+    )
+    assert threaded == []
+
+
+def test_the_request_outbox_exists_only_with_the_request_transaction() -> None:
+    """EventsDep is taken from the request's session (its `info["outbox"]`), which sends it after its commit: a
+    route cannot queue events that nothing sends."""
+    events = get_dependant(path="/", call=get_events)
+    assert get_session in {d.call for d in _dependencies(events)}

@@ -24,11 +24,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from fastapi import FastAPI
-from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlalchemy.orm import Session
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.testclient import TestClient
@@ -52,6 +50,7 @@ from devstack.stack import migrate
 from tests.builders import (
     PASSWORD,
     app_client,
+    connection_lost_at_commit,
     make_asset,
     make_box,
     make_project,
@@ -138,19 +137,9 @@ async def test_a_connection_lost_at_the_commit_answers_503(settings: Settings) -
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             headers = await register(client)
-            lose_connection = [True]
-
-            def terminate_own_backend(session: Session) -> None:
-                if lose_connection[0]:
-                    lose_connection[0] = False
-                    session.connection().exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
-
-            sync_session = app.state.sessionmaker.class_.sync_session_class
-            event.listen(sync_session, "before_commit", terminate_own_backend)
-            try:
+            with connection_lost_at_commit(app.state.sessionmaker) as lose_connection:
+                lose_connection()
                 lost = await client.post("/api/projects/", json={"name": "Lost"}, headers=headers)
-            finally:
-                event.remove(sync_session, "before_commit", terminate_own_backend)
             listed = await client.get("/api/projects/", headers=headers)
     assert lost.status_code == 503, lost.text
     assert lost.json()["detail"] == "The database is unavailable; try again in a moment."

@@ -11,16 +11,14 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.main import create_app
 from core.events import EventBus, EventType, ProjectEvent, project_stream
 from core.models import Asset, Box, Comment
 from core.settings import Settings
-from tests.builders import make_asset, make_box, make_project, png_bytes, register
+from tests.builders import connection_lost_at_commit, make_asset, make_box, make_project, png_bytes, register
 
 
 class VisibilityCheckingBus(EventBus):
@@ -123,27 +121,16 @@ async def test_an_event_queued_by_a_request_whose_commit_fails_is_never_publishe
         project = await make_project(client, headers)
         box = await make_box(client, headers, project["id"])
         asset = await make_asset(app.state.sessionmaker, box["id"])
-        lose_connection = [False]
-
-        def terminate_own_backend(session: Session) -> None:
+        with connection_lost_at_commit(app.state.sessionmaker) as lose_connection:
             # The database goes away at the commit, after the route queued its event.
-            if lose_connection[0]:
-                lose_connection[0] = False
-                session.connection().exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
-
-        sync_session = app.state.sessionmaker.class_.sync_session_class
-        event.listen(sync_session, "before_commit", terminate_own_backend)
-        try:
-            lose_connection[0] = True
+            lose_connection()
             lost_comment = await client.post(
                 f"/api/boxes/{box['id']}/comments/", json={"text": "never said"}, headers=headers
             )
-            lose_connection[0] = True
+            lose_connection()
             lost_headliner = await client.patch(
                 f"/api/boxes/{box['id']}/", json={"headliner_id": asset.id}, headers=headers
             )
-        finally:
-            event.remove(sync_session, "before_commit", terminate_own_backend)
         said = await client.post(f"/api/boxes/{box['id']}/comments/", json={"text": "said"}, headers=headers)
         listed = (await client.get(f"/api/projects/{project['id']}/comments/", headers=headers)).json()
         read_box = (await client.get(f"/api/boxes/{box['id']}/", headers=headers)).json()

@@ -90,7 +90,12 @@ async def test_an_admin_can_run_retention_now(client, sessionmaker, storage, app
         sessionmaker, box["id"], storage=storage, created_at=datetime.now(UTC) - timedelta(hours=1)
     )
 
-    assert (await client.post("/api/admin/retention/run/", headers=headers)).status_code == 403
+    refused = await client.post("/api/admin/retention/run/", headers=headers)
+    assert refused.status_code == 403
+    assert refused.json() == {
+        "detail": "Only an administrator can start a retention run.",
+        "code": "forbidden",
+    }
     assert (await client.post("/api/admin/retention/run/")).status_code == 401
     admin = await make_superuser(client, sessionmaker)
     response = await client.post("/api/admin/retention/run/", headers=admin)
