@@ -30,6 +30,7 @@ from core.contract import (
     KieNotFoundError,
     KieProtocolError,
     KieRateLimitedError,
+    KieState,
     KieTimeoutError,
     KieUnavailableError,
 )
@@ -146,7 +147,7 @@ def parse_task_record(data: Any) -> KieTask:
         raise KieProtocolError("Kie.ai answered a task record without taskId or state.")
     result_urls: list[str] = []
     raw_result = data.get("resultJson")
-    if state == "success":
+    if state == KieState.SUCCESS:
         parsed: Any = raw_result
         if isinstance(raw_result, str):
             try:
