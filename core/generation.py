@@ -69,25 +69,7 @@ class GenerationPublic(BaseModel):
     )
 
 
-# --- pure helpers (also used by the worker's activities) -----------------------------------------------------
-
-
-CALLBACKS_OFF_WARNING = (
-    "ENVIRONMENT=production without KIE_WEBHOOK_HMAC_KEY: Kie.ai callbacks are off (no callBackUrl is sent and "
-    "the callback route refuses); generations are followed by polling alone, a few seconds slower"
-)
-
-
-def warn_if_callbacks_off(settings: Settings) -> None:
-    if not settings.kie_callbacks_enabled:
-        logger.warning(CALLBACKS_OFF_WARNING)
-
-
-def kie_callback_url(settings: Settings, asset_id: int) -> str | None:
-    """None when callbacks are off (production without KIE_WEBHOOK_HMAC_KEY): Kie.ai is then only polled."""
-    if not settings.kie_callbacks_enabled:
-        return None
-    return f"{settings.public_base_url.rstrip('/')}/api/providers/kie/callback/{asset_id}/"
+# --- pure helpers ------------------------------------------------------------------------------------------------
 
 
 def check_input_size(asset_id: int | None, size_bytes: int | None, settings: Settings) -> None:
