@@ -290,56 +290,61 @@ async def start_retention_run(client: Client, settings: Settings, now: datetime 
     return workflow_id
 
 
-def retention_schedule(settings: Settings, hour_utc: int) -> Schedule:
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            RETENTION_WORKFLOW,
-            RetentionInput(),
-            id=retention_schedule_id(),
-            task_queue=task_queue(settings),
-        ),
-        spec=ScheduleSpec(cron_expressions=[f"0 {hour_utc} * * *"]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-        state=ScheduleState(note="Nightly purge of unselected assets older than the retention period."),
-    )
-
-
 async def upsert_retention_schedule(client: Client, settings: Settings, hour_utc: int) -> None:
     """Create the nightly schedule, or bring an existing one up to date (idempotent; run at every worker start)."""
-    created = await upsert_schedule(client, retention_schedule_id(), retention_schedule(settings, hour_utc))
-    logger.info(
-        "%s retention schedule %s (daily at %02d:00 UTC)",
-        "created" if created else "updated",
+    await _keep_schedule(
+        client,
+        settings,
+        "retention schedule",
         retention_schedule_id(),
-        hour_utc,
-    )
-
-
-def reconcile_schedule(settings: Settings) -> Schedule:
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            RECONCILE_WORKFLOW,
-            ReconcileInput(),
-            id=reconcile_schedule_id(),
-            task_queue=task_queue(settings),
-        ),
-        spec=ScheduleSpec(
-            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.reconcile_interval_seconds))]
-        ),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-        state=ScheduleState(note="Marks FAILED the assets whose generation workflow has stopped for good."),
+        RETENTION_WORKFLOW,
+        RetentionInput(),
+        ScheduleSpec(cron_expressions=[f"0 {hour_utc} * * *"]),
+        note="Nightly purge of unselected assets older than the retention period.",
+        cadence=f"daily at {hour_utc:02d}:00 UTC",
     )
 
 
 async def upsert_reconcile_schedule(client: Client, settings: Settings) -> None:
     """Create or update the reconciler's schedule (idempotent; the worker runs it at every start)."""
-    created = await upsert_schedule(client, reconcile_schedule_id(), reconcile_schedule(settings))
-    logger.info(
-        "%s reconcile schedule %s (every %d s)",
-        "created" if created else "updated",
+    every = settings.reconcile_interval_seconds
+    await _keep_schedule(
+        client,
+        settings,
+        "reconcile schedule",
         reconcile_schedule_id(),
-        settings.reconcile_interval_seconds,
+        RECONCILE_WORKFLOW,
+        ReconcileInput(),
+        ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=every))]),
+        note="Marks FAILED the assets whose generation workflow has stopped for good.",
+        cadence=f"every {every} s",
     )
+
+
+async def _keep_schedule(
+    client: Client,
+    settings: Settings,
+    what: str,
+    schedule_id: str,
+    workflow: str,
+    payload: RetentionInput | ReconcileInput,
+    spec: ScheduleSpec,
+    *,
+    note: str,
+    cadence: str,
+) -> None:
+    """Upsert a schedule that starts `workflow` with `payload` (id = the schedule's id; one run at a time) and log
+    whether it was created or updated."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            workflow, payload, id=schedule_id, task_queue=task_queue(settings)
+        ),
+        spec=spec,
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        state=ScheduleState(note=note),
+    )
+    created = await upsert_schedule(client, schedule_id, schedule)
+    logger.info("%s %s %s (%s)", "created" if created else "updated", what, schedule_id, cadence)
 
 
 # --- health ------------------------------------------------------------------------------------------------------
