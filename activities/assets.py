@@ -31,7 +31,7 @@ from core.contract import (
     RecordTaskInput,
     SubmissionPlan,
 )
-from core.generation import kie_callback_url
+from core.kie import kie_callback_url
 from core.models import Asset, utcnow
 from core.schemas import storable_text
 from core.settings import Settings

@@ -11,7 +11,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from core.contract import PUBLISH_ASSET_STATUS, AssetRef, EventsUnavailable
-from core.events import EventBus, asset_status_changed
+from core.events import EventBus, asset_status_event
 from core.models import Asset, Box
 from core.storage import Storage
 
@@ -47,16 +47,7 @@ class EventActivities:
             )
         )
         published = await self.events.publish(
-            asset_status_changed(
-                project_id=project_id,
-                asset_id=asset.id,
-                box_id=asset.box_id,
-                kind=asset.kind.value,
-                status=asset.status.value,
-                error_message=asset.error_message,
-                thumbnail_url=thumbnail_url,
-                file_url=file_url,
-            )
+            asset_status_event(asset, project_id, thumbnail_url=thumbnail_url, file_url=file_url)
         )
         if published is None:
             # Redis is down: fail the attempt so the workflow publishes again once it is back, instead of the

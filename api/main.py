@@ -36,7 +36,7 @@ from api.security import install_security_middleware
 from api.spa import mount_spa
 from core.db import create_engine, create_sessionmaker
 from core.events import EventBus, redis_client
-from core.generation import warn_if_callbacks_off
+from core.kie import warn_if_callbacks_off
 from core.ratelimit import RateLimiter, RateRules
 from core.realtime import SocketLimits
 from core.relay import EventRelay

@@ -28,6 +28,7 @@ from api.deps import (
     SocketLimitsDep,
 )
 from api.outages import Outages, database_down, pool_exhausted
+from core.contract import EventsUnavailable
 from core.events import EventType
 from core.realtime import (
     BAD_SINCE,
@@ -46,7 +47,6 @@ from core.relay import (
     CloseReason,
     EventKey,
     EventRelay,
-    EventsUnavailable,
     RelayedEvent,
     Subscription,
     parse_event_id,

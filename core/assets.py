@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.contract import AssetKind, AssetStatus
 from core.deletion import DeletedAssets, delete_assets
 from core.errors import InvalidInput, NotFound
-from core.events import Outbox, asset_status_changed
+from core.events import Outbox, asset_status_event
 from core.media import UnsupportedMedia, fit_image, in_decode_pool, read_image
 from core.models import Asset, Box, Project, User
 from core.schemas import AssetPublic
@@ -105,12 +105,9 @@ async def upload_image(
     await session.refresh(asset, attribute_names=["model"])
     try:
         events.queue(  # sent after the request session's commit
-            asset_status_changed(
-                project_id=box.project_id,
-                asset_id=asset.id,
-                box_id=asset.box_id,
-                kind=asset.kind.value,
-                status=asset.status.value,
+            asset_status_event(
+                asset,
+                box.project_id,
                 thumbnail_url=storage.presigned_get_url(asset.thumbnail_key),
                 file_url=storage.presigned_get_url(asset.file_key),
             )

@@ -233,7 +233,10 @@ class IngestError(Exception):
 
 
 class EventsUnavailable(Exception):
-    """A status event could not be published (Redis is unavailable); retried like an outage."""
+    """Redis cannot be reached, so live events cannot be published, relayed or replayed right now.
+
+    An activity fails with it when a status event cannot be published (retried like an outage); the socket relay and
+    `core.realtime` raise it when a socket cannot be served (the socket closes with "try again later")."""
 
 
 class GenerationFailed(Exception):

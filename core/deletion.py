@@ -17,7 +17,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.service import RPCError
 
 from core.contract import AssetStatus
 from core.errors import UpstreamUnavailable
@@ -116,7 +115,4 @@ async def cancel_workflows(temporal: TemporalClientHolder, asset_ids: list[int])
         logger.warning("could not reach Temporal to cancel the workflows of deleted assets %s", asset_ids)
         return
     for asset_id in asset_ids:
-        try:
-            await cancel_generation(client, asset_id)
-        except RPCError:
-            logger.warning("could not cancel the workflow of deleted asset %s", asset_id, exc_info=True)
+        await cancel_generation(client, temporal.settings, asset_id)  # logs when it could not

@@ -16,13 +16,16 @@ import logging
 import time
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+
+if TYPE_CHECKING:  # publishers do not load the tables at import
+    from core.models import Asset
 
 logger = logging.getLogger("events")
 
@@ -81,6 +84,23 @@ def asset_status_changed(
             "thumbnail_url": thumbnail_url,
             "file_url": file_url,
         },
+    )
+
+
+def asset_status_event(
+    asset: Asset, project_id: int, *, thumbnail_url: str | None = None, file_url: str | None = None
+) -> ProjectEvent:
+    """`asset_status_changed` with what the asset's row says now (its status and error message)."""
+    assert asset.id is not None
+    return asset_status_changed(
+        project_id=project_id,
+        asset_id=asset.id,
+        box_id=asset.box_id,
+        kind=asset.kind.value,
+        status=asset.status.value,
+        error_message=asset.error_message,
+        thumbnail_url=thumbnail_url,
+        file_url=file_url,
     )
 
 

@@ -23,7 +23,7 @@ from core import spend
 from core.catalogue import check_prompt, load_model, resolve_params
 from core.contract import AssetKind, AssetStatus, GenerateAssetInput, KieCallbackSignal, asset_workflow_id
 from core.errors import Conflict, InvalidInput, NotFound, TemporalUnavailable
-from core.events import Outbox, ProjectEvent, asset_status_changed
+from core.events import Outbox, ProjectEvent, asset_status_changed, asset_status_event
 from core.models import AIModel, Asset, Box, ChargeKind, CreditCharge, ModelKind, utcnow
 from core.schemas import STORED_TEXT, DbId, InputModel
 from core.settings import Settings
@@ -69,25 +69,7 @@ class GenerationPublic(BaseModel):
     )
 
 
-# --- pure helpers (also used by the worker's activities) -----------------------------------------------------
-
-
-CALLBACKS_OFF_WARNING = (
-    "ENVIRONMENT=production without KIE_WEBHOOK_HMAC_KEY: Kie.ai callbacks are off (no callBackUrl is sent and "
-    "the callback route refuses); generations are followed by polling alone, a few seconds slower"
-)
-
-
-def warn_if_callbacks_off(settings: Settings) -> None:
-    if not settings.kie_callbacks_enabled:
-        logger.warning(CALLBACKS_OFF_WARNING)
-
-
-def kie_callback_url(settings: Settings, asset_id: int) -> str | None:
-    """None when callbacks are off (production without KIE_WEBHOOK_HMAC_KEY): Kie.ai is then only polled."""
-    if not settings.kie_callbacks_enabled:
-        return None
-    return f"{settings.public_base_url.rstrip('/')}/api/providers/kie/callback/{asset_id}/"
+# --- pure helpers ------------------------------------------------------------------------------------------------
 
 
 def check_input_size(asset_id: int | None, size_bytes: int | None, settings: Settings) -> None:
@@ -299,17 +281,7 @@ async def _fail_unstarted(session: AsyncSession, asset_ids: list[int], message: 
 def queue_statuses(events: Outbox, project_id: int, assets: list[Asset]) -> None:
     """Tell the project's viewers what these assets' rows say now (new PENDING ones, or ones that failed to start)."""
     for asset in assets:
-        assert asset.id is not None
-        events.queue(
-            asset_status_changed(
-                project_id=project_id,
-                asset_id=asset.id,
-                box_id=asset.box_id,
-                kind=asset.kind.value,
-                status=asset.status.value,
-                error_message=asset.error_message,
-            )
-        )
+        events.queue(asset_status_event(asset, project_id))
 
 
 def _discard_event(project_id: int, asset: Asset) -> ProjectEvent:

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,11 +31,14 @@ from core.contract import (
     KieNotFoundError,
     KieProtocolError,
     KieRateLimitedError,
+    KieState,
     KieTimeoutError,
     KieUnavailableError,
 )
 from core.errors import InvalidInput, Unauthorized
 from core.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 SIMULATOR_API_KEY = "aiam-local-simulator"
 """Not a secret: the key the client sends to the built-in simulator when KIE_API_KEY is unset."""
@@ -146,7 +150,7 @@ def parse_task_record(data: Any) -> KieTask:
         raise KieProtocolError("Kie.ai answered a task record without taskId or state.")
     result_urls: list[str] = []
     raw_result = data.get("resultJson")
-    if state == "success":
+    if state == KieState.SUCCESS:
         parsed: Any = raw_result
         if isinstance(raw_result, str):
             try:
@@ -209,6 +213,24 @@ def read_callback_task_id(
     if not isinstance(state, str) or len(state) > MAX_CALLBACK_STATE_LENGTH:
         state = None
     return task_id, state
+
+
+CALLBACKS_OFF_WARNING = (
+    "ENVIRONMENT=production without KIE_WEBHOOK_HMAC_KEY: Kie.ai callbacks are off (no callBackUrl is sent and "
+    "the callback route refuses); generations are followed by polling alone, a few seconds slower"
+)
+
+
+def warn_if_callbacks_off(settings: Settings) -> None:
+    if not settings.kie_callbacks_enabled:
+        logger.warning(CALLBACKS_OFF_WARNING)
+
+
+def kie_callback_url(settings: Settings, asset_id: int) -> str | None:
+    """None when callbacks are off (production without KIE_WEBHOOK_HMAC_KEY): Kie.ai is then only polled."""
+    if not settings.kie_callbacks_enabled:
+        return None
+    return f"{settings.public_base_url.rstrip('/')}/api/providers/kie/callback/{asset_id}/"
 
 
 def _message(body: dict[str, Any]) -> str:

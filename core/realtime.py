@@ -21,12 +21,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import sharing
-from core.contract import AssetStatus
+from core.contract import AssetStatus, EventsUnavailable
 from core.errors import DomainError
 from core.events import EventType
 from core.models import Asset, Box, SharedLink, User
 from core.projects import get_owned_project
-from core.relay import EventsUnavailable, RelayedEvent
+from core.relay import RelayedEvent
 from core.security import JWT_ALGORITHM, read_access_token
 from core.settings import Settings
 from core.sharing import ReviewComment

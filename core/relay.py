@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from core.contract import EventsUnavailable
 from core.events import (
     HEALTH_CHECK_INTERVAL_SECONDS,
     STREAM_MAXLEN,
@@ -110,10 +111,6 @@ class CloseCode:
 EVENTS_UNAVAILABLE = CloseReason(CloseCode.TRY_AGAIN_LATER, "Live events are unavailable; reconnect shortly.")
 TOO_SLOW = CloseReason(CloseCode.TRY_AGAIN_LATER, "Too many unread events; reconnect with since=<last id>.")
 SHUTTING_DOWN = CloseReason(CloseCode.GOING_AWAY, "The server is restarting; reconnect with since=<last id>.")
-
-
-class EventsUnavailable(Exception):
-    """Redis cannot be reached: live events and resume are unavailable right now."""
 
 
 class Subscription:

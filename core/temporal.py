@@ -96,15 +96,15 @@ class TemporalClientHolder:
     """Connects on first use so the API serves REST even while Temporal is still starting or briefly away."""
 
     def __init__(self, settings: Settings) -> None:
-        self._settings = settings
+        self.settings = settings
         self._client: Client | None = None
 
     async def get(self) -> Client:
         if self._client is None:
             # Bounded: a server that accepts the connection and never answers would hold the request for ~30 s.
             try:
-                async with temporal_call(self._settings):
-                    self._client = await connect_temporal(self._settings)
+                async with temporal_call(self.settings):
+                    self._client = await connect_temporal(self.settings)
             except RuntimeError as exc:  # how the SDK reports a failed connect (e.g. the port refuses)
                 raise TemporalUnavailable(TEMPORAL_UNAVAILABLE) from exc
         return self._client
@@ -161,9 +161,6 @@ async def upsert_schedule(client: Client, schedule_id: str, schedule: Schedule) 
 
 # --- generations ------------------------------------------------------------------------------------------------
 
-DEFAULT_CANCEL_TIMEOUT = timedelta(seconds=5)
-"""Deletion cancels workflows after the answer is sent, with no settings at hand: TEMPORAL_RPC_TIMEOUT_SECONDS's
-default."""
 CALLBACK_UNAVAILABLE = "The job service is unavailable; send the callback again."
 
 
@@ -198,17 +195,25 @@ async def start_generation(
     return workflow_id
 
 
-async def cancel_generation(
-    client: Client, asset_id: int, within: timedelta = DEFAULT_CANCEL_TIMEOUT
-) -> None:
-    """Ask the asset's workflow to stop (it records nothing more once its asset is gone); a workflow that is
-    already closed or was never started counts as stopped."""
+async def cancel_generation(client: Client, settings: Settings, asset_id: int) -> bool:
+    """Ask the asset's workflow to stop (it records nothing more once its asset is gone); True when asked, or when
+    the workflow is already closed or was never started. False, logged, when Temporal did not take the request
+    (away, refused, no answer within TEMPORAL_RPC_TIMEOUT_SECONDS): the caller goes on, as the workflow stops by
+    itself when it finds its asset missing. Never raises for Temporal's sake."""
     handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(asset_workflow_id(asset_id))
     try:
-        await handle.cancel(rpc_timeout=within)
+        async with asyncio.timeout(settings.temporal_rpc_timeout_seconds):
+            await handle.cancel(rpc_timeout=rpc_timeout(settings))
     except RPCError as exc:
-        if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            return True
+        failure: BaseException = exc
+    except (TimeoutError, RuntimeError) as exc:  # no answer in time; the SDK's failed (re)connect
+        failure = exc
+    else:
+        return True
+    logger.warning("could not cancel the workflow of deleted asset %s", asset_id, exc_info=failure)
+    return False
 
 
 async def signal_kie_callback(
@@ -285,56 +290,61 @@ async def start_retention_run(client: Client, settings: Settings, now: datetime 
     return workflow_id
 
 
-def retention_schedule(settings: Settings, hour_utc: int) -> Schedule:
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            RETENTION_WORKFLOW,
-            RetentionInput(),
-            id=retention_schedule_id(),
-            task_queue=task_queue(settings),
-        ),
-        spec=ScheduleSpec(cron_expressions=[f"0 {hour_utc} * * *"]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-        state=ScheduleState(note="Nightly purge of unselected assets older than the retention period."),
-    )
-
-
 async def upsert_retention_schedule(client: Client, settings: Settings, hour_utc: int) -> None:
     """Create the nightly schedule, or bring an existing one up to date (idempotent; run at every worker start)."""
-    created = await upsert_schedule(client, retention_schedule_id(), retention_schedule(settings, hour_utc))
-    logger.info(
-        "%s retention schedule %s (daily at %02d:00 UTC)",
-        "created" if created else "updated",
+    await _keep_schedule(
+        client,
+        settings,
+        "retention schedule",
         retention_schedule_id(),
-        hour_utc,
-    )
-
-
-def reconcile_schedule(settings: Settings) -> Schedule:
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            RECONCILE_WORKFLOW,
-            ReconcileInput(),
-            id=reconcile_schedule_id(),
-            task_queue=task_queue(settings),
-        ),
-        spec=ScheduleSpec(
-            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.reconcile_interval_seconds))]
-        ),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-        state=ScheduleState(note="Marks FAILED the assets whose generation workflow has stopped for good."),
+        RETENTION_WORKFLOW,
+        RetentionInput(),
+        ScheduleSpec(cron_expressions=[f"0 {hour_utc} * * *"]),
+        note="Nightly purge of unselected assets older than the retention period.",
+        cadence=f"daily at {hour_utc:02d}:00 UTC",
     )
 
 
 async def upsert_reconcile_schedule(client: Client, settings: Settings) -> None:
     """Create or update the reconciler's schedule (idempotent; the worker runs it at every start)."""
-    created = await upsert_schedule(client, reconcile_schedule_id(), reconcile_schedule(settings))
-    logger.info(
-        "%s reconcile schedule %s (every %d s)",
-        "created" if created else "updated",
+    every = settings.reconcile_interval_seconds
+    await _keep_schedule(
+        client,
+        settings,
+        "reconcile schedule",
         reconcile_schedule_id(),
-        settings.reconcile_interval_seconds,
+        RECONCILE_WORKFLOW,
+        ReconcileInput(),
+        ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=every))]),
+        note="Marks FAILED the assets whose generation workflow has stopped for good.",
+        cadence=f"every {every} s",
     )
+
+
+async def _keep_schedule(
+    client: Client,
+    settings: Settings,
+    what: str,
+    schedule_id: str,
+    workflow: str,
+    payload: RetentionInput | ReconcileInput,
+    spec: ScheduleSpec,
+    *,
+    note: str,
+    cadence: str,
+) -> None:
+    """Upsert a schedule that starts `workflow` with `payload` (id = the schedule's id; one run at a time) and log
+    whether it was created or updated."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            workflow, payload, id=schedule_id, task_queue=task_queue(settings)
+        ),
+        spec=spec,
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        state=ScheduleState(note=note),
+    )
+    created = await upsert_schedule(client, schedule_id, schedule)
+    logger.info("%s %s %s (%s)", "created" if created else "updated", what, schedule_id, cadence)
 
 
 # --- health ------------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from datetime import timedelta
 from temporalio.worker import Worker
 
 from core.contract import task_queue
-from core.generation import warn_if_callbacks_off
+from core.kie import warn_if_callbacks_off
 from core.settings import get_settings
 from worker import registry
 from worker.deps import open_worker_deps

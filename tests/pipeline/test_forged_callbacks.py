@@ -11,7 +11,7 @@ import httpx
 from sqlmodel import select
 from temporalio.api.enums.v1 import EventType
 
-from core.generation import kie_callback_url
+from core.kie import kie_callback_url
 from core.models import Asset
 from core.settings import Environment, Settings
 from tests.builders import app_client, make_box, make_project, register
