@@ -103,6 +103,8 @@ async def upload_image(
     session.add(asset)
     await session.flush()
     await session.refresh(asset, attribute_names=["model"])
+    # Presigning can fail: the upload is still saved with the request's commit, and a missed live update is repaired
+    # by the next reload.
     try:
         events.queue(  # sent after the request session's commit
             asset_status_event(
@@ -112,9 +114,7 @@ async def upload_image(
                 file_url=storage.presigned_get_url(asset.file_key),
             )
         )
-    except (
-        Exception
-    ):  # presigning failed; the upload is saved, and a missed live update is repaired by a reload
+    except Exception:
         logger.warning("could not publish the upload of asset %s", asset.id, exc_info=True)
     return asset
 
