@@ -62,7 +62,7 @@ describe("the register page follows the registration mode", () => {
   });
 
   it("shows the form with a valid invite and sends the invite with the registration", async () => {
-    const token = "0b7c6b1e-8d0e-4c55-9d43-8f2f7d1c2a11";
+    const token = crypto.randomUUID(); // a made-up invite for this test (the API is stubbed)
     window.history.pushState({}, "", `/register/?invite=${token}`);
     const calls = stubApi({ mode: "invite_only", invite: "valid" });
     render(<AuthForm mode="register" />);
