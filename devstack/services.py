@@ -36,17 +36,21 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+class ExitedEarly(RuntimeError):
+    """The server process exited before it served; the message ends with the tail of its log when known."""
+
+
 def wait_until(
     check: Callable[[], bool], what: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None
 ) -> float:
     """Poll `check()` (an exception counts as not yet) until it is true; return the seconds that took.
 
-    Raises TimeoutError after `timeout`, or RuntimeError as soon as `proc` (the process being waited for) exits.
+    Raises TimeoutError after `timeout`, or ExitedEarly as soon as `proc` (the process being waited for) exits.
     """
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {proc.returncode} before it was ready")
+            raise ExitedEarly(f"{what} exited with code {proc.returncode} before it was ready")
         try:
             if check():
                 return time.monotonic() - started
@@ -155,10 +159,26 @@ def start_service(
     try:
         if ready is not None:
             ready(service.process)
+    except ExitedEarly as exc:
+        service.stop()
+        raise ExitedEarly(f"{exc}; the end of {log_path}:\n{log_tail(log_path)}") from exc
     except BaseException:
         service.stop()
         raise
     return service
+
+
+def log_tail(log_path: Path, lines: int = 12) -> str:
+    try:
+        text = log_path.read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+
+
+def lost_its_port(error: ExitedEarly) -> bool:
+    """Whether a server that exited early did so because its port was taken (by the message and its log tail)."""
+    return "address already in use" in str(error).lower()
 
 
 def spawn(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,25 @@ def _port(name: str, fixed_ports: bool) -> int:
     return DEFAULT_PORTS[name] if fixed_ports else free_port()
 
 
+PORT_ATTEMPTS = 3
+
+
+def _start(start: Callable[[], RunningService], fixed_ports: bool) -> RunningService:
+    """Run `start` (which picks its ports through `_port`) and, with free ports, retry on a port lost to a race.
+
+    `free_port()` closes the port it found, so another process can bind it before the server does; the server
+    then exits with "address already in use" (Temporal even panics). Fixed ports are the user's to free: no retry.
+    """
+    attempts = 1 if fixed_ports else PORT_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        try:
+            return start()
+        except services.ExitedEarly as exc:
+            if attempt == attempts or not services.lost_its_port(exc):
+                raise
+    raise AssertionError("unreachable")
+
+
 def start_stack(
     data_dir: Path,
     *,
@@ -62,8 +82,11 @@ def start_stack(
         if environ.get("DATABASE_URL"):
             stack.env["DATABASE_URL"] = environ["DATABASE_URL"]
         else:
-            pg = services.start_postgres(
-                data_dir / "postgres", _port("postgres", fixed_ports), logs / "postgres.log"
+            pg = _start(
+                lambda: services.start_postgres(
+                    data_dir / "postgres", _port("postgres", fixed_ports), logs / "postgres.log"
+                ),
+                fixed_ports,
             )
             stack.running.append(pg)
             stack.env["DATABASE_URL"] = services.create_database(pg.url, database_name)
@@ -71,7 +94,12 @@ def start_stack(
         if environ.get("REDIS_URL"):
             stack.env["REDIS_URL"] = environ["REDIS_URL"]
         else:
-            redis = services.start_redis(data_dir / "redis", _port("redis", fixed_ports), logs / "redis.log")
+            redis = _start(
+                lambda: services.start_redis(
+                    data_dir / "redis", _port("redis", fixed_ports), logs / "redis.log"
+                ),
+                fixed_ports,
+            )
             stack.running.append(redis)
             stack.env["REDIS_URL"] = redis.url
 
@@ -80,11 +108,14 @@ def start_stack(
             if environ.get("TEMPORAL_UI_URL"):
                 stack.env["TEMPORAL_UI_URL"] = environ["TEMPORAL_UI_URL"]
         else:
-            temporal = services.start_temporal(
-                data_dir / "temporal",
-                _port("temporal", fixed_ports),
-                _port("temporal_ui", fixed_ports),
-                logs / "temporal.log",
+            temporal = _start(
+                lambda: services.start_temporal(
+                    data_dir / "temporal",
+                    _port("temporal", fixed_ports),
+                    _port("temporal_ui", fixed_ports),
+                    logs / "temporal.log",
+                ),
+                fixed_ports,
             )
             stack.running.append(temporal)
             stack.env["TEMPORAL_ADDRESS"] = temporal.url
@@ -96,8 +127,11 @@ def start_stack(
                     stack.env[key] = environ[key]
         else:
             access, secret = _s3_credentials(data_dir)
-            s3 = services.start_s3(
-                data_dir / "s3", _port("s3", fixed_ports), logs / "s3.log", access, secret, bucket
+            s3 = _start(
+                lambda: services.start_s3(
+                    data_dir / "s3", _port("s3", fixed_ports), logs / "s3.log", access, secret, bucket
+                ),
+                fixed_ports,
             )
             stack.running.append(s3)
             stack.env.update(
