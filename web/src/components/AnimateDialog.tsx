@@ -6,6 +6,7 @@ import { estimateRequest } from "@/lib/cost";
 import { capabilitiesOf, defaultParams, nearestAspectRatio, onlySupported } from "@/lib/models";
 import { useSingleFlight } from "@/lib/singleFlight";
 import { Dialog } from "./Dialog";
+import "@/styles/generate.css";
 import { ParamsForm } from "./ParamsForm";
 import { Thumb } from "./Thumb";
 import { UsageLine } from "./UsageLine";
@@ -40,7 +41,7 @@ export function AnimateDialog({ source, onClose }: { source: Asset; onClose: () 
   return (
     <Dialog label="Animate" onClose={onClose}>
       <h2 style={{ margin: 0 }}>Animate into video</h2>
-      <div style={{ maxWidth: 240 }}>
+      <div className="gen-animate-source">
         <Thumb asset={source} />
       </div>
       {models.isPending ? (

@@ -65,7 +65,7 @@ export function SmartEdit({ boxId, prompt, onUse }: { boxId: number; prompt: str
             className="gen-grow"
             aria-label="Instruction"
             value={instruction}
-            placeholder="What to change, e.g. make it night"
+            placeholder="e.g. make it night"
             onChange={(e) => setInstruction(e.target.value)}
             onKeyDown={(e) => {
               if (e.key !== "Enter") return;
