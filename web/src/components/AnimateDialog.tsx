@@ -6,10 +6,10 @@ import { estimateRequest } from "@/lib/cost";
 import { capabilitiesOf, defaultParams, nearestAspectRatio, onlySupported } from "@/lib/models";
 import { useSingleFlight } from "@/lib/singleFlight";
 import { Dialog } from "./Dialog";
-import "@/styles/generate.css";
 import { ParamsForm } from "./ParamsForm";
 import { Thumb } from "./Thumb";
 import { UsageLine } from "./UsageLine";
+import "@/styles/generate.css";
 
 /** The video model's defaults, with the aspect ratio closest to the source image's (a square image gives a square
  * video unless changed). */
