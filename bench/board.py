@@ -148,8 +148,9 @@ def fill_project(database_url: str, project_id: int, boxes: int, assets_per_box:
         box_ids = [
             row[0]
             for row in cur.execute(
-                "INSERT INTO box (project_id, position, title, notes) "
-                "SELECT %s, g, 'Shot ' || g, 'Notes for shot ' || g FROM generate_series(1, %s) AS g RETURNING id",
+                "INSERT INTO box (project_id, position, code, title, notes) "
+                "SELECT %s, g, 'SH' || to_char(g * 10, 'FM000000'), 'Shot ' || g, 'Notes for shot ' || g "
+                "FROM generate_series(1, %s) AS g RETURNING id",
                 (project_id, boxes),
             ).fetchall()
         ]
