@@ -6,7 +6,6 @@ import type { AIModel, Asset } from "@/api/client";
 import { keys, placeholderAsset } from "@/api/hooks";
 import { applyEvent } from "@/lib/useProjectLive";
 import { useAuth } from "@/stores/auth";
-import { useDrafts } from "@/stores/drafts";
 import { AssetCard, type AssetActions } from "./AssetCard";
 import { formatLeft } from "./Countdown";
 import { GeneratePanel } from "./GeneratePanel";
@@ -15,6 +14,7 @@ import { PromptDiff } from "./PromptDiff";
 import { ReviewMedia, ReviewPage } from "./ReviewPage";
 import { LiveIndicator } from "./Shell";
 import { useLive } from "@/stores/ui";
+import { useDrafts } from "@/stores/drafts";
 
 const nanoBanana = {
   id: 1,
