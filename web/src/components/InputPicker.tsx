@@ -32,8 +32,17 @@ export function InputImages({ boxId, model, inputIds }: { boxId: number; model: 
     if (assets.data) keepInputs(boxId, images.map((a) => a.id));
   }, [assets.data, images, boxId, keepInputs]);
 
-  if (!model || !rule) return null;
   const chosen = inputIds.map((id) => images.find((a) => a.id === id)).filter((a): a is Asset => !!a);
+  if (!model) return null;
+  if (!rule) {
+    // Marked with a card's "Use as input" while this model takes none: say so rather than drop them silently.
+    return chosen.length ? (
+      <p className="small muted" data-testid="input-rule">
+        {chosen.length === 1 ? "1 image is" : `${chosen.length} images are`} marked as input; {model.display_name} takes no
+        input images (choose an edit model to use {chosen.length === 1 ? "it" : "them"}).
+      </p>
+    ) : null;
+  }
   const short = chosen.length < rule.min;
   const over = chosen.length > rule.max;
   return (

@@ -189,6 +189,10 @@ describe("input images", () => {
     expect((screen.getByTestId("generate") as HTMLButtonElement).disabled).toBe(false);
     fireEvent.click(screen.getByRole("button", { name: "Remove input image #11" }));
     expect(useDrafts.getState().draft(2).inputIds).toEqual([13]);
+    fireEvent.change(screen.getByLabelText("Model"), { target: { value: "google/nano-banana" } });
+    expect(screen.getByTestId("input-rule").textContent).toBe(
+      "1 image is marked as input; Nano Banana takes no input images (choose an edit model to use it).",
+    );
   });
 
   it("forgets an input that is no longer a finished image of the shot", async () => {
