@@ -145,16 +145,21 @@ test("favourite one variant and make it the headliner", { timeout: LONG }, async
 
 test("smart edit: preview the rewritten prompt with the difference, then generate with it", { timeout: LONG }, async () => {
   const before = await owner.getByTestId("asset-card").count();
-  await owner.getByText("Smart edit").click();
-  // Its cost is shown before the rewrite is asked for (usage.smart_edit_cost).
+  const original = await owner.getByLabel("Prompt").inputValue();
+  // It sits under the prompt it rewrites; its cost is shown before the rewrite is asked for (usage.smart_edit_cost).
   assert.match(await owner.getByTestId("smart-edit-estimate").textContent(), /^Estimated cost: [\d.]+ credits?$/);
   await owner.getByLabel("Instruction").fill("make it a stormy night");
-  await owner.getByRole("button", { name: "Preview rewrite" }).click();
+  await owner.getByRole("button", { name: "Rewrite prompt" }).click();
   const diff = owner.getByTestId("prompt-diff");
   await diff.waitFor({ timeout: 60_000 });
   assert.ok((await diff.locator("ins, del").count()) > 0, "the rewrite is highlighted");
   await shot(owner, "03b-smart-edit-preview");
-  await owner.getByRole("button", { name: "Confirm and generate" }).click();
+  await owner.getByTestId("smart-edit-preview").getByRole("button", { name: "Use", exact: true }).click();
+  const rewritten = await owner.getByLabel("Prompt").inputValue();
+  assert.notEqual(rewritten, original, "the prompt is the rewrite");
+  const sent = owner.waitForRequest((r) => r.url().includes("/generate/") && r.method() === "POST");
+  await owner.getByTestId("generate").click();
+  assert.equal(JSON.parse((await sent).postData()).prompt, rewritten);
   await owner.getByTestId("asset-card").nth(before + 1).waitFor({ timeout: 5_000 });
   await owner.locator('[data-testid="asset-card"][data-status="COMPLETED"]').nth(before + 1).waitFor({ timeout: 180_000 });
 });

@@ -1,77 +1,109 @@
 "use client";
-import { useEffect, useMemo, useState, type FormEvent } from "react";
-import type { AIModel } from "@/api/client";
-import { useGenerate, useModels, useSmartEdit, useUsage } from "@/api/hooks";
-import { creditsAmount, estimateRequest } from "@/lib/cost";
-import { capabilitiesOf, defaultParams, onlySupported } from "@/lib/models";
+// The shot's generate panel. What is being written (prompt, model, parameters, variant count, input images) is the
+// shot's draft in useDrafts: it survives navigation, reloads and other tabs, and a card's "Reuse prompt and settings"
+// refills it.
+import { useEffect, useMemo, useRef, type FormEvent } from "react";
+import { useGenerate, useModels } from "@/api/hooks";
+import { estimateRequest } from "@/lib/cost";
+import { capabilitiesOf, defaultParams, keepSupported } from "@/lib/models";
 import { useSingleFlight } from "@/lib/singleFlight";
+import { useDraft, useDrafts } from "@/stores/drafts";
+import { announce } from "./Announcer";
+import { InputImages } from "./InputPicker";
 import { ParamsForm } from "./ParamsForm";
-import { PromptDiff } from "./PromptDiff";
+import { SmartEdit } from "./SmartEdit";
 import { UsageLine } from "./UsageLine";
+import "@/styles/generate.css";
 
 /** The API accepts 1-4 variants per request (core/generation.py MAX_VARIANTS). */
 const MAX_VARIANTS = 4;
 
-export function GeneratePanel({ boxId, selectedImageIds }: { boxId: number; selectedImageIds: number[] }) {
+/** "Reused from variant #12" with Undo, shown after a card's "Reuse prompt and settings" in this shot. */
+function ReusedNote({ boxId }: { boxId: number }) {
+  const reused = useDrafts((s) => (s.reused?.boxId === boxId ? s.reused : null));
+  if (!reused) return null;
+  return (
+    <div className="gen-reused row small" data-testid="reused-note">
+      <span>Reused from variant #{reused.assetId}.</span>
+      <button
+        type="button"
+        className="link-btn"
+        onClick={() => {
+          useDrafts.getState().undoReuse(boxId);
+          announce("The previous prompt and settings are back.");
+        }}
+      >
+        Undo
+      </button>
+      <button type="button" className="link-btn" aria-label="Dismiss" onClick={() => useDrafts.setState({ reused: null })}>
+        ×
+      </button>
+    </div>
+  );
+}
+
+export function GeneratePanel({ boxId }: { boxId: number }) {
   const models = useModels();
   const generate = useGenerate(boxId);
-  const smartEdit = useSmartEdit();
-  const smartEditCost = useUsage().data?.smart_edit_cost;
+  const draft = useDraft(boxId);
+  const { update, chooseModel } = useDrafts.getState();
   const choices = useMemo(() => (models.data ?? []).filter((m) => m.kind !== "text"), [models.data]);
-  const [modelId, setModelId] = useState<string>("");
-  const [params, setParams] = useState<Record<string, unknown>>({});
-  const [prompt, setPrompt] = useState("");
-  const [count, setCount] = useState(1);
-  const [instruction, setInstruction] = useState("");
-  const [preview, setPreview] = useState<{ before: string; after: string } | null>(null);
   // A generation costs credits: one click (or double-click), one batch.
   const { pending: sending, run } = useSingleFlight();
+  const promptRef = useRef<HTMLTextAreaElement>(null);
 
-  const model: AIModel | undefined = choices.find((m) => m.provider_model_id === modelId);
+  // The draft's model, or the first one (a new shot, or a model no longer offered).
+  const model = choices.find((m) => m.provider_model_id === draft.model) ?? choices[0];
   const caps = capabilitiesOf(model);
-
-  useEffect(() => {
-    if (!modelId && choices[0]) setModelId(choices[0].provider_model_id);
-  }, [choices, modelId]);
-  useEffect(() => {
-    setParams(defaultParams(model));
-  }, [model]);
-
-  const needsInputs = (caps.input_images?.min ?? 0) > 0;
-  const inputIds = caps.input_images ? selectedImageIds.slice(0, caps.input_images.max) : [];
-  const missingInputs = needsInputs && inputIds.length < (caps.input_images?.min ?? 0);
   // As the API resolves them (the model's defaults under what is chosen), so the figure equals its estimate.
-  const estimate = model ? estimateRequest(model, { ...defaultParams(model), ...onlySupported(model, params) }, count) : null;
+  const params = useMemo(() => ({ ...defaultParams(model), ...keepSupported(model, draft.params) }), [model, draft.params]);
+  const rule = caps.input_images;
+  const inputIds = rule ? draft.inputIds.slice(0, rule.max) : [];
+  const missingInputs = !!rule && inputIds.length < rule.min;
+  const estimate = model ? estimateRequest(model, params, draft.count) : null;
 
-  function start(text: string) {
-    if (!model) return;
-    run((done) =>
-      generate.mutate(
-        {
-          model: model.provider_model_id,
-          prompt: text,
-          params: onlySupported(model, params),
-          count,
-          ...(inputIds.length ? { input_asset_ids: inputIds } : {}),
-        },
-        { onSettled: done },
-      ),
-    );
-  }
+  // A card's "Reuse prompt and settings" (in this shot): show the refilled prompt and put the focus in it.
+  const reuseSerial = useDrafts((s) => (s.reused?.boxId === boxId ? s.reused.serial : 0));
+  const seenSerial = useRef(reuseSerial);
+  useEffect(() => {
+    if (reuseSerial === seenSerial.current) return;
+    seenSerial.current = reuseSerial;
+    promptRef.current?.scrollIntoView({ block: "center" });
+    promptRef.current?.focus({ preventScroll: true });
+    announce("The prompt and settings of that variant are in the generate panel.");
+  }, [reuseSerial]);
 
   function submit(e: FormEvent) {
     e.preventDefault();
-    start(prompt);
+    if (!model || !draft.prompt.trim() || missingInputs) return;
+    const body = {
+      model: model.provider_model_id,
+      prompt: draft.prompt, // kept after the generate: people iterate on it
+      params,
+      count: draft.count,
+      ...(inputIds.length ? { input_asset_ids: inputIds } : {}),
+    };
+    run((done) => generate.mutate(body, { onSettled: done }));
   }
 
+  const why = !draft.prompt.trim() ? "Write a prompt to generate." : missingInputs ? "Choose the input images first." : null;
   if (models.isError) return <p className="error">Models could not be loaded: {models.error.message}</p>;
   return (
-    <section className="panel stack" aria-label="Generate">
+    <section className="panel stack gen-panel" aria-label="Generate">
       <h2 style={{ margin: 0 }}>Generate</h2>
       <form className="stack" onSubmit={submit}>
+        <ReusedNote boxId={boxId} />
         <label>
           Model
-          <select name="model" value={modelId} onChange={(e) => setModelId(e.target.value)} disabled={models.isPending}>
+          <select
+            name="model"
+            value={model?.provider_model_id ?? ""}
+            onChange={(e) => {
+              const picked = choices.find((m) => m.provider_model_id === e.target.value);
+              if (picked) chooseModel(boxId, picked);
+            }}
+            disabled={models.isPending}
+          >
             {models.isPending && <option>Loading models…</option>}
             {choices.map((m) => (
               <option key={m.id} value={m.provider_model_id}>
@@ -80,95 +112,48 @@ export function GeneratePanel({ boxId, selectedImageIds }: { boxId: number; sele
             ))}
           </select>
         </label>
-        <ParamsForm model={model} values={params} onChange={setParams} />
+        <ParamsForm model={model} values={params} onChange={(values) => update(boxId, { params: values })} />
         <label>
           Prompt
           <textarea
+            ref={promptRef}
             name="prompt"
-            value={prompt}
+            value={draft.prompt}
             required
             minLength={caps.prompt?.min_length}
             maxLength={caps.prompt?.max_length}
-            onChange={(e) => setPrompt(e.target.value)}
+            onChange={(e) => update(boxId, { prompt: e.target.value })}
           />
         </label>
+        <SmartEdit boxId={boxId} prompt={draft.prompt} onUse={(prompt) => update(boxId, { prompt })} />
+        <InputImages boxId={boxId} model={model} inputIds={draft.inputIds} />
         <label>
           Variants
-          <input name="count" type="number" min={1} max={MAX_VARIANTS} value={count} onChange={(e) => setCount(Math.max(1, Math.min(MAX_VARIANTS, Number(e.target.value) || 1)))} />
+          <input
+            name="count"
+            type="number"
+            min={1}
+            max={MAX_VARIANTS}
+            value={draft.count}
+            onChange={(e) => update(boxId, { count: Math.max(1, Math.min(MAX_VARIANTS, Number(e.target.value) || 1)) })}
+          />
         </label>
-        {caps.input_images && (
-          <p className="small muted">
-            Input images: {inputIds.length ? inputIds.map((id) => `#${id}`).join(", ") : "none"} (tick “compare” on up to{" "}
-            {caps.input_images.max} images to use them)
-          </p>
-        )}
-        {missingInputs && <p className="error small">This model needs at least {caps.input_images?.min} input image(s).</p>}
         {estimate && (
           <p className="small" data-testid="estimate" data-credits={estimate.total}>
             Estimated cost: {estimate.text}
           </p>
         )}
-        <button type="submit" className="primary" disabled={sending || !model || !prompt.trim() || missingInputs} data-testid="generate">
+        <button type="submit" className="primary" disabled={sending || !model || !!why} data-testid="generate" aria-describedby={why ? `generate-why-${boxId}` : undefined}>
           {sending ? "Starting…" : "Generate"}
         </button>
+        {why && (
+          <p className="small muted" id={`generate-why-${boxId}`} data-testid="generate-why">
+            {why}
+          </p>
+        )}
         <UsageLine />
         {generate.error && <p className="error" role="alert">{generate.error.message}</p>}
       </form>
-      <details>
-        <summary>Smart edit</summary>
-        <form
-          className="stack"
-          onSubmit={(e) => {
-            e.preventDefault();
-            smartEdit.mutate(
-              { prompt, instruction, box_id: boxId },
-              { onSuccess: (r) => setPreview({ before: r.original_prompt ?? prompt, after: r.prompt }) },
-            );
-          }}
-        >
-          <label>
-            Instruction
-            <input name="instruction" value={instruction} placeholder="e.g. make it night, add rain" onChange={(e) => setInstruction(e.target.value)} required />
-          </label>
-          {smartEditCost != null && (
-            <p className="small" data-testid="smart-edit-estimate">
-              Estimated cost: {creditsAmount(smartEditCost)}
-            </p>
-          )}
-          <button type="submit" disabled={!prompt.trim() || !instruction.trim() || smartEdit.isPending}>
-            {smartEdit.isPending ? "Rewriting…" : "Preview rewrite"}
-          </button>
-          {smartEdit.error && <p className="error">{smartEdit.error.message}</p>}
-        </form>
-        {preview && (
-          <div className="stack" data-testid="smart-edit-preview">
-            <PromptDiff before={preview.before} after={preview.after} />
-            <div className="row">
-              <button
-                className="primary"
-                onClick={() => {
-                  setPrompt(preview.after);
-                  start(preview.after);
-                  setPreview(null);
-                  setInstruction("");
-                }}
-                disabled={sending || !model || missingInputs}
-              >
-                Confirm and generate
-              </button>
-              <button
-                onClick={() => {
-                  setPrompt(preview.after);
-                  setPreview(null);
-                }}
-              >
-                Use prompt
-              </button>
-              <button onClick={() => setPreview(null)}>Discard</button>
-            </div>
-          </div>
-        )}
-      </details>
     </section>
   );
 }

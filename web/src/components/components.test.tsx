@@ -14,6 +14,7 @@ import { PromptDiff } from "./PromptDiff";
 import { ReviewMedia, ReviewPage } from "./ReviewPage";
 import { LiveIndicator } from "./Shell";
 import { useLive } from "@/stores/ui";
+import { useDrafts } from "@/stores/drafts";
 
 const nanoBanana = {
   id: 1,
@@ -64,6 +65,8 @@ const noop: AssetActions = {
 afterEach(() => {
   vi.unstubAllGlobals();
   vi.restoreAllMocks();
+  useDrafts.setState({ drafts: {}, reused: null }); // a shot's draft would carry into the next test
+  window.localStorage.clear();
 });
 
 describe("ParamsForm", () => {
@@ -161,7 +164,7 @@ describe("GeneratePanel", () => {
     vi.stubGlobal("fetch", fetchMock);
     const qc = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
     qc.setQueryData(keys.assetList(2, {}), { items: [], total: 0, limit: 200, offset: 0 });
-    withClient(<GeneratePanel boxId={2} selectedImageIds={[]} />, qc);
+    withClient(<GeneratePanel boxId={2} />, qc);
     await waitFor(() => expect(screen.getByRole("option", { name: /Nano Banana/ })).toBeTruthy(), { timeout: 10_000 });
     fireEvent.change(screen.getByLabelText("Prompt"), { target: { value: "a red fox" } });
     fireEvent.change(screen.getByLabelText("Variants"), { target: { value: "2" } });
@@ -202,7 +205,7 @@ describe("GeneratePanel cost", () => {
         return new Response("{}", { status: 404 });
       }),
     );
-    withClient(<GeneratePanel boxId={2} selectedImageIds={[]} />);
+    withClient(<GeneratePanel boxId={2} />);
     await waitFor(() => expect(screen.getByRole("option", { name: "Nano Banana" })).toBeTruthy(), { timeout: 10_000 });
     expect(screen.getByRole("option", { name: "Seedance" })).toBeTruthy(); // no "(28 credits)"
     expect(screen.getByTestId("estimate").textContent).toBe("Estimated cost: 4 credits");
@@ -233,8 +236,7 @@ describe("GeneratePanel cost", () => {
         return new Response("{}", { status: 404 });
       }),
     );
-    withClient(<GeneratePanel boxId={2} selectedImageIds={[]} />);
-    fireEvent.click(screen.getByText("Smart edit"));
+    withClient(<GeneratePanel boxId={2} />);
     await waitFor(() => expect(screen.getByTestId("smart-edit-estimate").textContent).toBe("Estimated cost: 1.5 credits"));
     expect(sent.some((url) => url.includes("/smart-edit/"))).toBe(false); // shown before anything is sent
   });
@@ -253,7 +255,7 @@ describe("GeneratePanel double-click", () => {
     vi.stubGlobal("fetch", fetchMock);
     const qc = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
     qc.setQueryData(keys.assetList(2, {}), { items: [], total: 0, limit: 200, offset: 0 });
-    withClient(<GeneratePanel boxId={2} selectedImageIds={[]} />, qc);
+    withClient(<GeneratePanel boxId={2} />, qc);
     await waitFor(() => expect(screen.getByRole("option", { name: /Nano Banana/ })).toBeTruthy(), { timeout: 10_000 });
     fireEvent.change(screen.getByLabelText("Prompt"), { target: { value: "a red fox" } });
     const button = screen.getByTestId("generate") as HTMLButtonElement;

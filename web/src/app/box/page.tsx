@@ -85,7 +85,6 @@ function BoxView() {
   const headlinerId = box.data?.headliner_id ?? null;
   const focused = items.find((a) => a.id === focusedId);
   const compared = items.filter((a) => compareIds.includes(a.id) && a.status === "COMPLETED");
-  const selectedImages = compared.filter((a) => a.kind === "image").map((a) => a.id);
 
   const actions: AssetActions = useMemo(
     () => ({
@@ -147,7 +146,7 @@ function BoxView() {
               </h1>
               {box.data?.notes && <p className="small">{box.data.notes}</p>}
             </section>
-            <GeneratePanel boxId={boxId} selectedImageIds={selectedImages} />
+            <GeneratePanel boxId={boxId} />
             <section className="panel small muted">
               Keys: <span className="kbd">j</span>/<span className="kbd">k</span> next/previous, <span className="kbd">f</span> favourite,{" "}
               <span className="kbd">h</span> headliner, <span className="kbd">x</span> select for compare, <span className="kbd">c</span> compare
