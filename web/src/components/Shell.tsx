@@ -72,7 +72,7 @@ export function ShortcutsToggle() {
   const setShortcuts = usePrefs((s) => s.setShortcuts);
   return (
     <label className="inline small">
-      <input type="checkbox" role="switch" checked={on} onChange={(e) => setShortcuts(e.target.checked)} />
+      <input type="checkbox" role="switch" aria-checked={on} checked={on} onChange={(e) => setShortcuts(e.target.checked)} />
       Keyboard shortcuts
     </label>
   );
