@@ -76,8 +76,11 @@ function PasteShotsDialog({ projectId, onClose }: { projectId: number; onClose: 
         </p>
       )}
       <div className="row dialog-actions">
-        <button onClick={onClose}>Cancel</button>
+        <button type="button" onClick={onClose}>
+          Cancel
+        </button>
         <button
+          type="button"
           className="primary"
           disabled={shots.length === 0 || create.isPending}
           onClick={() =>

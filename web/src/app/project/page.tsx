@@ -241,19 +241,21 @@ function Board() {
         <div className="board-layout">
           <section className="panel stack board-head">
             <h1 style={{ margin: 0 }}>{project.data?.name ?? "…"}</h1>
-            <form
-              className="row"
-              onSubmit={(e) => {
-                e.preventDefault();
-                createBox.mutate(title, { onSuccess: () => setTitle("") });
-              }}
-            >
-              <input className="grow" aria-label="New shot title" placeholder="New shot title" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={200} />
-              <button type="submit" className="primary" disabled={createBox.isPending}>
-                Add shot
-              </button>
+            <div className="row">
+              <form
+                className="row grow"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  createBox.mutate(title, { onSuccess: () => setTitle("") });
+                }}
+              >
+                <input className="grow" aria-label="New shot title" placeholder="New shot title" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={200} />
+                <button type="submit" className="primary" disabled={createBox.isPending}>
+                  Add shot
+                </button>
+              </form>
               <PasteShots projectId={projectId} />
-            </form>
+            </div>
             {createBox.error && <p className="error">{createBox.error.message}</p>}
             <p className="small muted">
               Drag shots to reorder, or focus one and press <span className="kbd">Alt</span>+<span className="kbd">←</span>/
