@@ -99,8 +99,8 @@ test("register, create a project and a shot", { timeout: LONG }, async () => {
     await owner.getByRole("menuitem", { name: action }).click(CLICKABLE);
   };
   await menu("SH030", "Rename");
-  await owner.getByLabel("Shot code").fill("SH900");
-  await owner.getByLabel("Shot title").fill("Scratch renamed");
+  await owner.getByLabel("Shot code", { exact: true }).fill("SH900");
+  await owner.getByLabel("Shot title", { exact: true }).fill("Scratch renamed");
   await owner.getByRole("button", { name: "Save" }).click();
   await owner.getByTestId("box-link").filter({ hasText: "Scratch renamed" }).waitFor();
   await menu("SH900", "Move earlier");

@@ -243,13 +243,13 @@ function Board() {
             <h1 style={{ margin: 0 }}>{project.data?.name ?? "…"}</h1>
             <div className="row">
               <form
-                className="row grow"
+                className="board-add"
                 onSubmit={(e) => {
                   e.preventDefault();
                   createBox.mutate(title, { onSuccess: () => setTitle("") });
                 }}
               >
-                <input className="grow" aria-label="New shot title" placeholder="New shot title" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={200} />
+                <input aria-label="New shot title" placeholder="New shot title" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={200} />
                 <button type="submit" className="primary" disabled={createBox.isPending}>
                   Add shot
                 </button>
