@@ -119,8 +119,9 @@ export function Shell({ children, crumbs }: { children: ReactNode; crumbs?: Reac
         Skip to content
       </a>
       <header className="header">
-        <Link href="/projects/" className="brand">
-          AI Asset Manager
+        <Link href="/projects/" className="brand" aria-label="AI Asset Manager">
+          <span className="brand-long">AI Asset Manager</span>
+          <span className="brand-short">AAM</span>
         </Link>
         <nav className="crumbs small" aria-label="Breadcrumb">
           {crumbs}
