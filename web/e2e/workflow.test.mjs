@@ -88,8 +88,29 @@ test("register, create a project and a shot", { timeout: LONG }, async () => {
   await owner.getByTestId("box-card").nth(1).focus();
   await owner.keyboard.press("Alt+ArrowLeft");
   await owner.getByTestId("box-link").first().filter({ hasText: "Closing" }).waitFor();
+  // The codes stay with their shots: "Closing" (SH020) is first now.
+  assert.deepEqual(await owner.getByTestId("shot-code").allTextContents(), ["SH020", "SH010"]);
+  // A throwaway shot renamed, moved and deleted through its "⋯" menu.
+  await owner.getByLabel("New shot title").fill("Scratch");
+  await owner.getByRole("button", { name: "Add shot" }).click();
+  await owner.getByTestId("box-card").nth(2).waitFor();
+  const menu = async (code, action) => {
+    await owner.getByRole("button", { name: `Actions for ${code}` }).click(CLICKABLE);
+    await owner.getByRole("menuitem", { name: action }).click(CLICKABLE);
+  };
+  await menu("SH030", "Rename");
+  await owner.getByLabel("Shot code", { exact: true }).fill("SH900");
+  await owner.getByLabel("Shot title", { exact: true }).fill("Scratch renamed");
+  await owner.getByRole("button", { name: "Save" }).click();
+  await owner.getByTestId("box-link").filter({ hasText: "Scratch renamed" }).waitFor();
+  await menu("SH900", "Move earlier");
+  await owner.getByTestId("box-link").nth(1).filter({ hasText: "Scratch renamed" }).waitFor();
+  owner.once("dialog", (dialog) => dialog.accept());
+  await menu("SH900", "Delete");
+  await owner.getByTestId("box-link").filter({ hasText: "Scratch renamed" }).waitFor({ state: "detached" });
   await owner.reload();
   await owner.getByTestId("box-link").first().filter({ hasText: "Closing" }).waitFor();
+  assert.deepEqual(await owner.getByTestId("shot-code").allTextContents(), ["SH020", "SH010"]);
   await owner.getByTestId("live-state").and(owner.locator('[data-state="open"]')).waitFor({ timeout: 30_000 });
   await shot(owner, "02-board");
 });
@@ -249,6 +270,7 @@ test("share a review link; the client comments and the studio sees it live", { t
   // Shots in shot order: "Closing" was moved first on the board.
   assert.equal(await client.getByTestId("review-shot").count(), 2);
   assert.match(await client.getByTestId("review-shot").first().textContent(), /Closing/);
+  assert.deepEqual(await client.getByTestId("shot-code").allTextContents(), ["SH020", "SH010"], "named by their codes");
   await shotCard.locator("img").first().waitFor();
   await shotCard.locator("video").first().waitFor();
   await client.getByTestId("live-state").and(client.locator('[data-state="open"]')).waitFor({ timeout: 30_000 });
@@ -258,7 +280,7 @@ test("share a review link; the client comments and the studio sees it live", { t
   await shotCard.getByTestId("comment").filter({ hasText: "waves be bigger" }).waitFor();
   await shot(client, "07-review");
 
-  await owner.getByTestId("live-comment").filter({ hasText: "waves be bigger" }).waitFor({ timeout: 30_000 });
+  await owner.getByTestId("live-comment").filter({ hasText: "waves be bigger" }).filter({ hasText: "on shot SH010" }).waitFor({ timeout: 30_000 });
   assert.equal(await owner.evaluate(() => window.__sameDocument), true, "the board was reloaded");
   await shot(owner, "08-board-with-comment");
 });

@@ -145,7 +145,7 @@ export function useCreateBox(projectId: number) {
 export function useUpdateBox(projectId: number) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: ({ id, ...body }: { id: number; title?: string; notes?: string; headliner_id?: number | null }) =>
+    mutationFn: ({ id, ...body }: { id: number; code?: string; title?: string; notes?: string; headliner_id?: number | null }) =>
       unwrap(api.PATCH("/api/boxes/{box_id}/", { params: { path: { box_id: id } }, body })),
     onSuccess: (box) => {
       qc.setQueryData(keys.box(box.id), box);

@@ -3,6 +3,7 @@ import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, api, unwrap, type Schemas } from "@/api/client";
 import { LiveSocket, wsUrl, type LiveState } from "@/lib/live";
+import { useApplyTheme } from "@/lib/theme";
 import { Loading } from "./States";
 
 type ReviewComment = Schemas["ReviewComment"];
@@ -29,6 +30,7 @@ export function mergeComments(list: ReviewComment[], more: ReviewComment[]): Rev
 }
 
 export function ReviewPage() {
+  useApplyTheme();
   const [token, setToken] = useState<string | null>(null);
   const [ready, setReady] = useState(false);
   useEffect(() => {
@@ -129,22 +131,27 @@ function Review({ token }: { token: string }) {
   const boxes = [...data.boxes].sort((a, b) => a.position - b.position);
   return (
     <>
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
       <header className="header">
-        <strong>{data.name}</strong>
+        <strong className="review-title">{data.name}</strong>
         <span className="spacer" />
         <span className="small muted" data-testid="live-state" data-state={live}>
           <span className={`live-dot ${live}`} />
           {live === "open" ? "Live" : live === "reconnecting" ? "Reconnecting…" : live === "denied" && refused ? `Live updates stopped: ${refused}` : ""}
         </span>
       </header>
-      <main className="main stack">
+      <main id="main" className="main stack" tabIndex={-1}>
         {data.expires_at && <p className="small muted">This link expires {new Date(data.expires_at).toLocaleString()}.</p>}
         {boxes.length === 0 && <p className="muted">No shots yet.</p>}
         {boxes.map((box) => (
           <section key={box.ref} className="panel review-shot" data-testid="review-shot">
             <div className="stack">
               <h2 style={{ margin: 0 }}>
-                <span className="shot-no">#{box.position}</span>
+                <span className="shot-code" data-testid="shot-code">
+                  {box.code}
+                </span>{" "}
                 {box.title || "Untitled shot"}
               </h2>
               <ReviewMedia asset={box.headliner} poster={null} />

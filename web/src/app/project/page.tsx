@@ -12,6 +12,8 @@ import {
   useUpdateBox,
   type Box,
 } from "@/api/hooks";
+import { OverflowMenu } from "@/components/OverflowMenu";
+import { PasteShots } from "@/components/PasteShots";
 import { SharePanel } from "@/components/SharePanel";
 import { Shell } from "@/components/Shell";
 import { Empty, ErrorState, Loading } from "@/components/States";
@@ -20,6 +22,46 @@ import { moveItem } from "@/lib/order";
 import { useIdParam } from "@/lib/params";
 import { useProjectLive } from "@/lib/useProjectLive";
 import { useLive } from "@/stores/ui";
+import "@/styles/board.css";
+
+/** A shot's name where people read it: its code, then its title. */
+export const shotName = (box: Pick<Box, "code" | "title">) => `${box.code} · ${box.title || "Untitled shot"}`;
+
+function ShotNameForm({ box, projectId, onDone }: { box: Box; projectId: number; onDone: () => void }) {
+  const update = useUpdateBox(projectId);
+  const [code, setCode] = useState(box.code);
+  const [title, setTitle] = useState(box.title);
+  return (
+    <form
+      className="shot-name-form"
+      onKeyDown={(e) => {
+        if (e.key === "Escape") onDone();
+      }}
+      onSubmit={(e) => {
+        e.preventDefault();
+        const changed = { ...(code.trim() !== box.code && { code: code.trim() }), ...(title !== box.title && { title }) };
+        if (Object.keys(changed).length === 0) return onDone();
+        update.mutate({ id: box.id, ...changed }, { onSuccess: onDone });
+      }}
+    >
+      <input className="shot-code-input" aria-label="Shot code" value={code} onChange={(e) => setCode(e.target.value)} maxLength={20} required autoFocus />
+      <input aria-label="Shot title" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={200} />
+      <div className="row">
+        <button type="submit" className="primary" disabled={update.isPending}>
+          Save
+        </button>
+        <button type="button" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+      {update.error && (
+        <p className="error small" role="alert">
+          {update.error.message}
+        </p>
+      )}
+    </form>
+  );
+}
 
 function BoxCard({
   box,
@@ -40,10 +82,8 @@ function BoxCard({
   dragHandlers: Record<string, (e: React.DragEvent) => void>;
   projectId: number;
 }) {
-  const update = useUpdateBox(projectId);
   const remove = useDeleteBox(projectId);
   const [editing, setEditing] = useState(false);
-  const [title, setTitle] = useState(box.title);
   const comments = useLive((s) => s.comments).filter((c) => c.box_id === box.id);
 
   function onKey(e: KeyboardEvent) {
@@ -62,56 +102,51 @@ function BoxCard({
       draggable={!editing}
       tabIndex={0}
       onKeyDown={onKey}
-      aria-label={`Shot ${box.position}: ${box.title || "untitled"}. Alt+arrow keys to move.`}
+      aria-label={`${shotName(box)}. Alt+arrow keys to move.`}
       data-testid="box-card"
       data-box-id={box.id}
+      data-code={box.code}
       {...dragHandlers}
     >
-      <Link href={`/box/?id=${box.id}`} tabIndex={-1}>
+      <Link href={`/box/?id=${box.id}`} tabIndex={-1} className="box-card-media" aria-hidden="true">
         <Thumb asset={box.headliner} playable={false} />
       </Link>
       <div className="body">
         {editing ? (
-          <form
-            className="row"
-            onSubmit={(e) => {
-              e.preventDefault();
-              update.mutate({ id: box.id, title }, { onSuccess: () => setEditing(false) });
-            }}
-          >
-            <input aria-label="Shot title" value={title} onChange={(e) => setTitle(e.target.value)} autoFocus maxLength={200} />
-            <button type="submit">Save</button>
-          </form>
+          <ShotNameForm box={box} projectId={projectId} onDone={() => setEditing(false)} />
         ) : (
-          <div>
-            <span className="shot-no">#{box.position}</span>
-            <Link href={`/box/?id=${box.id}`} data-testid="box-link">
-              {box.title || "Untitled shot"}
-            </Link>
+          <div className="box-card-head">
+            <h3 className="box-card-name">
+              <Link href={`/box/?id=${box.id}`} data-testid="box-link">
+                <span className="shot-code" data-testid="shot-code">
+                  {box.code}
+                </span>{" "}
+                {box.title || "Untitled shot"}
+              </Link>
+            </h3>
+            <OverflowMenu
+              label={`Actions for ${box.code}`}
+              actions={[
+                { label: "Rename", onSelect: () => setEditing(true) },
+                { label: "Move earlier", onSelect: () => onMove(index, index - 1), disabled: index === 0 },
+                { label: "Move later", onSelect: () => onMove(index, index + 1), disabled: index === total - 1 },
+                {
+                  label: "Delete",
+                  danger: true,
+                  onSelect: () => {
+                    if (window.confirm(`Delete shot ${box.code} with its assets and comments?`)) remove.mutate(box.id);
+                  },
+                },
+              ]}
+            />
           </div>
         )}
         <div className="small muted">
-          {box.asset_count} assets{box.headliner ? " · headliner set" : ""}
+          {box.asset_count} asset{box.asset_count === 1 ? "" : "s"}
+          {box.headliner ? " · headliner set" : ""}
           {comments.length > 0 && ` · ${comments.length} new comment${comments.length > 1 ? "s" : ""}`}
         </div>
-        <div className="row">
-          <button className="icon-btn" aria-label="Move earlier" disabled={index === 0} onClick={() => onMove(index, index - 1)}>
-            ↑
-          </button>
-          <button className="icon-btn" aria-label="Move later" disabled={index === total - 1} onClick={() => onMove(index, index + 1)}>
-            ↓
-          </button>
-          {!editing && <button onClick={() => { setTitle(box.title); setEditing(true); }}>Rename</button>}
-          <button
-            className="danger"
-            onClick={() => {
-              if (window.confirm(`Delete shot #${box.position} with its assets and comments?`)) remove.mutate(box.id);
-            }}
-          >
-            Delete
-          </button>
-        </div>
-        {(update.error || remove.error) && <span className="error small">{(update.error ?? remove.error)?.message}</span>}
+        {remove.error && <span className="error small">{remove.error.message}</span>}
       </div>
     </article>
   );
@@ -125,7 +160,7 @@ function CommentsFeed({ projectId, boxes }: { projectId: number; boxes: Box[] })
     ...(stored.data?.items ?? []).map((c) => ({ key: String(c.id), box_id: c.box_id, author_name: c.author_name, text: c.text })),
     ...live.filter((c) => !known.has(c.key)),
   ];
-  const shot = (boxId: number | null) => boxes.find((b) => b.id === boxId)?.position;
+  const code = (boxId: number | null) => boxes.find((b) => b.id === boxId)?.code;
   return (
     <section className="panel stack" aria-label="Client comments">
       <h2>Comments</h2>
@@ -135,7 +170,7 @@ function CommentsFeed({ projectId, boxes }: { projectId: number; boxes: Box[] })
       ) : (
         comments.map((c) => (
           <div key={c.key} className="comment" data-testid="live-comment">
-            <strong>{c.author_name}</strong> <span className="small muted">on shot #{shot(c.box_id) ?? "?"}</span>
+            <strong>{c.author_name}</strong> <span className="small muted">on shot {code(c.box_id) ?? "?"}</span>
             <div>{c.text}</div>
           </div>
         ))
@@ -203,12 +238,12 @@ function Board() {
       {project.isError ? (
         <ErrorState error={project.error} retry={() => project.refetch()} />
       ) : (
-        <div className="layout-2">
-          <aside className="stack">
-            <section className="panel stack">
-              <h1 style={{ margin: 0 }}>{project.data?.name ?? "…"}</h1>
+        <div className="board-layout">
+          <section className="panel stack board-head">
+            <h1 style={{ margin: 0 }}>{project.data?.name ?? "…"}</h1>
+            <div className="row">
               <form
-                className="row"
+                className="board-add"
                 onSubmit={(e) => {
                   e.preventDefault();
                   createBox.mutate(title, { onSuccess: () => setTitle("") });
@@ -219,24 +254,22 @@ function Board() {
                   Add shot
                 </button>
               </form>
-              {createBox.error && <p className="error">{createBox.error.message}</p>}
-              <p className="small muted">
-                Drag shots to reorder, or focus one and press <span className="kbd">Alt</span>+<span className="kbd">←</span>/
-                <span className="kbd">→</span>.
-              </p>
-              {reorder.error && <p className="error">{reorder.error.message}</p>}
-            </section>
-            <SharePanel projectId={projectId} />
-            <ExportPanel projectId={projectId} name={project.data?.name ?? ""} />
-            <CommentsFeed projectId={projectId} boxes={items} />
-          </aside>
-          <section>
+              <PasteShots projectId={projectId} />
+            </div>
+            {createBox.error && <p className="error">{createBox.error.message}</p>}
+            <p className="small muted">
+              Drag shots to reorder, or focus one and press <span className="kbd">Alt</span>+<span className="kbd">←</span>/
+              <span className="kbd">→</span>. Codes stay with their shots.
+            </p>
+            {reorder.error && <p className="error">{reorder.error.message}</p>}
+          </section>
+          <section className="board-shots" aria-label="Shots">
             {boxes.isPending ? (
               <Loading cards={4} />
             ) : boxes.isError ? (
               <ErrorState error={boxes.error} retry={() => boxes.refetch()} />
             ) : items.length === 0 ? (
-              <Empty>No shots yet. Add the first shot of your storyboard.</Empty>
+              <Empty>No shots yet. Add the first shot of your storyboard, or paste a script or a shot list.</Empty>
             ) : (
               <div className="board" data-testid="board">
                 {items.map((box, index) => (
@@ -275,6 +308,11 @@ function Board() {
               </div>
             )}
           </section>
+          <div className="board-side stack">
+            <SharePanel projectId={projectId} />
+            <ExportPanel projectId={projectId} name={project.data?.name ?? ""} />
+            <CommentsFeed projectId={projectId} boxes={items} />
+          </div>
         </div>
       )}
     </Shell>
