@@ -50,6 +50,8 @@ test("a project link opened in a new tab stays logged in; scripts never see the 
   await second.goto(projectUrl);
   await second.getByRole("heading", { name: "Night shoot" }).waitFor();
   assert.equal(second.url(), projectUrl, "no detour through the login page");
+  const width = await second.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= PHONE.width, `the page fits a phone's width (${width} px)`);
   await shot(second, "sessions-01-new-tab-phone");
 
   const cookies = await context.cookies();

@@ -6,6 +6,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { ApiError, api, unwrap } from "@/api/client";
 import { ErrorState } from "@/components/States";
 import { EXPIRED, listenToOtherTabs, useAuth } from "@/stores/auth";
+import "@/styles/sessions.css";
 import { useLive } from "@/stores/ui";
 
 /** Asks the API who is logged in (the session cookie is invisible to scripts); one request however many mount. */
@@ -100,13 +101,15 @@ export function Shell({ children, crumbs }: { children: ReactNode; crumbs?: Reac
         <nav className="row small">{crumbs}</nav>
         <span className="spacer" />
         <LiveIndicator />
-        <span className="small muted">{user?.display_name ?? ""}</span>
-        <button onClick={() => logOut(false)} disabled={leaving}>
-          Log out
-        </button>
-        <button onClick={() => logOut(true)} disabled={leaving} title="End every session and token of your account">
-          Log out everywhere
-        </button>
+        <span className="session-actions">
+          <span className="small muted session-name">{user?.display_name ?? ""}</span>
+          <button onClick={() => logOut(false)} disabled={leaving}>
+            Log out
+          </button>
+          <button onClick={() => logOut(true)} disabled={leaving} title="End every session and token of your account">
+            Log out everywhere
+          </button>
+        </span>
       </header>
       <main className="main">{children}</main>
     </RequireAuth>
