@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from api.outages import Outages, outages
+from core import sessions
 from core.assets import get_owned_asset
 from core.boxes import get_owned_box
 from core.deletion import DeletedAssets, finish_deletion
@@ -187,21 +188,64 @@ async def get_after_deletion(
 
 AfterDeletionDep = Annotated[AfterDeletion, Depends(get_after_deletion)]
 
+
+async def get_now() -> datetime:
+    """The request's clock (tests override it to cross a UTC day without waiting)."""
+    return utcnow()
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
 _bearer = HTTPBearer(auto_error=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """How the current request authenticated: a bearer token (issued at `issued_at`, epoch seconds) or a browser
+    session (`session_id`). Socket tickets carry it, so an open socket ends with what opened it."""
+
+    issued_at: float
+    expires_at: float | None
+    session_id: int | None = None
+
+
 async def get_current_user(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    now: NowDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("Log in first: this call needs a bearer token.")
-    user_id = read_access_token(settings, credentials.credentials)
-    return await get_active_user(session, user_id)
+    """The bearer token's user when the request has one (API clients, scripts), else the session cookie's
+    (the SPA). A cookie-authenticated write must carry X-AAM-CSRF (docs/security.md, "Sessions")."""
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        claims = read_access_token(settings, credentials.credentials)
+        user = await get_active_user(session, claims.user_id)
+        sessions.check_token_issued_after(user, claims.issued_at)
+        request.state.credential = Credential(claims.issued_at, claims.expires_at)
+        return user
+    token = request.cookies.get(sessions.SESSION_COOKIE)
+    if token is None:
+        raise Unauthorized("Log in first: this call needs a bearer token or a session.")
+    user_session = await sessions.use_session(session, settings, token, now)
+    user = await get_active_user(session, user_session.user_id)
+    if request.method in sessions.UNSAFE_METHODS and request.headers.get(sessions.CSRF_HEADER) != "1":
+        raise Forbidden(sessions.CSRF_REFUSED)
+    request.state.credential = Credential(
+        user_session.created_at.timestamp(), user_session.expires_at.timestamp(), user_session.id
+    )
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_credential(request: Request, user: CurrentUser) -> Credential:
+    """How the current user authenticated (set by get_current_user)."""
+    credential: Credential = request.state.credential
+    return credential
+
+
+CredentialDep = Annotated[Credential, Depends(get_credential)]
 
 
 def superuser(action: str) -> Callable[[User], Awaitable[User]]:
@@ -288,17 +332,11 @@ SmartEditRateLimit = Depends(limit_smart_edit)
 # --- spend limits ----------------------------------------------------------------------------------------------
 
 
-async def get_now() -> datetime:
-    """The request's clock (tests override it to cross a UTC day without waiting)."""
-    return utcnow()
-
-
 async def get_provider_balance(request: Request) -> ProviderBalance:
     balance: ProviderBalance = request.app.state.provider_balance
     return balance
 
 
-NowDep = Annotated[datetime, Depends(get_now)]
 ProviderBalanceDep = Annotated[ProviderBalance, Depends(get_provider_balance)]
 
 

@@ -298,7 +298,8 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def derived_error_statuses(route: APIRoute) -> set[int]:
     """The error statuses a route's signature makes possible, so no route has to remember them by hand:
-    401 when it needs the current user, 404 when its path names an object, 422 when it has any input,
+    401 when it needs the current user (and 403 when it also writes: a session cookie without the CSRF header),
+    404 when its path names an object, 422 when it has any input,
     400 when it reads a body (one that cannot be decoded is refused before validation), 409 when it writes
     (a concurrent change PostgreSQL refuses: a unique violation, a deadlock, a serialization failure), 503 when it
     uses the database (PostgreSQL is down)."""
@@ -308,6 +309,8 @@ def derived_error_statuses(route: APIRoute) -> set[int]:
     statuses: set[int] = set()
     if any(d.call is get_current_user for d in dependants):
         statuses.add(401)
+        if (route.methods or set()) & WRITE_METHODS:
+            statuses.add(403)  # a session-cookie write without X-AAM-CSRF (core/sessions.py)
     if any(d.path_params for d in dependants):
         statuses.update({404, 422})
     if any(d.query_params or d.header_params or d.cookie_params or d.body_params for d in dependants):

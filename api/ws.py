@@ -145,7 +145,7 @@ async def project_events(
 
     async def problem() -> str | None:
         async with sessionmaker() as session:
-            return await owner_socket_problem(session, access)
+            return await owner_socket_problem(session, settings, access)
 
     try:
         await _stream(websocket, relay, outages, pid, None, since, snapshot, None, problem)

@@ -78,10 +78,25 @@ class User(TimestampedTable, table=True):
     # Spend limits (core/spend.py): null means SystemConfig's default.
     daily_credit_budget: float | None = None
     max_running_generations: int | None = None
+    # Logout everywhere (core/sessions.py): bearer tokens issued before this are refused.
+    tokens_valid_after: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
     projects: list["Project"] = Relationship(
         back_populates="owner", cascade_delete=True, passive_deletes=True
     )
+
+
+class UserSession(TimestampedTable, table=True):
+    """A browser login (core/sessions.py): the `aam_session` cookie holds a random token, this row its hash."""
+
+    __tablename__ = "user_session"
+
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    user_agent: str = Field(default="", max_length=200)
 
 
 class Project(TimestampedTable, table=True):

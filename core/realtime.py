@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import jwt
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -24,10 +23,11 @@ from core import sharing
 from core.contract import AssetStatus, EventsUnavailable
 from core.errors import DomainError
 from core.events import EventType
-from core.models import Asset, Box, SharedLink, User
+from core.models import Asset, Box, SharedLink, User, UserSession, utcnow
 from core.projects import get_owned_project
 from core.relay import RelayedEvent
-from core.security import JWT_ALGORITHM, read_access_token
+from core.security import read_access_token
+from core.sessions import check_token_issued_after, session_problem
 from core.settings import Settings
 from core.sharing import ReviewComment
 from core.socket_tickets import redeem_ticket
@@ -63,25 +63,30 @@ class OwnerAccess:
     project_id: int
     expires_at: float | None
     """When the access token (used directly or to get the ticket) expires (epoch seconds); the socket closes then."""
+    issued_at: float | None = None
+    """When that token was issued: logging out everywhere after it closes the socket."""
+    session_id: int | None = None
+    """The browser session the ticket was issued to: the socket closes when it ends."""
 
 
-async def owner_socket_problem(session: AsyncSession, access: OwnerAccess) -> str | None:
-    """Why a connected owner socket must close now (session expired, account deactivated or gone), or None."""
+async def owner_socket_problem(session: AsyncSession, settings: Settings, access: OwnerAccess) -> str | None:
+    """Why a connected owner socket must close now (token or session expired or revoked, account deactivated or
+    gone), or None."""
     if access.expires_at is not None and time.time() >= access.expires_at:
         return SESSION_EXPIRED
     user = await session.get(User, access.user_id)
     if user is None or not user.is_active:
         return ACCOUNT_DEACTIVATED
+    if access.session_id is not None:
+        user_session = await session.get(UserSession, access.session_id)
+        if user_session is None or session_problem(user_session, settings, utcnow()) is not None:
+            return SESSION_EXPIRED
+    elif access.issued_at is not None:
+        try:
+            check_token_issued_after(user, access.issued_at)
+        except DomainError:
+            return SESSION_EXPIRED
     return None
-
-
-def token_expiry(settings: Settings, token: str) -> float | None:
-    """The `exp` of an access token already checked by `read_access_token`."""
-    claims: dict[str, Any] = jwt.decode(
-        token, settings.jwt_secret.get_secret_value(), algorithms=[JWT_ALGORITHM]
-    )
-    expires = claims.get("exp")
-    return float(expires) if isinstance(expires, int | float) else None
 
 
 async def authorize_owner_socket(
@@ -106,21 +111,26 @@ async def authorize_owner_socket(
             raise SocketRefused(OTHER_PROJECT_TICKET)
         if grant.token_expires_at is not None and time.time() >= grant.token_expires_at:
             raise SocketRefused(SESSION_EXPIRED)
-        user_id, expires_at = grant.user_id, grant.token_expires_at
+        access = OwnerAccess(
+            grant.user_id, project_id, grant.token_expires_at, grant.issued_at, grant.session_id
+        )
     elif token:
         try:
-            user_id = read_access_token(settings, token)
+            claims = read_access_token(settings, token)
         except DomainError as exc:
             raise SocketRefused(exc.message) from exc
-        expires_at = token_expiry(settings, token)
+        access = OwnerAccess(claims.user_id, project_id, claims.expires_at, claims.issued_at)
     else:
         raise SocketRefused(MISSING_TOKEN)
     try:
-        user = await get_active_user(session, user_id)
+        user = await get_active_user(session, access.user_id)
         await get_owned_project(session, user, project_id)
     except DomainError as exc:
         raise SocketRefused(exc.message) from exc
-    return OwnerAccess(user_id=user_id, project_id=project_id, expires_at=expires_at)
+    problem = await owner_socket_problem(session, settings, access)
+    if problem is not None:
+        raise SocketRefused(problem)
+    return access
 
 
 # --- limits ---------------------------------------------------------------------------------------------------

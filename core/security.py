@@ -1,4 +1,4 @@
-"""Password hashing (argon2) and bearer JWTs.
+"""Password hashing (argon2) and bearer JWTs (browser sessions: core/sessions.py).
 
 Argon2 costs tens of milliseconds of CPU by design: hashing and verifying run in a small pool of their own (one
 thread per core this process may use, at most `MAX_HASHING_THREADS`; argon2 releases the GIL), never on the event
@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -113,20 +114,37 @@ def create_access_token(settings: Settings, user_id: int) -> tuple[str, int]:
     """Return the token and its lifetime in seconds."""
     lifetime = timedelta(minutes=settings.jwt_lifetime_minutes)
     now = datetime.now(UTC)
-    payload = {"sub": str(user_id), "iat": now, "exp": now + lifetime, "typ": "access"}
+    # `iat` keeps its fraction of a second: logout everywhere refuses tokens issued before it (core/sessions.py),
+    # and a login in the same second after it must still work.
+    payload = {"sub": str(user_id), "iat": now.timestamp(), "exp": now + lifetime, "typ": "access"}
     token = jwt.encode(payload, settings.jwt_secret.get_secret_value(), algorithm=JWT_ALGORITHM)
     return token, int(lifetime.total_seconds())
 
 
-def read_access_token(settings: Settings, token: str) -> int:
-    """Return the user id in a valid token; raise Unauthorized for a missing, bad or expired one."""
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """What a valid access token says: whose it is, when it was issued and when it expires (epoch seconds)."""
+
+    user_id: int
+    issued_at: float
+    expires_at: float
+
+
+def read_access_token(settings: Settings, token: str) -> AccessClaims:
+    """The claims of a valid token; Unauthorized for a missing, bad or expired one."""
     try:
         payload = jwt.decode(token, settings.jwt_secret.get_secret_value(), algorithms=[JWT_ALGORITHM])
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("Your session has expired; log in again.") from exc
     except jwt.PyJWTError as exc:
         raise Unauthorized("The access token is not valid; log in again.") from exc
-    sub = payload.get("sub")
-    if payload.get("typ") != "access" or not isinstance(sub, str) or not sub.isdigit():
+    sub, issued, expires = payload.get("sub"), payload.get("iat"), payload.get("exp")
+    if (
+        payload.get("typ") != "access"
+        or not isinstance(sub, str)
+        or not sub.isdigit()
+        or not isinstance(issued, int | float)
+        or not isinstance(expires, int | float)
+    ):
         raise Unauthorized("The access token is not valid; log in again.")
-    return int(sub)
+    return AccessClaims(user_id=int(sub), issued_at=float(issued), expires_at=float(expires))

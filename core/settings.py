@@ -111,6 +111,14 @@ class Settings(BaseSettings):
     jwt_lifetime_minutes: int = 60 * 24
     admin_session_secret: SecretStr | None = None
 
+    # Browser sessions (issue 14, core/sessions.py): the `aam_session` cookie
+    session_max_age_hours: float = Field(default=14 * 24, gt=0)
+    """A browser session ends this long after login, however much it is used."""
+    session_idle_hours: float = Field(default=72, gt=0)
+    """A browser session unused this long ends."""
+    session_cookie_secure: bool = False
+    """Mark the session cookie Secure even on plain HTTP (it always is when the request came over HTTPS)."""
+
     # Limits
     max_upload_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 25_000_000

@@ -37,11 +37,14 @@ class RedisUnavailable(ServiceUnavailable):
 
 @dataclass(frozen=True)
 class SocketTicket:
-    """What a ticket opens: one project of one user, until the access token it was issued for expires."""
+    """What a ticket opens: one project of one user, while the credential it was issued for lasts: a bearer token
+    (until it expires, or is revoked: `issued_at`) or a browser session (`session_id`)."""
 
     user_id: int
     project_id: int
     token_expires_at: float | None
+    issued_at: float | None = None
+    session_id: int | None = None
 
 
 def _key(ticket: str) -> str:
@@ -51,7 +54,13 @@ def _key(ticket: str) -> str:
 async def issue_ticket(redis: Redis, grant: SocketTicket, ttl_seconds: int) -> str:
     ticket = secrets.token_urlsafe(TICKET_BYTES)
     value = json.dumps(
-        {"user_id": grant.user_id, "project_id": grant.project_id, "token_expires_at": grant.token_expires_at}
+        {
+            "user_id": grant.user_id,
+            "project_id": grant.project_id,
+            "token_expires_at": grant.token_expires_at,
+            "issued_at": grant.issued_at,
+            "session_id": grant.session_id,
+        }
     )
     try:
         await redis.set(_key(ticket), value, ex=ttl_seconds)
@@ -70,9 +79,11 @@ async def redeem_ticket(redis: Redis, ticket: str) -> SocketTicket | None:
     if raw is None:
         return None
     data = json.loads(raw)
-    expires = data.get("token_expires_at")
+    expires, issued, session_id = data.get("token_expires_at"), data.get("issued_at"), data.get("session_id")
     return SocketTicket(
         user_id=int(data["user_id"]),
         project_id=int(data["project_id"]),
         token_expires_at=float(expires) if expires is not None else None,
+        issued_at=float(issued) if issued is not None else None,
+        session_id=int(session_id) if session_id is not None else None,
     )

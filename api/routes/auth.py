@@ -1,12 +1,14 @@
-"""Registration (under the registration mode), login (bearer JWT) and the current user; both rate-limited."""
+"""Registration (under the registration mode), login (a bearer JWT for API clients, or a browser session cookie
+for the SPA), logout, logout everywhere and the current user; registration and logins are rate-limited."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from api.deps import ClientAddress, CurrentUser, LimiterDep, SessionDep, SettingsDep
+from api.deps import ClientAddress, CurrentUser, LimiterDep, NowDep, SessionDep, SettingsDep
 from api.errors import error_responses
-from core import invites
+from core import invites, sessions
+from core.errors import Forbidden
 from core.schemas import Token, UserLogin, UserPublic, UserRegister
 from core.security import create_access_token
 from core.users import authenticate
@@ -57,3 +59,58 @@ async def login(
 @router.get("/me/", response_model=UserPublic)
 async def me(user: CurrentUser) -> UserPublic:
     return UserPublic.model_validate(user, from_attributes=True)
+
+
+@router.post("/session/", response_model=UserPublic, responses=error_responses(401, 429))
+async def create_session(
+    body: UserLogin,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    limiter: LimiterDep,
+    address: ClientAddress,
+    now: NowDep,
+) -> UserPublic:
+    """Log in the browser: sets the HttpOnly `aam_session` cookie (same limits as `/login/`)."""
+    await limiter.hit_login(address, body.email)
+    user = await authenticate(session, body.email, body.password)
+    token = await sessions.start_session(session, settings, user, request.headers.get("user-agent", ""), now)
+    response.set_cookie(
+        sessions.SESSION_COOKIE,
+        token,
+        max_age=int(sessions.session_lifetime(settings).total_seconds()),
+        path=sessions.SESSION_COOKIE_PATH,
+        # The scheme is https when the request came over TLS, or a trusted proxy said so (X-Forwarded-Proto).
+        secure=settings.session_cookie_secure or request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
+    )
+    return UserPublic.model_validate(user, from_attributes=True)
+
+
+@router.delete("/session/", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403))
+async def delete_session(request: Request, session: SessionDep, now: NowDep) -> Response:
+    """Log out this browser: its session ends and the cookie is cleared (also when it had ended already)."""
+    token = request.cookies.get(sessions.SESSION_COOKIE)
+    if token is not None:
+        if request.headers.get(sessions.CSRF_HEADER) != "1":
+            raise Forbidden(sessions.CSRF_REFUSED)
+        await sessions.end_session(session, token, now)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.delete_cookie(
+        sessions.SESSION_COOKIE, path=sessions.SESSION_COOKIE_PATH, httponly=True, samesite="strict"
+    )
+    return response
+
+
+@router.post("/logout-everywhere/", status_code=status.HTTP_204_NO_CONTENT)
+async def logout_everywhere(user: CurrentUser, session: SessionDep, now: NowDep) -> Response:
+    """End every session of yours and refuse every bearer token issued until now; your open live sockets close
+    at their next ping. The cookie of this browser is cleared too."""
+    await sessions.end_all_sessions(session, user, now)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.delete_cookie(
+        sessions.SESSION_COOKIE, path=sessions.SESSION_COOKIE_PATH, httponly=True, samesite="strict"
+    )
+    return response

@@ -71,6 +71,8 @@ class World:
     headers: dict[str, str]
     ids: dict[str, Any]
     victims: dict[str, list[Any]]
+    disposable: dict[str, str]
+    """Another user's token, for logout everywhere (which would end the fuzz user's)."""
 
 
 @dataclass
@@ -118,6 +120,7 @@ async def world(app, sessionmaker, storage) -> World:
             victims["comment_id"].append(
                 (await post(f"/api/boxes/{box['id']}/comments/", {"text": "to delete"}))["id"]
             )
+        disposable = await register(http)
     ids = {
         "project_id": project["id"],
         "box_id": box["id"],
@@ -126,7 +129,7 @@ async def world(app, sessionmaker, storage) -> World:
         "comment_id": comment["id"],
         "token": link["token"],
     }
-    return World(headers=headers, ids=ids, victims=victims)
+    return World(headers=headers, ids=ids, victims=victims, disposable=disposable)
 
 
 @pytest.fixture(scope="module")
@@ -204,6 +207,16 @@ def pin_to_real_objects(case: schemathesis.Case, world: World) -> None:
 WORKERLESS_TIMEOUTS = {("POST", "/api/smart-edit/", 504), ("GET", "/api/health/", 503)}
 
 
+LOGS_OUT_EVERYWHERE = "/api/auth/logout-everywhere/"
+
+
+def keep_logged_in(case: schemathesis.Case, world: World) -> None:
+    """Logout everywhere is fuzzed as another user: as the fuzz user it would revoke the token every other
+    operation uses (then they would only be fuzzed for their 401)."""
+    if case.operation.path == LOGS_OUT_EVERYWHERE:
+        case.headers = {**(case.headers or {}), **world.disposable}
+
+
 def send(case: schemathesis.Case, **kwargs: Any) -> schemathesis.Response:
     """The answer (an unhandled exception in the in-process app is raised here: a server error fails the test)."""
     STATS.requests[f"{case.method.upper()} {case.operation.path}"] += 1
@@ -250,14 +263,16 @@ def test_every_operation_answers_as_documented(
             return
         sent += 1
         pin_to_real_objects(case, world)
+        keep_logged_in(case, world)
         check(case, send(case))
 
     fuzz()
 
 
-def test_stateful_sequences_answer_as_documented(fuzz_schema: schemathesis.BaseSchema) -> None:
+def test_stateful_sequences_answer_as_documented(fuzz_schema: schemathesis.BaseSchema, world: World) -> None:
     class Machine(fuzz_schema.as_state_machine()):  # type: ignore[misc]
         def step(self, input: Any) -> Any:
+            keep_logged_in(input.case, world)
             response = send(input.case)
             check(input.case, response)
             return StepOutput(response, input.case)

@@ -4,5 +4,4 @@ import { afterEach } from "vitest";
 afterEach(() => {
   if (typeof window === "undefined") return;
   cleanup();
-  window.sessionStorage.clear();
 });

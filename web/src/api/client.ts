@@ -1,7 +1,8 @@
-// The typed API client: openapi-fetch over the generated schema, with the bearer token and session expiry.
+// The typed API client: openapi-fetch over the generated schema. The browser session is an HttpOnly cookie the
+// browser sends itself; every unsafe request carries X-AAM-CSRF (docs/security.md, "Sessions"); a 401 ends the session.
 import createClient, { type Middleware } from "openapi-fetch";
 import type { components, paths } from "./schema";
-import { useAuth } from "@/stores/auth";
+import { EXPIRED, useAuth } from "@/stores/auth";
 
 export type Schemas = components["schemas"];
 export type Asset = Schemas["AssetPublic"];
@@ -38,25 +39,28 @@ export function errorMessage(body: unknown, status: number): string {
   return `Request failed (${status})`;
 }
 
-/** A 401 on an authenticated call means the session is over: forget the token and go back to login. */
+/** A 401 while logged in means the session is over: RequireAuth then sends the user to login (and back). */
 function onUnauthorized(): void {
-  const { token, logout } = useAuth.getState();
-  if (!token) return;
-  logout("Your session has expired. Please log in again.");
-  if (typeof window !== "undefined" && !window.location.pathname.startsWith("/login")) {
-    const next = window.location.pathname + window.location.search;
-    window.location.assign(`/login/?next=${encodeURIComponent(next)}`);
-  }
+  if (useAuth.getState().status === "in") useAuth.getState().signedOut(EXPIRED);
 }
 
-const authMiddleware: Middleware = {
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** The header a cross-site form cannot send (and a cross-origin fetch only after a preflight we refuse). */
+export const CSRF_HEADER = "X-AAM-CSRF";
+
+/** Marks an unsafe request as the app's own: the API refuses cookie-authenticated writes without it. */
+export function withCsrf(method: string, headers: Headers): Headers {
+  if (!SAFE_METHODS.has(method.toUpperCase())) headers.set(CSRF_HEADER, "1");
+  return headers;
+}
+
+const sessionMiddleware: Middleware = {
   onRequest({ request }) {
-    const token = useAuth.getState().validToken();
-    if (token) request.headers.set("Authorization", `Bearer ${token}`);
+    withCsrf(request.method, request.headers);
     return request;
   },
-  onResponse({ response, request }) {
-    if (response.status === 401 && request.headers.has("Authorization")) onUnauthorized();
+  onResponse({ response }) {
+    if (response.status === 401) onUnauthorized();
     return response;
   },
 };
@@ -66,7 +70,7 @@ export const api = createClient<paths>({
   // Looked up at call time, so a replaced fetch (tests, instrumentation) is honoured.
   fetch: (input: Request) => globalThis.fetch(input),
 });
-api.use(authMiddleware);
+api.use(sessionMiddleware);
 
 /** Unwraps an openapi-fetch result: the data, or an ApiError with a readable message. */
 export async function unwrap<T>(
@@ -88,17 +92,15 @@ export async function unwrap<T>(
 
 /** For calls the generated schema cannot describe (file downloads, endpoints still being built). */
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = {};
-  const token = useAuth.getState().validToken();
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const headers = withCsrf(method, new Headers());
+  if (body !== undefined) headers.set("Content-Type", "application/json");
   let response: Response;
   try {
     response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
     throw new ApiError(0, errorMessage(null, 0));
   }
-  if (response.status === 401 && token) onUnauthorized();
+  if (response.status === 401) onUnauthorized();
   if (!response.ok) {
     const payload: unknown = await response.json().catch(() => null);
     const code = payload && typeof payload === "object" && "code" in payload ? String(payload.code) : undefined;
@@ -110,11 +112,11 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 
 /** Downloads a file from an authenticated endpoint and hands it to the browser as a save. */
 export async function download(path: string, fallbackName: string): Promise<void> {
-  const token = useAuth.getState().validToken();
-  const response = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {} }).catch(() => {
+  // A GET today; withCsrf keeps the rule in one place should an export ever be POSTed.
+  const response = await fetch(path, { headers: withCsrf("GET", new Headers()) }).catch(() => {
     throw new ApiError(0, errorMessage(null, 0));
   });
-  if (response.status === 401 && token) onUnauthorized();
+  if (response.status === 401) onUnauthorized();
   if (!response.ok) {
     const payload: unknown = await response.json().catch(() => null);
     throw new ApiError(response.status, errorMessage(payload, response.status));

@@ -18,7 +18,6 @@ interface PageOf<T> {
 }
 
 export const keys = {
-  me: ["me"] as const,
   usage: ["usage"] as const,
   projects: ["projects"] as const,
   project: (id: number) => ["project", id] as const,
@@ -33,10 +32,6 @@ export const keys = {
 };
 
 const PAGE = 200;
-
-export function useMe(enabled = true) {
-  return useQuery({ queryKey: keys.me, queryFn: () => unwrap(api.GET("/api/auth/me/")), enabled });
-}
 
 /** Today's spend and limits (and the Kie.ai balance for superusers); refreshed after each request and completion. */
 export function useUsage() {

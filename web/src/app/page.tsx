@@ -1,12 +1,12 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useEffect } from "react";
-import { useAuth } from "@/stores/auth";
 
 export default function Home() {
   const router = useRouter();
   useEffect(() => {
-    router.replace(useAuth.getState().validToken() ? "/projects/" : "/login/");
+    // The projects page asks the API whether the session cookie is live, and sends a stranger to login.
+    router.replace("/projects/");
   }, [router]);
   return <p className="main muted">Loading…</p>;
 }

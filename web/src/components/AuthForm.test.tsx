@@ -1,11 +1,13 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { useAuth } from "@/stores/auth";
 import { AuthForm, registrationNotice } from "./AuthForm";
 
 const replace = vi.fn();
 vi.mock("next/navigation", () => ({ useRouter: () => ({ replace }) }));
 
 type Answer = { status: number; body: unknown };
+const ann = { id: 1, email: "ann@example.com", display_name: "Ann", is_superuser: false, created_at: "2026-11-27T10:00:00Z" };
 
 /** The API as the page sees it: the registration mode, then register and login. Returns the requests made. */
 function stubApi(registration: unknown, register: Answer = { status: 201, body: { id: 1 } }) {
@@ -20,7 +22,8 @@ function stubApi(registration: unknown, register: Answer = { status: 201, body: 
         new Response(JSON.stringify(value), { status, headers: { "Content-Type": "application/json" } });
       if (request.url.includes("/api/auth/registration/")) return json(200, registration);
       if (request.url.includes("/api/auth/register/")) return json(register.status, register.body);
-      return json(200, { access_token: "t", token_type: "bearer", expires_in: 3600 });
+      if (request.url.includes("/api/auth/session/")) return json(200, ann);
+      return json(404, { detail: "Not found.", code: "not_found" });
     }),
   );
   return calls;
@@ -106,5 +109,19 @@ describe("the register page follows the registration mode", () => {
     expect(registrationNotice({ mode: "invite_only", invite: "valid" }, "x")).toBeNull();
     expect(registrationNotice({ mode: "invite_only", invite: "expired" }, "x")).toMatch(/expired/);
     expect(registrationNotice({ mode: "invite_only", invite: "unknown" }, "x")).toMatch(/not valid/);
+  });
+});
+
+describe("the login page", () => {
+  it("logs in with a browser session (no token in the page) and follows a same-site next", async () => {
+    window.history.pushState({}, "", "/login/?next=%2Fproject%2F%3Fid%3D4");
+    const calls = stubApi({ mode: "open", invite: null });
+    render(<AuthForm mode="login" />);
+    fireEvent.change(screen.getByLabelText("Email"), { target: { value: "ann@example.com" } });
+    fireEvent.change(screen.getByLabelText("Password"), { target: { value: "correct horse battery" } });
+    fireEvent.click(screen.getByRole("button", { name: "Log in" }));
+    await waitFor(() => expect(replace).toHaveBeenCalledWith("/project/?id=4"));
+    expect(calls.map((c) => new URL(c.url).pathname)).toEqual(["/api/auth/session/"]);
+    expect(useAuth.getState()).toMatchObject({ status: "in", user: ann });
   });
 });

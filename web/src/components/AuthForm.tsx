@@ -47,8 +47,8 @@ function useRegistration(enabled: boolean) {
 
 export function AuthForm({ mode }: { mode: "login" | "register" }) {
   const router = useRouter();
-  const login = useAuth((s) => s.login);
-  // The notice comes from sessionStorage, which the exported HTML cannot know: show it after hydration.
+  const signedIn = useAuth((s) => s.signedIn);
+  // Why the user is here (session expired, logged out in another tab): known only in the browser.
   const hydrated = useHydrated();
   const notice = useAuth((s) => s.notice);
   const [email, setEmail] = useState("");
@@ -70,8 +70,8 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
           }),
         );
       }
-      const token = await unwrap(api.POST("/api/auth/login/", { body: { email, password } }));
-      login(token.access_token, token.expires_in);
+      // The answer sets the HttpOnly session cookie; the page only learns who logged in.
+      signedIn(await unwrap(api.POST("/api/auth/session/", { body: { email, password } })));
       router.replace(safeNext(new URLSearchParams(window.location.search).get("next")));
     } catch (e) {
       setError(e instanceof Error ? e.message : "Failed");

@@ -3,35 +3,63 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useId, useRef, useState, type ReactNode } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { useMe } from "@/api/hooks";
+import { ApiError, api, unwrap } from "@/api/client";
+import { ErrorState } from "@/components/States";
 import { useApplyTheme } from "@/lib/theme";
-import { useHydrated } from "@/lib/useHydrated";
-import { useAuth } from "@/stores/auth";
+import { EXPIRED, listenToOtherTabs, useAuth } from "@/stores/auth";
 import { usePrefs, type Theme } from "@/stores/prefs";
+import "@/styles/sessions.css";
 import { useLive } from "@/stores/ui";
 
-/** Renders children only with a valid session; otherwise sends the user to login and back here afterwards. */
+/** Asks the API who is logged in (the session cookie is invisible to scripts); one request however many mount. */
+let checking: Promise<void> | null = null;
+export function checkSession(): Promise<void> {
+  checking ??= unwrap(api.GET("/api/auth/me/"))
+    .then((user) => useAuth.getState().signedIn(user))
+    .catch((error: unknown) => {
+      // Only a 401 means "not logged in" (and "session_expired": a session this browser had has ended); anything
+      // else (offline, a 503) is shown with a retry.
+      if (!(error instanceof ApiError && error.status === 401)) throw error;
+      useAuth.getState().signedOut(error.code === "session_expired" ? EXPIRED : undefined);
+    })
+    .finally(() => {
+      checking = null;
+    });
+  return checking;
+}
+
+/** Renders children only with a live session; otherwise sends the user to login and back here afterwards. */
 export function RequireAuth({ children }: { children: ReactNode }) {
-  const token = useAuth((s) => s.token);
-  const expiresAt = useAuth((s) => s.expiresAt);
+  const status = useAuth((s) => s.status);
   const router = useRouter();
-  // The session lives in sessionStorage: the exported HTML (and so the hydrating render) shows "Loading…".
-  const hydrated = useHydrated();
+  const [failure, setFailure] = useState<unknown>(null);
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
-    if (!hydrated) return;
-    if (!token) {
-      const next = window.location.pathname + window.location.search;
-      router.replace(`/login/?next=${encodeURIComponent(next)}`);
-      return;
-    }
-    // Log out the moment the token expires, not at the next failing request.
-    if (expiresAt) {
-      const ms = expiresAt - Date.now();
-      const timer = setTimeout(() => useAuth.getState().validToken(), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
-      return () => clearTimeout(timer);
-    }
-  }, [hydrated, token, expiresAt, router]);
-  if (!hydrated || !token) return <p className="main muted">Loading…</p>;
+    listenToOtherTabs();
+  }, []);
+  useEffect(() => {
+    if (status !== "unknown") return;
+    checkSession().catch(setFailure);
+  }, [status, attempt]);
+  useEffect(() => {
+    if (status !== "out") return;
+    const next = window.location.pathname + window.location.search;
+    router.replace(`/login/?next=${encodeURIComponent(next)}`);
+  }, [status, router]);
+  if (failure !== null && status === "unknown") {
+    return (
+      <main className="main">
+        <ErrorState
+          error={failure}
+          retry={() => {
+            setFailure(null);
+            setAttempt((n) => n + 1);
+          }}
+        />
+      </main>
+    );
+  }
+  if (status !== "in") return <p className="main muted">Loading…</p>;
   return <>{children}</>;
 }
 
@@ -108,11 +136,22 @@ function HeaderTools({ children }: { children: ReactNode }) {
 }
 
 export function Shell({ children, crumbs }: { children: ReactNode; crumbs?: ReactNode }) {
-  const logout = useAuth((s) => s.logout);
+  const user = useAuth((s) => s.user);
   const qc = useQueryClient();
-  const router = useRouter();
-  const me = useMe();
   useApplyTheme();
+  const [leaving, setLeaving] = useState(false);
+  /** Ends this browser's session (or all of the user's sessions and tokens); RequireAuth then shows the login
+   * page, which brings the user back here after the next login. */
+  async function logOut(everywhere: boolean) {
+    setLeaving(true);
+    try {
+      await unwrap(everywhere ? api.POST("/api/auth/logout-everywhere/") : api.DELETE("/api/auth/session/"));
+    } catch {
+      // Already over (a 401) or unreachable: this tab forgets the user anyway.
+    }
+    qc.clear();
+    useAuth.getState().loggedOut();
+  }
   return (
     <RequireAuth>
       <a href="#main" className="skip-link">
@@ -131,16 +170,15 @@ export function Shell({ children, crumbs }: { children: ReactNode; crumbs?: Reac
         <HeaderTools>
           <ThemeSelect />
           <ShortcutsToggle />
-          <span className="small muted">{me.data?.display_name ?? ""}</span>
-          <button
-            onClick={() => {
-              logout();
-              qc.clear();
-              router.replace("/login/");
-            }}
-          >
+        <span className="session-actions">
+          <span className="small muted session-name">{user?.display_name ?? ""}</span>
+          <button onClick={() => logOut(false)} disabled={leaving}>
             Log out
           </button>
+          <button onClick={() => logOut(true)} disabled={leaving} title="End every session and token of your account">
+            Log out everywhere
+          </button>
+        </span>
         </HeaderTools>
       </header>
       <main id="main" className="main" tabIndex={-1}>

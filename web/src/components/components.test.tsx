@@ -5,7 +5,6 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AIModel, Asset } from "@/api/client";
 import { keys, placeholderAsset } from "@/api/hooks";
 import { applyEvent } from "@/lib/useProjectLive";
-import { useAuth } from "@/stores/auth";
 import { AssetCard, type AssetActions } from "./AssetCard";
 import { formatLeft } from "./Countdown";
 import { GeneratePanel } from "./GeneratePanel";
@@ -153,7 +152,6 @@ describe("live events", () => {
 
 describe("GeneratePanel", () => {
   it("puts PENDING cards in the grid at once, before the server answers", async () => {
-    useAuth.getState().login("tok", 3600);
     let answer: (r: Response) => void = () => {};
     const fetchMock = vi.fn(async (input: RequestInfo | URL) => {
       const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
@@ -191,7 +189,6 @@ describe("GeneratePanel", () => {
 
 describe("GeneratePanel cost", () => {
   it("shows the request's estimate from every parameter, today's usage, a refusal's sentence, and no fixed price", async () => {
-    useAuth.getState().login("tok", 3600);
     const usage = { spent_today: 312, daily_budget: 2000, remaining: 1688, running: 2, max_running: 8, resets_at: "2026-11-28T00:00:00Z", smart_edit_cost: 1, kie_balance: null };
     const refusal = { detail: "Your daily budget is 2000 credits: 1990 spent today, 10 left; this request needs 16 (4 × 4). It resets at 00:00 UTC, in 5 h 12 min.", code: "rate_limited" };
     const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
@@ -223,7 +220,6 @@ describe("GeneratePanel cost", () => {
   });
 
   it("shows a smart edit's estimated cost (usage.smart_edit_cost) before the rewrite is asked for", async () => {
-    useAuth.getState().login("tok", 3600);
     const usage = { spent_today: 0, daily_budget: 2000, remaining: 2000, running: 0, max_running: 8, resets_at: "2026-11-28T00:00:00Z", smart_edit_cost: 1.5, kie_balance: null };
     const sent: string[] = [];
     vi.stubGlobal(
@@ -244,7 +240,6 @@ describe("GeneratePanel cost", () => {
 
 describe("GeneratePanel double-click", () => {
   it("sends one generate request for two clicks in the same tick, and is disabled until the server answers", async () => {
-    useAuth.getState().login("tok", 3600);
     let answer: (r: Response) => void = () => {};
     const fetchMock = vi.fn(async (input: RequestInfo | URL) => {
       const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;

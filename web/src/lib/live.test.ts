@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { useAuth } from "@/stores/auth";
 import { LiveRefused, LiveSocket, type LiveState } from "./live";
 import { projectSocketUrl } from "./useProjectLive";
 
@@ -186,8 +185,7 @@ describe("LiveSocket", () => {
 });
 
 describe("projectSocketUrl", () => {
-  it("puts a single-use ticket in the URL, never the access token", async () => {
-    useAuth.getState().login("secret-access-token", 3600);
+  it("puts a single-use ticket in the URL, asked for with the session cookie and the CSRF header", async () => {
     const requests: Request[] = [];
     vi.stubGlobal("fetch", async (request: Request) => {
       requests.push(request);
@@ -198,14 +196,13 @@ describe("projectSocketUrl", () => {
     });
     const url = await projectSocketUrl(7, "9-0");
     expect(url).toMatch(/\/ws\/projects\/7\/\?ticket=tkt-1&since=9-0$/);
-    expect(url).not.toContain("secret-access-token");
     expect(requests[0]!.url).toMatch(/\/api\/auth\/socket-ticket\/$/);
     expect(await requests[0]!.json()).toEqual({ project_id: 7 });
-    expect(requests[0]!.headers.get("Authorization")).toBe("Bearer secret-access-token");
+    expect(requests[0]!.headers.get("X-AAM-CSRF")).toBe("1");
+    expect(requests[0]!.headers.get("Authorization")).toBeNull();
   });
 
   it("turns a refused ticket request into a final refusal with the API's sentence", async () => {
-    useAuth.getState().login("tok", 3600);
     vi.stubGlobal("fetch", async () =>
       new Response(JSON.stringify({ detail: "Project not found.", code: "not_found" }), {
         status: 404,
@@ -216,7 +213,6 @@ describe("projectSocketUrl", () => {
   });
 
   it("retries (a plain error) when the API is unavailable", async () => {
-    useAuth.getState().login("tok", 3600);
     vi.stubGlobal("fetch", async () => new Response("{}", { status: 503, headers: { "Content-Type": "application/json" } }));
     const failure = await projectSocketUrl(7, null).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(Error);

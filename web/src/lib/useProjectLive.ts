@@ -73,7 +73,7 @@ export function applyEvent(qc: QueryClient, event: LiveEvent): void {
  * A refused ticket request (the project is gone, the account deactivated) stops the socket with its sentence;
  * a network error or a 5xx is retried like a dropped socket. Exported for the tests. */
 export async function projectSocketUrl(projectId: number, since: string | null): Promise<string | null> {
-  if (!useAuth.getState().validToken()) return null;
+  if (useAuth.getState().status === "out") return null;
   const { data, error, response } = await api.POST("/api/auth/socket-ticket/", { body: { project_id: projectId } });
   if (data) return wsUrl(`/ws/projects/${projectId}/`, { ticket: data.ticket, since });
   if (response.status >= 400 && response.status < 500 && response.status !== 429) {

@@ -1,82 +1,58 @@
-// Client state for the session: the bearer token lives in sessionStorage (gone with the tab, never in a cookie
-// or localStorage that outlives it) with its expiry, so an expired session is noticed before the server says so.
+// Who is logged in, as far as this tab knows. The session itself is an HttpOnly cookie (docs/security.md,
+// "Sessions"): no token is ever visible to scripts, so this store only knows the user ("unknown" until
+// GET /api/auth/me/ answers). Logging out in one tab tells the other tabs of the browser ("aam.auth" channel).
 import { create } from "zustand";
+import type { User } from "@/api/client";
 
-const KEY = "aam.session";
+export type AuthStatus = "unknown" | "in" | "out";
 
-interface Session {
-  token: string;
-  expiresAt: number;
-}
+export const EXPIRED = "Your session has expired. Please log in again.";
+export const LOGGED_OUT_ELSEWHERE = "You logged out in another tab.";
+const CHANNEL = "aam.auth";
+
+type AuthMessage = { type: "logout" };
 
 export interface AuthState {
-  token: string | null;
-  expiresAt: number | null;
+  status: AuthStatus;
+  user: User | null;
+  /** Shown by the login page: why the user landed there. */
   notice: string | null;
-  login: (token: string, expiresIn: number) => void;
-  logout: (notice?: string) => void;
-  validToken: () => string | null;
+  signedIn: (user: User) => void;
+  /** This tab's session is over (a 401, or logged out elsewhere); `notice` says why. */
+  signedOut: (notice?: string) => void;
+  /** The user logged out here: every other tab of this browser goes to the login page too. */
+  loggedOut: () => void;
   clearNotice: () => void;
 }
 
-function storage(): Storage | null {
-  try {
-    return typeof window === "undefined" ? null : window.sessionStorage;
-  } catch {
-    return null;
+let channel: BroadcastChannel | null = null;
+
+function authChannel(): BroadcastChannel | null {
+  if (channel === null && typeof BroadcastChannel !== "undefined") {
+    channel = new BroadcastChannel(CHANNEL);
+    channel.onmessage = (event: MessageEvent<AuthMessage>) => {
+      if (event.data?.type === "logout" && useAuth.getState().status !== "out") {
+        useAuth.getState().signedOut(LOGGED_OUT_ELSEWHERE);
+      }
+    };
   }
+  return channel;
 }
 
-const NOTICE_KEY = "aam.notice";
-const EXPIRED = "Your session has expired. Please log in again.";
-
-function readSession(): Session | null {
-  const raw = storage()?.getItem(KEY);
-  if (!raw) return null;
-  try {
-    const parsed = JSON.parse(raw) as Partial<Session>;
-    if (typeof parsed.token === "string" && typeof parsed.expiresAt === "number") {
-      if (parsed.expiresAt > Date.now()) return { token: parsed.token, expiresAt: parsed.expiresAt };
-      storage()?.setItem(NOTICE_KEY, EXPIRED);
-    }
-  } catch {
-    // a damaged entry is the same as none
-  }
-  storage()?.removeItem(KEY);
-  return null;
-}
-
-const initial = readSession();
-// The notice survives the full-page redirect to /login/ that follows a rejected token.
-const initialNotice = storage()?.getItem(NOTICE_KEY) ?? null;
-
-export const useAuth = create<AuthState>((set, get) => ({
-  token: initial?.token ?? null,
-  expiresAt: initial?.expiresAt ?? null,
-  notice: initialNotice,
-  login: (token, expiresIn) => {
-    const expiresAt = Date.now() + expiresIn * 1000;
-    storage()?.setItem(KEY, JSON.stringify({ token, expiresAt }));
-    storage()?.removeItem(NOTICE_KEY);
-    set({ token, expiresAt, notice: null });
+export const useAuth = create<AuthState>((set) => ({
+  status: "unknown",
+  user: null,
+  notice: null,
+  signedIn: (user) => set({ status: "in", user, notice: null }),
+  signedOut: (notice) => set({ status: "out", user: null, notice: notice ?? null }),
+  loggedOut: () => {
+    set({ status: "out", user: null, notice: null });
+    authChannel()?.postMessage({ type: "logout" } satisfies AuthMessage);
   },
-  logout: (notice) => {
-    storage()?.removeItem(KEY);
-    if (notice) storage()?.setItem(NOTICE_KEY, notice);
-    else storage()?.removeItem(NOTICE_KEY);
-    set({ token: null, expiresAt: null, notice: notice ?? null });
-  },
-  validToken: () => {
-    const { token, expiresAt } = get();
-    if (!token || !expiresAt) return null;
-    if (expiresAt <= Date.now()) {
-      get().logout(EXPIRED);
-      return null;
-    }
-    return token;
-  },
-  clearNotice: () => {
-    storage()?.removeItem(NOTICE_KEY);
-    set({ notice: null });
-  },
+  clearNotice: () => set({ notice: null }),
 }));
+
+/** Start listening to the other tabs (call once in the browser; the store module itself stays side-effect free). */
+export function listenToOtherTabs(): void {
+  authChannel();
+}

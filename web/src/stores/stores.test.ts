@@ -1,38 +1,49 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { useAuth } from "./auth";
+import type { User } from "@/api/client";
+import { EXPIRED, LOGGED_OUT_ELSEWHERE, listenToOtherTabs, useAuth } from "./auth";
 import { useBoxView, useLive } from "./ui";
 
 afterEach(() => {
   vi.useRealTimers();
-  useAuth.getState().logout();
+  useAuth.setState({ status: "unknown", user: null, notice: null });
   useBoxView.getState().reset();
   useLive.setState({ comments: [], state: "closed" });
 });
 
 describe("auth store", () => {
-  it("keeps the token in sessionStorage with its expiry", () => {
-    useAuth.getState().login("tok", 3600);
-    expect(useAuth.getState().validToken()).toBe("tok");
-    const stored = JSON.parse(window.sessionStorage.getItem("aam.session") ?? "{}");
-    expect(stored.token).toBe("tok");
+  const ann = { id: 1, email: "ann@example.com", display_name: "Ann", is_superuser: false, created_at: "2026-11-27T10:00:00Z" } satisfies User;
+
+  it("holds no token: only who is logged in, unknown until the API says", () => {
+    expect(useAuth.getState().status).toBe("unknown");
+    useAuth.getState().signedIn(ann);
+    expect(useAuth.getState()).toMatchObject({ status: "in", user: ann, notice: null });
+    expect(Object.keys(useAuth.getState())).not.toContain("token");
+    expect(JSON.stringify(window.sessionStorage)).toBe("{}");
     expect(window.localStorage.getItem("aam.session")).toBeNull();
   });
 
-  it("forgets an expired token and says why", () => {
-    vi.useFakeTimers();
-    useAuth.getState().login("tok", 60);
-    vi.advanceTimersByTime(61_000);
-    expect(useAuth.getState().validToken()).toBeNull();
-    expect(useAuth.getState().token).toBeNull();
-    expect(useAuth.getState().notice).toMatch(/expired/);
-    expect(window.sessionStorage.getItem("aam.session")).toBeNull();
+  it("a session that ends says why on the login page, and a login clears it", () => {
+    useAuth.getState().signedIn(ann);
+    useAuth.getState().signedOut(EXPIRED);
+    expect(useAuth.getState()).toMatchObject({ status: "out", user: null, notice: EXPIRED });
+    useAuth.getState().signedIn(ann);
+    expect(useAuth.getState().notice).toBeNull();
   });
 
-  it("logout clears everything", () => {
-    useAuth.getState().login("tok", 3600);
-    useAuth.getState().logout();
-    expect(useAuth.getState().validToken()).toBeNull();
-    expect(window.sessionStorage.getItem("aam.session")).toBeNull();
+  it("logging out in one tab sends the other tabs of the browser to login", async () => {
+    listenToOtherTabs();
+    useAuth.getState().signedIn(ann);
+    const otherTab = new BroadcastChannel("aam.auth");
+    otherTab.postMessage({ type: "logout" });
+    await vi.waitFor(() => expect(useAuth.getState().status).toBe("out"));
+    expect(useAuth.getState().notice).toBe(LOGGED_OUT_ELSEWHERE);
+
+    const heard: unknown[] = [];
+    otherTab.onmessage = (event) => heard.push(event.data);
+    useAuth.getState().signedIn(ann);
+    useAuth.getState().loggedOut();
+    await vi.waitFor(() => expect(heard).toEqual([{ type: "logout" }]));
+    otherTab.close();
   });
 });
 
@@ -74,15 +85,5 @@ describe("live store", () => {
     useLive.getState().addComment(c);
     useLive.getState().addComment(c);
     expect(useLive.getState().comments).toHaveLength(1);
-  });
-});
-
-describe("auth notice", () => {
-  it("is kept in sessionStorage so it survives the redirect to login, and cleared by a login", () => {
-    useAuth.getState().logout("Your session has expired. Please log in again.");
-    expect(window.sessionStorage.getItem("aam.notice")).toMatch(/expired/);
-    useAuth.getState().login("tok", 60);
-    expect(window.sessionStorage.getItem("aam.notice")).toBeNull();
-    expect(useAuth.getState().notice).toBeNull();
   });
 });

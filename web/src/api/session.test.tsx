@@ -1,0 +1,119 @@
+// The SPA's side of the browser session: no Authorization header, X-AAM-CSRF on every unsafe request, a 401 ends
+// the session, and RequireAuth asks /api/auth/me/ before showing anything (then login, with `next`).
+import { cleanup, render, screen, waitFor } from "@testing-library/react";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { RequireAuth } from "@/components/Shell";
+import { EXPIRED, useAuth } from "@/stores/auth";
+import { api, request, unwrap, type User } from "./client";
+
+const replace = vi.fn();
+vi.mock("next/navigation", () => ({ useRouter: () => ({ replace }) }));
+
+const ann = { id: 1, email: "ann@example.com", display_name: "Ann", is_superuser: false, created_at: "2026-11-27T10:00:00Z" } satisfies User;
+const json = (status: number, body: unknown) =>
+  new Response(status === 204 ? null : JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+
+/** Records every request; answers with `answer(request)`. */
+function stubFetch(answer: (request: Request) => Response) {
+  const sent: Request[] = [];
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const req = input instanceof Request ? input : new Request(new URL(String(input), window.location.origin), init);
+      sent.push(req);
+      return answer(req);
+    }),
+  );
+  return sent;
+}
+
+afterEach(() => {
+  cleanup(); // unmount before the store is reset, or RequireAuth would ask again
+  vi.unstubAllGlobals();
+  replace.mockReset();
+  useAuth.setState({ status: "unknown", user: null, notice: null });
+  window.history.pushState({}, "", "/");
+});
+
+describe("the API client", () => {
+  it("sends X-AAM-CSRF on unsafe requests only, and never an Authorization header", async () => {
+    const sent = stubFetch(() => json(200, {}));
+    await unwrap(api.GET("/api/projects/"));
+    await unwrap(api.POST("/api/projects/", { body: { name: "A" } }));
+    await unwrap(api.DELETE("/api/auth/session/"));
+    await request("PATCH", "/api/boxes/1/", { title: "x" });
+    await request("GET", "/api/boxes/1/");
+    expect(sent.map((r) => [r.method, r.headers.get("X-AAM-CSRF")])).toEqual([
+      ["GET", null],
+      ["POST", "1"],
+      ["DELETE", "1"],
+      ["PATCH", "1"],
+      ["GET", null],
+    ]);
+    expect(sent.every((r) => !r.headers.has("Authorization"))).toBe(true);
+  });
+
+  it("ends a live session on a 401 (the login page then says why), but not a failed login", async () => {
+    stubFetch(() => json(401, { detail: "Your session has expired; log in again.", code: "unauthorized" }));
+    await expect(unwrap(api.POST("/api/auth/session/", { body: { email: "a@b.c", password: "x" } }))).rejects.toThrow();
+    expect(useAuth.getState().status).toBe("unknown");
+    useAuth.getState().signedIn(ann);
+    await expect(request("GET", "/api/projects/")).rejects.toThrow(/expired/);
+    expect(useAuth.getState()).toMatchObject({ status: "out", notice: EXPIRED });
+  });
+});
+
+function guarded() {
+  const qc = new QueryClient();
+  return render(
+    <QueryClientProvider client={qc}>
+      <RequireAuth>
+        <p>the project</p>
+      </RequireAuth>
+    </QueryClientProvider>,
+  );
+}
+
+describe("RequireAuth", () => {
+  it("asks the API who is logged in (the cookie is invisible here), then shows the page", async () => {
+    const sent = stubFetch((r) => (r.url.endsWith("/api/auth/me/") ? json(200, ann) : json(404, {})));
+    guarded();
+    expect(screen.getByText("Loading…")).toBeTruthy();
+    await screen.findByText("the project");
+    expect(sent.map((r) => new URL(r.url).pathname)).toEqual(["/api/auth/me/"]);
+    expect(useAuth.getState().user).toEqual(ann);
+  });
+
+  it("sends a stranger to login with the page to come back to", async () => {
+    window.history.pushState({}, "", "/project/?id=4");
+    stubFetch(() => json(401, { detail: "Log in first.", code: "unauthorized" }));
+    guarded();
+    await waitFor(() => expect(replace).toHaveBeenCalledWith("/login/?next=%2Fproject%2F%3Fid%3D4"));
+    expect(screen.queryByText("the project")).toBeNull();
+    expect(useAuth.getState().notice).toBeNull();
+  });
+
+  it("says the session expired when the browser's session has ended on the server", async () => {
+    stubFetch(() => json(401, { detail: "Your session has ended; log in again.", code: "session_expired" }));
+    guarded();
+    await waitFor(() => expect(replace).toHaveBeenCalled());
+    expect(useAuth.getState().notice).toBe(EXPIRED);
+  });
+
+  it("leaves the page at once when the session ends (another tab logged out, a 401)", async () => {
+    stubFetch(() => json(200, ann));
+    guarded();
+    await screen.findByText("the project");
+    useAuth.getState().signedOut(EXPIRED);
+    await waitFor(() => expect(replace).toHaveBeenCalledWith(expect.stringMatching(/^\/login\/\?next=/)));
+    expect(screen.queryByText("the project")).toBeNull();
+  });
+
+  it("offers a retry when the API cannot be reached, without sending the user to login", async () => {
+    stubFetch(() => json(503, { detail: "The database is unavailable; try again shortly.", code: "service_unavailable" }));
+    guarded();
+    expect((await screen.findByRole("alert")).textContent).toMatch(/database is unavailable/);
+    expect(replace).not.toHaveBeenCalled();
+  });
+});
