@@ -2,10 +2,9 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import type { ReactNode } from "react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AIModel, Asset } from "@/api/client";
 import { keys, placeholderAsset } from "@/api/hooks";
-import { useAuth } from "@/stores/auth";
 import { useDrafts } from "@/stores/drafts";
 import { AnimateDialog } from "./AnimateDialog";
 import { GeneratePanel } from "./GeneratePanel";
@@ -67,7 +66,6 @@ function withClient(ui: ReactNode, assets: Asset[] = []) {
 const ready = () => waitFor(() => expect(screen.getByRole("option", { name: "Nano Banana" })).toBeTruthy(), { timeout: 10_000 });
 const prompt = () => screen.getByLabelText("Prompt") as HTMLTextAreaElement;
 
-beforeEach(() => useAuth.getState().login("tok", 3600));
 afterEach(() => {
   vi.unstubAllGlobals();
   useDrafts.setState({ drafts: {}, reused: null });
