@@ -5,6 +5,7 @@ import { useGenerate, useModels, useSmartEdit, useUsage } from "@/api/hooks";
 import { creditsAmount, estimateRequest } from "@/lib/cost";
 import { capabilitiesOf, defaultParams, onlySupported } from "@/lib/models";
 import { useSingleFlight } from "@/lib/singleFlight";
+import { useDrafts } from "@/stores/drafts";
 import { ParamsForm } from "./ParamsForm";
 import { PromptDiff } from "./PromptDiff";
 import { UsageLine } from "./UsageLine";
@@ -12,7 +13,11 @@ import { UsageLine } from "./UsageLine";
 /** The API accepts 1-4 variants per request (core/generation.py MAX_VARIANTS). */
 const MAX_VARIANTS = 4;
 
-export function GeneratePanel({ boxId, selectedImageIds }: { boxId: number; selectedImageIds: number[] }) {
+const NO_INPUTS: number[] = [];
+
+export function GeneratePanel({ boxId }: { boxId: number; selectedImageIds?: number[] }) {
+  // Shim until fix/generate lands (it owns this panel): the inputs are the draft's, chosen from a card's "⋯" menu.
+  const selectedImageIds = useDrafts((s) => s.drafts[String(boxId)]?.inputIds) ?? NO_INPUTS;
   const models = useModels();
   const generate = useGenerate(boxId);
   const smartEdit = useSmartEdit();
@@ -98,8 +103,8 @@ export function GeneratePanel({ boxId, selectedImageIds }: { boxId: number; sele
         </label>
         {caps.input_images && (
           <p className="small muted">
-            Input images: {inputIds.length ? inputIds.map((id) => `#${id}`).join(", ") : "none"} (tick “compare” on up to{" "}
-            {caps.input_images.max} images to use them)
+            Input images: {inputIds.length ? inputIds.map((id) => `#${id}`).join(", ") : "none"} (choose “Use as input” in the “⋯” menu of up to{" "}
+            {caps.input_images.max} images)
           </p>
         )}
         {missingInputs && <p className="error small">This model needs at least {caps.input_images?.min} input image(s).</p>}
