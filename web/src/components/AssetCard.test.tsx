@@ -167,3 +167,17 @@ describe("Lightbox", () => {
     }
   });
 });
+
+describe("a menu inside a dialog", () => {
+  it("closes on Escape before the dialog does", () => {
+    const onClose = vi.fn();
+    withClient(<Lightbox asset={{ ...asset({ status: "COMPLETED" }), id: -1 }} marks={plain} position={null} actions={actions()} onMove={vi.fn()} onOpen={vi.fn()} onClose={onClose} />);
+    const button = screen.getByRole("button", { name: "More actions" });
+    fireEvent.click(button);
+    fireEvent.keyDown(screen.getAllByRole("menuitem")[0]!, { key: "Escape" });
+    expect(screen.queryByRole("menu")).toBeNull();
+    expect(onClose).not.toHaveBeenCalled();
+    fireEvent.keyDown(button, { key: "Escape" });
+    expect(onClose).toHaveBeenCalledTimes(1);
+  });
+});
