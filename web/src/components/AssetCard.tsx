@@ -1,7 +1,7 @@
 "use client";
 // One variant in the shot grid: the picture fills the card at its own aspect ratio; markers say what it is
 // (favourite, headliner, chosen for compare, chosen as input); actions show on hover or focus, the rest in "⋯".
-import { useEffect, useState, type CSSProperties } from "react";
+import { memo, useEffect, useState, type CSSProperties } from "react";
 import type { Asset } from "@/api/client";
 import { aspectOf } from "@/lib/batches";
 import { creditsAmount } from "@/lib/cost";
@@ -145,7 +145,7 @@ function Media({ asset, ratio, onRatio }: { asset: Asset; ratio: number | null; 
   return <div className="media empty" style={{ aspectRatio: String(ratio ?? 1) }} />;
 }
 
-export function AssetCard({
+function Card({
   asset,
   marks,
   tabbable,
@@ -240,3 +240,19 @@ export function AssetCard({
     </article>
   );
 }
+
+type CardProps = Parameters<typeof Card>[0];
+
+function sameMarks(a: AssetMarks, b: AssetMarks): boolean {
+  return a.isHeadliner === b.isHeadliner && a.selected === b.selected && a.isInput === b.isInput;
+}
+
+/** Re-renders only when its own asset or marks change: moving the cursor or opening the lightbox touches two cards, not 200. */
+export const AssetCard = memo(Card, (a: CardProps, b: CardProps) =>
+  a.asset === b.asset &&
+  a.tabbable === b.tabbable &&
+  a.purgeAt === b.purgeAt &&
+  a.typicalSeconds === b.typicalSeconds &&
+  a.actions === b.actions &&
+  sameMarks(a.marks, b.marks),
+);

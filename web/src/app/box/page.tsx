@@ -179,13 +179,13 @@ function BoxView() {
       onRetry: (a) => retry.mutate(a),
       onDelete: (a) => {
         if (!window.confirm("Delete this asset, its files and the comments on it?")) return;
-        if (viewing?.id === a.id) setViewing(null);
+        setViewing((v) => (v?.id === a.id ? null : v));
         remove.mutate(a);
       },
       onCompare: (a) => toggleCompare(a.id),
       onFocus: (a) => focus(a.id),
     }),
-    [open, favorite, headliner, boxId, retry, remove, toggleCompare, focus, viewing],
+    [open, favorite, headliner, boxId, retry, remove, toggleCompare, focus],
   );
 
   const moveFocus = useCallback(
