@@ -163,6 +163,7 @@ class AssetActivities:
             data.asset_id,
             ACTIVE,
             status=AssetStatus.COMPLETED,
+            finished_at=utcnow(),
             provider_task_id=data.task_id,
             file_key=ingest.file_key,
             thumbnail_key=ingest.thumbnail_key,
@@ -196,6 +197,7 @@ class AssetActivities:
             data.asset_id,
             ACTIVE,
             status=AssetStatus.FAILED,
+            finished_at=utcnow(),
             error_message=storable_text(data.error_message)[:4000],
             # Kie.ai refunds a task that fails (and one never submitted costs nothing): 0, unless the failure came
             # after Kie.ai's success (ingest refused the file), which it charged. The asset and the ledger agree.

@@ -148,8 +148,10 @@ def fill_project(database_url: str, project_id: int, boxes: int, assets_per_box:
         box_ids = [
             row[0]
             for row in cur.execute(
-                "INSERT INTO box (project_id, position, title, notes) "
-                "SELECT %s, g, 'Shot ' || g, 'Notes for shot ' || g FROM generate_series(1, %s) AS g RETURNING id",
+                "INSERT INTO box (project_id, position, code, title, notes) "
+                "SELECT %s, g, 'SH' || lpad((g * 10)::text, greatest(3, length((g * 10)::text)), '0'), "
+                "'Shot ' || g, 'Notes for shot ' || g "
+                "FROM generate_series(1, %s) AS g RETURNING id",
                 (project_id, boxes),
             ).fetchall()
         ]

@@ -59,6 +59,7 @@ async def fill_project(app: Any, shots: int) -> tuple[int, dict[str, str]]:
     from sqlmodel import select
     from sqlmodel.ext.asyncio.session import AsyncSession
 
+    from core.boxes import format_code
     from core.contract import AssetKind, AssetStatus
     from core.models import AIModel, Asset, Box, Project
     from core.storage import Storage, asset_file_key, asset_thumbnail_key
@@ -77,7 +78,12 @@ async def fill_project(app: Any, shots: int) -> tuple[int, dict[str, str]]:
         assert project is not None
         models = {m.provider_model_id: m.id for m in (await session.exec(select(AIModel))).all()}
         for shot in range(shots):
-            box = Box(project_id=project_id, position=shot + 1, title=f"Shot {shot + 1}")
+            box = Box(
+                project_id=project_id,
+                position=shot + 1,
+                code=format_code((shot + 1) * 10),
+                title=f"Shot {shot + 1}",
+            )
             session.add(box)
             await session.flush()
             assets = []

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 
+import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,8 +17,8 @@ from core.deletion import DeletedAssets, delete_assets
 from core.errors import InvalidInput, NotFound
 from core.events import Outbox, asset_status_event
 from core.media import UnsupportedMedia, fit_image, in_decode_pool, read_image
-from core.models import Asset, Box, Project, User
-from core.schemas import AssetPublic
+from core.models import Asset, Box, Project, User, utcnow
+from core.schemas import AssetLineagePublic, AssetPublic
 from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
 
@@ -63,8 +65,48 @@ def to_asset_public(asset: Asset, storage: Storage) -> AssetPublic:
         duration_seconds=asset.duration_seconds,
         cost_credits=asset.cost_credits,
         estimated_cost_credits=asset.estimated_cost_credits,
+        batch_id=str(asset.batch_id) if asset.batch_id is not None else None,
+        finished_at=asset.finished_at,
         created_at=asset.created_at,
         updated_at=asset.updated_at,
+    )
+
+
+async def load_lineage(
+    session: AsyncSession, storage: Storage, user: User, asset: Asset
+) -> AssetLineagePublic:
+    """Where the asset came from and what was made from it, in one statement. Sources, inputs and derived assets
+    are in the asset's own project (generate and animate refuse others), and only the caller's are read."""
+    assert asset.id is not None
+    project_id = select(Box.project_id).where(Box.id == asset.box_id).scalar_subquery()
+    related = [
+        col(Asset.source_asset_id) == asset.id,
+        col(Asset.input_asset_ids).contains([asset.id]),
+    ]
+    if asset.source_asset_id is not None:
+        related.append(col(Asset.id) == asset.source_asset_id)
+    if asset.input_asset_ids:
+        related.append(col(Asset.id).in_(asset.input_asset_ids))
+    rows = (
+        await session.exec(
+            select(Asset)
+            .join(Box, col(Box.id) == Asset.box_id)
+            .join(Project)
+            .where(Project.owner_id == user.id, Box.project_id == project_id, sa.or_(*related))
+            .order_by(col(Asset.created_at), col(Asset.id))
+            .options(joinedload(Asset.model))  # type: ignore[arg-type]
+        )
+    ).all()
+    by_id = {row.id: row for row in rows}
+    source = by_id.get(asset.source_asset_id) if asset.source_asset_id is not None else None
+    return AssetLineagePublic(
+        source=to_asset_public(source, storage) if source is not None else None,
+        inputs=[to_asset_public(by_id[i], storage) for i in asset.input_asset_ids if i in by_id],
+        derived=[
+            to_asset_public(row, storage)
+            for row in rows
+            if row.source_asset_id == asset.id or asset.id in row.input_asset_ids
+        ],
     )
 
 
@@ -90,7 +132,14 @@ async def upload_image(
         info, thumbnail = await in_decode_pool(read_image, data, settings.max_image_pixels)
     except UnsupportedMedia as exc:
         raise InvalidInput(str(exc)) from exc
-    asset = Asset(box_id=box.id, kind=AssetKind.IMAGE, status=AssetStatus.COMPLETED, prompt=prompt)  # type: ignore[arg-type]
+    asset = Asset(
+        box_id=box.id,  # type: ignore[arg-type]
+        kind=AssetKind.IMAGE,
+        status=AssetStatus.COMPLETED,
+        prompt=prompt,
+        batch_id=uuid.uuid4(),  # an upload is a batch of its own
+        finished_at=utcnow(),
+    )
     session.add(asset)
     await session.flush()
     assert asset.id is not None

@@ -1,4 +1,6 @@
-"""Boxes (shots): shot order without gaps or duplicates, headliners, and the board listing."""
+"""Boxes (shots): shot order without gaps or duplicates, shot codes, headliners, and the board listing.
+
+A shot's position is its place in the order; its code (SH010, editable) is its name, kept when shots move."""
 
 from __future__ import annotations
 
@@ -12,9 +14,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.assets import to_asset_public
 from core.contract import AssetStatus
 from core.deletion import DeletedAssets, delete_assets
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Asset, Box, Project, User
-from core.schemas import BoxCreate, BoxOrderUpdate, BoxPublic, BoxUpdate
+from core.schemas import (
+    MAX_SHOT_CODE_LENGTH,
+    BoxBulkCreate,
+    BoxCreate,
+    BoxOrderUpdate,
+    BoxPublic,
+    BoxUpdate,
+)
 from core.storage import Storage
 
 
@@ -86,6 +95,7 @@ def to_box_public(box: Box, asset_count: int, storage: Storage) -> BoxPublic:
         id=box.id,
         project_id=box.project_id,
         position=box.position,
+        code=box.code,
         title=box.title,
         notes=box.notes,
         headliner_id=box.headliner_id,
@@ -110,17 +120,107 @@ async def _shift(session: AsyncSession, project_id: int, start: int, end: int | 
     await session.exec(sa.update(Box).where(*condition).values(position=col(Box.position) + delta))
 
 
+MAX_BULK_BODY_BYTES = 4 * 1024 * 1024
+"""Largest body of a bulk create (200 shots with long notes fit many times over)."""
+
+CODE_PREFIX = "SH"
+CODE_STEP = 10
+CODE_DIGITS = 3
+
+
+def format_code(number: int) -> str:
+    return f"{CODE_PREFIX}{number:0{CODE_DIGITS}d}"
+
+
+def _numbered(code: str) -> int | None:
+    """The number of an `SH<digits>` code (any letter case), else None."""
+    if code[: len(CODE_PREFIX)].upper() == CODE_PREFIX and code[len(CODE_PREFIX) :].isascii():
+        digits = code[len(CODE_PREFIX) :]
+        return int(digits) if digits.isdigit() else None
+    return None
+
+
+class CodeSequence:
+    """Hands out SH010, SH020, …: the next multiple of 10 above the highest numbered code seen."""
+
+    def __init__(self, codes: list[str]) -> None:
+        self.highest = max((n for n in map(_numbered, codes) if n is not None), default=0)
+
+    def next(self) -> str:
+        self.highest = (self.highest // CODE_STEP + 1) * CODE_STEP
+        code = format_code(self.highest)
+        if len(code) > MAX_SHOT_CODE_LENGTH:
+            raise InvalidInput(
+                f"The project's shot numbers reach {self.highest}: give this shot a code of your own.",
+                details={"field": "code"},
+            )
+        return code
+
+
+def code_taken(code: str) -> Conflict:
+    return Conflict(f"Shot code {code} is already used in this project.", details={"field": "code"})
+
+
+async def _project_codes(session: AsyncSession, project_id: int) -> list[str]:
+    return list((await session.exec(select(Box.code).where(Box.project_id == project_id))).all())
+
+
+async def _check_code_free(
+    session: AsyncSession, project_id: int, code: str, except_box: int | None = None
+) -> None:
+    query = select(Box.id).where(Box.project_id == project_id, func.lower(Box.code) == code.lower())
+    if except_box is not None:
+        query = query.where(col(Box.id) != except_box)
+    if (await session.exec(query)).first() is not None:
+        raise code_taken(code)
+
+
 async def create_box(session: AsyncSession, project: Project, body: BoxCreate) -> Box:
+    """Under the project lock, so two shots created at once get distinct positions and codes."""
     assert project.id is not None
     await _lock_project(session, project.id)
     total = await _box_total(session, project.id)
     position = total + 1 if body.position is None else min(body.position, total + 1)
+    if body.code is not None:
+        await _check_code_free(session, project.id, body.code)
+        code = body.code
+    else:
+        code = CodeSequence(await _project_codes(session, project.id)).next()
     if position <= total:
         await _shift(session, project.id, position, None, +1)
-    box = Box(project_id=project.id, position=position, title=body.title, notes=body.notes)
+    box = Box(project_id=project.id, position=position, code=code, title=body.title, notes=body.notes)
     session.add(box)
     await session.flush()
     return box
+
+
+async def create_boxes(session: AsyncSession, project: Project, body: BoxBulkCreate) -> list[Box]:
+    """Append the shots in order, all or none: a code used twice, or already in the project, refuses them all."""
+    assert project.id is not None
+    await _lock_project(session, project.id)
+    existing = await _project_codes(session, project.id)
+    taken = {code.lower() for code in existing}
+    given = [item.code for item in body.boxes if item.code is not None]
+    for code in given:
+        if code.lower() in taken:
+            raise code_taken(code)
+        taken.add(code.lower())
+    # Codes given in the request count too: an automatic code never takes one a later shot asks for.
+    sequence = CodeSequence([*existing, *given])
+    total = await _box_total(session, project.id)
+    boxes = [
+        Box(
+            project_id=project.id,
+            position=total + offset,
+            code=item.code if item.code is not None else sequence.next(),
+            title=item.title,
+            notes=item.notes,
+        )
+        for offset, item in enumerate(body.boxes, start=1)
+    ]
+    session.add_all(boxes)
+    await session.flush()
+    return boxes
 
 
 async def _move_box(session: AsyncSession, box: Box, target: int) -> None:
@@ -152,6 +252,12 @@ async def update_box(session: AsyncSession, box: Box, body: BoxUpdate) -> Box:
         box.title = body.title
     if "notes" in fields and body.notes is not None:
         box.notes = body.notes
+    if "code" in fields and body.code is not None and body.code != box.code:
+        # Under the project lock, as creating one is: no two writers pick the same code at once.
+        await _lock_project(session, box.project_id)
+        assert box.id is not None
+        await _check_code_free(session, box.project_id, body.code, except_box=box.id)
+        box.code = body.code
     if "headliner_id" in fields:
         if body.headliner_id is not None:
             await _validate_headliner(session, box, body.headliner_id)

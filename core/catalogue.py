@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.contract import AssetStatus
 from core.errors import InvalidInput
-from core.models import AIModel, AIProvider, ModelKind
+from core.models import AIModel, AIProvider, Asset, ModelKind
 from core.schemas import AIModelPublic
 
 
@@ -26,6 +28,7 @@ async def list_active_models(session: AsyncSession, kind: ModelKind | None = Non
     if kind is not None:
         query = query.where(AIModel.kind == kind)
     models = (await session.exec(query)).all()
+    typical = await typical_seconds(session, [model.id for model in models if model.id is not None])
     return [
         AIModelPublic(
             id=model.id,
@@ -36,9 +39,48 @@ async def list_active_models(session: AsyncSession, kind: ModelKind | None = Non
             default_params=model.default_params,
             capabilities=model.capabilities,
             price_credits=model.price_credits,
+            typical_seconds=typical.get(model.id) if model.id is not None else None,
         )
         for model in models
     ]
+
+
+DURATION_SAMPLES = 20
+"""typical_seconds is the median of a model's last this many completed assets…"""
+MIN_DURATION_SAMPLES = 3
+"""…and unknown (null) below this many."""
+
+
+async def typical_seconds(session: AsyncSession, model_ids: list[int]) -> dict[int, float]:
+    """Median seconds from request to result of each model's recent completed assets, in one statement (a LATERAL
+    subquery per model reads its newest rows from `ix_asset_model_id_finished_at`); models with too few are left
+    out."""
+    if not model_ids:
+        return {}
+    finished = col(Asset.finished_at)
+    recent = (
+        select(sa.extract("epoch", finished - col(Asset.created_at)).label("seconds"))
+        .where(
+            col(Asset.model_id) == col(AIModel.id),
+            col(Asset.status) == AssetStatus.COMPLETED,
+            finished.is_not(None),
+        )
+        .order_by(finished.desc())
+        .limit(DURATION_SAMPLES)
+        .lateral("recent")
+    )
+    median = func.percentile_cont(0.5).within_group(recent.c.seconds)
+    rows = (
+        await session.exec(
+            select(col(AIModel.id), median)
+            .select_from(AIModel)
+            .join(recent, sa.true())
+            .where(col(AIModel.id).in_(model_ids))
+            .group_by(col(AIModel.id))
+            .having(func.count() >= MIN_DURATION_SAMPLES)
+        )
+    ).all()
+    return {model_id: float(seconds) for model_id, seconds in rows if model_id is not None}
 
 
 async def get_active_model(session: AsyncSession, provider_model_id: str) -> AIModel | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import joinedload
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -39,6 +40,7 @@ class CommentPublic(BaseModel):
     id: int
     project_id: int
     box_id: int
+    box_code: str = Field(description="The shot's code (e.g. SH010)")
     asset_id: int | None
     author_name: str
     author_user_id: int | None
@@ -109,8 +111,8 @@ async def delete_owned_comment(session: AsyncSession, user: User, comment_id: in
 # --- reading --------------------------------------------------------------------------------------------------
 
 
-def to_comment_public(comment: Comment) -> CommentPublic:
-    return CommentPublic.model_validate(comment, from_attributes=True)
+def to_comment_public(comment: Comment, box_code: str) -> CommentPublic:
+    return CommentPublic.model_validate({**comment.model_dump(), "box_code": box_code})
 
 
 async def list_project_comments(
@@ -156,6 +158,7 @@ async def _page(
             .order_by(col(Comment.created_at), col(Comment.id))
             .limit(limit)
             .offset(offset)
+            .options(joinedload(Comment.box))  # type: ignore[arg-type]  # its code, for the owner's listing
         )
     ).all()
     return list(rows), total

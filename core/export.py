@@ -94,6 +94,7 @@ class ExportRow:
     """One table row: an asset of a shot, or (asset None) the placeholder of a shot with nothing to show yet."""
 
     position: int
+    box_code: str
     box_title: str
     asset: ExportAsset | None
     thumbnail_key: str | None
@@ -162,6 +163,7 @@ async def _iter_pages(
     query = (
         sa.select(
             *key,
+            col(Box.code),
             col(Box.title),
             col(Box.headliner_id),
             col(Asset.id),
@@ -198,6 +200,7 @@ async def _iter_pages(
             box_id,
             created,
             asset_order,
+            code,
             title,
             headliner_id,
             asset_id,
@@ -225,6 +228,7 @@ async def _iter_pages(
             page.append(
                 ExportRow(
                     position=position,
+                    box_code=code,
                     box_title=title,
                     asset=asset,
                     thumbnail_key=picture,
@@ -351,9 +355,7 @@ def _cell(width: Length, *paragraphs: str, fill: str | None = None) -> str:
 
 
 def _row_xml(row: ExportRow, scope: ExportScope) -> str:
-    shot = [_runs(str(row.position), bold=True)] + (
-        [_runs(row.box_title, small=True)] if row.box_title else []
-    )
+    shot = [_runs(row.box_code, bold=True)] + ([_runs(row.box_title, small=True)] if row.box_title else [])
     widths = COLUMN_WIDTHS
     asset = row.asset
     if asset is None:

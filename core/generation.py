@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -264,10 +265,11 @@ async def _delete_unstarted(session: AsyncSession, asset_ids: list[int]) -> list
 
 async def _fail_unstarted(session: AsyncSession, asset_ids: list[int], message: str) -> list[int]:
     """Put assets whose workflow did not start to FAILED with `message`, if still PENDING; the ids failed."""
+    now = utcnow()
     failed = await session.exec(
         sa.update(Asset)
         .where(col(Asset.id).in_(asset_ids), col(Asset.status) == AssetStatus.PENDING)
-        .values(status=AssetStatus.FAILED, error_message=message, updated_at=utcnow())
+        .values(status=AssetStatus.FAILED, error_message=message, updated_at=now, finished_at=now)
         .returning(col(Asset.id))
     )
     ids = sorted(failed.scalars().all())
@@ -366,6 +368,7 @@ async def generate(
     estimate = await spending.check(
         session, spend.estimate_generation(model, params, body.count, ChargeKind.GENERATE)
     )
+    batch_id = uuid.uuid4()  # the variants of one request are one batch
     assets = [
         Asset(
             box_id=box.id,  # type: ignore[arg-type]
@@ -375,6 +378,7 @@ async def generate(
             model_id=model.id,
             params=params,
             input_asset_ids=list(body.input_asset_ids),
+            batch_id=batch_id,
         )
         for _ in range(body.count)
     ]
@@ -417,6 +421,7 @@ async def animate(
         model_id=model.id,
         params=params,
         source_asset_id=source.id,
+        batch_id=uuid.uuid4(),
     )
     return await _insert_and_start(
         session, temporal, settings, box, [asset], events, spending=spending, estimate=estimate
@@ -450,7 +455,14 @@ async def retry(
     moved = await session.exec(
         sa.update(Asset)
         .where(col(Asset.id) == asset.id, col(Asset.status) == AssetStatus.FAILED)
-        .values(status=AssetStatus.PENDING, error_message=None, provider_task_id=None, updated_at=utcnow())
+        .values(
+            status=AssetStatus.PENDING,
+            error_message=None,
+            provider_task_id=None,
+            updated_at=utcnow(),
+            finished_at=None,
+            batch_id=uuid.uuid4(),  # a retry is a request of its own: its own batch
+        )
     )
     if not moved.rowcount:
         raise Conflict("This asset is already being retried.")

@@ -103,10 +103,13 @@ class Box(TimestampedTable, table=True):
     __table_args__ = (
         sa.UniqueConstraint("project_id", "position", deferrable=True, initially="DEFERRED"),
         sa.CheckConstraint("position >= 1", name="position_positive"),
+        # A shot's code names it in comments, exports and e-mails: one per project, whatever its letter case.
+        sa.Index("uq_box_project_id_code_lower", "project_id", sa.func.lower(sa.column("code")), unique=True),
     )
 
     project_id: int = Field(foreign_key="project.id", ondelete="CASCADE", index=True)
     position: int
+    code: str = Field(max_length=20)  # "SH010": stable, unlike position (core/boxes.py assigns it)
     title: str = Field(default="", max_length=200)
     notes: str = Field(default="", sa_type=sa.Text)
     headliner_id: int | None = Field(
@@ -136,6 +139,13 @@ class Asset(TimestampedTable, table=True):
     __table_args__ = (
         sa.Index("ix_asset_box_id_created_at", "box_id", "created_at"),
         sa.Index("ix_asset_retention", "created_at", postgresql_where=sa.text("is_favorite = false")),
+        # A model's recent durations (core/catalogue.py: typical_seconds).
+        sa.Index(
+            "ix_asset_model_id_finished_at",
+            "model_id",
+            "finished_at",
+            postgresql_where=sa.text("status = 'COMPLETED' AND finished_at IS NOT NULL"),
+        ),
     )
 
     box_id: int = Field(foreign_key="box.id", ondelete="CASCADE")
@@ -166,6 +176,10 @@ class Asset(TimestampedTable, table=True):
     error_message: str | None = Field(default=None, sa_type=sa.Text)
     is_favorite: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     workflow_id: str | None = Field(default=None, max_length=128)
+    # One generate request's variants share a batch; an animate, a retry and an upload each make their own.
+    batch_id: uuid.UUID | None = None
+    # When it became COMPLETED or FAILED (null while PENDING/RUNNING).
+    finished_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
     box: "Box" = Relationship(
         back_populates="assets", sa_relationship_kwargs={"foreign_keys": "Asset.box_id"}

@@ -115,6 +115,7 @@ async def fail_stale_asset(
     sessionmaker: async_sessionmaker[AsyncSession], stale: StaleAsset, message: str
 ) -> bool:
     """Mark FAILED only if the row is still PENDING/RUNNING and unchanged since it was read; True when it was."""
+    now = utcnow()
     async with sessionmaker() as session:
         result = await session.exec(
             sa.update(Asset)
@@ -123,7 +124,7 @@ async def fail_stale_asset(
                 col(Asset.status).in_((AssetStatus.PENDING, AssetStatus.RUNNING)),
                 col(Asset.updated_at) == stale.updated_at,
             )
-            .values(status=AssetStatus.FAILED, error_message=message, updated_at=utcnow())
+            .values(status=AssetStatus.FAILED, error_message=message, updated_at=now, finished_at=now)
         )
         await session.commit()
         return bool(result.rowcount)

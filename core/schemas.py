@@ -66,6 +66,26 @@ LongText = Annotated[str, StringConstraints(max_length=10_000), STORED_TEXT]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), STORED_TEXT]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 
+SHOT_CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+MAX_SHOT_CODE_LENGTH = 20
+
+
+def _shot_code(value: str) -> str:
+    if not value or len(value) > MAX_SHOT_CODE_LENGTH or not SHOT_CODE_PATTERN.fullmatch(value):
+        raise ValueError(
+            f"a shot code is 1 to {MAX_SHOT_CODE_LENGTH} letters, digits, '_', '.' or '-', starting with a "
+            "letter or digit (like SH010)"
+        )
+    return value
+
+
+ShotCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True),
+    AfterValidator(_shot_code),
+    Field(description="The shot's stable name, e.g. SH010 (unique in the project, whatever the letter case)"),
+]
+
 MAX_COMMENT_LENGTH = 4000
 
 _FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -171,6 +191,24 @@ class BoxCreate(InputModel):
     position: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
         default=None, description="Insert at this shot number (later shots move down); default: at the end."
     )
+    code: ShotCode | None = Field(
+        default=None, description="Default: the next multiple of 10 after the project's highest SH code."
+    )
+
+
+MAX_BULK_BOXES = 200
+
+
+class BoxBulkItem(InputModel):
+    title: Title = ""
+    notes: LongText = ""
+    code: ShotCode | None = None
+
+
+class BoxBulkCreate(InputModel):
+    boxes: Annotated[list[BoxBulkItem], Field(min_length=1, max_length=MAX_BULK_BOXES)] = Field(
+        description="Shots appended after the last one, in this order; all are created or none."
+    )
 
 
 class BoxUpdate(InputModel):
@@ -182,6 +220,7 @@ class BoxUpdate(InputModel):
     headliner_id: DbId | None = Field(
         default=None, description="A COMPLETED asset of this box; send null to clear the headliner."
     )
+    code: ShotCode | None = None
 
 
 class BoxOrderUpdate(InputModel):
@@ -215,14 +254,25 @@ class AssetPublic(BaseModel):
     estimated_cost_credits: float | None = Field(
         default=None, description="What the request estimated (and charged until Kie.ai reported)"
     )
+    batch_id: str | None = Field(
+        default=None, description="Shared by the variants of one generate request (a UUID)"
+    )
+    finished_at: datetime | None = Field(default=None, description="When it became COMPLETED or FAILED")
     created_at: datetime
     updated_at: datetime
+
+
+class AssetLineagePublic(BaseModel):
+    source: AssetPublic | None = Field(description="The image a video was animated from")
+    inputs: list[AssetPublic] = Field(description="The input images of an edit")
+    derived: list[AssetPublic] = Field(description="Videos animated from, and edits made with, this asset")
 
 
 class BoxPublic(BaseModel):
     id: int
     project_id: int
     position: int
+    code: str
     title: str
     notes: str
     headliner_id: int | None
@@ -230,6 +280,10 @@ class BoxPublic(BaseModel):
     asset_count: int
     created_at: datetime
     updated_at: datetime
+
+
+class BoxBulkPublic(BaseModel):
+    items: list[BoxPublic]
 
 
 class AssetUpdate(InputModel):
@@ -248,3 +302,7 @@ class AIModelPublic(BaseModel):
     default_params: dict[str, Any]
     capabilities: dict[str, Any]
     price_credits: float | None
+    typical_seconds: float | None = Field(
+        default=None,
+        description="Median seconds from request to result of its last 20 completed assets (null below 3)",
+    )

@@ -90,6 +90,7 @@ class ReviewAsset(BaseModel):
 class ReviewBox(BaseModel):
     ref: str = Field(description="Opaque reference for commenting on this shot through this link")
     position: int = Field(description="Shot number")
+    code: str = Field(description="The shot's code (e.g. SH010): its name in comments and exports")
     title: str
     headliner: ReviewAsset | None
     video: ReviewAsset | None = Field(
@@ -346,6 +347,7 @@ async def public_project_view(
             ReviewBox(
                 ref=refs.box(visible.box.id),
                 position=visible.box.position,
+                code=visible.box.code,
                 title=visible.box.title,
                 headliner=_review_asset(visible.headliner, refs, storage, url_ttl_seconds)
                 if visible.headliner is not None

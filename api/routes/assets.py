@@ -1,13 +1,21 @@
-"""Assets of a box: listing with filters, favourites, deletion."""
+"""Assets of a box: listing with filters, lineage, favourites, deletion."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import AfterDeletionDep, OwnedAsset, OwnedBox, PaginationDep, SessionDep, StorageDep
+from api.deps import (
+    AfterDeletionDep,
+    CurrentUser,
+    OwnedAsset,
+    OwnedBox,
+    PaginationDep,
+    SessionDep,
+    StorageDep,
+)
 from core import assets
 from core.contract import AssetKind, AssetStatus
-from core.schemas import AssetPublic, AssetUpdate, Page
+from core.schemas import AssetLineagePublic, AssetPublic, AssetUpdate, Page
 
 router = APIRouter(tags=["assets"])
 
@@ -36,6 +44,14 @@ async def list_assets(
 @router.get("/api/assets/{asset_id}/", response_model=AssetPublic)
 async def read_asset(asset: OwnedAsset, storage: StorageDep) -> AssetPublic:
     return assets.to_asset_public(asset, storage)
+
+
+@router.get("/api/assets/{asset_id}/lineage/", response_model=AssetLineagePublic)
+async def read_lineage(
+    asset: OwnedAsset, user: CurrentUser, session: SessionDep, storage: StorageDep
+) -> AssetLineagePublic:
+    """The image a video was animated from, an edit's input images, and what was made from this asset."""
+    return await assets.load_lineage(session, storage, user, asset)
 
 
 @router.patch("/api/assets/{asset_id}/", response_model=AssetPublic)

@@ -1,6 +1,6 @@
-"""Boxes (shots) of a project: shot order, titles, notes and the headliner."""
+"""Boxes (shots) of a project: shot order, codes, titles, notes and the headliner."""
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, Request, status
 
 from api.deps import (
     AfterDeletionDep,
@@ -12,8 +12,9 @@ from api.deps import (
     StorageDep,
 )
 from core import boxes
+from core.errors import PayloadTooLarge
 from core.events import headliner_changed
-from core.schemas import BoxCreate, BoxOrderUpdate, BoxPublic, BoxUpdate, Page
+from core.schemas import BoxBulkCreate, BoxBulkPublic, BoxCreate, BoxOrderUpdate, BoxPublic, BoxUpdate, Page
 
 router = APIRouter(tags=["boxes"])
 
@@ -35,6 +36,28 @@ async def create_box(
     box = await boxes.create_box(session, project, body)
     assert box.id is not None
     return await boxes.load_box_public(session, storage, box.id)
+
+
+async def limit_bulk_body(request: Request) -> None:
+    """A pasted script is a few hundred kB at most; a bigger body is refused before it is validated."""
+    if len(await request.body()) > boxes.MAX_BULK_BODY_BYTES:
+        raise PayloadTooLarge(
+            f"The list of shots is larger than {boxes.MAX_BULK_BODY_BYTES // (1024 * 1024)} MB."
+        )
+
+
+@router.post(
+    "/api/projects/{project_id}/boxes/bulk/",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BoxBulkPublic,
+    dependencies=[Depends(limit_bulk_body)],
+)
+async def create_boxes(
+    project: OwnedProject, body: BoxBulkCreate, session: SessionDep, storage: StorageDep
+) -> BoxBulkPublic:
+    """Appends the shots after the last one, in order; one refused item creates none of them."""
+    created = await boxes.create_boxes(session, project, body)
+    return BoxBulkPublic(items=[boxes.to_box_public(box, 0, storage) for box in created])
 
 
 @router.post("/api/projects/{project_id}/boxes/reorder/", response_model=Page[BoxPublic])

@@ -41,7 +41,7 @@ async def list_comments(
         offset=page.offset,
     )
     return Page(
-        items=[comments.to_comment_public(c) for c in items],
+        items=[comments.to_comment_public(c, c.box.code) for c in items],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -56,7 +56,7 @@ async def comment_on_box(
 ) -> CommentPublic:
     comment = await comments.add_owner_comment(session, user, box, body.text, body.asset_id)
     comments.queue_comment(events, comment)
-    return comments.to_comment_public(comment)
+    return comments.to_comment_public(comment, box.code)
 
 
 @router.post(
@@ -72,7 +72,7 @@ async def comment_on_asset(
     box = await get_box_or_404(session, asset.box_id)
     comment = await comments.add_owner_comment(session, user, box, body.text, asset.id)
     comments.queue_comment(events, comment)
-    return comments.to_comment_public(comment)
+    return comments.to_comment_public(comment, box.code)
 
 
 @router.delete("/api/comments/{comment_id}/", status_code=status.HTTP_204_NO_CONTENT)

@@ -46,11 +46,13 @@ async def test_every_owned_route_hides_other_users_objects(app, client, sessionm
         ("get", "/api/projects/{project_id}/boxes/"),
         ("post", "/api/projects/{project_id}/boxes/"),
         ("post", "/api/projects/{project_id}/boxes/reorder/"),
+        ("post", "/api/projects/{project_id}/boxes/bulk/"),
         ("get", "/api/boxes/{box_id}/"),
         ("patch", "/api/boxes/{box_id}/"),
         ("delete", "/api/boxes/{box_id}/"),
         ("get", "/api/boxes/{box_id}/assets/"),
         ("get", "/api/assets/{asset_id}/"),
+        ("get", "/api/assets/{asset_id}/lineage/"),
         ("patch", "/api/assets/{asset_id}/"),
         ("delete", "/api/assets/{asset_id}/"),
     }

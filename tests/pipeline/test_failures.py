@@ -74,6 +74,7 @@ async def test_each_simulator_failure_mode_ends_in_the_right_state(
     finals = await asyncio.gather(*(wait_for_asset(pipeline_client, headers, i, timeout=90) for i in ids))
     for (marker, status, words, tasks), prompt, asset in zip(CASES, prompts, finals, strict=True):
         assert asset["status"] == status, (marker, asset)
+        assert asset["finished_at"] is not None, (marker, asset)
         if status == "FAILED":
             message = asset["error_message"]
             for word in words:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+from datetime import datetime
 
 import av
 import httpx
@@ -52,6 +53,8 @@ async def test_generate_completes_with_png_and_thumbnail_in_s3(
     assert (asset["width"], asset["height"]) == (512, 288)
     assert asset["cost_credits"] == 4.0
     assert asset["params"] == {"aspect_ratio": "16:9", "output_format": "png"}
+    assert asset["batch_id"] is not None
+    assert datetime.fromisoformat(asset["finished_at"]) >= datetime.fromisoformat(asset["created_at"])
 
     original = storage.get_bytes(asset_file_key(asset["id"], "png"))
     assert len(original) == asset["size_bytes"]

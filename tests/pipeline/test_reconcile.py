@@ -100,8 +100,9 @@ async def test_a_terminated_generation_is_failed_and_a_healthy_one_is_left_runni
             "The generation stopped unexpectedly (its job was terminated). Retry to try again."
         )
         assert result.failed >= 1
+        assert failed["finished_at"] is not None
         still = await pipeline_client.get(f"/api/assets/{healthy}/", headers=headers)
-        assert still.json()["status"] == "RUNNING"
+        assert still.json()["status"] == "RUNNING" and still.json()["finished_at"] is None
         (event,) = [
             e
             for e in await published(pipeline_worker, project["id"])

@@ -93,6 +93,7 @@ async def test_owner_comments_and_filters(client, sessionmaker, storage):
     assert on_box.status_code == 201, on_box.text
     assert on_box.json()["author_name"] == "Test User"
     assert on_box.json()["via_link"] is False
+    assert on_box.json()["box_code"] == shot_one.box["code"] == "SH010"
     on_variant = await client.post(
         f"/api/assets/{hidden.id}/comments/", json={"text": "Backup"}, headers=headers
     )
@@ -116,6 +117,7 @@ async def test_owner_comments_and_filters(client, sessionmaker, storage):
     assert everything["total"] == 3
     only_one = (await client.get(base, params={"box_id": shot_one.box["id"]}, headers=headers)).json()
     assert [c["text"] for c in only_one["items"]] == ["Try dusk", "Backup"]
+    assert [c["box_code"] for c in everything["items"]] == ["SH010", "SH010", "SH020"]
     only_asset = (await client.get(base, params={"asset_id": hidden.id}, headers=headers)).json()
     assert [c["text"] for c in only_asset["items"]] == ["Backup"]
     paged = (await client.get(base, params={"limit": 1, "offset": 1}, headers=headers)).json()

@@ -51,7 +51,7 @@ async def test_export_headliners(client, sessionmaker, storage):
     assert document.paragraphs[0].text == "Fox & Hound"
     rows = _rows(document)
     assert len(rows) == 3  # shot 3 has no headliner yet: it still has its row, with a placeholder
-    assert [row.cells[0].paragraphs[0].text for row in rows] == ["1", "2", "3"]
+    assert [row.cells[0].paragraphs[0].text for row in rows] == ["SH010", "SH020", "SH030"]
     assert "Opening" in rows[0].cells[0].text
     assert [row.cells[2].text for row in rows[:2]] == [
         "Fox & Hound headliner prompt 1",
@@ -90,7 +90,7 @@ async def test_headliners_export_lists_every_shot_in_order_with_a_placeholder(
 
     document, _ = await _export(client, headers, project["id"], "headliners")
     rows = _rows(document)
-    assert [row.cells[0].paragraphs[0].text for row in rows] == ["1", "2", "3", "4", "5"]
+    assert [row.cells[0].paragraphs[0].text for row in rows] == ["SH010", "SH020", "SH030", "SH040", "SH050"]
     assert [row.cells[0].paragraphs[1].text for row in rows] == titles
     with_headliner = {1, 3}
     for index, row in enumerate(rows):
@@ -123,9 +123,19 @@ async def test_all_assets_export_keeps_a_shot_without_assets(client, sessionmake
     await make_asset(sessionmaker, first["id"], storage=storage, prompt="the only asset")
     document, _ = await _export(client, headers, project["id"], "all")
     rows = _rows(document)
-    assert [row.cells[0].text for row in rows] == ["1\nHas one", "2\nNothing yet"]
+    assert [row.cells[0].text for row in rows] == ["SH010\nHas one", "SH020\nNothing yet"]
     assert rows[0].cells[2].text == "the only asset"
     assert rows[1].cells[1].text == NO_ASSETS and _images(document, rows[1]) == []
+
+
+async def test_shots_print_their_codes_in_shot_order_after_a_reorder(client):
+    headers = await register(client)
+    project = await make_project(client, headers)
+    boxes = [await make_box(client, headers, project["id"], title=title) for title in ("Dawn", "Noon")]
+    await make_box(client, headers, project["id"], title="Flashback", position=1, code="FB-1")
+    await client.patch(f"/api/boxes/{boxes[0]['id']}/", json={"position": 3}, headers=headers)
+    document, _ = await _export(client, headers, project["id"], "all")
+    assert [row.cells[0].text for row in _rows(document)] == ["FB-1\nFlashback", "SH020\nNoon", "SH010\nDawn"]
 
 
 async def test_export_all_assets_with_videos_showing_their_source_image(client, sessionmaker, storage):
@@ -152,7 +162,11 @@ async def test_export_all_assets_with_videos_showing_their_source_image(client, 
     rows = _rows(document)
     # shot 1: headliner, video, variant; shot 2: headliner, variant; shot 3: variant, failed, seeded
     assert len(rows) == 8
-    assert [row.cells[0].paragraphs[0].text for row in rows] == ["1", "1", "1", "2", "2", "3", "3", "3"]
+    assert [row.cells[0].paragraphs[0].text for row in rows] == [
+        *["SH010"] * 3,
+        *["SH020"] * 2,
+        *["SH030"] * 3,
+    ]
     prompts = [row.cells[2].text for row in rows]
     assert prompts == [
         "Alpha headliner prompt 1",

@@ -140,6 +140,7 @@ async def test_public_view_shows_headliners_and_their_videos_only(client, sessio
     view = response.json()
     assert view["name"] == "Alpha"
     assert [box["position"] for box in view["boxes"]] == [1, 2, 3]
+    assert [box["code"] for box in view["boxes"]] == ["SH010", "SH020", "SH030"]
     assert [box["title"] for box in view["boxes"]] == ["Opening", "Close-up", "Wide"]
 
     first, second, third = view["boxes"]

@@ -74,6 +74,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/assets/{asset_id}/lineage/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Lineage
+         * @description The image a video was animated from, an edit's input images, and what was made from this asset.
+         */
+        get: operations["read_lineage_api_assets__asset_id__lineage__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/assets/{asset_id}/retry/": {
         parameters: {
             query?: never;
@@ -415,6 +435,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project_id}/boxes/bulk/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Boxes
+         * @description Appends the shots after the last one, in order; one refused item creates none of them.
+         */
+        post: operations["create_boxes_api_projects__project_id__boxes_bulk__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}/boxes/reorder/": {
         parameters: {
             query?: never;
@@ -615,6 +655,11 @@ export interface components {
             provider: string;
             /** Provider Model Id */
             provider_model_id: string;
+            /**
+             * Typical Seconds
+             * @description Median seconds from request to result of its last 20 completed assets (null below 3)
+             */
+            typical_seconds?: number | null;
         };
         /** AnimationCreate */
         AnimationCreate: {
@@ -646,8 +691,28 @@ export interface components {
          * @enum {string}
          */
         AssetKind: "image" | "video";
+        /** AssetLineagePublic */
+        AssetLineagePublic: {
+            /**
+             * Derived
+             * @description Videos animated from, and edits made with, this asset
+             */
+            derived: components["schemas"]["AssetPublic"][];
+            /**
+             * Inputs
+             * @description The input images of an edit
+             */
+            inputs: components["schemas"]["AssetPublic"][];
+            /** @description The image a video was animated from */
+            source: components["schemas"]["AssetPublic"] | null;
+        };
         /** AssetPublic */
         AssetPublic: {
+            /**
+             * Batch Id
+             * @description Shared by the variants of one generate request (a UUID)
+             */
+            batch_id?: string | null;
             /** Box Id */
             box_id: number;
             /**
@@ -671,6 +736,11 @@ export interface components {
             estimated_cost_credits?: number | null;
             /** File Url */
             file_url: string | null;
+            /**
+             * Finished At
+             * @description When it became COMPLETED or FAILED
+             */
+            finished_at?: string | null;
             /** Height */
             height: number | null;
             /** Id */
@@ -732,8 +802,41 @@ export interface components {
              */
             prompt?: string;
         };
+        /** BoxBulkCreate */
+        BoxBulkCreate: {
+            /**
+             * Boxes
+             * @description Shots appended after the last one, in this order; all are created or none.
+             */
+            boxes: components["schemas"]["BoxBulkItem"][];
+        };
+        /** BoxBulkItem */
+        BoxBulkItem: {
+            /** Code */
+            code?: string | null;
+            /**
+             * Notes
+             * @default
+             */
+            notes?: string;
+            /**
+             * Title
+             * @default
+             */
+            title?: string;
+        };
+        /** BoxBulkPublic */
+        BoxBulkPublic: {
+            /** Items */
+            items: components["schemas"]["BoxPublic"][];
+        };
         /** BoxCreate */
         BoxCreate: {
+            /**
+             * Code
+             * @description Default: the next multiple of 10 after the project's highest SH code.
+             */
+            code?: string | null;
             /**
              * Notes
              * @default
@@ -762,6 +865,8 @@ export interface components {
         BoxPublic: {
             /** Asset Count */
             asset_count: number;
+            /** Code */
+            code: string;
             /**
              * Created At
              * Format: date-time
@@ -788,6 +893,8 @@ export interface components {
         };
         /** BoxUpdate */
         BoxUpdate: {
+            /** Code */
+            code?: string | null;
             /**
              * Headliner Id
              * @description A COMPLETED asset of this box; send null to clear the headliner.
@@ -827,6 +934,11 @@ export interface components {
             author_name: string;
             /** Author User Id */
             author_user_id: number | null;
+            /**
+             * Box Code
+             * @description The shot's code (e.g. SH010)
+             */
+            box_code: string;
             /** Box Id */
             box_id: number;
             /**
@@ -1230,6 +1342,11 @@ export interface components {
         };
         /** ReviewBox */
         ReviewBox: {
+            /**
+             * Code
+             * @description The shot's code (e.g. SH010): its name in comments and exports
+             */
+            code: string;
             headliner: components["schemas"]["ReviewAsset"] | null;
             /**
              * Position
@@ -1908,6 +2025,65 @@ export interface operations {
             };
             /** @description Conflicts with the object's current state or a concurrent change */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_lineage_api_assets__asset_id__lineage__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id */
+                asset_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetLineagePublic"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist or is not yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3546,6 +3722,87 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BoxPublic"];
+                };
+            };
+            /** @description The request could not be read (e.g. a malformed multipart or JSON body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist or is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's current state or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_boxes_api_projects__project_id__boxes_bulk__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id */
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BoxBulkCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoxBulkPublic"];
                 };
             };
             /** @description The request could not be read (e.g. a malformed multipart or JSON body) */
