@@ -12,7 +12,7 @@ export interface MenuItem {
   testId?: string;
 }
 
-export function ActionMenu({ label, items, className = "" }: { label: string; items: MenuItem[]; className?: string }) {
+export function ActionMenu({ label, items, buttonClassName = "" }: { label: string; items: MenuItem[]; buttonClassName?: string }) {
   const [open, setOpen] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
   const menu = useRef<HTMLUListElement>(null);
@@ -55,11 +55,11 @@ export function ActionMenu({ label, items, className = "" }: { label: string; it
   }
 
   return (
-    <div className={`action-menu ${className}`} onClick={(e) => e.stopPropagation()}>
+    <div className="action-menu" onClick={(e) => e.stopPropagation()}>
       <button
         ref={button}
         type="button"
-        className="icon-btn menu-btn"
+        className={`icon-btn menu-btn ${buttonClassName}`}
         aria-haspopup="menu"
         aria-expanded={open}
         aria-controls={open ? id : undefined}

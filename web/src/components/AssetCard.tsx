@@ -235,7 +235,7 @@ function Card({
             Make headliner
           </button>
         )}
-        <ActionMenu label="More actions" className="reveal" items={assetMenu(asset, marks, actions)} />
+        <ActionMenu label="More actions" buttonClassName="reveal" items={assetMenu(asset, marks, actions)} />
       </div>
     </article>
   );
