@@ -225,7 +225,7 @@ function Card({
         </button>
         {done && !isHeadliner && (
           <button
-            className="icon-btn reveal"
+            className="icon-btn reveal head-btn"
             title="Make headliner (h)"
             onClick={(e) => {
               e.stopPropagation();
