@@ -225,14 +225,15 @@ function Card({
         </button>
         {done && !isHeadliner && (
           <button
-            className="icon-btn reveal head-btn"
+            className="icon-btn reveal"
+            aria-label="Make headliner"
             title="Make headliner (h)"
             onClick={(e) => {
               e.stopPropagation();
               actions.onHeadliner(asset);
             }}
           >
-            Make headliner
+            ⚑
           </button>
         )}
         <ActionMenu label="More actions" buttonClassName="reveal" items={assetMenu(asset, marks, actions)} />
