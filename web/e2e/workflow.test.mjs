@@ -156,7 +156,12 @@ test("favourite one variant and make it the headliner", { timeout: LONG }, async
   await owner.getByTestId("asset-card").nth(1).getByRole("button", { name: "Unfavourite" }).waitFor();
   await shot(owner, "03-box-view");
   // Compare the two variants side by side.
-  for (const i of [0, 1]) await owner.getByTestId("asset-card").nth(i).getByLabel("Select for compare").check();
+  for (const i of [0, 1]) {
+    const card = owner.getByTestId("asset-card").nth(i);
+    await card.getByRole("button", { name: "More actions" }).click();
+    await owner.getByRole("menuitem", { name: "Select for compare" }).click();
+    await card.getByTestId("mark-compare").waitFor();
+  }
   await owner.getByTestId("compare-open").click();
   await owner.getByTestId("compare").waitFor();
   await shot(owner, "04-compare");
@@ -209,12 +214,11 @@ test("a failed generation says why and offers a retry", { timeout: LONG }, async
   const message = await failed.first().getByTestId("error-message").textContent();
   assert.ok(message && message.length > 5 && !/Traceback/.test(message), `a readable error: ${message}`);
   const id = await failed.first().getAttribute("data-asset-id");
-  // A retry's cost (the asset's estimate) is shown before it is sent.
-  assert.match(await failed.first().getByTestId("retry-cost").textContent(), /^Estimated cost: [\d.]+ credits?$/);
-  const [retried] = await Promise.all([
-    owner.waitForResponse((r) => r.url().includes(`/api/assets/${id}/retry/`)),
-    failed.first().getByRole("button", { name: "Retry" }).click(),
-  ]);
+  // A retry's cost (the asset's estimate) is shown before it is sent, in the card's "⋯" menu.
+  await failed.first().getByRole("button", { name: "More actions" }).click();
+  const retry = failed.first().getByRole("menuitem", { name: /^Retry/ });
+  assert.match(await retry.getByTestId("retry-cost").textContent(), /^Estimated cost: [\d.]+ credits?$/);
+  const [retried] = await Promise.all([owner.waitForResponse((r) => r.url().includes(`/api/assets/${id}/retry/`)), retry.click()]);
   assert.equal(retried.status(), 202);
   // The same card goes back to work, then (the simulator refuses this prompt every time) fails again.
   await owner.locator(`[data-asset-id="${id}"]:not([data-status="FAILED"])`).waitFor({ timeout: 10_000 });
@@ -224,7 +228,8 @@ test("a failed generation says why and offers a retry", { timeout: LONG }, async
 
 test("animate the headliner into a video that plays inline", { timeout: LONG }, async () => {
   const headliner = owner.locator('[data-testid="asset-card"]:has(.badge.head)');
-  await headliner.getByRole("button", { name: "Animate" }).click();
+  await headliner.getByRole("button", { name: "More actions" }).click();
+  await headliner.getByRole("menuitem", { name: "Animate" }).click();
   const dialog = owner.getByRole("dialog", { name: "Animate" });
   await dialog.getByLabel("Duration").selectOption("4");
   await dialog.getByLabel("Motion prompt").fill("Slow push in, the beam sweeps across the sea");

@@ -1,17 +1,34 @@
 "use client";
+// One variant in the shot grid: the picture fills the card at its own aspect ratio; markers say what it is
+// (favourite, headliner, chosen for compare, chosen as input); actions show on hover or focus, the rest in "⋯".
+import { memo, useEffect, useState, type CSSProperties } from "react";
 import type { Asset } from "@/api/client";
+import { aspectOf } from "@/lib/batches";
 import { creditsAmount } from "@/lib/cost";
+import { progressLabel, progressOf } from "@/lib/progress";
+import { ActionMenu, type MenuItem } from "./ActionMenu";
 import { RetentionCountdown } from "./Countdown";
-import { Thumb } from "./Thumb";
 
 export interface AssetActions {
+  onOpen: (asset: Asset) => void;
   onFavorite: (asset: Asset) => void;
   onHeadliner: (asset: Asset) => void;
   onAnimate: (asset: Asset) => void;
+  onReuse: (asset: Asset) => void;
+  onToggleInput: (asset: Asset) => void;
   onRetry: (asset: Asset) => void;
   onDelete: (asset: Asset) => void;
   onCompare: (asset: Asset) => void;
   onFocus: (asset: Asset) => void;
+}
+
+/** What the shot knows about an asset beyond the asset itself. */
+export interface AssetMarks {
+  isHeadliner: boolean;
+  /** Selected for compare. */
+  selected: boolean;
+  /** Chosen as an input image of the next edit or animation. */
+  isInput: boolean;
 }
 
 export function StatusBadge({ status }: { status: string }) {
@@ -22,105 +39,221 @@ export function StatusBadge({ status }: { status: string }) {
   );
 }
 
-export function AssetCard({
+/** The cost a retry will charge: it runs the same request again, so what the asset was estimated at. */
+export function retryCost(asset: Asset): string | null {
+  return asset.estimated_cost_credits != null ? creditsAmount(asset.estimated_cost_credits) : null;
+}
+
+/** The items of an asset's "⋯" menu (the lightbox offers the same). */
+export function assetMenu(asset: Asset, marks: AssetMarks, actions: AssetActions): MenuItem[] {
+  const done = asset.status === "COMPLETED";
+  const image = asset.kind === "image";
+  const cost = retryCost(asset);
+  const items: (MenuItem | false)[] = [
+    done && !marks.isHeadliner && { label: "Make headliner", onSelect: () => actions.onHeadliner(asset) },
+    done && image && { label: "Animate", onSelect: () => actions.onAnimate(asset) },
+    { label: "Reuse prompt and settings", onSelect: () => actions.onReuse(asset) },
+    done && image && asset.id > 0 && {
+      label: marks.isInput ? "Remove from inputs" : "Use as input",
+      onSelect: () => actions.onToggleInput(asset),
+    },
+    done && { label: marks.selected ? "Remove from compare" : "Select for compare", onSelect: () => actions.onCompare(asset) },
+    done && !!asset.file_url && { label: "Download original", onSelect: () => downloadOriginal(asset) },
+    asset.status === "FAILED" && {
+      label: (
+        <>
+          Retry
+          {cost && (
+            <span className="menu-note" data-testid="retry-cost">
+              Estimated cost: {cost}
+            </span>
+          )}
+        </>
+      ),
+      name: cost ? `Retry, estimated cost ${cost}` : "Retry",
+      onSelect: () => actions.onRetry(asset),
+    },
+    asset.id > 0 && { label: "Delete", danger: true, onSelect: () => actions.onDelete(asset) },
+  ];
+  return items.filter((item): item is MenuItem => !!item);
+}
+
+/** Saves the original file (the presigned URL, as a link with `download`). */
+export function downloadOriginal(asset: Asset): void {
+  if (!asset.file_url) return;
+  const a = document.createElement("a");
+  a.href = asset.file_url;
+  a.download = "";
+  a.rel = "noopener";
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}
+
+/** Elapsed time, ticking, and the model's typical duration as a bar. */
+function RunProgress({ asset, typicalSeconds }: { asset: Asset; typicalSeconds: number | null }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  const p = progressOf(asset.created_at, typicalSeconds, now);
+  return (
+    <div className="run-progress" data-testid="progress">
+      <span className="small">{progressLabel(p)}</span>
+      {p.fraction !== null && <progress max={1} value={p.fraction} aria-label="Progress" />}
+    </div>
+  );
+}
+
+/** The picture at its own ratio: known pixels, else the requested ratio, then the loaded file's own. */
+function Media({ asset, ratio, onRatio }: { asset: Asset; ratio: number | null; onRatio: (r: number) => void }) {
+  const style: CSSProperties = ratio ? { aspectRatio: String(ratio) } : {};
+  if (asset.kind === "video" && asset.status === "COMPLETED" && asset.file_url) {
+    return (
+      <div className="media" style={style}>
+        <video
+          src={asset.file_url}
+          poster={asset.thumbnail_url ?? undefined}
+          muted
+          loop
+          playsInline
+          preload="metadata"
+          data-testid="video"
+          aria-label={asset.prompt.slice(0, 120)}
+          onLoadedMetadata={(e) => e.currentTarget.videoHeight && onRatio(e.currentTarget.videoWidth / e.currentTarget.videoHeight)}
+          onMouseEnter={(e) => void e.currentTarget.play().catch(() => {})}
+          onMouseLeave={(e) => e.currentTarget.pause()}
+        />
+      </div>
+    );
+  }
+  const src = asset.thumbnail_url ?? (asset.kind === "image" ? asset.file_url : null);
+  if (src) {
+    return (
+      <div className="media" style={style}>
+        {/* eslint-disable-next-line @next/next/no-img-element -- static export: plain presigned URLs */}
+        <img
+          src={src}
+          alt={asset.prompt.slice(0, 120)}
+          loading="lazy"
+          onLoad={(e) => e.currentTarget.naturalHeight && onRatio(e.currentTarget.naturalWidth / e.currentTarget.naturalHeight)}
+        />
+      </div>
+    );
+  }
+  return <div className="media empty" style={{ aspectRatio: String(ratio ?? 1) }} />;
+}
+
+function Card({
   asset,
-  isHeadliner,
-  focused,
-  selected,
+  marks,
+  tabbable,
   purgeAt,
+  typicalSeconds = null,
   actions,
 }: {
   asset: Asset;
-  isHeadliner: boolean;
-  focused: boolean;
-  selected: boolean;
+  marks: AssetMarks;
+  /** The one card of the grid in the Tab order (roving tabindex). */
+  tabbable: boolean;
   purgeAt?: string;
+  typicalSeconds?: number | null;
   actions: AssetActions;
 }) {
-  const placeholder = asset.id < 0;
+  const [natural, setNatural] = useState<number | null>(null);
+  const ratio = natural ?? aspectOf(asset);
   const done = asset.status === "COMPLETED";
-  const retryCost = asset.estimated_cost_credits != null ? creditsAmount(asset.estimated_cost_credits) : null;
+  const working = asset.status === "PENDING" || asset.status === "RUNNING";
+  const { isHeadliner, selected, isInput } = marks;
+  const name = `${asset.kind === "video" ? "Video" : "Image"}${done ? "" : ` (${asset.status.toLowerCase()})`}: ${asset.prompt.slice(0, 80) || "no prompt"}`;
   return (
     <article
-      className={`asset-card${focused ? " focused" : ""}${isHeadliner ? " headliner" : ""}`}
+      className={`asset-card${isHeadliner ? " headliner" : ""}${selected ? " selected" : ""}`}
+      style={{ "--ratio": ratio ?? 1 } as CSSProperties}
       data-testid="asset-card"
       data-asset-id={asset.id}
       data-status={asset.status}
       data-kind={asset.kind}
-      aria-current={focused ? "true" : undefined}
-      onClick={() => actions.onFocus(asset)}
+      tabIndex={tabbable ? 0 : -1}
+      aria-label={name}
+      onFocus={(e) => e.target === e.currentTarget && actions.onFocus(asset)}
+      onClick={() => actions.onOpen(asset)}
+      onKeyDown={(e) => {
+        if (e.key === "Enter" && e.target === e.currentTarget) {
+          e.preventDefault();
+          actions.onOpen(asset);
+        }
+      }}
     >
-      <Thumb asset={asset} playable />
-      <div className="meta">
-        <div className="row">
-          <StatusBadge status={asset.status} />
-          <span className="badge">{asset.kind}</span>
-          {isHeadliner && <span className="badge head">Headliner</span>}
-          {purgeAt && !asset.is_favorite && !isHeadliner && <RetentionCountdown purgeAt={purgeAt} />}
-        </div>
-        <div className="prompt" title={asset.prompt}>
-          {asset.prompt || <span className="muted">(no prompt)</span>}
-        </div>
-        {asset.status === "FAILED" && (
-          <div className="error small" role="alert" data-testid="error-message">
-            {asset.error_message || "Generation failed"}
-          </div>
+      <Media asset={asset} ratio={ratio} onRatio={(r) => Math.abs(r - (ratio ?? 0)) > 0.001 && setNatural(r)} />
+      <div className="marks">
+        {asset.is_favorite && (
+          <span className="mark fav" title="Favourite" data-testid="mark-favourite">
+            ★<span className="sr-only"> Favourite</span>
+          </span>
         )}
-        <div className="row">
-          <button
-            className={`icon-btn${asset.is_favorite ? " fav-on" : ""}`}
-            aria-pressed={asset.is_favorite}
-            aria-label={asset.is_favorite ? "Unfavourite" : "Favourite"}
-            title="Favourite (f)"
-            disabled={placeholder}
-            onClick={(e) => {
-              e.stopPropagation();
-              actions.onFavorite(asset);
-            }}
-          >
-            {asset.is_favorite ? "★" : "☆"}
-          </button>
-          {done && !isHeadliner && (
-            <button title="Make headliner (h)" onClick={(e) => { e.stopPropagation(); actions.onHeadliner(asset); }}>
-              Make headliner
-            </button>
-          )}
-          {done && asset.kind === "image" && (
-            <button onClick={(e) => { e.stopPropagation(); actions.onAnimate(asset); }}>Animate</button>
-          )}
+        {isHeadliner && <span className="badge head">Headliner</span>}
+        {selected && <span className="mark" data-testid="mark-compare">✓ Compare</span>}
+        {isInput && <span className="mark" data-testid="mark-input">Input</span>}
+        {purgeAt && !asset.is_favorite && !isHeadliner && <RetentionCountdown purgeAt={purgeAt} />}
+      </div>
+      {!done && (
+        <div className="state">
+          <StatusBadge status={asset.status} />
+          {working && <RunProgress asset={asset} typicalSeconds={typicalSeconds} />}
           {asset.status === "FAILED" && (
-            <>
-              <button
-                title={retryCost != null ? `Retry: estimated cost ${retryCost}` : undefined}
-                onClick={(e) => { e.stopPropagation(); actions.onRetry(asset); }}
-              >
-                Retry
-              </button>
-              {/* A retry runs the same request again, so it costs what the asset was estimated at. */}
-              {retryCost != null && (
-                <span className="small muted" data-testid="retry-cost">
-                  Estimated cost: {retryCost}
-                </span>
-              )}
-            </>
+            <div className="error small" role="alert" data-testid="error-message">
+              {asset.error_message || "Generation failed"}
+            </div>
           )}
-          <label className="inline small" onClick={(e) => e.stopPropagation()}>
-            <input type="checkbox" checked={selected} disabled={!done} onChange={() => actions.onCompare(asset)} aria-label="Select for compare" />
-            compare
-          </label>
+        </div>
+      )}
+      <div className="card-actions">
+        <button
+          className={`icon-btn${asset.is_favorite ? " fav-on" : " reveal"}`}
+          aria-pressed={asset.is_favorite}
+          aria-label={asset.is_favorite ? "Unfavourite" : "Favourite"}
+          title="Favourite (f)"
+          disabled={asset.id < 0}
+          onClick={(e) => {
+            e.stopPropagation();
+            actions.onFavorite(asset);
+          }}
+        >
+          {asset.is_favorite ? "★" : "☆"}
+        </button>
+        {done && !isHeadliner && (
           <button
-            className="danger icon-btn"
-            aria-label="Delete"
-            disabled={placeholder}
+            className="icon-btn reveal"
+            aria-label="Make headliner"
+            title="Make headliner (h)"
             onClick={(e) => {
               e.stopPropagation();
-              actions.onDelete(asset);
+              actions.onHeadliner(asset);
             }}
           >
-            ✕
+            ⚑
           </button>
-        </div>
+        )}
+        <ActionMenu label="More actions" buttonClassName="reveal" items={assetMenu(asset, marks, actions)} />
       </div>
     </article>
   );
 }
+
+type CardProps = Parameters<typeof Card>[0];
+
+function sameMarks(a: AssetMarks, b: AssetMarks): boolean {
+  return a.isHeadliner === b.isHeadliner && a.selected === b.selected && a.isInput === b.isInput;
+}
+
+/** Re-renders only when its own asset or marks change: moving the cursor or opening the lightbox touches two cards, not 200. */
+export const AssetCard = memo(Card, (a: CardProps, b: CardProps) =>
+  a.asset === b.asset &&
+  a.tabbable === b.tabbable &&
+  a.purgeAt === b.purgeAt &&
+  a.typicalSeconds === b.typicalSeconds &&
+  a.actions === b.actions &&
+  sameMarks(a.marks, b.marks),
+);

@@ -1,16 +1,11 @@
 "use client";
-import { useEffect } from "react";
 import type { Asset } from "@/api/client";
+import { Dialog } from "./Dialog";
 
 /** Two or more variants side by side, full height, for picking one. */
 export function CompareView({ assets, onClose, onPick }: { assets: Asset[]; onClose: () => void; onPick: (a: Asset) => void }) {
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => e.key === "Escape" && onClose();
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [onClose]);
   return (
-    <div className="compare" role="dialog" aria-label="Compare variants" data-testid="compare">
+    <Dialog label="Compare variants" onClose={onClose} className="compare" backdropClassName="compare-backdrop" testId="compare">
       <div className="row">
         <strong>Comparing {assets.length} variants</strong>
         <span style={{ flex: 1 }} />
@@ -26,11 +21,13 @@ export function CompareView({ assets, onClose, onPick }: { assets: Asset[]; onCl
               <img src={a.file_url ?? a.thumbnail_url ?? ""} alt={a.prompt.slice(0, 120)} />
             )}
             <div className="small">{a.prompt}</div>
-            <div className="small">{a.model} {JSON.stringify(a.params)}</div>
+            <div className="small">
+              {a.model} {JSON.stringify(a.params)}
+            </div>
             <button onClick={() => onPick(a)}>Make headliner</button>
           </div>
         ))}
       </div>
-    </div>
+    </Dialog>
   );
 }

@@ -37,6 +37,8 @@ export function Dialog({
     const onKey = (e: KeyboardEvent) => {
       if (!root) return;
       if (e.key === "Escape") {
+        // An open menu inside the dialog (a "⋯" menu button) closes first, on its own.
+        if ((e.target as HTMLElement | null)?.closest?.('[role="menu"]')) return;
         e.stopPropagation();
         close.current();
       } else if (e.key === "Tab") {

@@ -5,8 +5,6 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AIModel, Asset } from "@/api/client";
 import { keys, placeholderAsset } from "@/api/hooks";
 import { applyEvent } from "@/lib/useProjectLive";
-import { AssetCard, type AssetActions } from "./AssetCard";
-import { formatLeft } from "./Countdown";
 import { GeneratePanel } from "./GeneratePanel";
 import { ParamsForm } from "./ParamsForm";
 import { PromptDiff } from "./PromptDiff";
@@ -51,16 +49,6 @@ function withClient(ui: ReactNode, qc = new QueryClient({ defaultOptions: { quer
   return { qc, ...render(<QueryClientProvider client={qc}>{ui}</QueryClientProvider>) };
 }
 
-const noop: AssetActions = {
-  onFavorite: vi.fn(),
-  onHeadliner: vi.fn(),
-  onAnimate: vi.fn(),
-  onRetry: vi.fn(),
-  onDelete: vi.fn(),
-  onCompare: vi.fn(),
-  onFocus: vi.fn(),
-};
-
 afterEach(() => {
   vi.unstubAllGlobals();
   vi.restoreAllMocks();
@@ -85,44 +73,6 @@ describe("ParamsForm", () => {
     render(<ParamsForm model={seedance} values={{ duration: 8 }} onChange={onChange} />);
     fireEvent.change(screen.getByLabelText("Duration"), { target: { value: "4" } });
     expect(onChange).toHaveBeenCalledWith({ duration: 4 });
-  });
-});
-
-describe("AssetCard", () => {
-  it("shows a failed asset's error and a retry button", () => {
-    const onRetry = vi.fn();
-    render(<AssetCard asset={asset({ status: "FAILED", error_message: "Kie.ai rejected the prompt: nsfw" })} isHeadliner={false} focused={false} selected={false} actions={{ ...noop, onRetry }} />);
-    expect(screen.getByTestId("error-message").textContent).toContain("Kie.ai rejected the prompt");
-    fireEvent.click(screen.getByText("Retry"));
-    expect(onRetry).toHaveBeenCalled();
-  });
-
-  it("shows a retry's estimated cost (the asset's estimate) before it is sent", () => {
-    const { rerender } = render(<AssetCard asset={asset({ status: "FAILED", estimated_cost_credits: 28 })} isHeadliner={false} focused={false} selected={false} actions={noop} />);
-    expect(screen.getByTestId("retry-cost").textContent).toBe("Estimated cost: 28 credits");
-    expect(screen.getByText("Retry").getAttribute("title")).toBe("Retry: estimated cost 28 credits");
-    rerender(<AssetCard asset={asset({ status: "FAILED", estimated_cost_credits: null })} isHeadliner={false} focused={false} selected={false} actions={noop} />);
-    expect(screen.queryByTestId("retry-cost")).toBeNull(); // an asset from before costs were recorded
-  });
-
-  it("offers headliner and animate only for a completed image, and a countdown unless kept", () => {
-    const purgeAt = new Date(Date.now() + 3 * 86_400_000 + 3_600_000 * 2).toISOString();
-    const { rerender } = render(
-      <AssetCard asset={asset({ status: "COMPLETED" })} isHeadliner={false} focused={false} selected={false} purgeAt={purgeAt} actions={noop} />,
-    );
-    expect(screen.getByText("Make headliner")).toBeTruthy();
-    expect(screen.getByText("Animate")).toBeTruthy();
-    expect(screen.getByTestId("retention").textContent).toMatch(/purged in 3d/);
-    rerender(<AssetCard asset={asset({ status: "COMPLETED", is_favorite: true })} isHeadliner={false} focused={false} selected={false} purgeAt={purgeAt} actions={noop} />);
-    expect(screen.queryByTestId("retention")).toBeNull();
-    rerender(<AssetCard asset={asset({ status: "RUNNING" })} isHeadliner={false} focused={false} selected={false} actions={noop} />);
-    expect(screen.queryByText("Make headliner")).toBeNull();
-    expect(screen.queryByText("Animate")).toBeNull();
-  });
-
-  it("formats the time left", () => {
-    expect(formatLeft(90 * 60_000)).toBe("purged in 1h 30m");
-    expect(formatLeft(-1)).toBe("purge due");
   });
 });
 

@@ -1,11 +1,14 @@
 "use client";
+// The shot view: generate on the left, the shot's variants on the right — image first, grouped by batch, the
+// headliner pinned on top, one keyboard cursor (the focused card), a lightbox to look at one full size.
 import Link from "next/link";
-import { Suspense, useCallback, useEffect, useMemo, useState } from "react";
+import { Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Asset } from "@/api/client";
 import {
   useAssets,
   useBox,
   useDeleteAsset,
+  useModels,
   useProject,
   useRetention,
   useRetry,
@@ -14,18 +17,40 @@ import {
   type AssetFilters,
 } from "@/api/hooks";
 import { AnimateDialog } from "@/components/AnimateDialog";
-import { AssetCard, type AssetActions } from "@/components/AssetCard";
+import { announce } from "@/components/Announcer";
+import { AssetCard, type AssetActions, type AssetMarks } from "@/components/AssetCard";
 import { CompareView } from "@/components/CompareView";
 import { GeneratePanel } from "@/components/GeneratePanel";
+import { Lightbox } from "@/components/Lightbox";
+import { PromptDiff } from "@/components/PromptDiff";
 import { Shell } from "@/components/Shell";
 import { Empty, ErrorState, Loading } from "@/components/States";
+import { layoutShot, type Batch } from "@/lib/batches";
+import { label as paramLabel } from "@/lib/models";
 import { useIdParam } from "@/lib/params";
 import { useProjectLive } from "@/lib/useProjectLive";
+import { useDrafts } from "@/stores/drafts";
+import { usePrefs } from "@/stores/prefs";
 import { useBoxView } from "@/stores/ui";
+import "@/styles/shot.css";
+
+const NO_IDS: number[] = [];
 
 function isTyping(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
-  return !!el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
+  return !!el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable || !!el.closest?.('[role="menu"]'));
+}
+
+/** Puts the keyboard focus on an asset's card (the cursor is the focus). */
+function focusCard(id: number | null): void {
+  if (id === null) return;
+  document.querySelector<HTMLElement>(`[data-testid="asset-card"][data-asset-id="${id}"]`)?.focus();
+}
+
+/** The card that has the focus (or holds it), if any. */
+function activeCardId(): number | null {
+  const card = (document.activeElement as HTMLElement | null)?.closest?.<HTMLElement>('[data-testid="asset-card"]');
+  return card ? Number(card.dataset.assetId) : null;
 }
 
 function Filters() {
@@ -63,6 +88,34 @@ function Filters() {
   );
 }
 
+function show(value: unknown): string {
+  return value === undefined ? "—" : typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** The batch's prompt, once, with what changed from the batch before (words and parameters). */
+function BatchHeader({ batch }: { batch: Batch<Asset> }) {
+  const previous = batch.previous;
+  const promptChanged = previous !== null && previous.prompt !== batch.prompt;
+  return (
+    <header className="batch-head">
+      <div className="batch-prompt" data-testid="batch-prompt">
+        {promptChanged ? <PromptDiff before={previous.prompt} after={batch.prompt} /> : batch.prompt || <span className="muted">(no prompt)</span>}
+      </div>
+      <p className="small muted batch-meta">
+        {batch.model ?? "upload"} · {batch.count} {batch.count === 1 ? "variant" : "variants"} ·{" "}
+        <time dateTime={batch.createdAt}>{new Date(batch.createdAt).toLocaleString()}</time>
+        {previous && previous.model !== batch.model && <> · model was {previous.model ?? "upload"}</>}
+        {previous?.changedParams.map((c) => (
+          <span key={c.name} className="change" data-testid="param-change">
+            {" "}
+            · {paramLabel(c.name)}: {show(c.before)} → {show(c.after)}
+          </span>
+        ))}
+      </p>
+    </header>
+  );
+}
+
 function BoxView() {
   const boxId = useIdParam();
   const box = useBox(boxId);
@@ -70,86 +123,171 @@ function BoxView() {
   useProjectLive(projectId);
   const project = useProject(projectId);
   const { filters, focusedId, compareIds, comparing, focus, move, toggleCompare, setComparing, reset } = useBoxView();
+  const shortcuts = usePrefs((s) => s.shortcuts);
+  const inputIds = useDrafts((s) => s.drafts[String(boxId)]?.inputIds) ?? NO_IDS;
   const assets = useAssets(boxId, filters);
+  const models = useModels();
   const retention = useRetention(projectId);
   const favorite = useToggleFavorite();
   const headliner = useUpdateBox(projectId);
   const remove = useDeleteAsset();
   const retry = useRetry();
   const [animating, setAnimating] = useState<Asset | null>(null);
+  const [viewing, setViewing] = useState<Asset | null>(null);
+  const returnFocusTo = useRef<number | null>(null);
 
   useEffect(() => reset, [boxId, reset]);
 
   const items = useMemo(() => assets.data?.items ?? [], [assets.data]);
-  const ids = useMemo(() => items.map((a) => a.id), [items]);
   const headlinerId = box.data?.headliner_id ?? null;
-  const focused = items.find((a) => a.id === focusedId);
+  const layout = useMemo(() => layoutShot(items, headlinerId), [items, headlinerId]);
+  const ids = useMemo(() => layout.order.map((a) => a.id), [layout]);
+  const typical = useMemo(() => new Map((models.data ?? []).map((m) => [m.provider_model_id, m.typical_seconds ?? null])), [models.data]);
   const compared = items.filter((a) => compareIds.includes(a.id) && a.status === "COMPLETED");
+  const tabbableId = focusedId !== null && ids.includes(focusedId) ? focusedId : (ids[0] ?? null);
+  // The lightbox shows the listing's fresh copy (a star set inside it shows at once), else what it was opened with.
+  const current = viewing ? (items.find((a) => a.id === viewing.id) ?? viewing) : null;
+  const marksOf = useCallback(
+    (a: Asset): AssetMarks => ({ isHeadliner: a.id === headlinerId, selected: compareIds.includes(a.id), isInput: inputIds.includes(a.id) }),
+    [headlinerId, compareIds, inputIds],
+  );
 
+  const open = useCallback(
+    (a: Asset) => {
+      focus(a.id);
+      setViewing(a);
+    },
+    [focus],
+  );
   const actions: AssetActions = useMemo(
     () => ({
+      onOpen: open,
       onFavorite: (a) => favorite.mutate({ id: a.id, is_favorite: !a.is_favorite }),
-      onHeadliner: (a) => headliner.mutate({ id: a.box_id, headliner_id: a.id }),
-      onAnimate: (a) => setAnimating(a),
+      onHeadliner: (a) => {
+        headliner.mutate({ id: a.box_id, headliner_id: a.id });
+        announce("Made headliner.");
+      },
+      onAnimate: (a) => {
+        setViewing(null);
+        setAnimating(a);
+      },
+      onReuse: (a) => {
+        useDrafts.getState().reuse(boxId, a);
+        announce("Prompt and settings copied to the generate panel.");
+      },
+      onToggleInput: (a) => useDrafts.getState().toggleInput(boxId, a.id),
       onRetry: (a) => retry.mutate(a),
       onDelete: (a) => {
-        if (window.confirm("Delete this asset, its files and the comments on it?")) remove.mutate(a);
+        if (!window.confirm("Delete this asset, its files and the comments on it?")) return;
+        setViewing((v) => (v?.id === a.id ? null : v));
+        remove.mutate(a);
       },
       onCompare: (a) => toggleCompare(a.id),
       onFocus: (a) => focus(a.id),
     }),
-    [favorite, headliner, retry, remove, toggleCompare, focus],
+    [open, favorite, headliner, boxId, retry, remove, toggleCompare, focus],
+  );
+
+  const moveFocus = useCallback(
+    (step: number) => {
+      const active = activeCardId();
+      if (active !== null) focus(active);
+      move(ids, step);
+      focusCard(useBoxView.getState().focusedId);
+    },
+    [ids, focus, move],
   );
 
   const onKey = useCallback(
     (e: KeyboardEvent) => {
-      if (isTyping(e.target) || e.metaKey || e.ctrlKey || e.altKey || animating || comparing) return;
-      if (e.key === "j" || e.key === "ArrowRight") move(ids, 1);
-      else if (e.key === "k" || e.key === "ArrowLeft") move(ids, -1);
-      else if (e.key === "f" && focused && focused.id > 0) actions.onFavorite(focused);
-      else if (e.key === "h" && focused?.status === "COMPLETED") actions.onHeadliner(focused);
-      else if (e.key === "x" && focused?.status === "COMPLETED") actions.onCompare(focused);
+      if (isTyping(e.target) || e.metaKey || e.ctrlKey || e.altKey || animating || comparing || viewing) return;
+      const onCard = activeCardId();
+      const target = onCard !== null ? items.find((a) => a.id === onCard) : undefined;
+      const arrow = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
+      // Arrows move only from a card (elsewhere they scroll the page); letters only when shortcuts are on (WCAG 2.1.4).
+      if (arrow && onCard !== null && document.activeElement?.getAttribute("data-testid") === "asset-card") moveFocus(arrow);
+      else if (!shortcuts) return;
+      else if (e.key === "j") moveFocus(1);
+      else if (e.key === "k") moveFocus(-1);
+      else if (e.key === "f" && target && target.id > 0) actions.onFavorite(target);
+      else if (e.key === "h" && target?.status === "COMPLETED") actions.onHeadliner(target);
+      else if (e.key === "x" && target?.status === "COMPLETED") actions.onCompare(target);
       else if (e.key === "c" && compared.length >= 2) setComparing(true);
       else return;
       e.preventDefault();
     },
-    [ids, focused, compared.length, actions, move, setComparing, animating, comparing],
+    [items, compared.length, actions, moveFocus, setComparing, animating, comparing, viewing, shortcuts],
   );
   useEffect(() => {
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   }, [onKey]);
+  // Closing the lightbox puts the focus on the card of what was last shown (after the dialog gave it back).
   useEffect(() => {
-    if (focusedId !== null) document.querySelector(`[data-asset-id="${focusedId}"]`)?.scrollIntoView({ block: "nearest" });
-  }, [focusedId]);
+    if (viewing === null && returnFocusTo.current !== null) {
+      focusCard(returnFocusTo.current);
+      returnFocusTo.current = null;
+    }
+  }, [viewing]);
+
+  const index = current ? ids.indexOf(current.id) : -1;
+  const step = useCallback(
+    (by: number) => {
+      const next = layout.order[index + by];
+      if (index === -1 || !next) return;
+      focus(next.id);
+      setViewing(next);
+    },
+    [layout, index, focus],
+  );
 
   if (!boxId) return <ErrorState error={new Error("No shot selected")} />;
+  const code = box.data?.code ?? "…";
   const crumbs = (
     <>
       <Link href="/projects/">Projects</Link> /{" "}
-      {projectId ? <Link href={`/project/?id=${projectId}`}>{project.data?.name ?? "…"}</Link> : "…"} /{" "}
-      <span>Shot {box.data ? `#${box.data.position}` : "…"}</span>
+      {projectId ? <Link href={`/project/?id=${projectId}`}>{project.data?.name ?? "…"}</Link> : "…"} / <span>Shot {code}</span>
     </>
   );
   const actionError = favorite.error ?? headliner.error ?? remove.error ?? retry.error;
+  const card = (a: Asset) => (
+    <AssetCard
+      key={a.id}
+      asset={a}
+      marks={marksOf(a)}
+      tabbable={a.id === tabbableId}
+      purgeAt={retention.data?.get(a.id)}
+      typicalSeconds={a.model ? typical.get(a.model) : null}
+      actions={actions}
+    />
+  );
   return (
     <Shell crumbs={crumbs}>
       {box.isError ? (
         <ErrorState error={box.error} retry={() => box.refetch()} />
       ) : (
-        <div className="layout-2">
+        <div className="layout-2 shot-view">
           <aside className="stack">
             <section className="panel">
               <h1 style={{ margin: 0 }}>
-                <span className="shot-no">#{box.data?.position ?? "…"}</span>
+                <span className="shot-no">{code}</span>
                 {box.data?.title || "Untitled shot"}
               </h1>
               {box.data?.notes && <p className="small">{box.data.notes}</p>}
             </section>
             <GeneratePanel boxId={boxId} />
-            <section className="panel small muted">
-              Keys: <span className="kbd">j</span>/<span className="kbd">k</span> next/previous, <span className="kbd">f</span> favourite,{" "}
-              <span className="kbd">h</span> headliner, <span className="kbd">x</span> select for compare, <span className="kbd">c</span> compare
+            <section className="panel small muted" data-testid="keys-help">
+              Keys: click a card or Tab to the grid, then <span className="kbd">←</span>/<span className="kbd">→</span> move,{" "}
+              <span className="kbd">Enter</span> opens it large.{" "}
+              {shortcuts ? (
+                <>
+                  <span className="kbd">j</span>/<span className="kbd">k</span> next/previous, <span className="kbd">f</span> favourite,{" "}
+                  <span className="kbd">h</span> headliner, <span className="kbd">x</span> select for compare, <span className="kbd">c</span> compare.
+                  Single-key shortcuts can be turned off with the shortcuts switch in the header.
+                </>
+              ) : (
+                <>Single-key shortcuts are off; turn them on with the shortcuts switch in the header.</>
+              )}
             </section>
           </aside>
           <section className="stack">
@@ -160,7 +298,11 @@ function BoxView() {
                 Compare ({compared.length})
               </button>
             </div>
-            {actionError && <p className="error" role="alert">{actionError.message}</p>}
+            {actionError && (
+              <p className="error" role="alert">
+                {actionError.message}
+              </p>
+            )}
             {assets.isPending ? (
               <Loading cards={6} />
             ) : assets.isError ? (
@@ -168,22 +310,37 @@ function BoxView() {
             ) : items.length === 0 ? (
               <Empty>{Object.keys(filters).length ? "No asset matches these filters." : "No assets yet: generate the first variants."}</Empty>
             ) : (
-              <div className="grid" data-testid="asset-grid">
-                {items.map((a) => (
-                  <AssetCard
-                    key={a.id}
-                    asset={a}
-                    isHeadliner={a.id === headlinerId}
-                    focused={a.id === focusedId}
-                    selected={compareIds.includes(a.id)}
-                    purgeAt={retention.data?.get(a.id)}
-                    actions={actions}
-                  />
+              <div className="shot-grid" data-testid="asset-grid">
+                {layout.headliner && (
+                  <section className="batch headliner-strip" aria-label="Headliner" data-testid="headliner-strip">
+                    <h2 className="batch-title">Headliner</h2>
+                    <div className="tiles">{card(layout.headliner)}</div>
+                  </section>
+                )}
+                {layout.batches.map((batch) => (
+                  <section key={batch.key} className="batch" aria-label={`Batch: ${batch.prompt.slice(0, 60)}`} data-testid="batch">
+                    <BatchHeader batch={batch} />
+                    <div className="tiles">{batch.assets.map(card)}</div>
+                  </section>
                 ))}
               </div>
             )}
           </section>
         </div>
+      )}
+      {current && (
+        <Lightbox
+          asset={current}
+          marks={marksOf(current)}
+          position={index === -1 ? null : { index, total: ids.length }}
+          actions={actions}
+          onMove={step}
+          onOpen={open}
+          onClose={() => {
+            returnFocusTo.current = current.id;
+            setViewing(null);
+          }}
+        />
       )}
       {animating && <AnimateDialog source={animating} onClose={() => setAnimating(null)} />}
       {comparing && compared.length >= 2 && (
