@@ -14,13 +14,13 @@ const SHOT_SIZE = 200;
 const kB = (n) => `${(n / 1024).toFixed(1)} kB`;
 const ms = (n) => `${n.toFixed(1)} ms`;
 
-/** Every exported page: each `index.html` under out/ (and the 404 page), as its route. */
+/** Every exported page: each `index.html` under out/ (the not-found page is out/404/), as its route. */
 function exportedPages(dir = OUT) {
   const pages = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory() && entry.name !== "_next") pages.push(...exportedPages(path));
-    else if (entry.name === "index.html" || (dir === OUT && entry.name === "404.html")) pages.push(path);
+    else if (entry.name === "index.html") pages.push(path);
   }
   return pages.sort();
 }
@@ -192,11 +192,12 @@ if (!process.argv.includes("--size-only")) {
     await page.getByLabel("New project name").fill("Figures");
     await page.getByRole("button", { name: "Create project" }).click();
     await page.getByRole("link", { name: "Figures" }).click();
-    for (const title of ["Generated", "Two hundred"]) {
+    for (const [i, title] of ["Generated", "Two hundred"].entries()) {
       await page.getByLabel("New shot title").fill(title);
       await page.getByRole("button", { name: "Add shot" }).click();
+      await page.getByTestId("box-link").filter({ hasText: title }).waitFor();
+      await page.getByTestId("box-card").nth(i).waitFor();
     }
-    await page.getByTestId("box-link").nth(1).waitFor();
     const boardUrl = page.url();
     await page.getByTestId("box-link").filter({ hasText: "Generated" }).click();
     await page.waitForURL(/\/box\//);
