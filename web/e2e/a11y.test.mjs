@@ -238,3 +238,21 @@ test("every page has one main landmark and its own title", { timeout: LONG }, as
     assert.equal(await owner.locator("html").getAttribute("lang"), "en");
   }
 });
+
+test("the skeleton shimmer stops for people who asked for less motion", { timeout: LONG }, async () => {
+  const animation = () =>
+    owner.evaluate(() => {
+      const probe = Object.assign(document.createElement("div"), { className: "skeleton" });
+      document.body.append(probe);
+      const name = getComputedStyle(probe).animationName;
+      probe.remove();
+      return name;
+    });
+  assert.equal(await animation(), "shimmer", "the skeleton shimmers by default");
+  await owner.emulateMedia({ reducedMotion: "reduce" });
+  try {
+    assert.equal(await animation(), "none");
+  } finally {
+    await owner.emulateMedia({ reducedMotion: "no-preference" });
+  }
+});

@@ -167,7 +167,7 @@ export async function axeCheck(page, label) {
   const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   if (bad.length) {
     const lines = bad.map((v) => {
-      const targets = v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ");
+      const targets = v.nodes.slice(0, 3).map((n) => `${n.target.join(" ")} ${n.html.slice(0, 90)}`).join(" | ");
       return `  ${v.impact} ${v.id}: ${v.help} (${v.nodes.length}×: ${targets})`;
     });
     throw new Error(`axe ${label} (${page.url()}): ${bad.length} serious/critical violation(s)\n${lines.join("\n")}`);
