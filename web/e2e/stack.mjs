@@ -1,7 +1,7 @@
 // Shared by the end-to-end test and the figures script: the real backend (`python -m devstack`, with embedded
 // services and the Kie.ai simulator) and Debian's Chromium driven by playwright-core.
 import { spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, rmSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -141,4 +141,57 @@ export async function registerInUi(page, base, who = "owner") {
   await page.getByRole("button", { name: "Register" }).click();
   await page.waitForURL(/\/projects\/$/);
   return email;
+}
+
+// A laptop screen and a phone, the two widths every page is checked at.
+export const DESKTOP = { width: 1366, height: 900 };
+export const PHONE = { width: 390, height: 844 };
+
+/** The WCAG 2.1 A and AA rules of axe-core: what issue 14 holds every page to. */
+export const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+const AXE_SOURCE = join(WEB, "node_modules", "axe-core", "axe.min.js");
+let axeSource = null;
+
+/**
+ * Runs axe-core on the page as it is now, writes the whole result to `web/artifacts/axe-<label>.json`, and throws
+ * listing every serious or critical violation (rule, what it asks, the first elements). The source is evaluated
+ * through the DevTools protocol rather than added as a <script>, so no Content-Security-Policy can block it and it
+ * never counts as a CSP violation of the page.
+ */
+export async function axeCheck(page, label) {
+  axeSource ??= readFileSync(AXE_SOURCE, "utf8");
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(axeSource);
+  const result = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: "tag", values: tags } }), AXE_TAGS);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  writeFileSync(join(ARTIFACTS, `axe-${label}.json`), JSON.stringify({ url: page.url(), ...result }, null, 1));
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  if (bad.length) {
+    const lines = bad.map((v) => {
+      const targets = v.nodes.slice(0, 3).map((n) => `${n.target.join(" ")} ${n.html.slice(0, 90)}`).join(" | ");
+      return `  ${v.impact} ${v.id}: ${v.help} (${v.nodes.length}×: ${targets})`;
+    });
+    throw new Error(`axe ${label} (${page.url()}): ${bad.length} serious/critical violation(s)\n${lines.join("\n")}`);
+  }
+  return result;
+}
+
+/** Throws when the page is wider than its viewport (a phone would scroll sideways), naming the widest elements. */
+export async function assertNoHorizontalScroll(page, label) {
+  const { scrollWidth, clientWidth, widest } = await page.evaluate(() => {
+    const root = document.documentElement;
+    const width = root.clientWidth;
+    const over = [...document.body.querySelectorAll("*")]
+      .map((el) => ({ el, right: el.getBoundingClientRect().right }))
+      .filter(({ right }) => right > width + 1)
+      .sort((a, b) => b.right - a.right)
+      .slice(0, 5)
+      .map(({ el, right }) => {
+        const id = el.getAttribute("data-testid");
+        return `${el.tagName.toLowerCase()}${id ? `[data-testid=${id}]` : el.className && typeof el.className === "string" ? `.${el.className.split(" ").join(".")}` : ""} (right edge ${Math.round(right)} px)`;
+      });
+    return { scrollWidth: root.scrollWidth, clientWidth: width, widest: over };
+  });
+  if (scrollWidth > clientWidth + 1) {
+    throw new Error(`${label}: the page is ${scrollWidth} px wide in a ${clientWidth} px viewport; widest: ${widest.join(", ")}`);
+  }
 }

@@ -3,8 +3,10 @@ import type { ReactNode } from "react";
 import { THEME_SCRIPT } from "@/lib/theme";
 import { Providers } from "./providers";
 import "./globals.css";
+import "@/styles/a11y.css";
 
-export const metadata: Metadata = { title: "AI Asset Manager" };
+// Each route names itself ("Log in · AI Asset Manager"); a page without its own title gets the product name.
+export const metadata: Metadata = { title: { default: "AI Asset Manager", template: "%s · AI Asset Manager" } };
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (

@@ -2,6 +2,7 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
 import { ApiError } from "@/api/client";
+import { Announcer } from "@/components/Announcer";
 
 export function makeQueryClient(): QueryClient {
   return new QueryClient({
@@ -20,5 +21,10 @@ export function makeQueryClient(): QueryClient {
 
 export function Providers({ children }: { children: ReactNode }) {
   const [client] = useState(makeQueryClient);
-  return <QueryClientProvider client={client}>{children}</QueryClientProvider>;
+  return (
+    <QueryClientProvider client={client}>
+      {children}
+      <Announcer />
+    </QueryClientProvider>
+  );
 }

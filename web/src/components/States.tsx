@@ -4,15 +4,16 @@ import type { ReactNode } from "react";
 export function Loading({ label = "Loading…", cards = 0 }: { label?: string; cards?: number }) {
   if (cards > 0) {
     return (
-      <div className="grid" aria-busy="true" aria-label={label}>
+      // A labelled <div> needs a role (ARIA forbids aria-label on a generic element): a status, read once.
+      <div className="grid" role="status" aria-busy="true" aria-label={label}>
         {Array.from({ length: cards }, (_, i) => (
-          <div key={i} className="skeleton" />
+          <div key={i} className="skeleton" aria-hidden="true" />
         ))}
       </div>
     );
   }
   return (
-    <p className="muted" aria-busy="true">
+    <p className="muted" role="status" aria-busy="true">
       {label}
     </p>
   );

@@ -3,9 +3,11 @@
 import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { findAsset, keys } from "@/api/hooks";
-import { api, errorMessage, type Asset } from "@/api/client";
+import { api, errorMessage, type Asset, type Box } from "@/api/client";
+import { announce } from "@/components/Announcer";
 import { useAuth } from "@/stores/auth";
 import { useLive, type LiveComment } from "@/stores/ui";
+import { createAnnouncementQueue, type Happening } from "./announcements";
 import { LiveRefused, LiveSocket, wsUrl, type LiveEvent } from "./live";
 
 interface PageOf<T> {
@@ -69,6 +71,32 @@ export function applyEvent(qc: QueryClient, event: LiveEvent): void {
   }
 }
 
+/** How a shot is named aloud: its code (SH010) when the cache knows it, else its title. */
+export function shotName(qc: QueryClient, projectId: number, boxId: number): string {
+  const box =
+    qc.getQueryData<Box>(keys.box(boxId)) ?? qc.getQueryData<PageOf<Box>>(keys.boxes(projectId))?.items.find((b) => b.id === boxId);
+  const code = (box as { code?: unknown } | undefined)?.code;
+  if (typeof code === "string" && code) return code;
+  return box ? `shot ${box.title}` : "a shot";
+}
+
+/** What a screen reader is told about one event: finished or failed generations and clients' comments. Exported
+ * for the tests. A snapshot only lists work still running, so it says nothing. */
+export function happeningOf(qc: QueryClient, event: LiveEvent): Happening | null {
+  const data = event.data ?? {};
+  const shot = () => shotName(qc, event.project_id, Number(data.box_id));
+  if (event.type === "asset_status_changed" && data.status === "COMPLETED") {
+    return { kind: "completed", shot: shot(), media: data.kind === "video" ? "video" : "image" };
+  }
+  if (event.type === "asset_status_changed" && data.status === "FAILED") {
+    return { kind: "failed", shot: shot(), reason: String(data.error_message ?? "no reason given") };
+  }
+  if (event.type === "new_comment" && data.via_link === true) {
+    return { kind: "comment", shot: shot(), author: String(data.author_name ?? "a guest") };
+  }
+  return null;
+}
+
 /** The owner socket's URL for one attempt: a fresh single-use ticket (never the access token) and `since`.
  * A refused ticket request (the project is gone, the account deactivated) stops the socket with its sentence;
  * a network error or a 5xx is retried like a dropped socket. Exported for the tests. */
@@ -87,9 +115,20 @@ export function useProjectLive(projectId: number): void {
   useEffect(() => {
     if (!(projectId > 0)) return;
     const setState = useLive.getState().setState;
+    const announcements = createAnnouncementQueue(announce);
+    // A resumed socket may send an event again: say each one once.
+    const said = new Set<string>();
     const socket = new LiveSocket({
       url: (since) => projectSocketUrl(projectId, since),
-      onEvent: (event) => applyEvent(qc, event),
+      onEvent: (event) => {
+        applyEvent(qc, event);
+        const happening = happeningOf(qc, event);
+        if (!happening) return;
+        const key = event.id ?? `${event.type}:${JSON.stringify(event.data)}:${event.ts}`;
+        if (said.has(key)) return;
+        said.add(key);
+        announcements.push(happening);
+      },
       onState: (state) => setState(state, socket.denial?.reason ?? null),
       // Events may have been missed while disconnected and `since` is best effort: refetch what is on screen.
       onResume: () => {
@@ -98,7 +137,10 @@ export function useProjectLive(projectId: number): void {
       },
     });
     socket.start();
-    return () => socket.stop();
+    return () => {
+      socket.stop();
+      announcements.stop();
+    };
   }, [projectId, qc]);
 }
 

@@ -1,3 +1,4 @@
+import type { Metadata } from "next";
 import { ReviewPage } from "@/components/ReviewPage";
 
 // Static export writes one shell for every token (out/review/_/index.html); the API (or Nginx) serves it for
@@ -5,6 +6,8 @@ import { ReviewPage } from "@/components/ReviewPage";
 export function generateStaticParams() {
   return [{ token: "_" }];
 }
+
+export const metadata: Metadata = { title: "Review" };
 
 export default function Review() {
   return <ReviewPage />;

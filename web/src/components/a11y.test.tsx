@@ -1,0 +1,68 @@
+import { act, fireEvent, render, screen } from "@testing-library/react";
+import { useState } from "react";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Announcer, announce } from "./Announcer";
+import { Dialog } from "./Dialog";
+
+// jsdom lays nothing out, so every element has no client rects; the dialog skips invisible elements by them.
+const realRects = HTMLElement.prototype.getClientRects;
+beforeEach(() => {
+  HTMLElement.prototype.getClientRects = function () {
+    return [new DOMRect(0, 0, 10, 10)] as unknown as DOMRectList;
+  };
+});
+afterEach(() => {
+  HTMLElement.prototype.getClientRects = realRects;
+});
+
+function WithDialog() {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <button onClick={() => setOpen(true)}>Open</button>
+      <button>Behind</button>
+      {open && (
+        <Dialog label="Animate" onClose={() => setOpen(false)}>
+          <button>First</button>
+          <input aria-label="Middle" />
+          <button>Last</button>
+        </Dialog>
+      )}
+    </>
+  );
+}
+
+describe("Dialog", () => {
+  it("takes the focus, keeps Tab inside, closes on Escape and gives the focus back", () => {
+    render(<WithDialog />);
+    const opener = screen.getByRole("button", { name: "Open" });
+    opener.focus();
+    fireEvent.click(opener);
+    expect(screen.getByRole("dialog", { name: "Animate" })).toBeTruthy();
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "First" }));
+    screen.getByRole("button", { name: "Last" }).focus();
+    fireEvent.keyDown(document.activeElement!, { key: "Tab" });
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "First" }));
+    fireEvent.keyDown(document.activeElement!, { key: "Tab", shiftKey: true });
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Last" }));
+    fireEvent.keyDown(document.activeElement!, { key: "Escape" });
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(document.activeElement).toBe(opener);
+  });
+});
+
+describe("Announcer", () => {
+  it("puts each announcement in one polite status region", () => {
+    render(<Announcer />);
+    const region = screen.getByTestId("announcer");
+    expect(region.getAttribute("aria-live")).toBe("polite");
+    expect(region.getAttribute("role")).toBe("status");
+    act(() => announce("Variant completed in SH010"));
+    expect(region.textContent).toBe("Variant completed in SH010");
+    // The same sentence again is a new node, so a screen reader reads it again.
+    const first = region.firstElementChild;
+    act(() => announce("Variant completed in SH010"));
+    expect(region.textContent).toBe("Variant completed in SH010");
+    expect(region.firstElementChild).not.toBe(first);
+  });
+});
