@@ -19,12 +19,10 @@ const cards = () => page.getByTestId("asset-card");
 const lightbox = () => page.getByTestId("lightbox");
 const activeAssetId = () => page.evaluate(() => document.activeElement?.getAttribute("data-asset-id") ?? null);
 
-/** The owner's API with the page's own session (a bearer token in sessionStorage, or the session cookie). */
+/** The owner's API (reads) with the page's own session cookie. */
 async function api(path) {
   return page.evaluate(async (url) => {
-    const raw = sessionStorage.getItem("aam.session");
-    const token = raw ? JSON.parse(raw).token : null;
-    const response = await fetch(url, { credentials: "include", headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    const response = await fetch(url, { credentials: "same-origin" });
     if (!response.ok) throw new Error(`${url}: ${response.status}`);
     return response.json();
   }, path);
@@ -194,7 +192,6 @@ test("390 px wide: no horizontal scroll, the panel and grid stack, the menu is r
   const phone = await (await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, storageState: await page.context().storageState() })).newPage();
   const phoneWatch = watchPageErrors(phone, "phone");
   try {
-    await phone.addInitScript((session) => session && sessionStorage.setItem("aam.session", session), await page.evaluate(() => sessionStorage.getItem("aam.session")));
     await phone.goto(page.url());
     await phone.getByTestId("asset-card").nth(2).waitFor();
     assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "no horizontal scroll");

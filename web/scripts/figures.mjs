@@ -96,8 +96,8 @@ async function generateToPending(page) {
 async function uploadImages(page, boxId, n) {
   await page.evaluate(
     async ({ boxId, n }) => {
-      const session = JSON.parse(sessionStorage.getItem("aam.session") ?? "null");
-      const headers = session?.token ? { Authorization: `Bearer ${session.token}` } : {};
+      // The session cookie goes along by itself; a cookie-authenticated write carries the app's CSRF header.
+      const headers = { "X-AAM-CSRF": "1" };
       const canvas = Object.assign(document.createElement("canvas"), { width: 320, height: 180 });
       const g = canvas.getContext("2d");
       for (let i = 0; i < n; i++) {
