@@ -189,7 +189,7 @@ test("390 px: the board in one column, no sideways scroll, the primary actions r
   // The header's settings live behind "Menu" on a phone.
   await phone.getByRole("button", { name: "Menu" }).click(CLICKABLE);
   await phone.getByLabel("Theme").waitFor();
-  await phone.getByRole("button", { name: "Log out" }).click({ ...CLICKABLE, trial: true });
+  await phone.getByRole("button", { name: "Log out", exact: true }).click({ ...CLICKABLE, trial: true });
   await assertNoSidewaysScroll(phone, "board with the menu open");
   await shot(phone, "board-phone-menu");
   await phone.context().close();

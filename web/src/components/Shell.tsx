@@ -158,7 +158,8 @@ export function Shell({ children, crumbs }: { children: ReactNode; crumbs?: Reac
         Skip to content
       </a>
       <header className="header">
-        <Link href="/projects/" className="brand" aria-label="AI Asset Manager">
+        {/* No aria-label: the name must contain the visible text ("AAM" on a phone; WCAG 2.5.3). */}
+        <Link href="/projects/" className="brand">
           <span className="brand-long">AI Asset Manager</span>
           <span className="brand-short">AAM</span>
         </Link>
