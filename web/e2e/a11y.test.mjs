@@ -3,7 +3,7 @@
 // Pieces other parts build (the lightbox, the skip link) are skipped with a log line while they do not exist.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, afterEach, before, test } from "node:test";
+import { before, test } from "node:test";
 import {
   ARTIFACTS,
   DESKTOP,
@@ -14,6 +14,7 @@ import {
   registerInUi,
   startStack,
   watchPageErrors,
+  sharedHooks
 } from "./stack.mjs";
 
 const LONG = 240_000;
@@ -35,15 +36,7 @@ before(async () => {
   watchers.push(watchPageErrors(owner, "owner"), watchPageErrors(guest, "guest"));
 }, { timeout: 660_000 });
 
-afterEach(() => {
-  const errors = watchers.flatMap((w) => w.take());
-  assert.deepEqual(errors, [], `the pages emitted errors:\n${errors.join("\n")}`);
-});
-
-after(async () => {
-  await browser?.close().catch(() => {});
-  await stack?.stop();
-});
+sharedHooks(watchers, () => ({ browser, stack }));
 
 const VARIANTS = [
   { scheme: "light", viewport: DESKTOP, name: "light-desktop" },

@@ -2,8 +2,8 @@
 // a phone's width (board and review page) and both colour themes.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, afterEach, before, test } from "node:test";
-import { ARTIFACTS, launchBrowser, registerInUi, startStack, watchPageErrors } from "./stack.mjs";
+import { before, test } from "node:test";
+import { ARTIFACTS, launchBrowser, registerInUi, startStack, watchPageErrors, sharedHooks } from "./stack.mjs";
 
 const LONG = 240_000;
 const DESKTOP = { width: 1366, height: 900 };
@@ -40,15 +40,7 @@ before(async () => {
   watchers.push(watchPageErrors(owner, "owner"));
 }, { timeout: 660_000 });
 
-afterEach(() => {
-  const errors = watchers.flatMap((w) => w.take());
-  assert.deepEqual(errors, [], `the pages emitted errors:\n${errors.join("\n")}`);
-});
-
-after(async () => {
-  await browser?.close().catch(() => {});
-  await stack?.stop();
-});
+sharedHooks(watchers, () => ({ browser, stack }));
 
 test("paste a shot list: the preview shows what will be created, Create makes them in order with codes", { timeout: LONG }, async () => {
   ownerEmail = await registerInUi(owner, base);

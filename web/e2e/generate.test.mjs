@@ -2,8 +2,8 @@
 // reloads and tabs), reuse from a card, the input-image step of an edit model, animate's defaults; desktop and phone.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, afterEach, before, test } from "node:test";
-import { ARTIFACTS, launchBrowser, registerInUi, startStack, watchPageErrors } from "./stack.mjs";
+import { before, test } from "node:test";
+import { ARTIFACTS, launchBrowser, registerInUi, startStack, watchPageErrors, sharedHooks } from "./stack.mjs";
 
 const LONG = 240_000;
 const DESKTOP = { width: 1366, height: 900 };
@@ -64,15 +64,7 @@ before(async () => {
   watchers.push(watchPageErrors(page, "owner"));
 }, { timeout: 660_000 });
 
-afterEach(() => {
-  const errors = watchers.flatMap((w) => w.take());
-  assert.deepEqual(errors, [], `the pages emitted errors:\n${errors.join("\n")}`);
-});
-
-after(async () => {
-  await browser?.close().catch(() => {});
-  await stack?.stop();
-});
+sharedHooks(watchers, () => ({ browser, stack }));
 
 test("a shot's prompt and count stay across navigation, a reload and a second tab", { timeout: LONG }, async () => {
   await registerInUi(page, stack.url);

@@ -2,8 +2,8 @@
 // scripts' reach (HttpOnly), logging out in one tab sends the other tabs to the login page, and logging in again works.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, afterEach, before, test } from "node:test";
-import { ARTIFACTS, launchBrowser, registerInUi, startStack, watchPageErrors } from "./stack.mjs";
+import { before, test } from "node:test";
+import { ARTIFACTS, launchBrowser, registerInUi, startStack, watchPageErrors, sharedHooks } from "./stack.mjs";
 
 const LONG = 240_000;
 const DESKTOP = { width: 1366, height: 900 };
@@ -26,15 +26,7 @@ before(async () => {
   watchers.push(watchPageErrors(first, "tab 1"));
 }, { timeout: 660_000 });
 
-afterEach(() => {
-  const errors = watchers.flatMap((w) => w.take());
-  assert.deepEqual(errors, [], `the pages emitted errors:\n${errors.join("\n")}`);
-});
-
-after(async () => {
-  await browser?.close().catch(() => {});
-  await stack?.stop();
-});
+sharedHooks(watchers, () => ({ browser, stack }));
 
 test("a project link opened in a new tab stays logged in; scripts never see the session", { timeout: LONG }, async () => {
   email = await registerInUi(first, stack.url, "sessions");

@@ -5,6 +5,8 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFi
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
+import { after, afterEach } from "node:test";
 import { chromium } from "playwright-core";
 
 export const WEB = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -194,4 +196,18 @@ export async function assertNoHorizontalScroll(page, label) {
   if (scrollWidth > clientWidth + 1) {
     throw new Error(`${label}: the page is ${scrollWidth} px wide in a ${clientWidth} px viewport; widest: ${widest.join(", ")}`);
   }
+}
+
+/** The hooks every e2e file shares: after each test no page may have emitted an error (`watchers` from
+ * `watchPageErrors`); at the end the browser closes and the stack stops (`resources()` reads them when it runs). */
+export function sharedHooks(watchers, resources) {
+  afterEach(() => {
+    const errors = watchers.flatMap((w) => w.take());
+    assert.deepEqual(errors, [], `the pages emitted errors:\n${errors.join("\n")}`);
+  });
+  after(async () => {
+    const { browser, stack } = resources();
+    await browser?.close().catch(() => {});
+    await stack?.stop();
+  });
 }

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, afterEach, before, test } from "node:test";
-import { ARTIFACTS, launchBrowser, registerInUi, startStack, watchPageErrors } from "./stack.mjs";
+import { before, test } from "node:test";
+import { ARTIFACTS, launchBrowser, registerInUi, startStack, watchPageErrors, sharedHooks } from "./stack.mjs";
 
 const LONG = 240_000;
 let stack;
@@ -48,15 +48,7 @@ before(async () => {
   });
 }, { timeout: 660_000 });
 
-afterEach(() => {
-  const errors = watchers.flatMap((w) => w.take());
-  assert.deepEqual(errors, [], `the pages emitted errors:\n${errors.join("\n")}`);
-});
-
-after(async () => {
-  await browser?.close().catch(() => {});
-  await stack?.stop();
-});
+sharedHooks(watchers, () => ({ browser, stack }));
 
 test("register, create a project and a shot", { timeout: LONG }, async () => {
   ownerEmail = await registerInUi(owner, base);
