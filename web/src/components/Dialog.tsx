@@ -1,7 +1,7 @@
 "use client";
 // The one modal dialog: traps Tab inside, closes on Escape or a click on the backdrop, and gives the focus back to
 // what had it when the dialog opened (WCAG 2.4.3). Every modal (animate, lightbox, compare, paste shots) uses it.
-import { useEffect, useRef, type ReactNode } from "react";
+import { useEffect, useRef, useState, type ReactNode } from "react";
 
 const FOCUSABLE =
   'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), video[controls], [tabindex]:not([tabindex="-1"])';
@@ -29,9 +29,11 @@ export function Dialog({
   const ref = useRef<HTMLDivElement>(null);
   const close = useRef(onClose);
   close.current = onClose;
+  // Who had the focus, read while the dialog first renders: by the time an effect runs, a child's `autoFocus`
+  // (React focuses it during the commit) has already moved the focus inside, and the opener would be lost.
+  const [opener] = useState(() => (typeof document !== "undefined" && document.activeElement instanceof HTMLElement ? document.activeElement : null));
 
   useEffect(() => {
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const root = ref.current;
     if (root && !root.contains(document.activeElement)) (root.querySelector<HTMLElement>("[autofocus]") ?? focusables(root)[0] ?? root).focus();
     const onKey = (e: KeyboardEvent) => {
@@ -64,7 +66,7 @@ export function Dialog({
       document.removeEventListener("keydown", onKey, true);
       if (opener?.isConnected) opener.focus();
     };
-  }, []);
+  }, [opener]);
 
   return (
     <div className={backdropClassName} onClick={() => close.current()}>

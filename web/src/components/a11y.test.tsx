@@ -15,7 +15,7 @@ afterEach(() => {
   HTMLElement.prototype.getClientRects = realRects;
 });
 
-function WithDialog() {
+function WithDialog({ autoFocusMiddle = false }: { autoFocusMiddle?: boolean }) {
   const [open, setOpen] = useState(false);
   return (
     <>
@@ -24,7 +24,7 @@ function WithDialog() {
       {open && (
         <Dialog label="Animate" onClose={() => setOpen(false)}>
           <button>First</button>
-          <input aria-label="Middle" />
+          <input aria-label="Middle" autoFocus={autoFocusMiddle} />
           <button>Last</button>
         </Dialog>
       )}
@@ -45,6 +45,19 @@ describe("Dialog", () => {
     expect(document.activeElement).toBe(screen.getByRole("button", { name: "First" }));
     fireEvent.keyDown(document.activeElement!, { key: "Tab", shiftKey: true });
     expect(document.activeElement).toBe(screen.getByRole("button", { name: "Last" }));
+    fireEvent.keyDown(document.activeElement!, { key: "Escape" });
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(document.activeElement).toBe(opener);
+  });
+
+  it("gives the focus back even when a field inside took it with autoFocus", () => {
+    // React focuses an autoFocus child during the commit, before any effect of the dialog runs: the animate
+    // dialog's motion prompt did this, and the focus fell to <body> when it closed.
+    render(<WithDialog autoFocusMiddle />);
+    const opener = screen.getByRole("button", { name: "Open" });
+    opener.focus();
+    fireEvent.click(opener);
+    expect(document.activeElement).toBe(screen.getByRole("textbox", { name: "Middle" }));
     fireEvent.keyDown(document.activeElement!, { key: "Escape" });
     expect(screen.queryByRole("dialog")).toBeNull();
     expect(document.activeElement).toBe(opener);
