@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.service import RPCError
 
-from core import retention
+from core import retention, sessions
 from core.contract import (
     DELETE_PURGED_OBJECTS,
     DRAIN_PENDING_DELETIONS,
@@ -47,6 +47,11 @@ class RetentionActivities:
     async def plan_retention_run(self, payload: RetentionPlanInput) -> RetentionPlan:
         async with self._sessionmaker() as session:
             config = await retention.load_retention_config(session)
+            # Housekeeping that rides on the nightly run: ended browser sessions (core/sessions.py).
+            ended = await sessions.purge_ended_sessions(session, payload.now)
+            await session.commit()
+        if ended:
+            logger.info("retention: deleted %d ended browser sessions", ended)
         if self._schedule_sync is not None:
             try:
                 await self._schedule_sync()

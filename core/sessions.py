@@ -30,6 +30,9 @@ MAX_TOKEN_LENGTH = 64
 TOUCH_INTERVAL = timedelta(minutes=1)
 """`last_seen_at` is written at most this often per session, not on every request."""
 USER_AGENT_LENGTH = 200
+ENDED_SESSION_KEPT = timedelta(days=1)
+"""An ended session's row stays this long, so its cookie still hears "ended"/"expired" rather than nothing, then the
+nightly retention run deletes it. A session that went idle is deleted once its absolute expiry has passed too."""
 
 SESSION_ENDED = "Your session has ended; log in again."
 SESSION_EXPIRED = "Your session has expired; log in again."
@@ -120,6 +123,18 @@ async def end_all_sessions(session: AsyncSession, user: User, now: datetime) -> 
     )
     user.tokens_valid_after = now
     await session.flush()
+
+
+async def purge_ended_sessions(session: AsyncSession, now: datetime) -> int:
+    """Delete the rows of sessions that were revoked or expired more than `ENDED_SESSION_KEPT` ago; returns how
+    many. Called by the nightly retention run, so the table holds live sessions and a day of ended ones."""
+    cutoff = now - ENDED_SESSION_KEPT
+    result = await session.exec(
+        sa.delete(UserSession).where(
+            sa.or_(col(UserSession.revoked_at) < cutoff, col(UserSession.expires_at) < cutoff)
+        )
+    )
+    return result.rowcount
 
 
 def check_token_issued_after(user: User, issued_at: float) -> None:
