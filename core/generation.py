@@ -451,7 +451,10 @@ async def retry(
     estimate = await spending.check(
         session, spend.estimate_generation(model, asset.params, 1, ChargeKind.RETRY)
     )
-    # Conditional FAILED → PENDING: of two concurrent retries only one wins and starts a run.
+    # Conditional FAILED → PENDING: of two concurrent retries only one wins and starts a run. A retry is a request of
+    # its own: its own batch, and its clock restarts (`created_at` is when it was requested: the shot view's elapsed
+    # time and batch order, the models' typical durations and the retention age all count from the retry).
+    now = utcnow()
     moved = await session.exec(
         sa.update(Asset)
         .where(col(Asset.id) == asset.id, col(Asset.status) == AssetStatus.FAILED)
@@ -459,9 +462,10 @@ async def retry(
             status=AssetStatus.PENDING,
             error_message=None,
             provider_task_id=None,
-            updated_at=utcnow(),
+            created_at=now,
+            updated_at=now,
             finished_at=None,
-            batch_id=uuid.uuid4(),  # a retry is a request of its own: its own batch
+            batch_id=uuid.uuid4(),
         )
     )
     if not moved.rowcount:

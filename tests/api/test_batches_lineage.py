@@ -51,9 +51,15 @@ async def test_a_generate_request_is_one_batch_and_animate_retry_and_upload_each
             )
             assert animated.status_code == 202, animated.text
             started.append(animated.json()["asset_id"])
+            three_hours_ago = datetime.now(UTC) - timedelta(hours=3)
             failed = await make_asset(
-                sessionmaker, box["id"], status=AssetStatus.FAILED, finished_at=datetime.now(UTC)
+                sessionmaker,
+                box["id"],
+                status=AssetStatus.FAILED,
+                created_at=three_hours_ago,
+                finished_at=three_hours_ago,
             )
+            retry_sent = datetime.now(UTC)
             retried = await client.post(f"/api/assets/{failed.id}/retry/", headers=headers)
             assert retried.status_code == 202, retried.text
             started.append(failed.id)
@@ -71,6 +77,8 @@ async def test_a_generate_request_is_one_batch_and_animate_retry_and_upload_each
             assert None not in batches and len(set(batches) | first | second) == 5
             assert str(uuid.UUID(batches[0])) == batches[0]
 
+            # A retry's clock restarts: its elapsed time, batch order and typical duration count from the retry.
+            assert datetime.fromisoformat(by_id[failed.id]["created_at"]) >= retry_sent
             # Finished: only the upload; the retried asset is waiting again, so it has not finished.
             assert [by_id[i]["finished_at"] for i in started] == [None] * len(started)
             assert uploaded.json()["finished_at"] is not None
