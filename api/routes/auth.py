@@ -75,6 +75,10 @@ async def create_session(
     """Log in the browser: sets the HttpOnly `aam_session` cookie (same limits as `/login/`)."""
     await limiter.hit_login(address, body.email)
     user = await authenticate(session, body.email, body.password)
+    # A login on top of a live cookie replaces that session rather than leaving it alive behind the new one.
+    replaced = request.cookies.get(sessions.SESSION_COOKIE)
+    if replaced is not None:
+        await sessions.end_session(session, replaced, now)
     token = await sessions.start_session(session, settings, user, request.headers.get("user-agent", ""), now)
     response.set_cookie(
         sessions.SESSION_COOKIE,

@@ -107,6 +107,18 @@ async def test_a_session_keeps_a_new_tab_logged_in_until_logout_ends_it_for_both
     assert (await tab.get("/api/auth/me/")).status_code == 200
 
 
+async def test_a_login_on_top_of_a_live_session_ends_that_session(app: FastAPI, tab: httpx.AsyncClient) -> None:
+    first, second = await sign_up(tab), await sign_up(tab)
+    await log_in(tab, first)
+    old_cookies = dict(tab.cookies)
+    await log_in(tab, second)  # the browser sends the first session's cookie with this login
+    assert (await tab.get("/api/auth/me/")).json()["email"] == second["email"]
+    async with browser(app, old_cookies) as stale:
+        refused = await stale.get("/api/auth/me/")
+        assert refused.status_code == 401
+        assert refused.json()["detail"] == "Your session has ended; log in again."
+
+
 async def test_the_cookie_is_httponly_strict_on_api_paths_and_secure_behind_https(
     app: FastAPI, settings: Settings
 ) -> None:
