@@ -123,6 +123,21 @@ async def _shift(session: AsyncSession, project_id: int, start: int, end: int | 
 MAX_BULK_BODY_BYTES = 4 * 1024 * 1024
 """Largest body of a bulk create (200 shots with long notes fit many times over)."""
 
+MAX_SHOTS_PER_PROJECT = 1000
+"""A storyboard's ceiling: a client spot has tens of shots, a short film a few hundred; the board loads them all (in
+pages of 200), so a project is bounded rather than growing until its board cannot be opened."""
+
+
+def _check_room(total: int, adding: int) -> None:
+    if total + adding > MAX_SHOTS_PER_PROJECT:
+        room = max(MAX_SHOTS_PER_PROJECT - total, 0)
+        raise Conflict(
+            f"A project holds at most {MAX_SHOTS_PER_PROJECT} shots; this one has {total}, "
+            f"so {room} more can be added. Split the storyboard into another project.",
+            details={"field": "boxes"},
+        )
+
+
 CODE_PREFIX = "SH"
 CODE_STEP = 10
 CODE_DIGITS = 3
@@ -180,6 +195,7 @@ async def create_box(session: AsyncSession, project: Project, body: BoxCreate) -
     assert project.id is not None
     await _lock_project(session, project.id)
     total = await _box_total(session, project.id)
+    _check_room(total, 1)
     position = total + 1 if body.position is None else min(body.position, total + 1)
     if body.code is not None:
         await _check_code_free(session, project.id, body.code)
@@ -198,6 +214,7 @@ async def create_boxes(session: AsyncSession, project: Project, body: BoxBulkCre
     """Append the shots in order, all or none: a code used twice, or already in the project, refuses them all."""
     assert project.id is not None
     await _lock_project(session, project.id)
+    _check_room(await _box_total(session, project.id), len(body.boxes))
     existing = await _project_codes(session, project.id)
     taken = {code.lower() for code in existing}
     given = [item.code for item in body.boxes if item.code is not None]

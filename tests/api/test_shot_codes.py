@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from core.boxes import MAX_BULK_BODY_BYTES
+from core.boxes import MAX_BULK_BODY_BYTES, MAX_SHOTS_PER_PROJECT
 from tests.builders import make_box, make_project, register
 
 
@@ -184,3 +184,28 @@ async def test_the_largest_list_is_accepted_and_a_bigger_body_refused(client):
     assert too_big.status_code == 413
     assert too_big.json()["detail"] == "The list of shots is larger than 4 MB."
     assert (await client.get(f"/api/projects/{pid}/boxes/?limit=1", headers=headers)).json()["total"] == 200
+
+
+async def test_a_full_project_refuses_more_shots_with_the_room_left(client):
+    headers = await register(client)
+    pid = (await make_project(client, headers))["id"]
+    for start in range(0, MAX_SHOTS_PER_PROJECT - 3, 200):
+        count = min(200, MAX_SHOTS_PER_PROJECT - 3 - start)
+        boxes = [{"title": f"Shot {start + n}"} for n in range(count)]
+        created = await client.post(f"/api/projects/{pid}/boxes/bulk/", json={"boxes": boxes}, headers=headers)
+        assert created.status_code == 201, created.text
+
+    too_many = [{"title": f"Extra {n}"} for n in range(4)]
+    refused = await client.post(f"/api/projects/{pid}/boxes/bulk/", json={"boxes": too_many}, headers=headers)
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == (
+        f"A project holds at most {MAX_SHOTS_PER_PROJECT} shots; this one has {MAX_SHOTS_PER_PROJECT - 3}, "
+        "so 3 more can be added. Split the storyboard into another project."
+    )
+    fits = await client.post(f"/api/projects/{pid}/boxes/bulk/", json={"boxes": too_many[:3]}, headers=headers)
+    assert fits.status_code == 201
+    one_more = await client.post(f"/api/projects/{pid}/boxes/", json={"title": "One more"}, headers=headers)
+    assert one_more.status_code == 409
+    assert "so 0 more can be added" in one_more.json()["detail"]
+    total = (await client.get(f"/api/projects/{pid}/boxes/?limit=1", headers=headers)).json()["total"]
+    assert total == MAX_SHOTS_PER_PROJECT

@@ -53,14 +53,28 @@ export function useProject(id: number) {
   });
 }
 
+/** Every page of a listing, as one page (the board needs all its shots: reordering lists every one of them). */
+export async function allPages<T>(fetchPage: (offset: number) => Promise<PageOf<T>>): Promise<PageOf<T>> {
+  const first = await fetchPage(0);
+  const items = [...first.items];
+  while (items.length < first.total) {
+    const next = await fetchPage(items.length);
+    if (next.items.length === 0) break; // shots deleted meanwhile: what is there is all there is
+    items.push(...next.items);
+  }
+  return { ...first, items, limit: items.length };
+}
+
 export function useBoxes(projectId: number) {
   return useQuery({
     queryKey: keys.boxes(projectId),
     queryFn: () =>
-      unwrap(
-        api.GET("/api/projects/{project_id}/boxes/", {
-          params: { path: { project_id: projectId }, query: { limit: PAGE, offset: 0 } },
-        }),
+      allPages((offset) =>
+        unwrap(
+          api.GET("/api/projects/{project_id}/boxes/", {
+            params: { path: { project_id: projectId }, query: { limit: PAGE, offset } },
+          }),
+        ),
       ),
     enabled: projectId > 0,
   });
