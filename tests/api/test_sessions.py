@@ -107,7 +107,9 @@ async def test_a_session_keeps_a_new_tab_logged_in_until_logout_ends_it_for_both
     assert (await tab.get("/api/auth/me/")).status_code == 200
 
 
-async def test_a_login_on_top_of_a_live_session_ends_that_session(app: FastAPI, tab: httpx.AsyncClient) -> None:
+async def test_a_login_on_top_of_a_live_session_ends_that_session(
+    app: FastAPI, tab: httpx.AsyncClient
+) -> None:
     first, second = await sign_up(tab), await sign_up(tab)
     await log_in(tab, first)
     old_cookies = dict(tab.cookies)

@@ -192,7 +192,9 @@ async def test_a_full_project_refuses_more_shots_with_the_room_left(client):
     for start in range(0, MAX_SHOTS_PER_PROJECT - 3, 200):
         count = min(200, MAX_SHOTS_PER_PROJECT - 3 - start)
         boxes = [{"title": f"Shot {start + n}"} for n in range(count)]
-        created = await client.post(f"/api/projects/{pid}/boxes/bulk/", json={"boxes": boxes}, headers=headers)
+        created = await client.post(
+            f"/api/projects/{pid}/boxes/bulk/", json={"boxes": boxes}, headers=headers
+        )
         assert created.status_code == 201, created.text
 
     too_many = [{"title": f"Extra {n}"} for n in range(4)]
@@ -202,7 +204,9 @@ async def test_a_full_project_refuses_more_shots_with_the_room_left(client):
         f"A project holds at most {MAX_SHOTS_PER_PROJECT} shots; this one has {MAX_SHOTS_PER_PROJECT - 3}, "
         "so 3 more can be added. Split the storyboard into another project."
     )
-    fits = await client.post(f"/api/projects/{pid}/boxes/bulk/", json={"boxes": too_many[:3]}, headers=headers)
+    fits = await client.post(
+        f"/api/projects/{pid}/boxes/bulk/", json={"boxes": too_many[:3]}, headers=headers
+    )
     assert fits.status_code == 201
     one_more = await client.post(f"/api/projects/{pid}/boxes/", json={"title": "One more"}, headers=headers)
     assert one_more.status_code == 409
