@@ -188,6 +188,13 @@ function Card({
     >
       <Media asset={asset} ratio={ratio} onRatio={(r) => Math.abs(r - (ratio ?? 0)) > 0.001 && setNatural(r)} />
       <div className="marks">
+        {/* A clip's still looks like a picture until it plays (on hover, or in the lightbox): say it is one. The card's
+            name already starts with "Video". */}
+        {asset.kind === "video" && (
+          <span className="mark" data-testid="mark-video" aria-hidden="true">
+            ▶ Video
+          </span>
+        )}
         {asset.is_favorite && (
           <span className="mark fav" title="Favourite" data-testid="mark-favourite">
             ★<span className="sr-only"> Favourite</span>

@@ -18,6 +18,13 @@ import "@/styles/generate.css";
 /** The API accepts 1-4 variants per request (core/generation.py MAX_VARIANTS). */
 const MAX_VARIANTS = 4;
 
+/** On a narrow screen the grid sits below this panel, out of sight: bring the new batch (the newest, first) into view
+ * so the person who pressed Generate sees it start. 900 px is where `.layout-2` becomes one column. */
+function showNewBatch() {
+  if (!window.matchMedia?.("(max-width: 900px)").matches) return;
+  document.querySelector('[data-testid="batch"]')?.scrollIntoView({ block: "start" });
+}
+
 /** "Reused from variant #12" with Undo, shown after a card's "Reuse prompt and settings" in this shot. */
 function ReusedNote({ boxId }: { boxId: number }) {
   const reused = useDrafts((s) => (s.reused?.boxId === boxId ? s.reused : null));
@@ -83,7 +90,7 @@ export function GeneratePanel({ boxId }: { boxId: number }) {
       count: draft.count,
       ...(inputIds.length ? { input_asset_ids: inputIds } : {}),
     };
-    run((done) => generate.mutate(body, { onSettled: done }));
+    run((done) => generate.mutate(body, { onSuccess: showNewBatch, onSettled: done }));
   }
 
   const why = !draft.prompt.trim() ? "Write a prompt to generate." : missingInputs ? "Choose the input images first." : null;

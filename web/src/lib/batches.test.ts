@@ -62,6 +62,16 @@ describe("layoutShot", () => {
     expect(second!.previous).toBeNull();
   });
 
+  it("compares a clip with the clip before it, never with a picture's prompt", () => {
+    const picture = { ...newer, kind: "image" };
+    const clip = asset({ batch_id: "c", created_at: "2026-11-27T12:00:00Z", prompt: "slow push in", kind: "video", params: { duration: 8 } });
+    const retake = asset({ batch_id: "d", created_at: "2026-11-27T13:00:00Z", prompt: "slow push in, then tilt up", kind: "video", params: { duration: 8 } });
+    const [second, first, image] = layoutShot([retake, clip, picture], null).batches;
+    expect(first!.previous).toBeNull();
+    expect(second!.previous).toEqual({ prompt: "slow push in", model: "google/nano-banana", changedParams: [] });
+    expect(image!.previous).toBeNull();
+  });
+
   it("drops a batch whose only variant is the headliner (it is shown in the strip)", () => {
     const layout = layoutShot([newer, older, olderTwin], newer.id);
     expect(layout.batches.map((b) => b.key)).toEqual(["batch:a"]);

@@ -9,6 +9,8 @@ export interface Batchable {
   prompt: string;
   model: string | null;
   params: Record<string, unknown>;
+  /** "image" or "video": a clip's motion prompt is compared with the clip before it, never with a picture's prompt. */
+  kind?: string;
 }
 
 export interface ParamChange {
@@ -28,7 +30,7 @@ export interface Batch<A extends Batchable = Batchable> {
   params: Record<string, unknown>;
   /** When the request was made (its first asset's `created_at`). */
   createdAt: string;
-  /** The batch made just before this one, to show what differs; null for the oldest. */
+  /** The batch of the same kind made just before this one, to show what differs; null for the oldest. */
   previous: { prompt: string; model: string | null; changedParams: ParamChange[] } | null;
 }
 
@@ -74,7 +76,7 @@ export function layoutShot<A extends Batchable>(assets: readonly A[], headlinerI
   const headliner = assets.find((a) => a.id === headlinerId) ?? null;
   const batches = groups.map((group, index): Batch<A> => {
     const first = group[0]!;
-    const older = groups[index + 1]?.[0];
+    const older = groups.slice(index + 1).find((g) => g[0]!.kind === first.kind)?.[0];
     return {
       key: first.batch_id ? `batch:${first.batch_id}` : `asset:${first.id}`,
       assets: group.filter((a) => a !== headliner),

@@ -276,7 +276,7 @@ function BoxView() {
               {box.data?.notes && <p className="small">{box.data.notes}</p>}
             </section>
             <GeneratePanel boxId={boxId} />
-            <section className="panel small muted" data-testid="keys-help">
+            <section className="panel small muted keys-help" data-testid="keys-help">
               Keys: click a card or Tab to the grid, then <span className="kbd">←</span>/<span className="kbd">→</span> move,{" "}
               <span className="kbd">Enter</span> opens it large.{" "}
               {shortcuts ? (

@@ -258,8 +258,8 @@ function Board() {
             </div>
             {createBox.error && <p className="error">{createBox.error.message}</p>}
             <p className="small muted">
-              Drag shots to reorder, or focus one and press <span className="kbd">Alt</span>+<span className="kbd">←</span>/
-              <span className="kbd">→</span>. Codes stay with their shots.
+              Drag shots to reorder, press <span className="kbd">Alt</span>+<span className="kbd">←</span>/<span className="kbd">→</span> on a
+              focused one, or use its <span aria-hidden="true">⋯</span> menu. Codes stay with their shots.
             </p>
             {reorder.error && <p className="error">{reorder.error.message}</p>}
           </section>
