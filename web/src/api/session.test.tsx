@@ -1,10 +1,12 @@
 // The SPA's side of the browser session: no Authorization header, X-AAM-CSRF on every unsafe request, a 401 ends
 // the session, and RequireAuth asks /api/auth/me/ before showing anything (then login, with `next`).
-import { cleanup, render, screen, waitFor } from "@testing-library/react";
+import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { RequireAuth } from "@/components/Shell";
-import { EXPIRED, useAuth } from "@/stores/auth";
+import { ForgetOnSignOut } from "@/app/providers";
+import { RequireAuth, Shell } from "@/components/Shell";
+import { EXPIRED, LOGGED_OUT_ELSEWHERE, useAuth } from "@/stores/auth";
+import { useDrafts } from "@/stores/drafts";
 import { api, request, unwrap, type User } from "./client";
 
 const replace = vi.fn();
@@ -115,5 +117,68 @@ describe("RequireAuth", () => {
     guarded();
     expect((await screen.findByRole("alert")).textContent).toMatch(/database is unavailable/);
     expect(replace).not.toHaveBeenCalled();
+  });
+});
+
+describe("logging out", () => {
+  function shell(qc: QueryClient) {
+    return render(
+      <QueryClientProvider client={qc}>
+        <Shell>
+          <p>the project</p>
+        </Shell>
+      </QueryClientProvider>,
+    );
+  }
+
+  it("keeps the user signed in and says so when the logout request failed, then logs out and forgets", async () => {
+    let logout = json(503, { detail: "The database is unavailable; try again shortly.", code: "service_unavailable" });
+    stubFetch((r) => (r.method === "DELETE" ? logout : json(200, ann)));
+    const qc = new QueryClient();
+    qc.setQueryData(["projects"], { items: ["Ann's project"] });
+    useDrafts.getState().update(7, { prompt: "Ann's unsent prompt" });
+    shell(qc);
+    await screen.findByText("the project");
+
+    fireEvent.click(screen.getByRole("button", { name: "Log out" }));
+    expect((await screen.findByTestId("logout-error")).textContent).toBe(
+      "Could not log out. The database is unavailable; try again shortly. Try again.",
+    );
+    expect(useAuth.getState().status).toBe("in");
+    expect(useDrafts.getState().draft(7).prompt).toBe("Ann's unsent prompt");
+
+    logout = json(204, null);
+    fireEvent.click(screen.getByRole("button", { name: "Log out" }));
+    await waitFor(() => expect(useAuth.getState().status).toBe("out"));
+    expect(qc.getQueryData(["projects"])).toBeUndefined();
+    expect(useDrafts.getState().draft(7).prompt).toBe("");
+  });
+});
+
+describe("ForgetOnSignOut", () => {
+  function watching(qc: QueryClient) {
+    render(
+      <QueryClientProvider client={qc}>
+        <ForgetOnSignOut />
+      </QueryClientProvider>,
+    );
+  }
+
+  it("empties the cache when the session ends in any way, or another user logs in", () => {
+    const qc = new QueryClient();
+    watching(qc);
+    act(() => useAuth.getState().signedIn(ann));
+    qc.setQueryData(["projects"], ["Ann's project"]);
+    act(() => useAuth.getState().signedOut(LOGGED_OUT_ELSEWHERE)); // another tab logged out
+    expect(qc.getQueryData(["projects"])).toBeUndefined();
+
+    act(() => useAuth.getState().signedIn(ann));
+    qc.setQueryData(["projects"], ["Ann's project"]);
+    act(() => useAuth.getState().signedIn({ ...ann, id: 2, email: "bob@example.com", display_name: "Bob" }));
+    expect(qc.getQueryData(["projects"])).toBeUndefined();
+
+    qc.setQueryData(["projects"], ["Bob's project"]);
+    act(() => useAuth.getState().signedIn({ ...ann, id: 2, email: "bob@example.com", display_name: "Bob" }));
+    expect(qc.getQueryData(["projects"])).toEqual(["Bob's project"]); // the same user again: nothing to forget
   });
 });

@@ -1,8 +1,9 @@
 "use client";
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { useState, type ReactNode } from "react";
+import { QueryClient, QueryClientProvider, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState, type ReactNode } from "react";
 import { ApiError } from "@/api/client";
 import { Announcer } from "@/components/Announcer";
+import { useAuth } from "@/stores/auth";
 
 export function makeQueryClient(): QueryClient {
   return new QueryClient({
@@ -19,10 +20,25 @@ export function makeQueryClient(): QueryClient {
   });
 }
 
+/** Whatever ends this tab's login (a 401, a logout in another tab, another user logging in) empties the cache, so
+ * the next person to log in here never sees the last one's projects, shots or signed links. */
+export function ForgetOnSignOut() {
+  const qc = useQueryClient();
+  useEffect(
+    () =>
+      useAuth.subscribe((now, before) => {
+        if (before.status === "in" && (now.status !== "in" || now.user?.id !== before.user?.id)) qc.clear();
+      }),
+    [qc],
+  );
+  return null;
+}
+
 export function Providers({ children }: { children: ReactNode }) {
   const [client] = useState(makeQueryClient);
   return (
     <QueryClientProvider client={client}>
+      <ForgetOnSignOut />
       {children}
       <Announcer />
     </QueryClientProvider>

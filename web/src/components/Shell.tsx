@@ -7,6 +7,7 @@ import { ApiError, api, unwrap } from "@/api/client";
 import { ErrorState } from "@/components/States";
 import { useApplyTheme } from "@/lib/theme";
 import { EXPIRED, listenToOtherTabs, useAuth } from "@/stores/auth";
+import { useDrafts } from "@/stores/drafts";
 import { usePrefs, type Theme } from "@/stores/prefs";
 import "@/styles/sessions.css";
 import { useLive } from "@/stores/ui";
@@ -140,15 +141,25 @@ export function Shell({ children, crumbs }: { children: ReactNode; crumbs?: Reac
   const qc = useQueryClient();
   useApplyTheme();
   const [leaving, setLeaving] = useState(false);
+  const [logoutError, setLogoutError] = useState<string | null>(null);
   /** Ends this browser's session (or all of the user's sessions and tokens); RequireAuth then shows the login
    * page, which brings the user back here after the next login. */
   async function logOut(everywhere: boolean) {
     setLeaving(true);
+    setLogoutError(null);
     try {
       await unwrap(everywhere ? api.POST("/api/auth/logout-everywhere/") : api.DELETE("/api/auth/session/"));
-    } catch {
-      // Already over (a 401) or unreachable: this tab forgets the user anyway.
+    } catch (error) {
+      // A 401: the session was over already. Anything else: the session may still be alive, so saying "logged out"
+      // would leave the next person at this computer logged in as this user.
+      if (!(error instanceof ApiError && error.status === 401)) {
+        setLeaving(false);
+        const why = error instanceof Error ? error.message : String(error);
+        setLogoutError(`Could not log out. ${why.endsWith(".") ? why : `${why}.`} Try again.`);
+        return;
+      }
     }
+    useDrafts.getState().forgetAll();
     qc.clear();
     useAuth.getState().loggedOut();
   }
@@ -179,6 +190,11 @@ export function Shell({ children, crumbs }: { children: ReactNode; crumbs?: Reac
           <button onClick={() => logOut(true)} disabled={leaving} title="End every session and token of your account">
             Log out everywhere
           </button>
+          {logoutError && (
+            <span className="small error" role="alert" data-testid="logout-error">
+              {logoutError}
+            </span>
+          )}
         </span>
         </HeaderTools>
       </header>

@@ -49,6 +49,8 @@ export interface DraftsState {
   /** Forgets chosen inputs that are no longer usable images of the shot (deleted, or gone from it). */
   keepInputs: (boxId: number, usableIds: readonly number[]) => void;
   clearInputs: (boxId: number) => void;
+  /** Logging out: unsent prompts do not stay behind on a shared computer (every tab follows through storage). */
+  forgetAll: () => void;
 }
 
 function trimmed(drafts: DraftsState["drafts"]): DraftsState["drafts"] {
@@ -112,6 +114,7 @@ export const useDrafts = create<DraftsState>()(
               : [...current.inputIds, assetId],
           })),
         clearInputs: (boxId) => write(boxId, (current) => ({ ...current, inputIds: [] })),
+        forgetAll: () => set({ drafts: {}, reused: null }),
       };
     },
     {
