@@ -10,6 +10,14 @@ export function focusables(root: HTMLElement): HTMLElement[] {
   return [...root.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => !el.hasAttribute("inert") && el.getClientRects().length > 0);
 }
 
+/** The open dialogs, bottom to top: only the top one handles Tab and Escape (one Escape closes one dialog). */
+const open: HTMLElement[] = [];
+
+/** Is any modal dialog open? The page's own shortcuts stay quiet then. */
+export function dialogOpen(): boolean {
+  return open.length > 0;
+}
+
 export function Dialog({
   label,
   onClose,
@@ -35,9 +43,10 @@ export function Dialog({
 
   useEffect(() => {
     const root = ref.current;
+    if (root) open.push(root);
     if (root && !root.contains(document.activeElement)) (root.querySelector<HTMLElement>("[autofocus]") ?? focusables(root)[0] ?? root).focus();
     const onKey = (e: KeyboardEvent) => {
-      if (!root) return;
+      if (!root || open[open.length - 1] !== root) return;
       if (e.key === "Escape") {
         // An open menu inside the dialog (a "⋯" menu button) closes first, on its own.
         if ((e.target as HTMLElement | null)?.closest?.('[role="menu"]')) return;
@@ -64,6 +73,7 @@ export function Dialog({
     document.addEventListener("keydown", onKey, true);
     return () => {
       document.removeEventListener("keydown", onKey, true);
+      if (root) open.splice(open.indexOf(root), 1);
       if (opener?.isConnected) opener.focus();
     };
   }, [opener]);

@@ -10,12 +10,8 @@ import { label as paramLabel } from "@/lib/models";
 import { usePrefs } from "@/stores/prefs";
 import { ActionMenu } from "./ActionMenu";
 import { assetMenu, StatusBadge, type AssetActions, type AssetMarks } from "./AssetCard";
+import { isTyping } from "@/lib/shortcuts";
 import { Dialog } from "./Dialog";
-
-function isTyping(target: EventTarget | null): boolean {
-  const el = target as HTMLElement | null;
-  return !!el && (["INPUT", "TEXTAREA", "SELECT", "VIDEO"].includes(el.tagName) || el.isContentEditable || !!el.closest?.('[role="menu"]'));
-}
 
 function Fact({ name, value }: { name: string; value: string | number }) {
   return (

@@ -2,7 +2,8 @@ import { act, fireEvent, render, screen } from "@testing-library/react";
 import { useState } from "react";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Announcer, announce } from "./Announcer";
-import { Dialog } from "./Dialog";
+import { pageKeysOff } from "@/lib/shortcuts";
+import { Dialog, dialogOpen } from "./Dialog";
 
 // jsdom lays nothing out, so every element has no client rects; the dialog skips invisible elements by them.
 const realRects = HTMLElement.prototype.getClientRects;
@@ -77,5 +78,41 @@ describe("Announcer", () => {
     act(() => announce("Variant completed in SH010"));
     expect(region.textContent).toBe("Variant completed in SH010");
     expect(region.firstElementChild).not.toBe(first);
+  });
+});
+
+describe("Dialog over a dialog", () => {
+  function Stacked() {
+    const [outer, setOuter] = useState(true);
+    const [inner, setInner] = useState(true);
+    return (
+      <>
+        {outer && (
+          <Dialog label="Pick inputs" onClose={() => setOuter(false)}>
+            <button>Use 2 images</button>
+          </Dialog>
+        )}
+        {inner && (
+          <Dialog label="Compare" onClose={() => setInner(false)}>
+            <button>Pick this one</button>
+          </Dialog>
+        )}
+      </>
+    );
+  }
+
+  it("one Escape closes only the dialog on top, and dialogOpen() says whether any is open", () => {
+    const j = () => new KeyboardEvent("keydown", { key: "j" });
+    expect(pageKeysOff(j())).toBe(false);
+    render(<Stacked />);
+    expect(dialogOpen()).toBe(true);
+    expect(pageKeysOff(j())).toBe(true); // the shot view's j/k/f/h/x/c stay quiet behind any dialog
+    fireEvent.keyDown(document.activeElement!, { key: "Escape" });
+    expect(screen.queryByRole("dialog", { name: "Compare" })).toBeNull();
+    expect(screen.getByRole("dialog", { name: "Pick inputs" })).toBeTruthy();
+    fireEvent.keyDown(document.body, { key: "Escape" });
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(dialogOpen()).toBe(false);
+    expect(pageKeysOff(j())).toBe(false);
   });
 });

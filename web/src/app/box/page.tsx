@@ -28,6 +28,7 @@ import { Empty, ErrorState, Loading } from "@/components/States";
 import { layoutShot, type Batch } from "@/lib/batches";
 import { label as paramLabel } from "@/lib/models";
 import { useIdParam } from "@/lib/params";
+import { pageKeysOff } from "@/lib/shortcuts";
 import { useProjectLive } from "@/lib/useProjectLive";
 import { useDrafts } from "@/stores/drafts";
 import { usePrefs } from "@/stores/prefs";
@@ -35,11 +36,6 @@ import { useBoxView } from "@/stores/ui";
 import "@/styles/shot.css";
 
 const NO_IDS: number[] = [];
-
-function isTyping(target: EventTarget | null): boolean {
-  const el = target as HTMLElement | null;
-  return !!el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable || !!el.closest?.('[role="menu"]'));
-}
 
 /** Puts the keyboard focus on an asset's card (the cursor is the focus). */
 function focusCard(id: number | null): void {
@@ -163,18 +159,14 @@ function BoxView() {
     () => ({
       onOpen: open,
       onFavorite: (a) => favorite.mutate({ id: a.id, is_favorite: !a.is_favorite }),
-      onHeadliner: (a) => {
-        headliner.mutate({ id: a.box_id, headliner_id: a.id });
-        announce("Made headliner.");
-      },
+      onHeadliner: (a) =>
+        headliner.mutate({ id: a.box_id, headliner_id: a.id }, { onSuccess: () => announce("Made headliner.") }),
       onAnimate: (a) => {
         setViewing(null);
         setAnimating(a);
       },
-      onReuse: (a) => {
-        useDrafts.getState().reuse(boxId, a);
-        announce("Prompt and settings copied to the generate panel.");
-      },
+      // The generate panel announces the refilled prompt and takes the focus.
+      onReuse: (a) => useDrafts.getState().reuse(boxId, a),
       onToggleInput: (a) => useDrafts.getState().toggleInput(boxId, a.id),
       onRetry: (a) => retry.mutate(a),
       onDelete: (a) => {
@@ -200,7 +192,7 @@ function BoxView() {
 
   const onKey = useCallback(
     (e: KeyboardEvent) => {
-      if (isTyping(e.target) || e.metaKey || e.ctrlKey || e.altKey || animating || comparing || viewing) return;
+      if (pageKeysOff(e)) return;
       const onCard = activeCardId();
       const target = onCard !== null ? items.find((a) => a.id === onCard) : undefined;
       const arrow = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
@@ -216,19 +208,20 @@ function BoxView() {
       else return;
       e.preventDefault();
     },
-    [items, compared.length, actions, moveFocus, setComparing, animating, comparing, viewing, shortcuts],
+    [items, compared.length, actions, moveFocus, setComparing, shortcuts],
   );
   useEffect(() => {
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   }, [onKey]);
-  // Closing the lightbox puts the focus on the card of what was last shown (after the dialog gave it back).
+  // Closing the lightbox or the animate dialog puts the focus on the card of that asset (after the dialog gave it
+  // back): the lightbox's own menu, which may have opened the animate dialog, is gone by then.
   useEffect(() => {
-    if (viewing === null && returnFocusTo.current !== null) {
+    if (viewing === null && animating === null && returnFocusTo.current !== null) {
       focusCard(returnFocusTo.current);
       returnFocusTo.current = null;
     }
-  }, [viewing]);
+  }, [viewing, animating]);
 
   const index = current ? ids.indexOf(current.id) : -1;
   const step = useCallback(
@@ -342,7 +335,15 @@ function BoxView() {
           }}
         />
       )}
-      {animating && <AnimateDialog source={animating} onClose={() => setAnimating(null)} />}
+      {animating && (
+        <AnimateDialog
+          source={animating}
+          onClose={() => {
+            returnFocusTo.current = animating.id;
+            setAnimating(null);
+          }}
+        />
+      )}
       {comparing && compared.length >= 2 && (
         <CompareView
           assets={compared}
