@@ -269,11 +269,17 @@ export function findAsset(qc: QueryClient, assetId: number): Asset | undefined {
 let placeholderSeq = -1;
 
 /** A card for an asset the server has not numbered yet: shown the moment the user clicks. */
-export function placeholderAsset(boxId: number, body: { prompt: string; model?: string; params?: Record<string, unknown> }, kind: "image" | "video"): Asset {
+export function placeholderAsset(
+  boxId: number,
+  body: { prompt: string; model?: string; params?: Record<string, unknown> },
+  kind: "image" | "video",
+  batchId: string | null = null,
+): Asset {
   const now = new Date().toISOString();
   return {
     id: placeholderSeq--,
     box_id: boxId,
+    batch_id: batchId,
     kind,
     status: "PENDING",
     prompt: body.prompt,
@@ -347,7 +353,9 @@ export function useGenerate(boxId: number) {
     mutationFn: (body: GenerateBody) => {
       const count = Math.max(1, body.count ?? 1);
       const kind = body.model.includes("seedance") ? "video" : "image";
-      const placeholders = Array.from({ length: count }, () => placeholderAsset(boxId, body, kind));
+      // One request, one batch, until the server's answer brings the real batch id.
+      const batch = `pending-${placeholderSeq}`;
+      const placeholders = Array.from({ length: count }, () => placeholderAsset(boxId, body, kind, batch));
       return startJobs(qc, boxId, placeholders, () =>
         unwrap(api.POST("/api/boxes/{box_id}/generate/", { params: { path: { box_id: boxId } }, body })),
       );

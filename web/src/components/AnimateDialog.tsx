@@ -1,5 +1,5 @@
 "use client";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import type { AIModel, Asset } from "@/api/client";
 import { useAnimate, useModels } from "@/api/hooks";
 import { estimateRequest } from "@/lib/cost";
@@ -31,10 +31,16 @@ export function AnimateDialog({ source, onClose }: { source: Asset; onClose: () 
   const model = videoModels.find((m) => m.provider_model_id === modelId) ?? videoModels[0];
   const [params, setParams] = useState<Record<string, unknown>>({});
   const [prompt, setPrompt] = useState("");
-  // Reset for another model; not when the source is patched in the cache (a live event) while the dialog is open.
+  // Defaults again only for another model or another picture: not when the model list is refetched (a new object,
+  // e.g. with a newer typical duration) or the source is patched in the cache while the dialog is open.
   const { width, height } = source;
   const sourceRatio = source.params?.aspect_ratio;
-  useEffect(() => setParams(animateDefaults(model, { width, height, params: { aspect_ratio: sourceRatio } })), [model, width, height, sourceRatio]);
+  const defaultsKey = `${model?.provider_model_id ?? ""}|${width}|${height}|${String(sourceRatio)}`;
+  const [paramsFor, setParamsFor] = useState<string | null>(null);
+  if (model && paramsFor !== defaultsKey) {
+    setParamsFor(defaultsKey);
+    setParams(animateDefaults(model, { width, height, params: { aspect_ratio: sourceRatio } }));
+  }
   const estimate = model ? estimateRequest(model, { ...defaultParams(model), ...onlySupported(model, params) }) : null;
   const noMotion = !prompt.trim();
 

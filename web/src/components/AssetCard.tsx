@@ -210,7 +210,7 @@ function Card({
           <StatusBadge status={asset.status} />
           {working && <RunProgress asset={asset} typicalSeconds={typicalSeconds} />}
           {asset.status === "FAILED" && (
-            <div className="error small" role="alert" data-testid="error-message">
+            <div className="error small" data-testid="error-message">
               {asset.error_message || "Generation failed"}
             </div>
           )}
