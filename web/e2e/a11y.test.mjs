@@ -200,6 +200,24 @@ test("the animate dialog traps the focus and gives it back", { timeout: LONG }, 
   );
 });
 
+test("animate opened from the lightbox's menu gives the focus back to that card", { timeout: LONG }, async () => {
+  const card = owner.locator('[data-testid="asset-card"][data-status="COMPLETED"]').first();
+  const id = await card.getAttribute("data-asset-id");
+  await card.locator("img").first().click();
+  const lightbox = owner.getByTestId("lightbox");
+  await lightbox.waitFor();
+  await lightbox.getByRole("button", { name: "More actions" }).click();
+  await owner.getByRole("menuitem", { name: "Animate" }).click();
+  await animateDialog().waitFor();
+  await lightbox.waitFor({ state: "detached" }); // the lightbox (and the menu that opened the dialog) is gone
+  await closeAnimate();
+  await owner.waitForFunction(
+    (assetId) => document.activeElement?.closest('[data-testid="asset-card"]')?.getAttribute("data-asset-id") === assetId,
+    id,
+    { timeout: 5_000 },
+  );
+});
+
 test("the guest review page, and a revoked link", { timeout: LONG }, async () => {
   // The review page shows each shot's headliner: make the variant one, so the page has its pictures.
   const card = owner.getByTestId("asset-card").first();
