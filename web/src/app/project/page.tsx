@@ -109,7 +109,7 @@ function BoxCard({
       {...dragHandlers}
     >
       <Link href={`/box/?id=${box.id}`} tabIndex={-1} className="box-card-media" aria-hidden="true">
-        <Thumb asset={box.headliner} playable={false} />
+        <Thumb asset={box.headliner} />
       </Link>
       <div className="body">
         {editing ? (
