@@ -5,14 +5,13 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { RequireAuth } from "@/components/Shell";
 import { EXPIRED, useAuth } from "@/stores/auth";
+import { json } from "@/test/render";
 import { api, request, unwrap, type User } from "./client";
 
 const replace = vi.fn();
 vi.mock("next/navigation", () => ({ useRouter: () => ({ replace }) }));
 
 const ann = { id: 1, email: "ann@example.com", display_name: "Ann", is_superuser: false, created_at: "2026-11-27T10:00:00Z" } satisfies User;
-const json = (status: number, body: unknown) =>
-  new Response(status === 204 ? null : JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
 
 /** Records every request; answers with `answer(request)`. */
 function stubFetch(answer: (request: Request) => Response) {
@@ -30,7 +29,6 @@ function stubFetch(answer: (request: Request) => Response) {
 
 afterEach(() => {
   cleanup(); // unmount before the store is reset, or RequireAuth would ask again
-  vi.unstubAllGlobals();
   replace.mockReset();
   useAuth.setState({ status: "unknown", user: null, notice: null });
   window.history.pushState({}, "", "/");
@@ -38,7 +36,7 @@ afterEach(() => {
 
 describe("the API client", () => {
   it("sends X-AAM-CSRF on unsafe requests only, and never an Authorization header", async () => {
-    const sent = stubFetch(() => json(200, {}));
+    const sent = stubFetch(() => json({}));
     await unwrap(api.GET("/api/projects/"));
     await unwrap(api.POST("/api/projects/", { body: { name: "A" } }));
     await unwrap(api.DELETE("/api/auth/session/"));
@@ -55,7 +53,7 @@ describe("the API client", () => {
   });
 
   it("ends a live session on a 401 (the login page then says why), but not a failed login", async () => {
-    stubFetch(() => json(401, { detail: "Your session has expired; log in again.", code: "unauthorized" }));
+    stubFetch(() => json({ detail: "Your session has expired; log in again.", code: "unauthorized" }, 401));
     await expect(unwrap(api.POST("/api/auth/session/", { body: { email: "a@b.c", password: "x" } }))).rejects.toThrow();
     expect(useAuth.getState().status).toBe("unknown");
     useAuth.getState().signedIn(ann);
@@ -77,7 +75,7 @@ function guarded() {
 
 describe("RequireAuth", () => {
   it("asks the API who is logged in (the cookie is invisible here), then shows the page", async () => {
-    const sent = stubFetch((r) => (r.url.endsWith("/api/auth/me/") ? json(200, ann) : json(404, {})));
+    const sent = stubFetch((r) => (r.url.endsWith("/api/auth/me/") ? json(ann) : json({}, 404)));
     guarded();
     expect(screen.getByText("Loading…")).toBeTruthy();
     await screen.findByText("the project");
@@ -87,7 +85,7 @@ describe("RequireAuth", () => {
 
   it("sends a stranger to login with the page to come back to", async () => {
     window.history.pushState({}, "", "/project/?id=4");
-    stubFetch(() => json(401, { detail: "Log in first.", code: "unauthorized" }));
+    stubFetch(() => json({ detail: "Log in first.", code: "unauthorized" }, 401));
     guarded();
     await waitFor(() => expect(replace).toHaveBeenCalledWith("/login/?next=%2Fproject%2F%3Fid%3D4"));
     expect(screen.queryByText("the project")).toBeNull();
@@ -95,14 +93,14 @@ describe("RequireAuth", () => {
   });
 
   it("says the session expired when the browser's session has ended on the server", async () => {
-    stubFetch(() => json(401, { detail: "Your session has ended; log in again.", code: "session_expired" }));
+    stubFetch(() => json({ detail: "Your session has ended; log in again.", code: "session_expired" }, 401));
     guarded();
     await waitFor(() => expect(replace).toHaveBeenCalled());
     expect(useAuth.getState().notice).toBe(EXPIRED);
   });
 
   it("leaves the page at once when the session ends (another tab logged out, a 401)", async () => {
-    stubFetch(() => json(200, ann));
+    stubFetch(() => json(ann));
     guarded();
     await screen.findByText("the project");
     useAuth.getState().signedOut(EXPIRED);
@@ -111,7 +109,7 @@ describe("RequireAuth", () => {
   });
 
   it("offers a retry when the API cannot be reached, without sending the user to login", async () => {
-    stubFetch(() => json(503, { detail: "The database is unavailable; try again shortly.", code: "service_unavailable" }));
+    stubFetch(() => json({ detail: "The database is unavailable; try again shortly.", code: "service_unavailable" }, 503));
     guarded();
     expect((await screen.findByRole("alert")).textContent).toMatch(/database is unavailable/);
     expect(replace).not.toHaveBeenCalled();
