@@ -125,6 +125,12 @@ test("the board", { timeout: LONG }, async () => {
   await owner.getByTestId("box-card").first().waitFor();
   await owner.getByTestId("live-state").and(owner.locator('[data-state="open"]')).waitFor({ timeout: 30_000 });
   await checkEverywhere(owner, "board");
+  // The shot's "⋯" menu open: a popup at laptop width, a sheet at the bottom of a phone's screen.
+  await owner.getByRole("button", { name: /^Actions for / }).first().click();
+  await owner.getByRole("menu").waitFor();
+  await checkEverywhere(owner, "board-menu");
+  await owner.keyboard.press("Escape");
+  await owner.getByRole("menu").waitFor({ state: "detached" });
 });
 
 test("the shot view with a generated variant", { timeout: LONG }, async () => {

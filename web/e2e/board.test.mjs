@@ -90,6 +90,7 @@ test("reordering keeps each shot's code; the menu moves, renames and deletes", {
   await owner.keyboard.press("Enter");
   const menu = owner.getByRole("menu", { name: "Actions for SH030" });
   assert.equal(await menu.getByRole("menuitem", { name: "Rename" }).evaluate((el) => el === document.activeElement), true);
+  await shot(owner, "board-desktop-menu");
   await owner.keyboard.press("ArrowDown");
   assert.equal(await menu.getByRole("menuitem", { name: "Move earlier" }).evaluate((el) => el === document.activeElement), true);
   await owner.keyboard.press("Escape");
@@ -178,6 +179,16 @@ test("390 px: the board in one column, no sideways scroll, the primary actions r
     }
     await shot(phone, `board-phone-${scheme}`);
   }
+  // A shot's "⋯" menu is a sheet at the bottom of a phone's screen; the first shot cannot move earlier.
+  await phone.getByRole("button", { name: "Actions for SH020" }).tap();
+  const sheet = phone.getByRole("menu", { name: "Actions for SH020" });
+  assert.equal(await sheet.getByRole("menuitem", { name: "Move earlier" }).isDisabled(), true);
+  const box = await sheet.boundingBox();
+  assert.ok(box.x >= 0 && box.x + box.width <= PHONE.width && box.y + box.height <= PHONE.height, "the menu sheet is on the screen");
+  await assertNoSidewaysScroll(phone, "board with a shot's menu open");
+  await phone.screenshot({ path: join(ARTIFACTS, "board-phone-shot-menu.png") });
+  await phone.keyboard.press("Escape");
+  await sheet.waitFor({ state: "detached" });
   // The header's settings live behind "Menu" on a phone.
   await phone.getByRole("button", { name: "Menu" }).click(CLICKABLE);
   await phone.getByLabel("Theme").waitFor();

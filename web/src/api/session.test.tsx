@@ -7,14 +7,13 @@ import { ForgetOnSignOut } from "@/app/providers";
 import { RequireAuth, Shell } from "@/components/Shell";
 import { EXPIRED, LOGGED_OUT_ELSEWHERE, useAuth } from "@/stores/auth";
 import { useDrafts } from "@/stores/drafts";
+import { json } from "@/test/render";
 import { api, request, unwrap, type User } from "./client";
 
 const replace = vi.fn();
 vi.mock("next/navigation", () => ({ useRouter: () => ({ replace }) }));
 
 const ann = { id: 1, email: "ann@example.com", display_name: "Ann", is_superuser: false, created_at: "2026-11-27T10:00:00Z" } satisfies User;
-const json = (status: number, body: unknown) =>
-  new Response(status === 204 ? null : JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
 
 /** Records every request; answers with `answer(request)`. */
 function stubFetch(answer: (request: Request) => Response) {
@@ -32,7 +31,6 @@ function stubFetch(answer: (request: Request) => Response) {
 
 afterEach(() => {
   cleanup(); // unmount before the store is reset, or RequireAuth would ask again
-  vi.unstubAllGlobals();
   replace.mockReset();
   useAuth.setState({ status: "unknown", user: null, notice: null });
   window.history.pushState({}, "", "/");
@@ -40,7 +38,7 @@ afterEach(() => {
 
 describe("the API client", () => {
   it("sends X-AAM-CSRF on unsafe requests only, and never an Authorization header", async () => {
-    const sent = stubFetch(() => json(200, {}));
+    const sent = stubFetch(() => json({}));
     await unwrap(api.GET("/api/projects/"));
     await unwrap(api.POST("/api/projects/", { body: { name: "A" } }));
     await unwrap(api.DELETE("/api/auth/session/"));
@@ -57,7 +55,7 @@ describe("the API client", () => {
   });
 
   it("ends a live session on a 401 (the login page then says why), but not a failed login", async () => {
-    stubFetch(() => json(401, { detail: "Your session has expired; log in again.", code: "unauthorized" }));
+    stubFetch(() => json({ detail: "Your session has expired; log in again.", code: "unauthorized" }, 401));
     await expect(unwrap(api.POST("/api/auth/session/", { body: { email: "a@b.c", password: "x" } }))).rejects.toThrow();
     expect(useAuth.getState().status).toBe("unknown");
     useAuth.getState().signedIn(ann);
@@ -79,7 +77,7 @@ function guarded() {
 
 describe("RequireAuth", () => {
   it("asks the API who is logged in (the cookie is invisible here), then shows the page", async () => {
-    const sent = stubFetch((r) => (r.url.endsWith("/api/auth/me/") ? json(200, ann) : json(404, {})));
+    const sent = stubFetch((r) => (r.url.endsWith("/api/auth/me/") ? json(ann) : json({}, 404)));
     guarded();
     expect(screen.getByText("Loading…")).toBeTruthy();
     await screen.findByText("the project");
@@ -89,7 +87,7 @@ describe("RequireAuth", () => {
 
   it("sends a stranger to login with the page to come back to", async () => {
     window.history.pushState({}, "", "/project/?id=4");
-    stubFetch(() => json(401, { detail: "Log in first.", code: "unauthorized" }));
+    stubFetch(() => json({ detail: "Log in first.", code: "unauthorized" }, 401));
     guarded();
     await waitFor(() => expect(replace).toHaveBeenCalledWith("/login/?next=%2Fproject%2F%3Fid%3D4"));
     expect(screen.queryByText("the project")).toBeNull();
@@ -97,14 +95,14 @@ describe("RequireAuth", () => {
   });
 
   it("says the session expired when the browser's session has ended on the server", async () => {
-    stubFetch(() => json(401, { detail: "Your session has ended; log in again.", code: "session_expired" }));
+    stubFetch(() => json({ detail: "Your session has ended; log in again.", code: "session_expired" }, 401));
     guarded();
     await waitFor(() => expect(replace).toHaveBeenCalled());
     expect(useAuth.getState().notice).toBe(EXPIRED);
   });
 
   it("leaves the page at once when the session ends (another tab logged out, a 401)", async () => {
-    stubFetch(() => json(200, ann));
+    stubFetch(() => json(ann));
     guarded();
     await screen.findByText("the project");
     useAuth.getState().signedOut(EXPIRED);
@@ -113,7 +111,7 @@ describe("RequireAuth", () => {
   });
 
   it("offers a retry when the API cannot be reached, without sending the user to login", async () => {
-    stubFetch(() => json(503, { detail: "The database is unavailable; try again shortly.", code: "service_unavailable" }));
+    stubFetch(() => json({ detail: "The database is unavailable; try again shortly.", code: "service_unavailable" }, 503));
     guarded();
     expect((await screen.findByRole("alert")).textContent).toMatch(/database is unavailable/);
     expect(replace).not.toHaveBeenCalled();
@@ -132,8 +130,8 @@ describe("logging out", () => {
   }
 
   it("keeps the user signed in and says so when the logout request failed, then logs out and forgets", async () => {
-    let logout = json(503, { detail: "The database is unavailable; try again shortly.", code: "service_unavailable" });
-    stubFetch((r) => (r.method === "DELETE" ? logout : json(200, ann)));
+    let logout = json({ detail: "The database is unavailable; try again shortly.", code: "service_unavailable" }, 503);
+    stubFetch((r) => (r.method === "DELETE" ? logout : json(ann)));
     const qc = new QueryClient();
     qc.setQueryData(["projects"], { items: ["Ann's project"] });
     useDrafts.getState().update(7, { prompt: "Ann's unsent prompt" });
@@ -147,7 +145,7 @@ describe("logging out", () => {
     expect(useAuth.getState().status).toBe("in");
     expect(useDrafts.getState().draft(7).prompt).toBe("Ann's unsent prompt");
 
-    logout = json(204, null);
+    logout = json(null, 204);
     fireEvent.click(screen.getByRole("button", { name: "Log out" }));
     await waitFor(() => expect(useAuth.getState().status).toBe("out"));
     expect(qc.getQueryData(["projects"])).toBeUndefined();

@@ -1,13 +1,17 @@
 "use client";
-// A menu button (WAI-ARIA menu button pattern): the "⋯" on a card. Arrow keys, Home/End move between items,
-// Escape closes it and gives the focus back to the button; a click elsewhere or Tab closes it.
+// The one "⋯" menu button (WAI-ARIA menu button pattern), on the shot view's cards and lightbox and on the board's
+// shots. Arrow keys, Home/End move between the enabled items, Escape closes it and gives the focus back to the
+// button; a click elsewhere or Tab closes it.
 import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import "@/styles/menu.css";
 
 export interface MenuItem {
   label: ReactNode;
   /** The item's accessible name when `label` is not plain text. */
   name?: string;
   onSelect: () => void;
+  /** Shown but skipped by the arrow keys (e.g. "Move earlier" on the first shot). */
+  disabled?: boolean;
   danger?: boolean;
   testId?: string;
 }
@@ -18,7 +22,7 @@ export function ActionMenu({ label, items, buttonClassName = "" }: { label: stri
   const menu = useRef<HTMLUListElement>(null);
   const id = useId();
 
-  const entries = () => [...(menu.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
+  const entries = () => [...(menu.current?.querySelectorAll<HTMLElement>('[role="menuitem"]:not(:disabled)') ?? [])];
   const close = (refocus: boolean) => {
     setOpen(false);
     if (refocus) button.current?.focus();
@@ -86,6 +90,7 @@ export function ActionMenu({ label, items, buttonClassName = "" }: { label: stri
                 tabIndex={-1}
                 aria-label={item.name}
                 className={item.danger ? "danger" : undefined}
+                disabled={item.disabled}
                 data-testid={item.testId}
                 onClick={() => {
                   close(true);

@@ -1,17 +1,10 @@
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { act, fireEvent, render, screen } from "@testing-library/react";
-import type { ReactNode } from "react";
 import { describe, expect, it, vi } from "vitest";
-import type { Asset } from "@/api/client";
-import { placeholderAsset } from "@/api/hooks";
 import { usePrefs } from "@/stores/prefs";
+import { asset, withClient } from "@/test/render";
 import { AssetCard, type AssetActions, type AssetMarks } from "./AssetCard";
 import { formatLeft } from "./Countdown";
 import { Lightbox } from "./Lightbox";
-
-function asset(over: Partial<Asset> = {}): Asset {
-  return { ...placeholderAsset(2, { prompt: "a red fox" }, "image"), id: 10, ...over };
-}
 
 function actions(): AssetActions {
   return {
@@ -128,11 +121,6 @@ describe("AssetCard", () => {
     expect(formatLeft(-1)).toBe("purge due");
   });
 });
-
-function withClient(ui: ReactNode) {
-  const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  return render(<QueryClientProvider client={qc}>{ui}</QueryClientProvider>);
-}
 
 describe("Lightbox", () => {
   const shown = asset({ status: "COMPLETED", file_url: "/original.png", thumbnail_url: "/thumb.webp", seed: 42, params: { aspect_ratio: "1:1" } });

@@ -1,6 +1,7 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { useAuth } from "@/stores/auth";
+import { json } from "@/test/render";
 import { AuthForm, registrationNotice } from "./AuthForm";
 
 const replace = vi.fn();
@@ -18,12 +19,10 @@ function stubApi(registration: unknown, register: Answer = { status: 201, body: 
       const request = input instanceof Request ? input : new Request(String(input));
       const body = request.method === "POST" ? await request.clone().json() : null;
       calls.push({ url: request.url, body });
-      const json = (status: number, value: unknown) =>
-        new Response(JSON.stringify(value), { status, headers: { "Content-Type": "application/json" } });
-      if (request.url.includes("/api/auth/registration/")) return json(200, registration);
-      if (request.url.includes("/api/auth/register/")) return json(register.status, register.body);
-      if (request.url.includes("/api/auth/session/")) return json(200, ann);
-      return json(404, { detail: "Not found.", code: "not_found" });
+      if (request.url.includes("/api/auth/registration/")) return json(registration);
+      if (request.url.includes("/api/auth/register/")) return json(register.body, register.status);
+      if (request.url.includes("/api/auth/session/")) return json(ann);
+      return json({ detail: "Not found.", code: "not_found" }, 404);
     }),
   );
   return calls;
@@ -37,7 +36,6 @@ function fillAndSubmit() {
 }
 
 afterEach(() => {
-  vi.unstubAllGlobals();
   replace.mockReset();
   window.history.pushState({}, "", "/");
 });

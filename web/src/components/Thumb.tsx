@@ -8,16 +8,9 @@ export interface Pictured {
   thumbnail_url: string | null;
 }
 
-/** The picture of an asset: its thumbnail, an inline player for a finished video, or a placeholder. */
-export function Thumb({ asset, playable = false }: { asset: Pictured | null | undefined; playable?: boolean }) {
+/** The still of an asset (a video's poster frame), or a placeholder. Videos play in the lightbox and on the review page. */
+export function Thumb({ asset }: { asset: Pictured | null | undefined }) {
   if (!asset) return <div className="thumb muted small">No headliner yet</div>;
-  if (asset.kind === "video" && (asset.status ?? "COMPLETED") === "COMPLETED" && asset.file_url && playable) {
-    return (
-      <div className="thumb">
-        <video src={asset.file_url} poster={asset.thumbnail_url ?? undefined} controls muted loop playsInline preload="metadata" data-testid="video" />
-      </div>
-    );
-  }
   const src = asset.thumbnail_url ?? (asset.kind === "image" ? asset.file_url : null);
   if (src) {
     return (

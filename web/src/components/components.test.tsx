@@ -1,9 +1,8 @@
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { QueryClient } from "@tanstack/react-query";
 import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
-import type { ReactNode } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AIModel, Asset } from "@/api/client";
-import { keys, placeholderAsset } from "@/api/hooks";
+import { keys } from "@/api/hooks";
 import { applyEvent } from "@/lib/useProjectLive";
 import { GeneratePanel } from "./GeneratePanel";
 import { ParamsForm } from "./ParamsForm";
@@ -11,7 +10,7 @@ import { PromptDiff } from "./PromptDiff";
 import { ReviewMedia, ReviewPage } from "./ReviewPage";
 import { LiveIndicator } from "./Shell";
 import { useLive } from "@/stores/ui";
-import { useDrafts } from "@/stores/drafts";
+import { asset, clientWithAssets, json, resetDrafts, stubFetch, urlOf, withClient } from "@/test/render";
 
 const nanoBanana = {
   id: 1,
@@ -41,20 +40,7 @@ const seedance = {
   capabilities: { params: { duration: { type: "enum", values: [4, 8], default: 8 }, generate_audio: { type: "bool", default: false } } },
 } as unknown as AIModel;
 
-function asset(over: Partial<Asset> = {}): Asset {
-  return { ...placeholderAsset(2, { prompt: "a red fox" }, "image"), id: 10, ...over };
-}
-
-function withClient(ui: ReactNode, qc = new QueryClient({ defaultOptions: { queries: { retry: false } } })) {
-  return { qc, ...render(<QueryClientProvider client={qc}>{ui}</QueryClientProvider>) };
-}
-
-afterEach(() => {
-  vi.unstubAllGlobals();
-  vi.restoreAllMocks();
-  useDrafts.setState({ drafts: {}, reused: null }); // a shot's draft would carry into the next test
-  window.localStorage.clear();
-});
+afterEach(resetDrafts);
 
 describe("ParamsForm", () => {
   it("shows only the parameters the chosen model supports", () => {
@@ -103,16 +89,11 @@ describe("live events", () => {
 describe("GeneratePanel", () => {
   it("puts PENDING cards in the grid at once, before the server answers", async () => {
     let answer: (r: Response) => void = () => {};
-    const fetchMock = vi.fn(async (input: RequestInfo | URL) => {
-      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-      if (url.includes("/api/models/")) return new Response(JSON.stringify([nanoBanana, seedance]), { status: 200, headers: { "Content-Type": "application/json" } });
+    const fetchMock = stubFetch((url) => {
+      if (url.includes("/api/models/")) return json([nanoBanana, seedance]);
       if (url.includes("/generate/")) return new Promise<Response>((resolve) => (answer = resolve));
-      return new Response("{}", { status: 404 });
     });
-    vi.stubGlobal("fetch", fetchMock);
-    const qc = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
-    qc.setQueryData(keys.assetList(2, {}), { items: [], total: 0, limit: 200, offset: 0 });
-    withClient(<GeneratePanel boxId={2} />, qc);
+    const { qc } = withClient(<GeneratePanel boxId={2} />, clientWithAssets());
     await waitFor(() => expect(screen.getByRole("option", { name: /Nano Banana/ })).toBeTruthy(), { timeout: 10_000 });
     fireEvent.change(screen.getByLabelText("Prompt"), { target: { value: "a red fox" } });
     fireEvent.change(screen.getByLabelText("Variants"), { target: { value: "2" } });
@@ -123,12 +104,12 @@ describe("GeneratePanel", () => {
       const items = qc.getQueryData<{ items: Asset[] }>(keys.assetList(2, {}))?.items ?? [];
       expect(items.map((a) => a.status)).toEqual(["PENDING", "PENDING"]);
     });
-    const call = fetchMock.mock.calls.find(([u]) => (u instanceof Request ? u.url : String(u)).includes("/boxes/2/generate/"));
+    const call = fetchMock.mock.calls.find(([u]) => urlOf(u).includes("/boxes/2/generate/"));
     expect(call).toBeTruthy();
     const sent = await (call![0] as Request).clone().json();
     expect(sent).toEqual({ model: "google/nano-banana", prompt: "a red fox", params: { aspect_ratio: "1:1", output_format: "png" }, count: 2 });
     await act(async () => {
-      answer(new Response(JSON.stringify({ asset_id: 41, status: "PENDING", asset_ids: [41, 42], workflow_ids: ["asset-41", "asset-42"] }), { status: 202, headers: { "Content-Type": "application/json" } }));
+      answer(json({ asset_id: 41, status: "PENDING", asset_ids: [41, 42], workflow_ids: ["asset-41", "asset-42"] }, 202));
     });
     await waitFor(() => {
       const items = qc.getQueryData<{ items: Asset[] }>(keys.assetList(2, {}))?.items ?? [];
@@ -141,17 +122,11 @@ describe("GeneratePanel cost", () => {
   it("shows the request's estimate from every parameter, today's usage, a refusal's sentence, and no fixed price", async () => {
     const usage = { spent_today: 312, daily_budget: 2000, remaining: 1688, running: 2, max_running: 8, resets_at: "2026-11-28T00:00:00Z", smart_edit_cost: 1, kie_balance: null };
     const refusal = { detail: "Your daily budget is 2000 credits: 1990 spent today, 10 left; this request needs 16 (4 × 4). It resets at 00:00 UTC, in 5 h 12 min.", code: "rate_limited" };
-    const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
-    vi.stubGlobal(
-      "fetch",
-      vi.fn(async (input: RequestInfo | URL) => {
-        const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-        if (url.includes("/api/models/")) return json([nanoBanana, { ...seedance, price_credits: 28, capabilities: { ...seedance.capabilities, credits_per_second: { "720p": { silent: 3.5, audio: 7 } } } }]);
-        if (url.includes("/me/usage/")) return json(usage);
-        if (url.includes("/generate/")) return json(refusal, 429);
-        return new Response("{}", { status: 404 });
-      }),
-    );
+    stubFetch((url) => {
+      if (url.includes("/api/models/")) return json([nanoBanana, { ...seedance, price_credits: 28, capabilities: { ...seedance.capabilities, credits_per_second: { "720p": { silent: 3.5, audio: 7 } } } }]);
+      if (url.includes("/me/usage/")) return json(usage);
+      if (url.includes("/generate/")) return json(refusal, 429);
+    });
     withClient(<GeneratePanel boxId={2} />);
     await waitFor(() => expect(screen.getByRole("option", { name: "Nano Banana" })).toBeTruthy(), { timeout: 10_000 });
     expect(screen.getByRole("option", { name: "Seedance" })).toBeTruthy(); // no "(28 credits)"
@@ -172,16 +147,11 @@ describe("GeneratePanel cost", () => {
   it("shows a smart edit's estimated cost (usage.smart_edit_cost) before the rewrite is asked for", async () => {
     const usage = { spent_today: 0, daily_budget: 2000, remaining: 2000, running: 0, max_running: 8, resets_at: "2026-11-28T00:00:00Z", smart_edit_cost: 1.5, kie_balance: null };
     const sent: string[] = [];
-    vi.stubGlobal(
-      "fetch",
-      vi.fn(async (input: RequestInfo | URL) => {
-        const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-        sent.push(url);
-        if (url.includes("/api/models/")) return new Response(JSON.stringify([nanoBanana]), { status: 200, headers: { "Content-Type": "application/json" } });
-        if (url.includes("/me/usage/")) return new Response(JSON.stringify(usage), { status: 200, headers: { "Content-Type": "application/json" } });
-        return new Response("{}", { status: 404 });
-      }),
-    );
+    stubFetch((url) => {
+      sent.push(url);
+      if (url.includes("/api/models/")) return json([nanoBanana]);
+      if (url.includes("/me/usage/")) return json(usage);
+    });
     withClient(<GeneratePanel boxId={2} />);
     await waitFor(() => expect(screen.getByTestId("smart-edit-estimate").textContent).toBe("Estimated cost: 1.5 credits"));
     expect(sent.some((url) => url.includes("/smart-edit/"))).toBe(false); // shown before anything is sent
@@ -191,20 +161,15 @@ describe("GeneratePanel cost", () => {
 describe("GeneratePanel double-click", () => {
   it("sends one generate request for two clicks in the same tick, and is disabled until the server answers", async () => {
     let answer: (r: Response) => void = () => {};
-    const fetchMock = vi.fn(async (input: RequestInfo | URL) => {
-      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-      if (url.includes("/api/models/")) return new Response(JSON.stringify([nanoBanana]), { status: 200, headers: { "Content-Type": "application/json" } });
+    const fetchMock = stubFetch((url) => {
+      if (url.includes("/api/models/")) return json([nanoBanana]);
       if (url.includes("/generate/")) return new Promise<Response>((resolve) => (answer = resolve));
-      return new Response("{}", { status: 404 });
     });
-    vi.stubGlobal("fetch", fetchMock);
-    const qc = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
-    qc.setQueryData(keys.assetList(2, {}), { items: [], total: 0, limit: 200, offset: 0 });
-    withClient(<GeneratePanel boxId={2} />, qc);
+    withClient(<GeneratePanel boxId={2} />, clientWithAssets());
     await waitFor(() => expect(screen.getByRole("option", { name: /Nano Banana/ })).toBeTruthy(), { timeout: 10_000 });
     fireEvent.change(screen.getByLabelText("Prompt"), { target: { value: "a red fox" } });
     const button = screen.getByTestId("generate") as HTMLButtonElement;
-    const generateCalls = () => fetchMock.mock.calls.filter(([u]) => (u instanceof Request ? u.url : String(u)).includes("/generate/"));
+    const generateCalls = () => fetchMock.mock.calls.filter(([u]) => urlOf(u).includes("/generate/"));
     await act(async () => {
       // Both submits land before React re-renders or React Query notifies: only the component's guard stops the second.
       fireEvent.submit(button.form!);
@@ -218,7 +183,7 @@ describe("GeneratePanel double-click", () => {
     });
     expect(generateCalls()).toHaveLength(1);
     await act(async () => {
-      answer(new Response(JSON.stringify({ asset_id: 41, status: "PENDING", asset_ids: [41], workflow_ids: ["asset-41"] }), { status: 202, headers: { "Content-Type": "application/json" } }));
+      answer(json({ asset_id: 41, status: "PENDING", asset_ids: [41], workflow_ids: ["asset-41"] }, 202));
     });
     await waitFor(() => expect(button.disabled).toBe(false));
     expect(generateCalls()).toHaveLength(1);
@@ -259,7 +224,7 @@ describe("ReviewMedia", () => {
 describe("ReviewPage", () => {
   it("says so clearly when the link is revoked or expired", async () => {
     window.history.pushState({}, "", "/review/8a2b0c9e-0000-4000-8000-000000000000/");
-    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ detail: "This review link has expired.", code: "gone" }), { status: 410, headers: { "Content-Type": "application/json" } })));
+    stubFetch(() => json({ detail: "This review link has expired.", code: "gone" }, 410));
     vi.stubGlobal(
       "WebSocket",
       class {

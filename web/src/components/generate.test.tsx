@@ -1,11 +1,10 @@
 // The generate panel's own behaviour: the shot's draft, smart edit's reasons, the input step, reuse, animate.
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import type { ReactNode } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AIModel, Asset } from "@/api/client";
-import { keys, placeholderAsset } from "@/api/hooks";
 import { useDrafts } from "@/stores/drafts";
+import { asset, clientWithAssets, json, resetDrafts, stubFetch, withClient } from "@/test/render";
 import { AnimateDialog } from "./AnimateDialog";
 import { GeneratePanel } from "./GeneratePanel";
 
@@ -39,53 +38,40 @@ const seedance = {
 const usage = { spent_today: 0, daily_budget: 2000, remaining: 2000, running: 0, max_running: 8, resets_at: "2026-11-28T00:00:00Z", smart_edit_cost: 1.5, kie_balance: null };
 
 function image(id: number, over: Partial<Asset> = {}): Asset {
-  return { ...placeholderAsset(2, { prompt: `variant ${id}` }, "image"), id, status: "COMPLETED", thumbnail_url: `https://s3/${id}.jpg`, ...over };
+  return asset({ prompt: `variant ${id}`, id, status: "COMPLETED", thumbnail_url: `https://s3/${id}.jpg`, ...over });
 }
-
-const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
 
 /** The API as the panel sees it: models, usage, and whatever `extra` answers. */
-function serve(extra: (url: string, init?: Request) => Response | Promise<Response> | undefined = () => undefined, today = usage) {
-  const fetchMock = vi.fn(async (input: RequestInfo | URL) => {
-    const request = input instanceof Request ? input : undefined;
-    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+function serve(extra: (url: string, request?: Request) => Response | Promise<Response> | undefined = () => undefined, today = usage) {
+  return stubFetch((url, request) => {
     if (url.includes("/api/models/")) return json([nanoBanana, edit, seedance]);
     if (url.includes("/me/usage/")) return json(today);
-    return (await extra(url, request)) ?? new Response("{}", { status: 404 });
+    return extra(url, request);
   });
-  vi.stubGlobal("fetch", fetchMock);
-  return fetchMock;
 }
 
-function withClient(ui: ReactNode, assets: Asset[] = []) {
-  const qc = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
-  qc.setQueryData(keys.assetList(2, {}), { items: assets, total: assets.length, limit: 200, offset: 0 });
-  return { qc, ...render(<QueryClientProvider client={qc}>{ui}</QueryClientProvider>) };
-}
+/** The panel (or dialog) in a shot whose asset list is already loaded. */
+const renderPanel = (ui: ReactNode, assets: Asset[] = []) => withClient(ui, clientWithAssets(assets));
 
 const ready = () => waitFor(() => expect(screen.getByRole("option", { name: "Nano Banana" })).toBeTruthy(), { timeout: 10_000 });
 const prompt = () => screen.getByLabelText("Prompt") as HTMLTextAreaElement;
 
-afterEach(() => {
-  vi.unstubAllGlobals();
-  useDrafts.setState({ drafts: {}, reused: null });
-  window.localStorage.clear();
-});
+afterEach(resetDrafts);
 
 describe("GeneratePanel draft", () => {
   it("keeps the prompt, model and count of each shot when the panel goes away and comes back", async () => {
     serve();
-    const first = withClient(<GeneratePanel boxId={2} />);
+    const first = renderPanel(<GeneratePanel boxId={2} />);
     await ready();
     fireEvent.change(prompt(), { target: { value: "a lighthouse at dusk" } });
     fireEvent.change(screen.getByLabelText("Variants"), { target: { value: "3" } });
     fireEvent.change(screen.getByLabelText("Model"), { target: { value: "google/nano-banana-edit" } });
     first.unmount();
-    const other = withClient(<GeneratePanel boxId={3} />);
+    const other = renderPanel(<GeneratePanel boxId={3} />);
     await ready();
     expect(prompt().value).toBe(""); // another shot, another draft
     other.unmount();
-    withClient(<GeneratePanel boxId={2} />);
+    renderPanel(<GeneratePanel boxId={2} />);
     await ready();
     expect(prompt().value).toBe("a lighthouse at dusk");
     expect((screen.getByLabelText("Variants") as HTMLInputElement).value).toBe("3");
@@ -94,7 +80,7 @@ describe("GeneratePanel draft", () => {
 
   it("keeps the prompt after a successful generate", async () => {
     serve((url) => (url.includes("/generate/") ? json({ asset_id: 41, status: "PENDING", asset_ids: [41], workflow_ids: ["asset-41"] }, 202) : undefined));
-    withClient(<GeneratePanel boxId={2} />);
+    renderPanel(<GeneratePanel boxId={2} />);
     await ready();
     fireEvent.change(prompt(), { target: { value: "a red fox" } });
     await act(async () => {
@@ -110,7 +96,7 @@ describe("smart edit", () => {
 
   it("says why it cannot run: no prompt, then no instruction", async () => {
     serve();
-    withClient(<GeneratePanel boxId={2} />);
+    renderPanel(<GeneratePanel boxId={2} />);
     await ready();
     expect(rewrite().disabled).toBe(true);
     expect(screen.getByTestId("smart-edit-why").textContent).toBe("Write a prompt first: smart edit rewrites it.");
@@ -123,7 +109,7 @@ describe("smart edit", () => {
 
   it("says when today's credit limit is reached", async () => {
     serve(undefined, { ...usage, spent_today: 1999, remaining: 1 });
-    withClient(<GeneratePanel boxId={2} />);
+    renderPanel(<GeneratePanel boxId={2} />);
     await ready();
     fireEvent.change(prompt(), { target: { value: "a fox" } });
     fireEvent.change(screen.getByLabelText("Instruction"), { target: { value: "make it night" } });
@@ -135,7 +121,7 @@ describe("smart edit", () => {
 
   it("says when the LLM cannot be used (the API's 503), and offers to try again", async () => {
     serve((url) => (url.includes("/smart-edit/") ? json({ detail: "The LLM provider is not reachable.", code: "upstream_unavailable" }, 503) : undefined));
-    withClient(<GeneratePanel boxId={2} />);
+    renderPanel(<GeneratePanel boxId={2} />);
     await ready();
     fireEvent.change(prompt(), { target: { value: "a fox" } });
     fireEvent.change(screen.getByLabelText("Instruction"), { target: { value: "make it night" } });
@@ -146,7 +132,7 @@ describe("smart edit", () => {
 
   it("shows the difference, and Use replaces the prompt (Discard keeps it)", async () => {
     serve((url) => (url.includes("/smart-edit/") ? json({ id: 1, box_id: 2, instruction: "night", original_prompt: "a fox by day", prompt: "a fox by night", model: "gemini", created_at: "2026-11-27T00:00:00Z" }, 201) : undefined));
-    withClient(<GeneratePanel boxId={2} />);
+    renderPanel(<GeneratePanel boxId={2} />);
     await ready();
     fireEvent.change(prompt(), { target: { value: "a fox by day" } });
     fireEvent.change(screen.getByLabelText("Instruction"), { target: { value: "night" } });
@@ -166,7 +152,7 @@ describe("input images", () => {
   it("are their own step: the rule in words, a picker of the shot's finished images up to the model's maximum, remove each", async () => {
     serve();
     const images = [image(11), image(12), image(13), image(14, { status: "FAILED" }), image(15, { kind: "video" })];
-    withClient(<GeneratePanel boxId={2} />, images);
+    renderPanel(<GeneratePanel boxId={2} />, images);
     await ready();
     expect(screen.queryByTestId("input-images")).toBeNull(); // Nano Banana takes none
     fireEvent.change(screen.getByLabelText("Model"), { target: { value: "google/nano-banana-edit" } });
@@ -196,7 +182,7 @@ describe("input images", () => {
   it("forgets an input that is no longer a finished image of the shot", async () => {
     serve();
     useDrafts.getState().update(2, { model: "google/nano-banana-edit", inputIds: [11, 99] });
-    withClient(<GeneratePanel boxId={2} />, [image(11)]);
+    renderPanel(<GeneratePanel boxId={2} />, [image(11)]);
     await waitFor(() => expect(useDrafts.getState().draft(2).inputIds).toEqual([11]));
   });
 });
@@ -206,7 +192,7 @@ describe("reuse prompt and settings", () => {
     serve();
     const scrolled = vi.fn(); // jsdom lays nothing out: record that the prompt was scrolled to
     Element.prototype.scrollIntoView = scrolled;
-    withClient(<GeneratePanel boxId={2} />, [image(11), image(12)]);
+    renderPanel(<GeneratePanel boxId={2} />, [image(11), image(12)]);
     await ready();
     fireEvent.change(prompt(), { target: { value: "my own prompt" } });
     act(() => useDrafts.getState().reuse(2, image(12, { prompt: "add a red boat", model: "google/nano-banana-edit", params: { aspect_ratio: "16:9" }, input_asset_ids: [11] })));
@@ -227,7 +213,7 @@ describe("reuse prompt and settings", () => {
 describe("AnimateDialog", () => {
   it("defaults the aspect ratio to the source image's and asks for a motion prompt", async () => {
     serve();
-    withClient(<AnimateDialog source={image(11, { width: 768, height: 1344 })} onClose={() => {}} />);
+    renderPanel(<AnimateDialog source={image(11, { width: 768, height: 1344 })} onClose={() => {}} />);
     const ratio = (await screen.findByLabelText("Aspect ratio", {}, { timeout: 10_000 })) as HTMLSelectElement;
     await waitFor(() => expect(ratio.value).toBe("9:16")); // the model's own default is 16:9
     const motion = screen.getByLabelText("Motion prompt (required)") as HTMLTextAreaElement;

@@ -1,5 +1,5 @@
 import { QueryClient } from "@tanstack/react-query";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { keys } from "@/api/hooks";
 import { createAnnouncementQueue, summarise, type Happening } from "./announcements";
 import { happeningOf } from "./useProjectLive";
@@ -26,8 +26,6 @@ describe("summarise", () => {
 });
 
 describe("the announcement queue", () => {
-  afterEach(() => vi.useRealTimers());
-
   it("says the first at once, then at most one sentence a second, folding what came in between", () => {
     vi.useFakeTimers();
     const said: string[] = [];

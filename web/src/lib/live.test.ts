@@ -28,8 +28,6 @@ class FakeSocket {
 
 afterEach(() => {
   FakeSocket.all = [];
-  vi.useRealTimers();
-  vi.unstubAllGlobals();
 });
 
 /** Lets pending promise callbacks (the async URL builder) run. */

@@ -4,7 +4,6 @@ import { applyTheme, THEME_SCRIPT } from "./theme";
 
 afterEach(() => {
   usePrefs.getState().setTheme("system");
-  localStorage.clear();
   delete document.documentElement.dataset.theme;
 });
 

@@ -4,6 +4,7 @@ import { render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AIModel, Asset } from "@/api/client";
 import { placeholderAsset } from "@/api/hooks";
+import { resetDrafts } from "@/test/render";
 import { EMPTY_DRAFT, MAX_DRAFTS, useDraft, useDrafts } from "./drafts";
 
 const KEY = "aam.drafts";
@@ -41,11 +42,7 @@ function asset(over: Partial<Asset> = {}): Asset {
   return { ...placeholderAsset(7, { prompt: "a fox", model: "google/nano-banana" }, "image"), id: 31, ...over };
 }
 
-afterEach(() => {
-  vi.restoreAllMocks();
-  useDrafts.setState({ drafts: {}, reused: null });
-  window.localStorage.clear();
-});
+afterEach(resetDrafts);
 
 describe("drafts store", () => {
   it("keeps one draft per shot", () => {

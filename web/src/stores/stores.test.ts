@@ -4,7 +4,6 @@ import { EXPIRED, LOGGED_OUT_ELSEWHERE, listenToOtherTabs, useAuth } from "./aut
 import { useBoxView, useLive } from "./ui";
 
 afterEach(() => {
-  vi.useRealTimers();
   useAuth.setState({ status: "unknown", user: null, notice: null });
   useBoxView.getState().reset();
   useLive.setState({ comments: [], state: "closed" });

@@ -12,7 +12,7 @@ import {
   useUpdateBox,
   type Box,
 } from "@/api/hooks";
-import { OverflowMenu } from "@/components/OverflowMenu";
+import { ActionMenu } from "@/components/ActionMenu";
 import { PasteShots } from "@/components/PasteShots";
 import { SharePanel } from "@/components/SharePanel";
 import { Shell } from "@/components/Shell";
@@ -109,7 +109,7 @@ function BoxCard({
       {...dragHandlers}
     >
       <Link href={`/box/?id=${box.id}`} tabIndex={-1} className="box-card-media" aria-hidden="true">
-        <Thumb asset={box.headliner} playable={false} />
+        <Thumb asset={box.headliner} />
       </Link>
       <div className="body">
         {editing ? (
@@ -124,9 +124,9 @@ function BoxCard({
                 {box.title || "Untitled shot"}
               </Link>
             </h3>
-            <OverflowMenu
+            <ActionMenu
               label={`Actions for ${box.code}`}
-              actions={[
+              items={[
                 { label: "Rename", onSelect: () => setEditing(true) },
                 { label: "Move earlier", onSelect: () => onMove(index, index - 1), disabled: index === 0 },
                 { label: "Move later", onSelect: () => onMove(index, index + 1), disabled: index === total - 1 },
