@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.contract import AssetKind, AssetStatus
 from core.deletion import DeletedAssets, delete_assets
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from core.events import Outbox, asset_status_event
 from core.media import UnsupportedMedia, fit_image, in_decode_pool, read_image
 from core.models import Asset, Box, Project, User, utcnow
@@ -39,6 +39,23 @@ async def get_owned_asset(session: AsyncSession, user: User, asset_id: int, *, l
     if asset is None:
         raise NotFound("Asset not found.")
     return asset
+
+
+def download_name(asset: Asset, shot_code: str) -> str:
+    """`SH010-image-12.png`: the shot's code (letters, digits, `_.-` only), the kind, the id, the file's extension."""
+    assert asset.file_key is not None
+    extension = asset.file_key.rsplit(".", 1)[-1] if "." in asset.file_key else "bin"
+    return f"{shot_code}-{asset.kind.value}-{asset.id}.{extension}"
+
+
+async def download_url(session: AsyncSession, storage: Storage, asset: Asset) -> str:
+    """Where the browser gets the original to save; 409 while the asset has no file."""
+    if asset.status is not AssetStatus.COMPLETED or not asset.file_key:
+        raise Conflict(f"This asset has no file to download yet (it is {asset.status.value}).")
+    box = await session.get(Box, asset.box_id)
+    if box is None:
+        raise NotFound("Asset not found.")
+    return storage.presigned_download_url(asset.file_key, download_name(asset, box.code))
 
 
 def to_asset_public(asset: Asset, storage: Storage) -> AssetPublic:

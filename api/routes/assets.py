@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import RedirectResponse
 
 from api.deps import (
     AfterDeletionDep,
@@ -13,6 +14,7 @@ from api.deps import (
     SessionDep,
     StorageDep,
 )
+from api.errors import error_responses
 from core import assets
 from core.contract import AssetKind, AssetStatus
 from core.schemas import AssetLineagePublic, AssetPublic, AssetUpdate, Page
@@ -52,6 +54,18 @@ async def read_lineage(
 ) -> AssetLineagePublic:
     """The image a video was animated from, an edit's input images, and what was made from this asset."""
     return await assets.load_lineage(session, storage, user, asset)
+
+
+@router.get(
+    "/api/assets/{asset_id}/download/",
+    status_code=status.HTTP_307_TEMPORARY_REDIRECT,
+    response_class=RedirectResponse,
+    responses=error_responses(409),
+)
+async def download_asset(asset: OwnedAsset, session: SessionDep, storage: StorageDep) -> RedirectResponse:
+    """Save the original: a redirect to the file with `Content-Disposition: attachment` (`SH010-image-12.png`)."""
+    url = await assets.download_url(session, storage, asset)
+    return RedirectResponse(url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
 
 
 @router.patch("/api/assets/{asset_id}/", response_model=AssetPublic)

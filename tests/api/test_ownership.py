@@ -53,6 +53,7 @@ async def test_every_owned_route_hides_other_users_objects(app, client, sessionm
         ("get", "/api/boxes/{box_id}/assets/"),
         ("get", "/api/assets/{asset_id}/"),
         ("get", "/api/assets/{asset_id}/lineage/"),
+        ("get", "/api/assets/{asset_id}/download/"),
         ("patch", "/api/assets/{asset_id}/"),
         ("delete", "/api/assets/{asset_id}/"),
     }

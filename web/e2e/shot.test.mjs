@@ -111,9 +111,11 @@ test("the lightbox: opens on click with the original, arrows move, f and h work 
   const path = (url) => url.split("?")[0];
   assert.equal(path(await lightbox().getByTestId("lightbox-image").getAttribute("src")), path(asset.file_url), "the image at full resolution");
   assert.match(path(asset.file_url), /original\.\w+$/);
-  const download = lightbox().getByTestId("download-original");
-  assert.equal(path(await download.getAttribute("href")), path(asset.file_url));
-  assert.equal(await download.getAttribute("download"), "");
+  // A real save: the API redirects to the file with Content-Disposition: attachment (the bucket may be another origin).
+  const [download] = await Promise.all([page.waitForEvent("download"), lightbox().getByTestId("download-original").click()]);
+  const code = (await page.locator("h1").first().textContent()).match(/SH\d+/)?.[0] ?? "SH";
+  assert.match(download.suggestedFilename(), new RegExp(`^${code}-image-${id}\\.\\w+$`));
+  assert.equal(await download.failure(), null);
   assert.equal(await lightbox().getByTestId("lightbox-position").textContent(), "1 of 3");
   await shot("lightbox");
 

@@ -78,13 +78,15 @@ export function assetMenu(asset: Asset, marks: AssetMarks, actions: AssetActions
   return items.filter((item): item is MenuItem => !!item);
 }
 
-/** Saves the original file (the presigned URL, as a link with `download`). */
+/** Where the original is saved from: the API answers with a redirect to the file marked as an attachment
+ * (`SH010-image-12.png`), which works when the bucket is on another origin, unlike `<a download>`. */
+export const downloadHref = (asset: Asset) => `/api/assets/${asset.id}/download/`;
+
+/** Saves the original file. */
 export function downloadOriginal(asset: Asset): void {
   if (!asset.file_url) return;
   const a = document.createElement("a");
-  a.href = asset.file_url;
-  a.download = "";
-  a.rel = "noopener";
+  a.href = downloadHref(asset);
   document.body.appendChild(a);
   a.click();
   a.remove();

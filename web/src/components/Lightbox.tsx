@@ -9,7 +9,7 @@ import { creditsAmount } from "@/lib/cost";
 import { label as paramLabel } from "@/lib/models";
 import { usePrefs } from "@/stores/prefs";
 import { ActionMenu } from "./ActionMenu";
-import { assetMenu, StatusBadge, type AssetActions, type AssetMarks } from "./AssetCard";
+import { assetMenu, downloadHref, StatusBadge, type AssetActions, type AssetMarks } from "./AssetCard";
 import { isTyping } from "@/lib/shortcuts";
 import { Dialog } from "./Dialog";
 
@@ -152,7 +152,7 @@ export function Lightbox({
             )
           )}
           {asset.file_url && done && (
-            <a className="button" href={asset.file_url} download data-testid="download-original">
+            <a className="button" href={downloadHref(asset)} data-testid="download-original">
               Download original
             </a>
           )}
