@@ -107,6 +107,12 @@ test("reordering keeps each shot's code; the menu moves, renames and deletes", {
   await card(owner, "SH030").getByRole("button", { name: "Save" }).click();
   await card(owner, "SH035").getByTestId("box-link").filter({ hasText: "Gulls, slow motion" }).waitFor();
   assert.deepEqual(await codes(owner), ["SH020", "SH010", "SH035", "SH050", "SH040"]);
+  // Saved: the form is gone and the focus is back on that shot's menu button (not lost to <body>).
+  await owner.waitForFunction(() => document.activeElement?.getAttribute("aria-label") === "Actions for SH035", null, { timeout: 5_000 });
+  await choose(owner, "SH035", "Rename");
+  await owner.keyboard.press("Escape");
+  await card(owner, "SH035").getByLabel("Shot code").waitFor({ state: "detached" });
+  await owner.waitForFunction(() => document.activeElement?.getAttribute("aria-label") === "Actions for SH035", null, { timeout: 5_000 });
 
   owner.once("dialog", (d) => d.accept());
   await choose(owner, "SH040", "Delete");

@@ -1,6 +1,6 @@
 "use client";
 import Link from "next/link";
-import { Suspense, useState, type KeyboardEvent } from "react";
+import { Suspense, useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { download } from "@/api/client";
 import {
   useBoxes,
@@ -25,7 +25,7 @@ import { useLive } from "@/stores/ui";
 import "@/styles/board.css";
 
 /** A shot's name where people read it: its code, then its title. */
-export const shotName = (box: Pick<Box, "code" | "title">) => `${box.code} · ${box.title || "Untitled shot"}`;
+const shotLabel = (box: Pick<Box, "code" | "title">) => `${box.code} · ${box.title || "Untitled shot"}`;
 
 function ShotNameForm({ box, projectId, onDone }: { box: Box; projectId: number; onDone: () => void }) {
   const update = useUpdateBox(projectId);
@@ -84,6 +84,13 @@ function BoxCard({
 }) {
   const remove = useDeleteBox(projectId);
   const [editing, setEditing] = useState(false);
+  // After Save, Cancel or Escape the form is gone: the focus goes back to the shot's menu button, not to <body>.
+  const card = useRef<HTMLElement>(null);
+  const wasEditing = useRef(false);
+  useEffect(() => {
+    if (wasEditing.current && !editing) card.current?.querySelector<HTMLElement>(".menu-btn")?.focus();
+    wasEditing.current = editing;
+  }, [editing]);
   const comments = useLive((s) => s.comments).filter((c) => c.box_id === box.id);
 
   function onKey(e: KeyboardEvent) {
@@ -98,11 +105,12 @@ function BoxCard({
 
   return (
     <article
+      ref={card}
       className={`box-card${dragging ? " dragging" : ""}${dropTarget ? " drop-target" : ""}`}
       draggable={!editing}
       tabIndex={0}
       onKeyDown={onKey}
-      aria-label={`${shotName(box)}. Alt+arrow keys to move.`}
+      aria-label={`${shotLabel(box)}. Alt+arrow keys to move.`}
       data-testid="box-card"
       data-box-id={box.id}
       data-code={box.code}
