@@ -97,6 +97,8 @@ async function walk(label, contextOptions) {
   const rows = paste.getByTestId("paste-preview").locator("tbody tr");
   assert.equal(await rows.count(), 3);
   assert.match(await rows.nth(2).textContent(), /The beam sweeps across the night sea/);
+  // One line per shot, no notes: no empty Notes column taking the titles' room.
+  assert.deepEqual(await paste.getByTestId("paste-preview").locator("th").allTextContents(), ["Code", "Title"]);
   await step("paste-preview");
   await press(paste.getByRole("button", { name: "Create 3 shots" }));
   await paste.waitFor({ state: "detached" });

@@ -93,6 +93,8 @@ test("a square and a 16:9 batch: each picture keeps its ratio, batches newest fi
   assert.equal(await batches.first().getByTestId("asset-card").count(), 2);
   assert.equal(await batches.first().locator('[data-testid="batch-prompt"] ins').textContent(), " at night");
   assert.match(await batches.first().getByTestId("param-change").textContent(), /Aspect ratio: 1:1 → 16:9/);
+  // The model by its name, as in the generate panel, not its provider id.
+  assert.match(await batches.first().locator(".batch-meta").textContent(), /^Nano Banana · 2 variants · /);
   assert.equal(await batches.nth(1).getByTestId("batch-prompt").textContent(), "A red lighthouse on a rock");
   await shot("desktop");
 });

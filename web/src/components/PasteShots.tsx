@@ -23,6 +23,7 @@ export function PasteShots({ projectId }: { projectId: number }) {
 function PasteShotsDialog({ projectId, onClose }: { projectId: number; onClose: () => void }) {
   const [text, setText] = useState("");
   const { shots, dropped } = useMemo(() => parseScript(text), [text]);
+  const withNotes = shots.some((shot) => shot.notes);
   const create = useBulkCreateBoxes(projectId);
 
   return (
@@ -49,13 +50,14 @@ function PasteShotsDialog({ projectId, onClose }: { projectId: number; onClose: 
         </p>
       )}
       {shots.length > 0 && (
+        // A Notes column only when some shot has notes: an empty one takes a third of a phone's width.
         <div className="paste-preview">
           <table data-testid="paste-preview">
             <thead>
               <tr>
                 <th scope="col">Code</th>
                 <th scope="col">Title</th>
-                <th scope="col">Notes</th>
+                {withNotes && <th scope="col">Notes</th>}
               </tr>
             </thead>
             <tbody>
@@ -63,7 +65,7 @@ function PasteShotsDialog({ projectId, onClose }: { projectId: number; onClose: 
                 <tr key={i}>
                   <td>{shot.code ?? <span className="muted">auto</span>}</td>
                   <td>{shot.title || <span className="muted">Untitled</span>}</td>
-                  <td className="small">{shot.notes}</td>
+                  {withNotes && <td className="small">{shot.notes}</td>}
                 </tr>
               ))}
             </tbody>

@@ -89,7 +89,7 @@ function show(value: unknown): string {
 }
 
 /** The batch's prompt, once, with what changed from the batch before (words and parameters). */
-function BatchHeader({ batch }: { batch: Batch<Asset> }) {
+function BatchHeader({ batch, modelName }: { batch: Batch<Asset>; modelName: (id: string | null) => string }) {
   const previous = batch.previous;
   const promptChanged = previous !== null && previous.prompt !== batch.prompt;
   return (
@@ -98,9 +98,9 @@ function BatchHeader({ batch }: { batch: Batch<Asset> }) {
         {promptChanged ? <PromptDiff before={previous.prompt} after={batch.prompt} /> : batch.prompt || <span className="muted">(no prompt)</span>}
       </div>
       <p className="small muted batch-meta">
-        {batch.model ?? "upload"} · {batch.count} {batch.count === 1 ? "variant" : "variants"} ·{" "}
+        {modelName(batch.model)} · {batch.count} {batch.count === 1 ? "variant" : "variants"} ·{" "}
         <time dateTime={batch.createdAt}>{new Date(batch.createdAt).toLocaleString()}</time>
-        {previous && previous.model !== batch.model && <> · model was {previous.model ?? "upload"}</>}
+        {previous && previous.model !== batch.model && <> · model was {modelName(previous.model)}</>}
         {previous?.changedParams.map((c) => (
           <span key={c.name} className="change" data-testid="param-change">
             {" "}
@@ -139,6 +139,11 @@ function BoxView() {
   const layout = useMemo(() => layoutShot(items, headlinerId), [items, headlinerId]);
   const ids = useMemo(() => layout.order.map((a) => a.id), [layout]);
   const typical = useMemo(() => new Map((models.data ?? []).map((m) => [m.provider_model_id, m.typical_seconds ?? null])), [models.data]);
+  // "Seedance 1.5 Pro", not "bytedance/seedance-1.5-pro"; the id while the catalogue loads or for a retired model.
+  const modelName = useCallback(
+    (id: string | null) => (id === null ? "upload" : (models.data?.find((m) => m.provider_model_id === id)?.display_name ?? id)),
+    [models.data],
+  );
   const compared = items.filter((a) => compareIds.includes(a.id) && a.status === "COMPLETED");
   const tabbableId = focusedId !== null && ids.includes(focusedId) ? focusedId : (ids[0] ?? null);
   // The lightbox shows the listing's fresh copy (a star set inside it shows at once), else what it was opened with.
@@ -312,7 +317,7 @@ function BoxView() {
                 )}
                 {layout.batches.map((batch) => (
                   <section key={batch.key} className="batch" aria-label={`Batch: ${batch.prompt.slice(0, 60)}`} data-testid="batch">
-                    <BatchHeader batch={batch} />
+                    <BatchHeader batch={batch} modelName={modelName} />
                     <div className="tiles">{batch.assets.map(card)}</div>
                   </section>
                 ))}
