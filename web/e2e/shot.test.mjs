@@ -219,3 +219,43 @@ test("390 px wide: no horizontal scroll, the panel and grid stack, the menu is r
     await phone.context().close();
   }
 });
+
+test("a shot with more than 200 variants shows the newest 200, then the older ones on request", { timeout: LONG }, async () => {
+  const boxId = new URL(page.url()).searchParams.get("id");
+  const { project_id: projectId } = await api(`/api/boxes/${boxId}/`);
+  const big = await page.evaluate(
+    async ({ projectId, n }) => {
+      // The session cookie goes along by itself; a cookie-authenticated write carries the app's CSRF header.
+      const headers = { "X-AAM-CSRF": "1" };
+      const created = await fetch(`/api/projects/${projectId}/boxes/`, {
+        method: "POST",
+        headers: { ...headers, "Content-Type": "application/json" },
+        body: JSON.stringify({ title: "A long day of variants" }),
+      });
+      const box = await created.json();
+      const canvas = Object.assign(document.createElement("canvas"), { width: 32, height: 18 });
+      const g = canvas.getContext("2d");
+      for (let i = 0; i < n; i++) {
+        g.fillStyle = `hsl(${(i * 37) % 360} 60% 50%)`;
+        g.fillRect(0, 0, 32, 18);
+        const blob = await new Promise((ok) => canvas.toBlob(ok, "image/png"));
+        const form = new FormData();
+        form.append("file", blob, `v-${i + 1}.png`);
+        form.append("prompt", `Variant ${i + 1}`);
+        const response = await fetch(`/api/boxes/${box.id}/upload/`, { method: "POST", headers, body: form });
+        if (!response.ok) throw new Error(`upload ${i + 1}: ${response.status} ${await response.text()}`);
+      }
+      return box.id;
+    },
+    { projectId, n: 203 },
+  );
+  await page.goto(new URL(`/box/?id=${big}`, page.url()).href);
+  const older = page.getByTestId("older");
+  await older.filter({ hasText: "Showing the newest 200 of 203." }).waitFor();
+  assert.equal(await cards().count(), 200);
+  await older.getByRole("button", { name: "Show 3 older" }).click();
+  await older.waitFor({ state: "detached" });
+  assert.equal(await cards().count(), 203);
+  // The oldest upload is there now, last.
+  assert.equal(await page.getByTestId("batch-prompt").last().textContent(), "Variant 1");
+});

@@ -53,11 +53,12 @@ export function useProject(id: number) {
   });
 }
 
-/** Every page of a listing, as one page (the board needs all its shots: reordering lists every one of them). */
-export async function allPages<T>(fetchPage: (offset: number) => Promise<PageOf<T>>): Promise<PageOf<T>> {
+/** Every page of a listing (or the first `maxPages`), as one page: the board needs all its shots (reordering lists
+ * every one of them); a shot view shows its newest variants and more on request. */
+export async function allPages<T>(fetchPage: (offset: number) => Promise<PageOf<T>>, maxPages = Infinity): Promise<PageOf<T>> {
   const first = await fetchPage(0);
   const items = [...first.items];
-  while (items.length < first.total) {
+  for (let pages = 1; items.length < first.total && pages < maxPages; pages++) {
     const next = await fetchPage(items.length);
     if (next.items.length === 0) break; // shots deleted meanwhile: what is there is all there is
     items.push(...next.items);
@@ -88,17 +89,34 @@ export function useBox(id: number) {
   });
 }
 
+/** Pages of 200 variants a shot view shows, per shot ("Show older" adds one); the query key stays the same, so the
+ * cache patches of live events keep finding the list. */
+const assetPages = new Map<number, number>();
+
 export function useAssets(boxId: number, filters: AssetFilters) {
   return useQuery({
     queryKey: keys.assetList(boxId, filters),
     queryFn: () =>
-      unwrap(
-        api.GET("/api/boxes/{box_id}/assets/", {
-          params: { path: { box_id: boxId }, query: { ...filters, limit: PAGE, offset: 0 } },
-        }),
+      allPages(
+        (offset) =>
+          unwrap(
+            api.GET("/api/boxes/{box_id}/assets/", {
+              params: { path: { box_id: boxId }, query: { ...filters, limit: PAGE, offset } },
+            }),
+          ),
+        assetPages.get(boxId) ?? 1,
       ),
     enabled: boxId > 0,
   });
+}
+
+/** "Show older": one more page of the shot's variants. */
+export function useShowOlderAssets(boxId: number): () => Promise<void> {
+  const qc = useQueryClient();
+  return () => {
+    assetPages.set(boxId, (assetPages.get(boxId) ?? 1) + 1);
+    return qc.invalidateQueries({ queryKey: keys.assets(boxId) });
+  };
 }
 
 export function useModels() {

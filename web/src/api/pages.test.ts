@@ -20,6 +20,15 @@ describe("allPages", () => {
     expect(offsets).toEqual([0, 200, 400]);
   });
 
+  it("stops after maxPages: a shot view shows its newest variants, more on request", async () => {
+    const rows = Array.from({ length: 450 }, (_, i) => i);
+    const { offsets, fetchPage } = server(rows);
+    const page = await allPages(fetchPage, 2);
+    expect(page.items).toEqual(rows.slice(0, 400));
+    expect(page.total).toBe(450);
+    expect(offsets).toEqual([0, 200]);
+  });
+
   it("stops when rows vanish between pages instead of asking forever", async () => {
     const rows = Array.from({ length: 250 }, (_, i) => i);
     const { offsets, fetchPage } = server(rows);

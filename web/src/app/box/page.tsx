@@ -12,6 +12,7 @@ import {
   useProject,
   useRetention,
   useRetry,
+  useShowOlderAssets,
   useToggleFavorite,
   useUpdateBox,
   type AssetFilters,
@@ -128,6 +129,8 @@ function BoxView() {
   const headliner = useUpdateBox(projectId);
   const remove = useDeleteAsset();
   const retry = useRetry();
+  const showOlder = useShowOlderAssets(boxId);
+  const [loadingOlder, setLoadingOlder] = useState(false);
   const [animating, setAnimating] = useState<Asset | null>(null);
   const [viewing, setViewing] = useState<Asset | null>(null);
   const returnFocusTo = useRef<number | null>(null);
@@ -321,6 +324,23 @@ function BoxView() {
                     <div className="tiles">{batch.assets.map(card)}</div>
                   </section>
                 ))}
+                {assets.data && assets.data.total > items.length && (
+                  <p className="row older" data-testid="older">
+                    <span className="small muted">
+                      Showing the newest {items.length} of {assets.data.total}.
+                    </span>
+                    <button
+                      type="button"
+                      disabled={loadingOlder}
+                      onClick={() => {
+                        setLoadingOlder(true);
+                        void showOlder().finally(() => setLoadingOlder(false));
+                      }}
+                    >
+                      {loadingOlder ? "Loading…" : `Show ${Math.min(200, assets.data.total - items.length)} older`}
+                    </button>
+                  </p>
+                )}
               </div>
             )}
           </section>
