@@ -39,7 +39,9 @@ async def create_box(
 
 
 async def limit_bulk_body(request: Request) -> None:
-    """A pasted script is a few hundred kB at most; a bigger body is refused before it is validated."""
+    """A pasted script is a few hundred kB at most; a bigger body is refused before its shots are validated. FastAPI
+    has read and parsed the JSON by then: what bounds the read itself is the proxy (`client_max_body_size 25m` on
+    /api/ in docker/nginx.conf), as for every JSON body."""
     if len(await request.body()) > boxes.MAX_BULK_BODY_BYTES:
         raise PayloadTooLarge(
             f"The list of shots is larger than {boxes.MAX_BULK_BODY_BYTES // (1024 * 1024)} MB."
