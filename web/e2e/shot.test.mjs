@@ -118,6 +118,7 @@ test("the lightbox: opens on click with the original, arrows move, f and h work 
   const code = (await page.locator("h1").first().textContent()).match(/SH\d+/)?.[0] ?? "SH";
   assert.match(download.suggestedFilename(), new RegExp(`^${code}-image-${id}\\.\\w+$`));
   assert.equal(await download.failure(), null);
+  assert.match(await lightbox().textContent(), /ModelNano Banana/, "the model by its name, as in the generate panel");
   assert.equal(await lightbox().getByTestId("lightbox-position").textContent(), "1 of 3");
   await shot("lightbox");
 

@@ -1,5 +1,6 @@
 // Server state: React Query hooks over the typed client, and how live events patch the cache.
 "use client";
+import { useCallback } from "react";
 import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { api, unwrap, type AIModel, type Asset, type Box, type Project } from "./client";
 import { acceptedIds, type GenerateBody } from "./extra";
@@ -87,6 +88,17 @@ export function useBox(id: number) {
     queryFn: () => unwrap(api.GET("/api/boxes/{box_id}/", { params: { path: { box_id: id } } })),
     enabled: id > 0,
   });
+}
+
+/** A model by its name ("Seedance 1.5 Pro", not "bytedance/seedance-1.5-pro"); the id while the catalogue loads or
+ * for a retired model, "upload" for none. */
+export function useModelName(): (id: string | null | undefined) => string {
+  const models = useModels();
+  return useCallback(
+    (id: string | null | undefined) =>
+      id == null ? "upload" : (models.data?.find((m) => m.provider_model_id === id)?.display_name ?? id),
+    [models.data],
+  );
 }
 
 /** Pages of 200 variants a shot view shows, per shot ("Show older" adds one); the query key stays the same, so the

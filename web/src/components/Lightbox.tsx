@@ -5,6 +5,7 @@
 import { useEffect } from "react";
 import type { Asset } from "@/api/client";
 import { useLineage } from "@/api/assetHooks";
+import { useModelName } from "@/api/hooks";
 import { creditsAmount } from "@/lib/cost";
 import { label as paramLabel } from "@/lib/models";
 import { usePrefs } from "@/stores/prefs";
@@ -80,6 +81,7 @@ export function Lightbox({
   onClose: () => void;
 }) {
   const shortcuts = usePrefs((s) => s.shortcuts);
+  const modelName = useModelName();
   const done = asset.status === "COMPLETED";
 
   useEffect(() => {
@@ -162,7 +164,7 @@ export function Lightbox({
           {asset.prompt || <span className="muted">(no prompt)</span>}
         </p>
         <dl className="facts small">
-          <Fact name="Model" value={asset.model ?? "—"} />
+          <Fact name="Model" value={asset.model ? modelName(asset.model) : "—"} />
           {params.map(([name, value]) => (
             <Fact key={name} name={paramLabel(name)} value={typeof value === "string" ? value : JSON.stringify(value)} />
           ))}

@@ -12,6 +12,7 @@ import {
   useProject,
   useRetention,
   useRetry,
+  useModelName,
   useShowOlderAssets,
   useToggleFavorite,
   useUpdateBox,
@@ -90,7 +91,7 @@ function show(value: unknown): string {
 }
 
 /** The batch's prompt, once, with what changed from the batch before (words and parameters). */
-function BatchHeader({ batch, modelName }: { batch: Batch<Asset>; modelName: (id: string | null) => string }) {
+function BatchHeader({ batch, modelName }: { batch: Batch<Asset>; modelName: (id: string | null | undefined) => string }) {
   const previous = batch.previous;
   const promptChanged = previous !== null && previous.prompt !== batch.prompt;
   return (
@@ -142,11 +143,7 @@ function BoxView() {
   const layout = useMemo(() => layoutShot(items, headlinerId), [items, headlinerId]);
   const ids = useMemo(() => layout.order.map((a) => a.id), [layout]);
   const typical = useMemo(() => new Map((models.data ?? []).map((m) => [m.provider_model_id, m.typical_seconds ?? null])), [models.data]);
-  // "Seedance 1.5 Pro", not "bytedance/seedance-1.5-pro"; the id while the catalogue loads or for a retired model.
-  const modelName = useCallback(
-    (id: string | null) => (id === null ? "upload" : (models.data?.find((m) => m.provider_model_id === id)?.display_name ?? id)),
-    [models.data],
-  );
+  const modelName = useModelName();
   const compared = items.filter((a) => compareIds.includes(a.id) && a.status === "COMPLETED");
   const tabbableId = focusedId !== null && ids.includes(focusedId) ? focusedId : (ids[0] ?? null);
   // The lightbox shows the listing's fresh copy (a star set inside it shows at once), else what it was opened with.
