@@ -23,13 +23,13 @@ from temporalio.client import Client
 
 from api.outages import Outages, outages
 from core import sessions
-from core.assets import get_owned_asset
-from core.boxes import get_owned_box
+from core.assets import get_asset
+from core.boxes import get_box
 from core.deletion import DeletedAssets, finish_deletion
 from core.errors import Forbidden, Unauthorized
 from core.events import EventBus, Outbox
-from core.models import Asset, Box, Project, User, utcnow
-from core.projects import get_owned_project
+from core.models import Asset, Box, Project, StudioRole, User, utcnow
+from core.projects import get_project
 from core.ratelimit import RateLimiter, address_key
 from core.realtime import SocketLimits
 from core.relay import EventRelay
@@ -263,21 +263,39 @@ def superuser(action: str) -> Callable[[User], Awaitable[User]]:
 ObjectId = Annotated[int, Path(ge=1, le=MAX_DB_ID, description="Object id")]
 
 
-async def owned_project(project_id: ObjectId, user: CurrentUser, session: SessionDep) -> Project:
-    return await get_owned_project(session, user, project_id)
+# Objects named in the path, loaded for a member of their studio whose role allows the route (core/studios.py):
+# 404 outside the studio, 403 naming the role needed below it. A route picks the alias for the least role that
+# may call it; docs/roles.md is the table (tests/api/test_roles.py checks every route against it).
 
 
-async def owned_box(box_id: ObjectId, user: CurrentUser, session: SessionDep) -> Box:
-    return await get_owned_box(session, user, box_id)
+def project_as(needed: StudioRole) -> Callable[..., Awaitable[Project]]:
+    async def project_for_role(project_id: ObjectId, user: CurrentUser, session: SessionDep) -> Project:
+        return await get_project(session, user, project_id, needed)
+
+    return project_for_role
 
 
-async def owned_asset(asset_id: ObjectId, user: CurrentUser, session: SessionDep) -> Asset:
-    return await get_owned_asset(session, user, asset_id)
+def box_as(needed: StudioRole) -> Callable[..., Awaitable[Box]]:
+    async def box_for_role(box_id: ObjectId, user: CurrentUser, session: SessionDep) -> Box:
+        return await get_box(session, user, box_id, needed)
+
+    return box_for_role
 
 
-OwnedProject = Annotated[Project, Depends(owned_project)]
-OwnedBox = Annotated[Box, Depends(owned_box)]
-OwnedAsset = Annotated[Asset, Depends(owned_asset)]
+def asset_as(needed: StudioRole) -> Callable[..., Awaitable[Asset]]:
+    async def asset_for_role(asset_id: ObjectId, user: CurrentUser, session: SessionDep) -> Asset:
+        return await get_asset(session, user, asset_id, needed)
+
+    return asset_for_role
+
+
+ViewedProject = Annotated[Project, Depends(project_as(StudioRole.VIEWER))]
+EditedProject = Annotated[Project, Depends(project_as(StudioRole.EDITOR))]
+ManagedProject = Annotated[Project, Depends(project_as(StudioRole.OWNER))]
+ViewedBox = Annotated[Box, Depends(box_as(StudioRole.VIEWER))]
+EditedBox = Annotated[Box, Depends(box_as(StudioRole.EDITOR))]
+ViewedAsset = Annotated[Asset, Depends(asset_as(StudioRole.VIEWER))]
+EditedAsset = Annotated[Asset, Depends(asset_as(StudioRole.EDITOR))]
 
 
 @dataclass(frozen=True, slots=True)

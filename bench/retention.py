@@ -106,8 +106,13 @@ def fill_database(database_url: str, args: argparse.Namespace, now: datetime) ->
         )
         user_id = cur.fetchone()[0]  # type: ignore[index]
         cur.execute(
-            "INSERT INTO project (owner_id, name, description) VALUES (%s, 'Retention bench', '') RETURNING id",
-            (user_id,),
+            "INSERT INTO studio (name, created_by_id) VALUES ('Bench studio', %s) RETURNING id", (user_id,)
+        )
+        studio_id = cur.fetchone()[0]  # type: ignore[index]
+        cur.execute(
+            "INSERT INTO project (studio_id, created_by_id, name, description) "
+            "VALUES (%s, %s, 'Retention bench', '') RETURNING id",
+            (studio_id, user_id),
         )
         project_id = cur.fetchone()[0]  # type: ignore[index]
         with cur.copy("COPY box (project_id, position, title, notes) FROM STDIN") as copy:

@@ -17,27 +17,34 @@ from core.deletion import DeletedAssets, delete_assets
 from core.errors import Conflict, InvalidInput, NotFound
 from core.events import Outbox, asset_status_event
 from core.media import UnsupportedMedia, fit_image, in_decode_pool, read_image
-from core.models import Asset, Box, Project, User, utcnow
+from core.models import Asset, Box, Project, StudioRole, User, utcnow
 from core.schemas import AssetLineagePublic, AssetPublic
 from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
+from core.studios import ACCESS, allowed, member_studio_ids
 
 logger = logging.getLogger(__name__)
 
 
-async def get_owned_asset(session: AsyncSession, user: User, asset_id: int, *, lock: bool = False) -> Asset:
+async def get_asset(
+    session: AsyncSession,
+    user: User,
+    asset_id: int,
+    needed: StudioRole = StudioRole.VIEWER,
+    *,
+    lock: bool = False,
+) -> Asset:
+    """The asset if `user` may act on it with the role `needed` (core/studios.py)."""
     query = (
-        select(Asset)
+        select(Asset, *ACCESS)
         .join(Box, col(Box.id) == Asset.box_id)
-        .join(Project)
-        .where(Asset.id == asset_id, Project.owner_id == user.id)
+        .join(Project, col(Project.id) == Box.project_id)
+        .where(Asset.id == asset_id)
         .options(joinedload(Asset.model))  # type: ignore[arg-type]
     )
     if lock:
         query = query.with_for_update(of=Asset)
-    asset = (await session.exec(query)).first()
-    if asset is None:
-        raise NotFound("Asset not found.")
+    asset: Asset = await allowed(session, query, user, needed, "Asset not found.")
     return asset
 
 
@@ -109,7 +116,11 @@ async def load_lineage(
             select(Asset)
             .join(Box, col(Box.id) == Asset.box_id)
             .join(Project)
-            .where(Project.owner_id == user.id, Box.project_id == project_id, sa.or_(*related))
+            .where(
+                col(Project.studio_id).in_(member_studio_ids(user)),
+                Box.project_id == project_id,
+                sa.or_(*related),
+            )
             .order_by(col(Asset.created_at), col(Asset.id))
             .options(joinedload(Asset.model))  # type: ignore[arg-type]
         )
@@ -135,6 +146,8 @@ async def upload_image(
     box: Box,
     data: bytes,
     prompt: str = "",
+    *,
+    user_id: int | None = None,
 ) -> Asset:
     """A COMPLETED image asset from the user's own PNG/JPEG/WebP (checked by content, not by name).
 
@@ -154,6 +167,7 @@ async def upload_image(
         kind=AssetKind.IMAGE,
         status=AssetStatus.COMPLETED,
         prompt=prompt,
+        requested_by_id=user_id,
         batch_id=uuid.uuid4(),  # an upload is a batch of its own
         finished_at=utcnow(),
     )

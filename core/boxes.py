@@ -15,7 +15,7 @@ from core.assets import to_asset_public
 from core.contract import AssetStatus
 from core.deletion import DeletedAssets, delete_assets
 from core.errors import Conflict, InvalidInput, NotFound
-from core.models import Asset, Box, Project, User
+from core.models import Asset, Box, Project, StudioRole, User
 from core.schemas import (
     MAX_SHOT_CODE_LENGTH,
     BoxBulkCreate,
@@ -25,14 +25,20 @@ from core.schemas import (
     BoxUpdate,
 )
 from core.storage import Storage
+from core.studios import ACCESS, allowed
 
 
-async def get_owned_box(session: AsyncSession, user: User, box_id: int) -> Box:
-    box = (
-        await session.exec(select(Box).join(Project).where(Box.id == box_id, Project.owner_id == user.id))
-    ).first()
-    if box is None:
-        raise NotFound("Box not found.")
+async def get_box(
+    session: AsyncSession, user: User, box_id: int, needed: StudioRole = StudioRole.VIEWER
+) -> Box:
+    """The box if `user` may act on it with the role `needed` (core/studios.py)."""
+    box: Box = await allowed(
+        session,
+        select(Box, *ACCESS).join(Project, col(Project.id) == Box.project_id).where(Box.id == box_id),
+        user,
+        needed,
+        "Box not found.",
+    )
     return box
 
 

@@ -17,10 +17,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.errors import InvalidInput, NotFound
 from core.events import Outbox, new_comment
-from core.models import Asset, Box, Comment, Project, SharedLink, User
+from core.models import Asset, Box, Comment, Project, SharedLink, StudioRole, User
 from core.ratelimit import RateLimit, RateLimiter
 from core.schemas import MAX_COMMENT_LENGTH, CommentText, DbId, InputModel
 from core.sharing import CommentTarget, LinkRefs, ReviewComment, VisibleRefs
+from core.studios import ACCESS, require_role, with_access
 
 # --- schemas --------------------------------------------------------------------------------------------------
 
@@ -94,16 +95,19 @@ async def add_guest_comment(
     return comment
 
 
-async def delete_owned_comment(session: AsyncSession, user: User, comment_id: int) -> None:
-    comment = (
-        await session.exec(
-            select(Comment)
-            .join(Project, col(Project.id) == Comment.project_id)
-            .where(Comment.id == comment_id, Project.owner_id == user.id)
-        )
-    ).first()
-    if comment is None:
+async def delete_comment(session: AsyncSession, user: User, comment_id: int) -> None:
+    """Any member deletes their own comment; someone else's (a guest's too) needs the editor role."""
+    query = (
+        select(Comment, *ACCESS)
+        .join(Project, col(Project.id) == Comment.project_id)
+        .where(Comment.id == comment_id)
+    )
+    row = (await session.exec(with_access(query, user))).first()
+    if row is None:
         raise NotFound("Comment not found.")
+    comment, role, studio_name = row
+    if comment.author_user_id != user.id:
+        require_role(role, StudioRole.EDITOR, studio_name)
     await session.delete(comment)
     await session.flush()
 

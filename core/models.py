@@ -81,9 +81,68 @@ class User(TimestampedTable, table=True):
     # Logout everywhere (core/sessions.py): bearer tokens issued before this are refused.
     tokens_valid_after: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
-    projects: list["Project"] = Relationship(
-        back_populates="owner", cascade_delete=True, passive_deletes=True
+    memberships: list["Membership"] = Relationship(
+        back_populates="user", cascade_delete=True, passive_deletes=True
     )
+
+
+class StudioRole(StrEnum):
+    """What a member may do in a studio (docs/roles.md): each role can do everything the one before it can."""
+
+    VIEWER = "viewer"  # reads everything in the studio, comments
+    EDITOR = "editor"  # creates shots, generates, animates, smart edits, picks, deletes assets
+    OWNER = "owner"  # manages members, share links and the studio's budget, deletes projects
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANKS[self]
+
+    def allows(self, needed: "StudioRole") -> bool:
+        return self.rank >= needed.rank
+
+
+_ROLE_RANKS = {StudioRole.VIEWER: 1, StudioRole.EDITOR: 2, StudioRole.OWNER: 3}
+
+
+class Studio(TimestampedTable, table=True):
+    """A team: its members (each with a role) share its projects. Registration makes a personal one."""
+
+    name: str = Field(max_length=120)
+    # The studio's own day budget in credits (core/spend.py), on top of each member's; null means none.
+    daily_credit_budget: float | None = None
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+
+    memberships: list["Membership"] = Relationship(
+        back_populates="studio", cascade_delete=True, passive_deletes=True
+    )
+    projects: list["Project"] = Relationship(
+        back_populates="studio", cascade_delete=True, passive_deletes=True
+    )
+
+
+class Membership(TimestampedTable, table=True):
+    __table_args__ = (sa.UniqueConstraint("studio_id", "user_id"),)
+
+    studio_id: int = Field(foreign_key="studio.id", ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
+    role: StudioRole = Field(sa_column=_enum_column(StudioRole, nullable=False))
+
+    studio: "Studio" = Relationship(back_populates="memberships")
+    user: "User" = Relationship(back_populates="memberships")
+
+
+class StudioInvite(TimestampedTable, table=True):
+    """A single-use, expiring link (`/join/?token=<token>`) an owner made to bring someone into the studio."""
+
+    __tablename__ = "studio_invite"
+
+    studio_id: int = Field(foreign_key="studio.id", ondelete="CASCADE", index=True)
+    token: uuid.UUID = Field(default_factory=uuid.uuid4, unique=True)
+    role: StudioRole = Field(sa_column=_enum_column(StudioRole, nullable=False))
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    used_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    used_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
 
 
 class UserSession(TimestampedTable, table=True):
@@ -100,11 +159,13 @@ class UserSession(TimestampedTable, table=True):
 
 
 class Project(TimestampedTable, table=True):
-    owner_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
+    studio_id: int = Field(foreign_key="studio.id", ondelete="CASCADE", index=True)
+    # Who made it (kept when they leave the studio: the project is the studio's).
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     name: str = Field(max_length=200)
     description: str = Field(default="", sa_type=sa.Text)
 
-    owner: "User" = Relationship(back_populates="projects")
+    studio: "Studio" = Relationship(back_populates="projects")
     boxes: list["Box"] = Relationship(back_populates="project", cascade_delete=True, passive_deletes=True)
     share_links: list["SharedLink"] = Relationship(
         back_populates="project", cascade_delete=True, passive_deletes=True
@@ -134,6 +195,8 @@ class Box(TimestampedTable, table=True):
             sa.ForeignKey("asset.id", ondelete="SET NULL", use_alter=True), nullable=True, index=True
         ),
     )
+    headliner_set_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    headliner_set_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
     project: "Project" = Relationship(back_populates="boxes")
     assets: list["Asset"] = Relationship(
@@ -195,6 +258,8 @@ class Asset(TimestampedTable, table=True):
     batch_id: uuid.UUID | None = None
     # When it became COMPLETED or FAILED (null while PENDING/RUNNING).
     finished_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # Who asked for it (generate, animate, retry, upload); their running cap counts it (core/spend.py).
+    requested_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
 
     box: "Box" = Relationship(
         back_populates="assets", sa_relationship_kwargs={"foreign_keys": "Asset.box_id"}
@@ -373,10 +438,46 @@ class CreditCharge(TimestampedTable, table=True):
     back; `actual` is Kie.ai's figure once known (0 when it failed without charging), else `estimated` counts."""
 
     __tablename__ = "credit_charge"
-    __table_args__ = (sa.Index("ix_credit_charge_user_id_created_at", "user_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_credit_charge_user_id_created_at", "user_id", "created_at"),
+        sa.Index("ix_credit_charge_studio_id_created_at", "studio_id", "created_at"),
+    )
 
     user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE")
+    # The studio whose project it was for (its optional day budget counts it).
+    studio_id: int | None = Field(default=None, foreign_key="studio.id", ondelete="SET NULL")
     asset_id: int | None = Field(default=None, foreign_key="asset.id", ondelete="SET NULL", index=True)
     kind: ChargeKind = Field(sa_column=_enum_column(ChargeKind, nullable=False))
     estimated: float
     actual: float | None = None
+
+
+class ActivityKind(StrEnum):
+    GENERATED = "generated"  # a generation or animation finished
+    FAILED = "failed"  # … or failed
+    HEADLINER = "headliner"  # a shot's headliner was set or cleared
+    COMMENTED = "commented"
+    LINK_CREATED = "link_created"  # a share link
+    LINK_REVOKED = "link_revoked"
+    SHOT_DELETED = "shot_deleted"
+    ASSET_DELETED = "asset_deleted"
+
+
+class ActivityItem(TimestampedTable, table=True):
+    """One line of a project's activity feed (core/activity.py): who did what, when. Box and asset ids have no
+    foreign key, so the line outlives what it names (`details` keeps the shot code and title)."""
+
+    __tablename__ = "activity_item"
+    __table_args__ = (sa.Index("ix_activity_item_project_id_id", "project_id", "id"),)
+
+    project_id: int = Field(foreign_key="project.id", ondelete="CASCADE")
+    kind: ActivityKind = Field(sa_column=_enum_column(ActivityKind, nullable=False))
+    actor_user_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    actor_name: str = Field(
+        max_length=120, description="A member's display name or a guest's name, as it was"
+    )
+    box_id: int | None = None
+    asset_id: int | None = None
+    details: dict[str, Any] = Field(
+        default_factory=dict, sa_column=_json_column(nullable=False, server_default="{}")
+    )

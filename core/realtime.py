@@ -24,7 +24,7 @@ from core.contract import AssetStatus, EventsUnavailable
 from core.errors import DomainError
 from core.events import EventType
 from core.models import Asset, Box, SharedLink, User, UserSession, utcnow
-from core.projects import get_owned_project
+from core.projects import get_project
 from core.relay import RelayedEvent
 from core.security import read_access_token
 from core.sessions import check_token_issued_after, session_problem
@@ -124,7 +124,7 @@ async def authorize_owner_socket(
         raise SocketRefused(MISSING_TOKEN)
     try:
         user = await get_active_user(session, access.user_id)
-        await get_owned_project(session, user, project_id)
+        await get_project(session, user, project_id)
     except DomainError as exc:
         raise SocketRefused(exc.message) from exc
     problem = await owner_socket_problem(session, settings, access)

@@ -20,7 +20,7 @@ from pydantic import (
 from pydantic_core import CoreSchema, core_schema
 
 from core.contract import AssetKind, AssetStatus
-from core.models import ModelKind
+from core.models import ModelKind, StudioRole
 
 T = TypeVar("T")
 
@@ -169,6 +169,11 @@ class UserPublic(BaseModel):
 class ProjectCreate(InputModel):
     name: Name
     description: LongText = ""
+    studio_id: DbId | None = Field(
+        default=None,
+        description="The studio it belongs to (you need the editor role there); default: the first studio you "
+        "joined where you may create projects.",
+    )
 
 
 class ProjectUpdate(InputModel):
@@ -181,6 +186,11 @@ class ProjectPublic(BaseModel):
     name: str
     description: str
     box_count: int = 0
+    studio_id: int
+    studio_name: str
+    role: StudioRole = Field(
+        description="Your role in the project's studio: what you may do in it (docs/roles.md)"
+    )
     created_at: datetime
     updated_at: datetime
 

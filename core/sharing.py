@@ -22,9 +22,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.contract import AssetKind, AssetStatus
 from core.errors import Gone, InvalidInput, NotFound
-from core.models import Asset, Box, Project, SharedLink, User
+from core.models import Asset, Box, Project, SharedLink, StudioRole, User
 from core.schemas import MAX_COMMENT_LENGTH, CommentText, GuestName, InputModel
 from core.storage import Storage
+from core.studios import ACCESS, allowed
 
 REF_BYTES = 12
 TOKEN_LENGTH = 36
@@ -179,16 +180,14 @@ async def list_links(
     return list(links), total
 
 
-async def get_owned_link(session: AsyncSession, user: User, link_id: int) -> SharedLink:
-    link = (
-        await session.exec(
-            select(SharedLink)
-            .join(Project, col(Project.id) == SharedLink.project_id)
-            .where(SharedLink.id == link_id, Project.owner_id == user.id)
-        )
-    ).first()
-    if link is None:
-        raise NotFound("Share link not found.")
+async def get_managed_link(session: AsyncSession, user: User, link_id: int) -> SharedLink:
+    """A share link of a project whose studio `user` owns (owners manage share links)."""
+    query = (
+        select(SharedLink, *ACCESS)
+        .join(Project, col(Project.id) == SharedLink.project_id)
+        .where(SharedLink.id == link_id)
+    )
+    link: SharedLink = await allowed(session, query, user, StudioRole.OWNER, "Share link not found.")
     return link
 
 

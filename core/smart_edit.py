@@ -20,7 +20,7 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 
-from core.boxes import get_owned_box
+from core.boxes import get_box
 from core.contract import (
     KieRateLimitedError,
     KieTimeoutError,
@@ -38,7 +38,7 @@ from core.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from core.models import AIModel, Box, ModelKind, SmartEdit, SystemConfig, User
+from core.models import AIModel, Box, ModelKind, SmartEdit, StudioRole, SystemConfig, User
 from core.schemas import STORED_TEXT, DbId, InputModel, storable_text
 from core.settings import Settings
 from core.spend import Spending, settle_charge
@@ -206,7 +206,9 @@ async def smart_edit(
     body: SmartEditCreate,
     spending: Spending | None = None,
 ) -> SmartEditPublic:
-    box: Box | None = await get_owned_box(session, user, body.box_id) if body.box_id is not None else None
+    box: Box | None = (
+        await get_box(session, user, body.box_id, StudioRole.EDITOR) if body.box_id is not None else None
+    )
     model, system_prompt = await load_smart_edit_config(session)
     prompt_limit = await generation_prompt_limit(session)
     if len(body.prompt) > prompt_limit:
@@ -249,7 +251,7 @@ async def smart_edit(
     assert user.id is not None
     if box is not None:  # it may have been deleted while the LLM was writing
         assert box.id is not None
-        box = await get_owned_box(session, user, box.id)
+        box = await get_box(session, user, box.id, StudioRole.EDITOR)
     edit = SmartEdit(
         user_id=user.id,
         box_id=box.id if box is not None else None,

@@ -27,7 +27,7 @@ from core.contract import AssetStatus, KieError
 from core.db import release_connection
 from core.errors import InvalidInput, ProviderOutOfCredits, RateLimited
 from core.kie import KieClient
-from core.models import AIModel, Asset, Box, ChargeKind, CreditCharge, Project, SystemConfig, User
+from core.models import AIModel, Asset, ChargeKind, CreditCharge, SystemConfig, User
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -190,10 +190,8 @@ async def running_generations(session: AsyncSession, user_id: int) -> int:
         await session.exec(
             select(func.count())
             .select_from(Asset)
-            .join(Box, col(Box.id) == Asset.box_id)
-            .join(Project, col(Project.id) == Box.project_id)
             .where(
-                Project.owner_id == user_id,
+                Asset.requested_by_id == user_id,
                 col(Asset.status).in_([AssetStatus.PENDING, AssetStatus.RUNNING]),
             )
         )
@@ -273,9 +271,12 @@ def _budget_refusal(spent: float, estimate: Estimate, budget: float, now: dateti
     )
 
 
-def new_charge(user_id: int, estimate: Estimate, asset_id: int | None, now: datetime) -> CreditCharge:
+def new_charge(
+    user_id: int, estimate: Estimate, asset_id: int | None, now: datetime, studio_id: int | None = None
+) -> CreditCharge:
     return CreditCharge(
         user_id=user_id,
+        studio_id=studio_id,
         asset_id=asset_id,
         kind=estimate.kind,
         estimated=estimate.per_asset,

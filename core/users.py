@@ -11,6 +11,7 @@ from core.errors import Conflict, Unauthorized
 from core.models import User
 from core.schemas import UserRegister
 from core.security import hash_password, hash_password_blocking, verify_password
+from core.studios import create_studio, personal_studio_name
 
 # Verifying against a real hash when the email is unknown keeps the response time from telling which emails exist.
 _DUMMY_HASH = hash_password_blocking("not-a-real-password")
@@ -37,6 +38,7 @@ async def register_user(session: AsyncSession, body: UserRegister, *, is_superus
     )
     session.add(user)
     await session.flush()
+    await create_studio(session, user, personal_studio_name(user))
     return user
 
 

@@ -8,11 +8,12 @@ from fastapi.responses import RedirectResponse
 from api.deps import (
     AfterDeletionDep,
     CurrentUser,
-    OwnedAsset,
-    OwnedBox,
+    EditedAsset,
     PaginationDep,
     SessionDep,
     StorageDep,
+    ViewedAsset,
+    ViewedBox,
 )
 from api.errors import error_responses
 from core import assets
@@ -24,7 +25,7 @@ router = APIRouter(tags=["assets"])
 
 @router.get("/api/boxes/{box_id}/assets/", response_model=Page[AssetPublic])
 async def list_assets(
-    box: OwnedBox,
+    box: ViewedBox,
     session: SessionDep,
     storage: StorageDep,
     page: PaginationDep,
@@ -44,13 +45,13 @@ async def list_assets(
 
 
 @router.get("/api/assets/{asset_id}/", response_model=AssetPublic)
-async def read_asset(asset: OwnedAsset, storage: StorageDep) -> AssetPublic:
+async def read_asset(asset: ViewedAsset, storage: StorageDep) -> AssetPublic:
     return assets.to_asset_public(asset, storage)
 
 
 @router.get("/api/assets/{asset_id}/lineage/", response_model=AssetLineagePublic)
 async def read_lineage(
-    asset: OwnedAsset, user: CurrentUser, session: SessionDep, storage: StorageDep
+    asset: ViewedAsset, user: CurrentUser, session: SessionDep, storage: StorageDep
 ) -> AssetLineagePublic:
     """The image a video was animated from, an edit's input images, and what was made from this asset."""
     return await assets.load_lineage(session, storage, user, asset)
@@ -62,7 +63,7 @@ async def read_lineage(
     response_class=RedirectResponse,
     responses=error_responses(409),
 )
-async def download_asset(asset: OwnedAsset, session: SessionDep, storage: StorageDep) -> RedirectResponse:
+async def download_asset(asset: ViewedAsset, session: SessionDep, storage: StorageDep) -> RedirectResponse:
     """Save the original: a redirect to the file with `Content-Disposition: attachment` (`SH010-image-12.png`)."""
     url = await assets.download_url(session, storage, asset)
     return RedirectResponse(url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
@@ -70,13 +71,13 @@ async def download_asset(asset: OwnedAsset, session: SessionDep, storage: Storag
 
 @router.patch("/api/assets/{asset_id}/", response_model=AssetPublic)
 async def update_asset(
-    asset: OwnedAsset, body: AssetUpdate, session: SessionDep, storage: StorageDep
+    asset: EditedAsset, body: AssetUpdate, session: SessionDep, storage: StorageDep
 ) -> AssetPublic:
     asset = await assets.set_favorite(session, asset, body.is_favorite)
     return assets.to_asset_public(asset, storage)
 
 
 @router.delete("/api/assets/{asset_id}/", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_asset(asset: OwnedAsset, session: SessionDep, after: AfterDeletionDep) -> None:
+async def delete_asset(asset: EditedAsset, session: SessionDep, after: AfterDeletionDep) -> None:
     """Deletes the variant and the comments on it; a running generation is cancelled after the commit."""
     after.schedule(await assets.delete_asset(session, asset))

@@ -4,12 +4,14 @@ from fastapi import APIRouter, Depends, Request, status
 
 from api.deps import (
     AfterDeletionDep,
+    EditedBox,
+    EditedProject,
     EventsDep,
-    OwnedBox,
-    OwnedProject,
     PaginationDep,
     SessionDep,
     StorageDep,
+    ViewedBox,
+    ViewedProject,
 )
 from core import boxes
 from core.errors import PayloadTooLarge
@@ -21,7 +23,7 @@ router = APIRouter(tags=["boxes"])
 
 @router.get("/api/projects/{project_id}/boxes/", response_model=Page[BoxPublic])
 async def list_boxes(
-    project: OwnedProject, session: SessionDep, storage: StorageDep, page: PaginationDep
+    project: ViewedProject, session: SessionDep, storage: StorageDep, page: PaginationDep
 ) -> Page[BoxPublic]:
     items, total = await boxes.list_boxes(session, storage, project, page.limit, page.offset)
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
@@ -31,7 +33,7 @@ async def list_boxes(
     "/api/projects/{project_id}/boxes/", status_code=status.HTTP_201_CREATED, response_model=BoxPublic
 )
 async def create_box(
-    project: OwnedProject, body: BoxCreate, session: SessionDep, storage: StorageDep
+    project: EditedProject, body: BoxCreate, session: SessionDep, storage: StorageDep
 ) -> BoxPublic:
     box = await boxes.create_box(session, project, body)
     assert box.id is not None
@@ -55,7 +57,7 @@ async def limit_bulk_body(request: Request) -> None:
     dependencies=[Depends(limit_bulk_body)],
 )
 async def create_boxes(
-    project: OwnedProject, body: BoxBulkCreate, session: SessionDep, storage: StorageDep
+    project: EditedProject, body: BoxBulkCreate, session: SessionDep, storage: StorageDep
 ) -> BoxBulkPublic:
     """Appends the shots after the last one, in order; one refused item creates none of them."""
     created = await boxes.create_boxes(session, project, body)
@@ -64,7 +66,7 @@ async def create_boxes(
 
 @router.post("/api/projects/{project_id}/boxes/reorder/", response_model=Page[BoxPublic])
 async def reorder_boxes(
-    project: OwnedProject, body: BoxOrderUpdate, session: SessionDep, storage: StorageDep
+    project: EditedProject, body: BoxOrderUpdate, session: SessionDep, storage: StorageDep
 ) -> Page[BoxPublic]:
     await boxes.reorder_boxes(session, project, body)
     limit = len(body.box_ids)
@@ -73,14 +75,14 @@ async def reorder_boxes(
 
 
 @router.get("/api/boxes/{box_id}/", response_model=BoxPublic)
-async def read_box(box: OwnedBox, session: SessionDep, storage: StorageDep) -> BoxPublic:
+async def read_box(box: ViewedBox, session: SessionDep, storage: StorageDep) -> BoxPublic:
     assert box.id is not None
     return await boxes.load_box_public(session, storage, box.id)
 
 
 @router.patch("/api/boxes/{box_id}/", response_model=BoxPublic)
 async def update_box(
-    box: OwnedBox, body: BoxUpdate, session: SessionDep, storage: StorageDep, events: EventsDep
+    box: EditedBox, body: BoxUpdate, session: SessionDep, storage: StorageDep, events: EventsDep
 ) -> BoxPublic:
     previous_headliner = box.headliner_id
     box = await boxes.update_box(session, box, body)
@@ -96,6 +98,6 @@ async def update_box(
 
 
 @router.delete("/api/boxes/{box_id}/", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_box(box: OwnedBox, session: SessionDep, after: AfterDeletionDep) -> None:
+async def delete_box(box: EditedBox, session: SessionDep, after: AfterDeletionDep) -> None:
     """Deletes the shot with its variants and comments; running generations are cancelled after the commit."""
     after.schedule(await boxes.delete_box(session, box))

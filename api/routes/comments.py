@@ -8,11 +8,11 @@ from api.deps import (
     CurrentUser,
     EventsDep,
     ObjectId,
-    OwnedAsset,
-    OwnedBox,
-    OwnedProject,
     PaginationDep,
     SessionDep,
+    ViewedAsset,
+    ViewedBox,
+    ViewedProject,
 )
 from core import comments
 from core.boxes import get_box_or_404
@@ -24,7 +24,7 @@ router = APIRouter(tags=["comments"])
 
 @router.get("/api/projects/{project_id}/comments/", response_model=Page[CommentPublic])
 async def list_comments(
-    project: OwnedProject,
+    project: ViewedProject,
     session: SessionDep,
     page: PaginationDep,
     box_id: Annotated[DbId | None, Query(description="Only comments on this box")] = None,
@@ -52,7 +52,7 @@ async def list_comments(
     "/api/boxes/{box_id}/comments/", status_code=status.HTTP_201_CREATED, response_model=CommentPublic
 )
 async def comment_on_box(
-    box: OwnedBox, body: CommentCreate, user: CurrentUser, session: SessionDep, events: EventsDep
+    box: ViewedBox, body: CommentCreate, user: CurrentUser, session: SessionDep, events: EventsDep
 ) -> CommentPublic:
     comment = await comments.add_owner_comment(session, user, box, body.text, body.asset_id)
     comments.queue_comment(events, comment)
@@ -63,7 +63,7 @@ async def comment_on_box(
     "/api/assets/{asset_id}/comments/", status_code=status.HTTP_201_CREATED, response_model=CommentPublic
 )
 async def comment_on_asset(
-    asset: OwnedAsset,
+    asset: ViewedAsset,
     body: AssetCommentCreate,
     user: CurrentUser,
     session: SessionDep,
@@ -77,4 +77,4 @@ async def comment_on_asset(
 
 @router.delete("/api/comments/{comment_id}/", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_comment(comment_id: ObjectId, user: CurrentUser, session: SessionDep) -> None:
-    await comments.delete_owned_comment(session, user, comment_id)
+    await comments.delete_comment(session, user, comment_id)

@@ -6,7 +6,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from api.deps import OwnedProject, SessionDep, StorageDep
+from api.deps import SessionDep, StorageDep, ViewedProject
 from api.errors import error_responses
 from core.export import DOCX_MEDIA_TYPE, ExportScope, build_storyboard
 
@@ -22,7 +22,7 @@ router = APIRouter(tags=["export"])
     },
 )
 async def export_project(
-    project: OwnedProject,
+    project: ViewedProject,
     session: SessionDep,
     storage: StorageDep,
     scope: Annotated[ExportScope, Query(description="headliners: one row per shot; all: every asset")] = (

@@ -5,10 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile, status
 
 from api.deps import (
+    CurrentUser,
+    EditedAsset,
+    EditedBox,
     EventsDep,
     GenerationRateLimit,
-    OwnedAsset,
-    OwnedBox,
     SessionDep,
     SettingsDep,
     SpendingDep,
@@ -34,7 +35,7 @@ UPLOAD_CHUNK = 1024 * 1024
     dependencies=[GenerationRateLimit],
 )
 async def generate(
-    box: OwnedBox,
+    box: EditedBox,
     body: GenerationCreate,
     session: SessionDep,
     settings: SettingsDep,
@@ -52,7 +53,7 @@ async def generate(
     dependencies=[GenerationRateLimit],
 )
 async def animate(
-    asset: OwnedAsset,
+    asset: EditedAsset,
     body: AnimationCreate,
     session: SessionDep,
     settings: SettingsDep,
@@ -70,7 +71,7 @@ async def animate(
     dependencies=[GenerationRateLimit],
 )
 async def retry(
-    asset: OwnedAsset,
+    asset: EditedAsset,
     session: SessionDep,
     settings: SettingsDep,
     events: EventsDep,
@@ -87,8 +88,9 @@ async def retry(
     responses=error_responses(413, 503),
 )
 async def upload(
-    box: OwnedBox,
+    box: EditedBox,
     file: Annotated[UploadFile, File(description="A PNG, JPEG or WebP image")],
+    user: CurrentUser,
     session: SessionDep,
     storage: StorageDep,
     events: EventsDep,
@@ -103,5 +105,7 @@ async def upload(
         if size > limit:
             raise PayloadTooLarge(f"The file is larger than {limit // (1024 * 1024)} MB.")
         chunks.append(chunk)
-    asset = await upload_image(session, storage, events, settings, box, b"".join(chunks), prompt)
+    asset = await upload_image(
+        session, storage, events, settings, box, b"".join(chunks), prompt, user_id=user.id
+    )
     return to_asset_public(asset, storage)

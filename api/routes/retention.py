@@ -8,15 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel
 
-from api.deps import (
-    OwnedProject,
-    PaginationDep,
-    SessionDep,
-    SettingsDep,
-    StorageDep,
-    TemporalDep,
-    superuser,
-)
+from api.deps import PaginationDep, SessionDep, SettingsDep, StorageDep, TemporalDep, ViewedProject, superuser
 from api.errors import error_responses
 from core import retention
 from core.models import User
@@ -34,7 +26,7 @@ class RetentionRunPublic(BaseModel):
 
 @router.get("/api/projects/{project_id}/retention-preview/", response_model=RetentionPreviewPublic)
 async def retention_preview(
-    project: OwnedProject,
+    project: ViewedProject,
     session: SessionDep,
     storage: StorageDep,
     page: PaginationDep,

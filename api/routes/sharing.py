@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, status
 
-from api.deps import CurrentUser, ObjectId, OwnedProject, PaginationDep, SessionDep, SettingsDep
+from api.deps import CurrentUser, ManagedProject, ObjectId, PaginationDep, SessionDep, SettingsDep
 from core import sharing
 from core.schemas import Page
 from core.sharing import SharedLinkCreate, SharedLinkPublic
@@ -16,7 +16,7 @@ router = APIRouter(tags=["sharing"])
     response_model=SharedLinkPublic,
 )
 async def create_share_link(
-    project: OwnedProject,
+    project: ManagedProject,
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
@@ -28,7 +28,7 @@ async def create_share_link(
 
 @router.get("/api/projects/{project_id}/share-links/", response_model=Page[SharedLinkPublic])
 async def list_share_links(
-    project: OwnedProject, session: SessionDep, settings: SettingsDep, page: PaginationDep
+    project: ManagedProject, session: SessionDep, settings: SettingsDep, page: PaginationDep
 ) -> Page[SharedLinkPublic]:
     links, total = await sharing.list_links(session, project, page.limit, page.offset)
     return Page(
@@ -41,5 +41,5 @@ async def list_share_links(
 
 @router.delete("/api/share-links/{link_id}/", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_share_link(link_id: ObjectId, user: CurrentUser, session: SessionDep) -> None:
-    link = await sharing.get_owned_link(session, user, link_id)
+    link = await sharing.get_managed_link(session, user, link_id)
     await sharing.revoke_link(session, link)

@@ -6,13 +6,13 @@ from fastapi import APIRouter
 
 from api.deps import (
     CurrentUser,
-    OwnedBox,
     PaginationDep,
     SessionDep,
     SettingsDep,
     SmartEditRateLimit,
     SpendingDep,
     TemporalDep,
+    ViewedBox,
 )
 from api.errors import error_responses
 from core import smart_edit
@@ -41,6 +41,6 @@ async def create_smart_edit(
 
 
 @router.get("/api/boxes/{box_id}/smart-edits/", response_model=Page[SmartEditPublic])
-async def list_smart_edits(box: OwnedBox, session: SessionDep, page: PaginationDep) -> Page[SmartEditPublic]:
+async def list_smart_edits(box: ViewedBox, session: SessionDep, page: PaginationDep) -> Page[SmartEditPublic]:
     items, total = await smart_edit.list_box_smart_edits(session, box, limit=page.limit, offset=page.offset)
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)

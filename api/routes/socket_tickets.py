@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 
 from api.deps import CredentialDep, CurrentUser, RedisDep, SessionDep, SettingsDep
 from api.errors import error_responses
-from core.projects import get_owned_project
+from core.projects import get_project
 from core.socket_tickets import SocketTicket, SocketTicketCreate, SocketTicketPublic, issue_ticket
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -25,7 +25,7 @@ async def create_socket_ticket(
     credential: CredentialDep,
 ) -> SocketTicketPublic:
     """A single-use ticket for one socket on one of your projects, valid for `SOCKET_TICKET_TTL_SECONDS`."""
-    project = await get_owned_project(session, user, body.project_id)
+    project = await get_project(session, user, body.project_id)
     assert user.id is not None and project.id is not None
     grant = SocketTicket(
         user_id=user.id,

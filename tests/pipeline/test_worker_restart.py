@@ -64,7 +64,7 @@ async def test_killing_the_worker_mid_generation_still_completes_once(
             assert box is not None
             project_row = await session.get(Project, box.project_id)
             assert project_row is not None
-            owner = await session.get(User, project_row.owner_id)
+            owner = await session.get(User, project_row.created_by_id)
             assert owner is not None
             balance = ProviderBalance(settings)
             try:

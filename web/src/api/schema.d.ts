@@ -449,7 +449,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Projects */
+        /**
+         * List Projects
+         * @description The projects of every studio you belong to (or of one), most recently changed first.
+         */
         get: operations["list_projects_api_projects__get"];
         put?: never;
         /** Create Project */
@@ -1248,6 +1251,11 @@ export interface components {
             description?: string;
             /** Name */
             name: string;
+            /**
+             * Studio Id
+             * @description The studio it belongs to (you need the editor role there); default: the first studio you joined where you may create projects.
+             */
+            studio_id?: number | null;
         };
         /** ProjectPublic */
         ProjectPublic: {
@@ -1267,6 +1275,12 @@ export interface components {
             id: number;
             /** Name */
             name: string;
+            /** @description Your role in the project's studio: what you may do in it (docs/roles.md) */
+            role: components["schemas"]["StudioRole"];
+            /** Studio Id */
+            studio_id: number;
+            /** Studio Name */
+            studio_name: string;
             /**
              * Updated At
              * Format: date-time
@@ -1576,6 +1590,12 @@ export interface components {
              */
             ticket: string;
         };
+        /**
+         * StudioRole
+         * @description What a member may do in a studio (docs/roles.md): each role can do everything the one before it can.
+         * @enum {string}
+         */
+        StudioRole: "viewer" | "editor" | "owner";
         /** Token */
         Token: {
             /** Access Token */
@@ -3731,6 +3751,8 @@ export interface operations {
                 limit?: number;
                 /** @description Items to skip */
                 offset?: number;
+                /** @description Only this studio's projects */
+                studio_id?: number | null;
             };
             header?: never;
             path?: never;
@@ -3818,6 +3840,15 @@ export interface operations {
             };
             /** @description Not allowed for this account */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist or is not yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
