@@ -7,6 +7,7 @@ the authorisation. The sockets are opened for real in tests/realtime/test_socket
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
 import re
@@ -76,6 +77,15 @@ LAST = {("post", "/api/auth/logout-everywhere/")}
 # --- the rules ------------------------------------------------------------------------------------------------
 
 
+def written_keys(path: Path) -> list[Any]:
+    """The keys of the module's `ROLES = {...}` literal as written, repeats included."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        target = node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(target, ast.Name) and target.id == "ROLES" and isinstance(node.value, ast.Dict):
+            return [ast.literal_eval(key) for key in node.value.keys if key is not None]
+    raise AssertionError(f"{path.name} has no `ROLES: dict[...] = {{...}}` literal")
+
+
 def load_rules() -> tuple[dict[tuple[str, str], str], list[str]]:
     """Every `roles_*.py` next to this file merged, and the keys more than one of them (or one twice) defines."""
     merged: dict[tuple[str, str], str] = {}
@@ -86,8 +96,8 @@ def load_rules() -> tuple[dict[tuple[str, str], str], list[str]]:
             if key in merged:
                 twice.append(f"{path.name}: {key}")
             merged[key] = rule
-        # A dict literal keeps the last of two equal keys: count the source's keys to see the first one too.
-        keys = re.findall(r'^\s*\(\s*"(\w+)",\s*"([^"]+)"\s*\)\s*:', path.read_text(), flags=re.M)
+        # A dict literal keeps the last of two equal keys: read the source's keys to see the first one too.
+        keys = written_keys(path)
         twice += [f"{path.name}: {key} written twice" for key in set(keys) if keys.count(key) > 1]
     return merged, twice
 
