@@ -80,10 +80,11 @@ LAST = {("post", "/api/auth/logout-everywhere/")}
 def written_keys(path: Path) -> list[Any]:
     """The keys of the module's `ROLES = {...}` literal as written, repeats included."""
     for node in ast.walk(ast.parse(path.read_text())):
-        target = node.target if isinstance(node, ast.AnnAssign) else None
-        if isinstance(target, ast.Name) and target.id == "ROLES" and isinstance(node.value, ast.Dict):
-            return [ast.literal_eval(key) for key in node.value.keys if key is not None]
-    raise AssertionError(f"{path.name} has no `ROLES: dict[...] = {{...}}` literal")
+        targets = [node.target] if isinstance(node, ast.AnnAssign) else getattr(node, "targets", [])
+        value = getattr(node, "value", None)
+        if any(isinstance(t, ast.Name) and t.id == "ROLES" for t in targets) and isinstance(value, ast.Dict):
+            return [ast.literal_eval(key) for key in value.keys if key is not None]
+    raise AssertionError(f"{path.name} has no `ROLES = {{...}}` literal")
 
 
 def load_rules() -> tuple[dict[tuple[str, str], str], list[str]]:
