@@ -40,7 +40,11 @@ def _shot(details: dict[str, Any]) -> str:
 
 
 def _media(details: dict[str, Any]) -> str:
-    return "a video" if details.get("kind") == AssetKind.VIDEO.value else "an image"
+    return "video" if details.get("kind") == AssetKind.VIDEO.value else "image"
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
 
 
 def summarize(kind: ActivityKind, actor: str, details: dict[str, Any]) -> str:
@@ -48,9 +52,9 @@ def summarize(kind: ActivityKind, actor: str, details: dict[str, Any]) -> str:
     shot = _shot(details)
     match kind:
         case ActivityKind.GENERATED:
-            return f"{actor} generated {_media(details)} for {shot}"
+            return f"{actor} generated {_a(_media(details))} for {shot}"
         case ActivityKind.FAILED:
-            return f"{actor}'s {_media(details).split(' ', 1)[1]} for {shot} failed"
+            return f"{actor}'s {_media(details)} for {shot} failed"
         case ActivityKind.HEADLINER:
             if details.get("cleared"):
                 return f"{actor} cleared the headliner of {shot}"
@@ -67,7 +71,7 @@ def summarize(kind: ActivityKind, actor: str, details: dict[str, Any]) -> str:
             with_assets = f" and its {count} variant{'s' if count != 1 else ''}" if count else ""
             return f"{actor} deleted {shot}{with_assets}"
         case ActivityKind.ASSET_DELETED:
-            return f"{actor} deleted {_media(details)} of {shot}"
+            return f"{actor} deleted {_a(_media(details))} of {shot}"
 
 
 def to_activity_public(item: ActivityItem) -> ActivityPublic:
