@@ -15,6 +15,7 @@ from api.errors import install_error_handlers, install_openapi
 from api.log_redaction import install_log_redaction
 from api.outages import Outages
 from api.routes import (
+    activity,
     assets,
     auth,
     boxes,
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sharing,
         public,
         comments,
+        activity,
         export,
         ws,
         generation,

@@ -20,7 +20,7 @@ from pydantic import (
 from pydantic_core import CoreSchema, core_schema
 
 from core.contract import AssetKind, AssetStatus
-from core.models import ModelKind, StudioRole
+from core.models import ActivityKind, ModelKind, StudioRole
 
 T = TypeVar("T")
 
@@ -268,6 +268,9 @@ class AssetPublic(BaseModel):
         default=None, description="Shared by the variants of one generate request (a UUID)"
     )
     finished_at: datetime | None = Field(default=None, description="When it became COMPLETED or FAILED")
+    requested_by_name: str | None = Field(
+        default=None, description="Who generated, animated, retried or uploaded it (null when unknown)"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -287,6 +290,10 @@ class BoxPublic(BaseModel):
     notes: str
     headliner_id: int | None
     headliner: AssetPublic | None
+    headliner_set_by_name: str | None = Field(
+        default=None, description="Who last set or cleared the headliner (null when unknown or never changed)"
+    )
+    headliner_set_at: datetime | None = Field(default=None, description="When the headliner last changed")
     asset_count: int
     created_at: datetime
     updated_at: datetime
@@ -316,3 +323,25 @@ class AIModelPublic(BaseModel):
         default=None,
         description="Median seconds from request to result of its last 20 completed assets (null below 3)",
     )
+
+
+# --- activity -------------------------------------------------------------------------------------------------
+
+
+class ActivityPublic(BaseModel):
+    """One line of a project's activity feed (core/activity.py, docs/activity.md)."""
+
+    id: int
+    kind: ActivityKind
+    actor_name: str = Field(description="The member's display name at the time, or the name a guest typed")
+    actor_user_id: int | None = Field(description="Null for a guest (and once the member's account is gone)")
+    box_id: int | None
+    asset_id: int | None
+    details: dict[str, Any] = Field(
+        description='"code" and "title" of the shot when there is one; "kind" (image|video) for generated and '
+        'failed; "text" (first 200 characters) and "via_link" for commented'
+    )
+    summary: str = Field(
+        description='One readable sentence, e.g. "Ana generated an image for SH010 · Opening"'
+    )
+    created_at: datetime

@@ -162,10 +162,46 @@ async def test_public_view_shows_headliners_and_their_videos_only(client, sessio
         for hidden in shot.hidden:
             assert hidden.prompt not in raw
             assert f"assets/{hidden.id}/" not in raw
-    # no owner data and no database ids
+    # no owner data and no database ids (the headliners were set by "Test User": who did what stays inside)
     assert "@example.com" not in raw and "Test User" not in raw
     for key in ("id", "project_id", "box_id", "owner_id", "headliner_id", "source_asset_id", "cost_credits"):
         assert key not in _all_keys(view), key
+    for key in (
+        "requested_by_name",
+        "headliner_set_by_name",
+        "headliner_set_at",
+        "author_user_id",
+        "actor_name",
+    ):
+        assert key not in _all_keys(view), key
+
+
+async def test_the_activity_feed_stays_inside_the_studio(client, sessionmaker, storage):
+    headers = await register(client, display_name="Studio Member Ana")
+    board = await make_storyboard(client, headers, sessionmaker, storage)
+    link = await share(client, headers, board.project["id"])
+    token = link["token"]
+    shot = board.shots[0].box
+    commented = await client.post(f"/api/boxes/{shot['id']}/comments/", json={"text": "ok"}, headers=headers)
+    assert commented.status_code == 201
+    feed = (await client.get(f"/api/projects/{board.project['id']}/activity/", headers=headers)).json()
+    assert feed["total"] >= 3  # the headliners, the link, the comment
+
+    # The guest reads no feed, with or without the token as a credential, and no member's id anywhere (a member's
+    # name shows only on their own comment, as before: it signs it).
+    for path, extra in (
+        (f"/api/public/{token}/activity/", {}),
+        (f"/api/projects/{board.project['id']}/activity/", {}),
+        (f"/api/projects/{board.project['id']}/activity/", {"Authorization": f"Bearer {token}"}),
+    ):
+        response = await client.get(path, headers=extra)
+        assert response.status_code in (401, 404, 405), (path, response.status_code)
+    for path in PUBLIC_READS:
+        response = await client.get(path.format(token=token))
+        assert response.status_code == 200
+        for key in ("author_user_id", "actor_name", "actor_user_id", "summary", "requested_by_name"):
+            assert key not in _all_keys(response.json()), (path, key)
+    assert "Studio Member Ana" not in (await client.get(f"/api/public/{token}/")).text
 
 
 async def test_a_token_for_project_a_never_shows_project_b(client, sessionmaker, storage):

@@ -485,6 +485,23 @@ export interface paths {
         patch: operations["update_project_api_projects__project_id___patch"];
         trace?: never;
     };
+    "/api/projects/{project_id}/activity/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Activity */
+        get: operations["list_activity_api_projects__project_id__activity__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}/boxes/": {
         parameters: {
             query?: never;
@@ -702,6 +719,51 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ActivityKind
+         * @enum {string}
+         */
+        ActivityKind: "generated" | "failed" | "headliner" | "commented" | "link_created" | "link_revoked" | "shot_deleted" | "asset_deleted";
+        /**
+         * ActivityPublic
+         * @description One line of a project's activity feed (core/activity.py, docs/activity.md).
+         */
+        ActivityPublic: {
+            /**
+             * Actor Name
+             * @description The member's display name at the time, or the name a guest typed
+             */
+            actor_name: string;
+            /**
+             * Actor User Id
+             * @description Null for a guest (and once the member's account is gone)
+             */
+            actor_user_id: number | null;
+            /** Asset Id */
+            asset_id: number | null;
+            /** Box Id */
+            box_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Details
+             * @description "code" and "title" of the shot when there is one; "kind" (image|video) for generated and failed; "text" (first 200 characters) and "via_link" for commented
+             */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            kind: components["schemas"]["ActivityKind"];
+            /**
+             * Summary
+             * @description One readable sentence, e.g. "Ana generated an image for SH010 · Opening"
+             */
+            summary: string;
+        };
         /** AIModelPublic */
         AIModelPublic: {
             /** Capabilities */
@@ -830,6 +892,11 @@ export interface components {
             };
             /** Prompt */
             prompt: string;
+            /**
+             * Requested By Name
+             * @description Who generated, animated, retried or uploaded it (null when unknown)
+             */
+            requested_by_name?: string | null;
             /** Seed */
             seed: number | null;
             /** Size Bytes */
@@ -943,6 +1010,16 @@ export interface components {
             headliner: components["schemas"]["AssetPublic"] | null;
             /** Headliner Id */
             headliner_id: number | null;
+            /**
+             * Headliner Set At
+             * @description When the headliner last changed
+             */
+            headliner_set_at?: string | null;
+            /**
+             * Headliner Set By Name
+             * @description Who last set or cleared the headliner (null when unknown or never changed)
+             */
+            headliner_set_by_name?: string | null;
             /** Id */
             id: number;
             /** Notes */
@@ -1165,6 +1242,17 @@ export interface components {
          * @enum {string}
          */
         ModelKind: "image" | "video" | "text";
+        /** Page[ActivityPublic] */
+        Page_ActivityPublic_: {
+            /** Items */
+            items: components["schemas"]["ActivityPublic"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        };
         /** Page[AssetPublic] */
         Page_AssetPublic_: {
             /** Items */
@@ -4082,6 +4170,70 @@ export interface operations {
             };
             /** @description Conflicts with the object's current state or a concurrent change */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_activity_api_projects__project_id__activity__get: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description Items to skip */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Object id */
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ActivityPublic_"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist or is not yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
