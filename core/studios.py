@@ -366,9 +366,8 @@ async def remove_member(session: AsyncSession, access: StudioAccess, actor: User
     await _refuse_losing_last_owner(session, access, membership)
     await session.delete(membership)
     await session.flush()
-    return list(
-        (await session.exec(select(Project.id).where(Project.studio_id == access.studio_id))).all()  # type: ignore[arg-type]
-    )
+    ids = await session.exec(select(Project.id).where(Project.studio_id == access.studio_id))
+    return [project_id for project_id in ids.all() if project_id is not None]
 
 
 async def is_member_of_project_studio(session: AsyncSession, user_id: int, project_id: int) -> bool:
