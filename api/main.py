@@ -31,6 +31,7 @@ from api.routes import (
     sharing,
     smart_edit,
     socket_tickets,
+    studios,
     usage,
 )
 from api.security import install_security_middleware
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generation,
         providers,
         usage,
+        studios,
     )
     for module in modules:
         app.include_router(module.router)
