@@ -12,7 +12,7 @@ import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field, StringConstraints, field_validator
@@ -24,7 +24,7 @@ from core.activity import record_link
 from core.contract import AssetKind, AssetStatus
 from core.errors import Gone, InvalidInput, NotFound
 from core.events import Outbox
-from core.models import ActivityKind, Asset, Box, Project, SharedLink, StudioRole, User
+from core.models import ActivityKind, Asset, Box, Membership, Project, SharedLink, StudioRole, User
 from core.schemas import MAX_COMMENT_LENGTH, CommentText, GuestName, InputModel
 from core.storage import Storage
 from core.studios import ACCESS, allowed
@@ -211,10 +211,30 @@ def parse_token(token: str) -> uuid.UUID:
         raise NotFound(LINK_NOT_FOUND) from None
 
 
+def _studio_has_active_owner() -> Any:
+    """A review link speaks for its studio: it stays live while the studio has an owner whose account is active
+    (when the last one is deactivated, the studio's links stop answering, as if revoked)."""
+    return sa.exists(
+        select(Membership.id)
+        .join(User, col(User.id) == Membership.user_id)
+        .where(
+            Membership.studio_id == Project.studio_id,
+            Membership.role == StudioRole.OWNER,
+            col(User.is_active).is_(True),
+        )
+    )
+
+
 async def resolve_link(session: AsyncSession, token: str, now: datetime | None = None) -> SharedLink:
     """The live link for `token`: NotFound when malformed, unknown or revoked; Gone when expired."""
     value = parse_token(token)
-    link = (await session.exec(select(SharedLink).where(SharedLink.token == value))).first()
+    link = (
+        await session.exec(
+            select(SharedLink)
+            .join(Project, col(Project.id) == SharedLink.project_id)
+            .where(SharedLink.token == value, _studio_has_active_owner())
+        )
+    ).first()
     if link is None:
         raise NotFound(LINK_NOT_FOUND)
     if is_expired(link, now):

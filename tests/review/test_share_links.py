@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from core.models import Asset
+from core.models import Asset, User
 from tests.builders import make_project, register
 from tests.review.helpers import expire_link, future, make_storyboard, share
 
@@ -298,3 +298,45 @@ def _all_keys(value: object) -> set[str]:
 
 def test_all_keys_walks_nested_json():
     assert _all_keys(json.loads('{"a": [{"b": 1}], "c": {"d": null}}')) == {"a", "b", "c", "d"}
+
+
+async def test_a_link_lives_while_its_studio_has_an_active_owner(client, sessionmaker):
+    """Deactivating the only owner's account stops the studio's links; a second active owner keeps them live."""
+    owner = await register(client)
+    project = await make_project(client, owner)
+    link = await share(client, owner, project["id"])
+    url = f"/api/public/{link['token']}/"
+    assert (await client.get(url)).status_code == 200
+
+    ids: dict[str, int] = {}
+
+    async def set_active(headers: dict[str, str], active: bool) -> None:
+        key = headers["Authorization"]
+        if key not in ids:
+            ids[key] = (await client.get("/api/auth/me/", headers=headers)).json()["id"]
+        async with sessionmaker() as session:
+            user = await session.get(User, ids[key])
+            assert user is not None
+            user.is_active = active
+            session.add(user)
+            await session.commit()
+
+    await set_active(owner, True)  # (records the id while the token still works)
+    await set_active(owner, False)
+    gone = await client.get(url)
+    assert gone.status_code == 404, gone.text
+    assert "revoked" in gone.json()["detail"]
+
+    await set_active(owner, True)
+    partner = await register(client)
+    await set_active(partner, True)
+    invite = await client.post(
+        f"/api/studios/{project['studio_id']}/invites/", json={"role": "owner"}, headers=owner
+    )
+    assert invite.status_code == 201, invite.text
+    joined = await client.post(f"/api/join/{invite.json()['token']}/", headers=partner)
+    assert joined.status_code == 200, joined.text
+    await set_active(owner, False)
+    assert (await client.get(url)).status_code == 200  # the partner still stands behind it
+    await set_active(partner, False)
+    assert (await client.get(url)).status_code == 404
