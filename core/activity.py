@@ -202,9 +202,12 @@ async def record_asset_deleted(
 OUTCOMES = {AssetStatus.COMPLETED: ActivityKind.GENERATED, AssetStatus.FAILED: ActivityKind.FAILED}
 
 
-async def record_generation_outcome(session: AsyncSession, asset_id: int, status: AssetStatus) -> None:
-    """The worker's line for a generation that just became COMPLETED or FAILED, in the transaction recording it;
-    the actor is who requested it, by their name now. Published with the asset's status (`outcome_of`)."""
+async def record_generation_outcome(
+    session: AsyncSession, asset_id: int, status: AssetStatus
+) -> ActivityItem | None:
+    """The line for a generation that just became COMPLETED or FAILED, in the transaction recording it (the worker's,
+    or the API's when the workflow could not start); the actor is who requested it, by their name now. The worker
+    publishes it with the asset's status (`outcome_of`)."""
     row = (
         await session.exec(
             select(Asset.kind, Asset.requested_by_id, user_name(Asset.requested_by_id), Box)
@@ -213,20 +216,20 @@ async def record_generation_outcome(session: AsyncSession, asset_id: int, status
         )
     ).first()
     if row is None:
-        return
+        return None
     kind, requested_by_id, requester_name, box = row
-    session.add(
-        ActivityItem(
-            project_id=box.project_id,
-            kind=OUTCOMES[status],
-            actor_user_id=requested_by_id,
-            actor_name=requester_name or SOMEONE,
-            box_id=box.id,
-            asset_id=asset_id,
-            details={**_shot_details(box), "kind": AssetKind(kind).value},
-        )
+    item = ActivityItem(
+        project_id=box.project_id,
+        kind=OUTCOMES[status],
+        actor_user_id=requested_by_id,
+        actor_name=requester_name or SOMEONE,
+        box_id=box.id,
+        asset_id=asset_id,
+        details={**_shot_details(box), "kind": AssetKind(kind).value},
     )
+    session.add(item)
     await session.flush()
+    return item
 
 
 async def outcome_of(session: AsyncSession, asset: Asset, project_id: int) -> ActivityItem | None:

@@ -21,11 +21,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from core import spend
+from core.activity import activity_event, record_generation_outcome
 from core.catalogue import check_prompt, load_model, resolve_params
 from core.contract import AssetKind, AssetStatus, GenerateAssetInput, KieCallbackSignal, asset_workflow_id
 from core.errors import Conflict, InvalidInput, NotFound, TemporalUnavailable
 from core.events import Outbox, ProjectEvent, asset_status_changed, asset_status_event
-from core.models import AIModel, Asset, Box, ChargeKind, CreditCharge, ModelKind, Project, utcnow
+from core.models import (
+    ActivityItem,
+    AIModel,
+    Asset,
+    Box,
+    ChargeKind,
+    CreditCharge,
+    ModelKind,
+    Project,
+    utcnow,
+)
 from core.schemas import STORED_TEXT, DbId, InputModel
 from core.settings import Settings
 from core.temporal import signal_kie_callback, start_generation
@@ -192,18 +203,19 @@ async def _start_all(
     mistakes = [error for _, error in refused if not isinstance(error, TemporalUnavailable)]
     charges = charge_ids or {}
     if mistakes:  # not an outage: keep the rows, say why they did not run, and let the error surface
-        failed = await _fail_unstarted(session, refused_ids, NOT_STARTED_REFUSED)
+        failed, lines = await _fail_unstarted(session, refused_ids, NOT_STARTED_REFUSED)
         await spend.delete_charges(session, [charges[i] for i in failed if i in charges])
         # Committed here, not by the session dependency: the error raised next rolls the request's session back,
         # and the rows must keep saying why they did not run. Their viewers are told right after.
         await session.commit()
         if events is not None:
-            queue_statuses(events, project_id, [a for a in assets if a.id in failed])
+            queue_failures(events, project_id, [a for a in assets if a.id in failed], lines)
             await events.send()
         raise mistakes[0]
     discarded = [] if retrying else [_discard_event(project_id, asset) for asset, _ in refused]
+    lines = []
     if retrying:
-        undone = await _fail_unstarted(session, refused_ids, NOT_STARTED_MESSAGE)
+        undone, lines = await _fail_unstarted(session, refused_ids, NOT_STARTED_MESSAGE)
     else:
         undone = await _delete_unstarted(session, refused_ids)
     await spend.delete_charges(session, [charges[i] for i in undone if i in charges])
@@ -211,7 +223,7 @@ async def _start_all(
     await session.commit()
     if events is not None:
         if retrying:
-            queue_statuses(events, project_id, [a for a in assets if a.id in undone])
+            queue_failures(events, project_id, [a for a in assets if a.id in undone], lines)
         else:
             for event in discarded:
                 if event.data["asset_id"] in undone:
@@ -263,8 +275,11 @@ async def _delete_unstarted(session: AsyncSession, asset_ids: list[int]) -> list
     return sorted(deleted.scalars().all())
 
 
-async def _fail_unstarted(session: AsyncSession, asset_ids: list[int], message: str) -> list[int]:
-    """Put assets whose workflow did not start to FAILED with `message`, if still PENDING; the ids failed."""
+async def _fail_unstarted(
+    session: AsyncSession, asset_ids: list[int], message: str
+) -> tuple[list[int], list[ActivityItem]]:
+    """Put assets whose workflow did not start to FAILED with `message`, if still PENDING: the ids failed, and the
+    activity lines saying so (the feed shows every failure the shot view shows)."""
     now = utcnow()
     failed = await session.exec(
         sa.update(Asset)
@@ -273,11 +288,22 @@ async def _fail_unstarted(session: AsyncSession, asset_ids: list[int], message: 
         .returning(col(Asset.id))
     )
     ids = sorted(failed.scalars().all())
+    lines = []
     for asset_id in ids:  # the instances the caller publishes
         asset = await session.get(Asset, asset_id)
         if asset is not None:
             await session.refresh(asset)
-    return ids
+        line = await record_generation_outcome(session, asset_id, AssetStatus.FAILED)
+        if line is not None:
+            lines.append(line)
+    return ids, lines
+
+
+def queue_failures(events: Outbox, project_id: int, assets: list[Asset], lines: list[ActivityItem]) -> None:
+    """The statuses of assets that failed to start, then their activity lines."""
+    queue_statuses(events, project_id, assets)
+    for line in lines:
+        events.queue(activity_event(line))
 
 
 def queue_statuses(events: Outbox, project_id: int, assets: list[Asset]) -> None:

@@ -23,9 +23,10 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from core.activity import activity_event, record_generation_outcome
 from core.contract import AssetStatus, ReconcilePageResult, asset_workflow_id
 from core.events import EventBus, asset_status_changed
-from core.models import Asset, utcnow
+from core.models import ActivityItem, Asset, utcnow
 from core.settings import Settings
 from core.temporal import describe_workflow
 
@@ -113,8 +114,9 @@ async def why_workflow_stopped(temporal: Client, workflow_id: str) -> str | None
 
 async def fail_stale_asset(
     sessionmaker: async_sessionmaker[AsyncSession], stale: StaleAsset, message: str
-) -> bool:
-    """Mark FAILED only if the row is still PENDING/RUNNING and unchanged since it was read; True when it was."""
+) -> ActivityItem | None:
+    """Mark FAILED only if the row is still PENDING/RUNNING and unchanged since it was read, with its activity line in
+    the same transaction; the line when it was (the caller publishes it after the status), else None."""
     now = utcnow()
     async with sessionmaker() as session:
         result = await session.exec(
@@ -126,8 +128,11 @@ async def fail_stale_asset(
             )
             .values(status=AssetStatus.FAILED, error_message=message, updated_at=now, finished_at=now)
         )
+        if not result.rowcount:
+            return None
+        line = await record_generation_outcome(session, stale.asset_id, AssetStatus.FAILED)
         await session.commit()
-        return bool(result.rowcount)
+        return line
 
 
 async def reconcile_page(
@@ -150,7 +155,10 @@ async def reconcile_page(
     verdicts = await asyncio.gather(*(judge(asset) for asset in stale))
     failed: list[int] = []
     for asset, message in zip(stale, verdicts, strict=True):
-        if message is None or not await fail_stale_asset(sessionmaker, asset, message):
+        if message is None:
+            continue
+        line = await fail_stale_asset(sessionmaker, asset, message)
+        if line is None:
             continue
         failed.append(asset.asset_id)
         logger.warning("reconciler: asset %s marked FAILED: %s", asset.asset_id, message)
@@ -164,6 +172,7 @@ async def reconcile_page(
                 error_message=message,
             )
         )
+        await events.publish(activity_event(line))
     return ReconcilePageResult(
         examined=len(stale),
         failed_asset_ids=failed,

@@ -606,8 +606,11 @@ async def test_retry_without_temporal_leaves_the_asset_failed(
         assert answer.json()["code"] == "upstream_unavailable"
         assert "was not retried" in answer.json()["detail"]
         reread = (await client.get(f"/api/assets/{failed.id}/", headers=headers)).json()
+        feed = (await client.get(f"/api/projects/{project['id']}/activity/", headers=headers)).json()
     assert reread["status"] == "FAILED"
     assert "could not be started" in reread["error_message"]
+    # The feed shows the failure the shot view shows.
+    assert [(item["kind"], item["asset_id"]) for item in feed["items"]] == [("failed", failed.id)]
 
 
 async def test_smart_edit_without_temporal_is_503(settings: Settings) -> None:
@@ -688,11 +691,15 @@ async def test_a_temporal_misconfiguration_is_a_logged_500_not_an_outage(
                 json={"model": "google/nano-banana", "prompt": "a lighthouse at night", "count": 2},
                 headers=headers,
             )
+        feed = (await client.get(f"/api/projects/{project['id']}/activity/", headers=headers)).json()
     assert answer.status_code == 500, answer.text
     assert answer.json()["code"] == "internal_error"
     rows = await box_assets(sessionmaker, box["id"])
     assert len(rows) == 2
     assert {(row.status, row.error_message) for row in rows} == {(AssetStatus.FAILED, NOT_STARTED_REFUSED)}
+    assert sorted((item["kind"], item["asset_id"]) for item in feed["items"]) == [
+        ("failed", row.id) for row in sorted(rows, key=lambda row: row.id)
+    ]
     assert not outage_warnings(caplog, "Temporal"), caplog.text
     assert len([r for r in caplog.records if r.exc_info]) == 1, caplog.text
 

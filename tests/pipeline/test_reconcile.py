@@ -103,14 +103,21 @@ async def test_a_terminated_generation_is_failed_and_a_healthy_one_is_left_runni
         assert failed["finished_at"] is not None
         still = await pipeline_client.get(f"/api/assets/{healthy}/", headers=headers)
         assert still.json()["status"] == "RUNNING" and still.json()["finished_at"] is None
+        events = await published(pipeline_worker, project["id"])
         (event,) = [
             e
-            for e in await published(pipeline_worker, project["id"])
-            if e["data"]["asset_id"] == killed and e["data"]["status"] == "FAILED"
+            for e in events
+            if e["type"] == "asset_status_changed"
+            and e["data"]["asset_id"] == killed
+            and e["data"]["status"] == "FAILED"
         ]
-        assert event["type"] == "asset_status_changed"
         assert event["data"]["error_message"] == failed["error_message"]
         assert event["data"]["box_id"] == box["id"] and event["data"]["kind"] == "image"
+        # The feed says so too, live and listed (who asked for it, which shot).
+        (line,) = [e["data"] for e in events if e["type"] == "activity"]
+        assert (line["kind"], line["asset_id"], line["actor_name"]) == ("failed", killed, "Test User")
+        feed = (await pipeline_client.get(f"/api/projects/{project['id']}/activity/", headers=headers)).json()
+        assert [item["id"] for item in feed["items"]] == [line["id"]]
 
         # FAILED is what makes it retryable again.
         retried = await pipeline_client.post(f"/api/assets/{killed}/retry/", headers=headers)
@@ -153,16 +160,19 @@ async def test_an_asset_whose_workflow_never_started_is_failed_once_past_the_gra
     assert (await pipeline_client.get(f"/api/assets/{young.id}/", headers=headers)).json()[
         "status"
     ] == "PENDING"
+    events = await published(pipeline_worker, project["id"])
     failed_events = {
         e["data"]["asset_id"]
-        for e in await published(pipeline_worker, project["id"])
-        if e["data"]["status"] == "FAILED"
+        for e in events
+        if e["type"] == "asset_status_changed" and e["data"]["status"] == "FAILED"
     }
     assert failed_events == {orphan.id, running_orphan.id}
+    lines = {e["data"]["asset_id"]: e["data"]["kind"] for e in events if e["type"] == "activity"}
+    assert lines == {orphan.id: "failed", running_orphan.id: "failed"}
 
     # A second pass changes nothing more (the rows are FAILED now; the young one is still young).
     await run_reconciler(pipeline_worker, pipeline_settings, now)
     assert (await pipeline_client.get(f"/api/assets/{young.id}/", headers=headers)).json()[
         "status"
     ] == "PENDING"
-    assert len(await published(pipeline_worker, project["id"])) == 2
+    assert len(await published(pipeline_worker, project["id"])) == 4  # two statuses, two lines
