@@ -107,6 +107,12 @@ async def test_every_user_owns_a_personal_studio_holding_exactly_their_projects(
     expected = {email: [f"{name}'s Spot", f"{name}'s Trailer"] for email, name in PEOPLE.items()}
     assert await projects_seen(settings, fresh_database) == expected
 
+    # Its own downgrade keeps the studios: upgrading again must neither duplicate nor move anything.
+    await asyncio.to_thread(command.downgrade, config, "0013")
+    await asyncio.to_thread(command.upgrade, config, "head")
+    assert_personal_studios(url, users)
+    assert await projects_seen(settings, fresh_database) == expected
+
     await asyncio.to_thread(command.downgrade, config, "0012")
     with psycopg.connect(url) as conn:
         owners = conn.execute(
