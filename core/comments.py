@@ -186,7 +186,7 @@ def to_guest_comment(comment: Comment, refs: LinkRefs, visible: VisibleRefs) -> 
         box_ref=visible.boxes.get(comment.box_id, refs.box(comment.box_id)),
         asset_ref=visible.assets.get(comment.asset_id) if comment.asset_id is not None else None,
         author_name=comment.author_name,
-        from_studio=not comment.via_link and comment.author_user_id is not None,
+        from_studio=not comment.via_link,  # as the live event says it (a member whose account is gone wrote it)
         text=comment.text,
         created_at=comment.created_at,
     )

@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 
 from core.comments import GUEST_COMMENTS_PER_ADDRESS
 from core.events import project_channel
-from core.models import Comment
+from core.models import Comment, Membership, StudioRole, User
 from core.schemas import MAX_COMMENT_LENGTH
 from tests.builders import register
 from tests.review.helpers import make_storyboard, share
@@ -312,3 +312,29 @@ async def test_new_comment_event_is_published_to_the_project_channel(client, ses
     assert guest_event["data"]["text"] == "Looks great" and guest_event["data"]["via_link"] is True
     assert guest_event["data"]["box_id"] == board.shots[1].box["id"]
     assert owner_event["data"]["text"] == "Thanks!" and owner_event["data"]["via_link"] is False
+
+
+async def test_a_members_comment_stays_from_the_studio_after_their_account_is_gone(
+    client, sessionmaker, storage
+):
+    """The review page's list says `from_studio` as the live event does: by how the comment was written, so a
+    member who leaves (their account deleted, `author_user_id` nulled) does not turn into a guest."""
+    owner = await register(client)
+    board = await make_storyboard(client, owner, sessionmaker, storage)
+    project = board.project
+    artist = await register(client, display_name="Departed Artist")
+    artist_id = (await client.get("/api/auth/me/", headers=artist)).json()["id"]
+    async with sessionmaker() as session:
+        session.add(Membership(studio_id=project["studio_id"], user_id=artist_id, role=StudioRole.EDITOR))
+        await session.commit()
+    written = await client.post(
+        f"/api/boxes/{board.shots[0].box['id']}/comments/", json={"text": "Warmer light"}, headers=artist
+    )
+    assert written.status_code == 201, written.text
+    async with sessionmaker() as session:
+        await session.delete(await session.get(User, artist_id))
+        await session.commit()
+
+    link = await share(client, owner, project["id"])
+    listed = (await client.get(f"/api/public/{link['token']}/comments/")).json()["items"]
+    assert [(c["author_name"], c["from_studio"]) for c in listed] == [("Departed Artist", True)]
