@@ -257,9 +257,8 @@ async def delete_asset(session: AsyncSession, events: Outbox, actor: User, asset
     assert asset.id is not None
     box = await session.get(Box, asset.box_id)
     deleted = await delete_assets(session, "asset", asset.id)
-    if (
-        box is None or not deleted.asset_ids
-    ):  # another tab (or the retention run) deleted it since it was read
+    # Nothing deleted: another tab (or the retention run) deleted it since it was read.
+    if box is None or not deleted.asset_ids:
         raise NotFound("Asset not found.")
     await record_asset_deleted(session, events, actor, asset, box)
     return deleted
