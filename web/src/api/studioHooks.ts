@@ -135,6 +135,13 @@ export function useRevokeInvite(studioId: number) {
   });
 }
 
+/** The sentence of an invite link that no longer works, or null while it does. */
+export function closedInvite(info: JoinInfo): string | null {
+  if (info.status === "used") return "This invite link has already been used: ask the studio's owner for a new one.";
+  if (info.status === "expired") return "This invite link has expired: ask the studio's owner for a new one.";
+  return null;
+}
+
 /** What an invite link offers; no login needed. */
 export function useJoinInfo(token: string) {
   return useQuery({

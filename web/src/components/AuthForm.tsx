@@ -4,8 +4,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useState, type FormEvent } from "react";
 import { api, request, unwrap, type Schemas } from "@/api/client";
 import type { PageOf } from "@/api/pending";
-import type { JoinInfo, Studio } from "@/api/studioHooks";
-import { closedInvite } from "@/components/JoinPage";
+import { closedInvite, type JoinInfo, type Studio } from "@/api/studioHooks";
 import { roleLabel } from "@/lib/roles";
 import { useHydrated } from "@/lib/useHydrated";
 import { useAuth } from "@/stores/auth";
@@ -35,8 +34,10 @@ function useRegistration(enabled: boolean) {
   const [info, setInfo] = useState<RegistrationPublic | null>(null);
   const [invite, setInvite] = useState<string | null>(null);
   useEffect(() => {
-    if (!enabled) return;
-    const given = new URLSearchParams(window.location.search).get("invite");
+    const query = new URLSearchParams(window.location.search);
+    // A studio's invite link is checked by useStudioInvite instead.
+    if (!enabled || query.get("studio_invite")) return;
+    const given = query.get("invite");
     setInvite(given);
     let live = true;
     unwrap(api.GET("/api/auth/registration/", { params: { query: given ? { invite: given.slice(0, 64) } : {} } }))
@@ -99,7 +100,7 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const studioInvite = useStudioInvite(mode === "register");
-  const { info, invite } = useRegistration(mode === "register" && !studioInvite.token);
+  const { info, invite } = useRegistration(mode === "register");
 
   async function submit(event: FormEvent) {
     event.preventDefault();

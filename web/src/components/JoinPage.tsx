@@ -4,19 +4,12 @@
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { Suspense, useEffect, useState } from "react";
-import { useJoin, useJoinInfo, type JoinInfo } from "@/api/studioHooks";
+import { closedInvite, useJoin, useJoinInfo, type JoinInfo } from "@/api/studioHooks";
 import { checkSession } from "@/components/Shell";
 import { ErrorState, Loading } from "@/components/States";
 import { roleLabel } from "@/lib/roles";
 import { useApplyTheme } from "@/lib/theme";
 import { useAuth } from "@/stores/auth";
-
-/** The sentence of an invite link that no longer works, or null while it does. */
-export function closedInvite(info: JoinInfo): string | null {
-  if (info.status === "used") return "This invite link has already been used: ask the studio's owner for a new one.";
-  if (info.status === "expired") return "This invite link has expired: ask the studio's owner for a new one.";
-  return null;
-}
 
 function JoinActions({ token, info }: { token: string; info: JoinInfo }) {
   const status = useAuth((s) => s.status);
