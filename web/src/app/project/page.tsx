@@ -12,15 +12,15 @@ import {
   useUpdateBox,
   type Box,
 } from "@/api/hooks";
+import type { BoxWho } from "@/api/pending";
+import { useFollowStudio } from "@/api/studioHooks";
 import { ActionMenu } from "@/components/ActionMenu";
+import { ActivityPanel, ActivityToggle } from "@/components/ActivityPanel";
 import { PasteShots } from "@/components/PasteShots";
 import { SharePanel } from "@/components/SharePanel";
 import { Shell } from "@/components/Shell";
 import { Empty, ErrorState, Loading } from "@/components/States";
 import { Thumb } from "@/components/Thumb";
-import { ActivityPanel, ActivityToggle } from "@/components/ActivityPanel";
-import type { BoxWho } from "@/api/pending";
-import { useFollowStudio } from "@/api/studioHooks";
 import { can } from "@/lib/roles";
 import { moveItem } from "@/lib/order";
 import { useIdParam } from "@/lib/params";
@@ -140,21 +140,21 @@ function BoxCard({
               </Link>
             </h3>
             {mayEdit && (
-            <ActionMenu
-              label={`Actions for ${box.code}`}
-              items={[
-                { label: "Rename", onSelect: () => setEditing(true) },
-                { label: "Move earlier", onSelect: () => onMove(index, index - 1), disabled: index === 0 },
-                { label: "Move later", onSelect: () => onMove(index, index + 1), disabled: index === total - 1 },
-                {
-                  label: "Delete",
-                  danger: true,
-                  onSelect: () => {
-                    if (window.confirm(`Delete shot ${box.code} with its assets and comments?`)) remove.mutate(box.id);
+              <ActionMenu
+                label={`Actions for ${box.code}`}
+                items={[
+                  { label: "Rename", onSelect: () => setEditing(true) },
+                  { label: "Move earlier", onSelect: () => onMove(index, index - 1), disabled: index === 0 },
+                  { label: "Move later", onSelect: () => onMove(index, index + 1), disabled: index === total - 1 },
+                  {
+                    label: "Delete",
+                    danger: true,
+                    onSelect: () => {
+                      if (window.confirm(`Delete shot ${box.code} with its assets and comments?`)) remove.mutate(box.id);
+                    },
                   },
-                },
-              ]}
-            />
+                ]}
+              />
             )}
           </div>
         )}
@@ -281,21 +281,21 @@ function Board() {
               <ActivityToggle open={activityOpen} onToggle={() => setActivityOpen((o) => !o)} />
             </div>
             {mayEdit && (
-            <div className="row">
-              <form
-                className="board-add"
-                onSubmit={(e) => {
-                  e.preventDefault();
-                  createBox.mutate(title, { onSuccess: () => setTitle("") });
-                }}
-              >
-                <input aria-label="New shot title" placeholder="New shot title" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={200} />
-                <button type="submit" className="primary" disabled={createBox.isPending}>
-                  Add shot
-                </button>
-              </form>
-              <PasteShots projectId={projectId} />
-            </div>
+              <div className="row">
+                <form
+                  className="board-add"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    createBox.mutate(title, { onSuccess: () => setTitle("") });
+                  }}
+                >
+                  <input aria-label="New shot title" placeholder="New shot title" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={200} />
+                  <button type="submit" className="primary" disabled={createBox.isPending}>
+                    Add shot
+                  </button>
+                </form>
+                <PasteShots projectId={projectId} />
+              </div>
             )}
             {createBox.error && <p className="error">{createBox.error.message}</p>}
             {mayEdit ? (
