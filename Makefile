@@ -5,7 +5,7 @@ export PYTHONPATH := $(CURDIR)
 NPM := cd web && npm
 
 .PHONY: install web-install web-build dev test lint typecheck pytest web-lint web-test web-e2e web-client \
-	web-figures migrate superuser bench clean-data
+	web-figures migrate superuser bench clean-data roles-doc
 
 install:
 	@scripts/bootstrap.sh
@@ -50,6 +50,9 @@ web-figures: install web-build
 	$(NPM) run figures
 
 test: lint typecheck web-lint pytest web-test web-e2e
+
+roles-doc: install
+	$(PY) -m tests.api.test_roles
 
 migrate: install
 	.venv/bin/alembic upgrade head

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from core.activity import record_generation_outcome
 from core.contract import (
     COMPLETE_ASSET,
     DISCARD_INGESTED_FILES,
@@ -71,7 +72,8 @@ class AssetActivities:
         **values: Any,
     ) -> bool:
         """Update the asset if its status is one of `only_if`; with `actual_cost`, its open credit charge records
-        what the run really cost, in the same transaction (so a repeated activity never records it twice)."""
+        what the run really cost, in the same transaction (so a repeated activity never records it twice). A final
+        status writes its line in the project's feed in that transaction too (published with the status)."""
         async with self.sessionmaker() as session:
             result = await session.exec(
                 sa.update(Asset)
@@ -80,6 +82,9 @@ class AssetActivities:
             )
             if result.rowcount and actual_cost is not None:
                 await settle_asset_charge(session, asset_id, actual_cost)
+            status = values.get("status")
+            if result.rowcount and isinstance(status, AssetStatus) and status.is_final:
+                await record_generation_outcome(session, asset_id, status)
             await session.commit()
             return bool(result.rowcount)
 

@@ -38,6 +38,7 @@ from core.security import read_access_token
 from core.settings import Settings
 from core.spend import ProviderBalance, Spending
 from core.storage import Storage
+from core.studios import StudioAccess, get_studio
 from core.temporal import TemporalClientHolder
 from core.users import get_active_user
 
@@ -289,6 +290,15 @@ def asset_as(needed: StudioRole) -> Callable[..., Awaitable[Asset]]:
     return asset_for_role
 
 
+def studio_as(needed: StudioRole) -> Callable[..., Awaitable[StudioAccess]]:
+    async def studio_for_role(studio_id: ObjectId, user: CurrentUser, session: SessionDep) -> StudioAccess:
+        return await get_studio(session, user, studio_id, needed)
+
+    return studio_for_role
+
+
+ViewedStudio = Annotated[StudioAccess, Depends(studio_as(StudioRole.VIEWER))]
+ManagedStudio = Annotated[StudioAccess, Depends(studio_as(StudioRole.OWNER))]
 ViewedProject = Annotated[Project, Depends(project_as(StudioRole.VIEWER))]
 EditedProject = Annotated[Project, Depends(project_as(StudioRole.EDITOR))]
 ManagedProject = Annotated[Project, Depends(project_as(StudioRole.OWNER))]

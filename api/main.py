@@ -15,6 +15,7 @@ from api.errors import install_error_handlers, install_openapi
 from api.log_redaction import install_log_redaction
 from api.outages import Outages
 from api.routes import (
+    activity,
     assets,
     auth,
     boxes,
@@ -30,6 +31,7 @@ from api.routes import (
     sharing,
     smart_edit,
     socket_tickets,
+    studios,
     usage,
 )
 from api.security import install_security_middleware
@@ -121,11 +123,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sharing,
         public,
         comments,
+        activity,
         export,
         ws,
         generation,
         providers,
         usage,
+        studios,
     )
     for module in modules:
         app.include_router(module.router)

@@ -148,7 +148,9 @@ async def project_events(
             return await owner_socket_problem(session, settings, access)
 
     try:
-        await _stream(websocket, relay, outages, pid, None, since, snapshot, None, problem)
+        await _stream(
+            websocket, relay, outages, pid, None, since, snapshot, None, problem, user_id=access.user_id
+        )
     finally:
         limits.users.release(access.user_id)
 
@@ -215,11 +217,14 @@ async def _stream(
     make_snapshot: Snapshot,
     render: Render | None,
     problem: Problem,
+    *,
+    user_id: int | None = None,
 ) -> None:
-    """Subscribe, send the snapshot and what was missed, then live events until someone closes."""
+    """Subscribe (as `user_id`'s, for an owner socket), send the snapshot and what was missed, then live events
+    until someone closes."""
     reason: CloseReason | None
     try:
-        async with relay.subscribe(project_id, types) as subscription:
+        async with relay.subscribe(project_id, types, user_id=user_id) as subscription:
             replay = await relay.replay(project_id, since)
             snapshot = await make_snapshot()
             missed: list[str] = []

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.activity import record_asset_deleted, user_name
 from core.contract import AssetKind, AssetStatus
 from core.deletion import DeletedAssets, delete_assets
 from core.errors import Conflict, InvalidInput, NotFound
@@ -65,7 +66,8 @@ async def download_url(session: AsyncSession, storage: Storage, asset: Asset) ->
     return storage.presigned_download_url(asset.file_key, download_name(asset, box.code))
 
 
-def to_asset_public(asset: Asset, storage: Storage) -> AssetPublic:
+def to_asset_public(asset: Asset, storage: Storage, requested_by_name: str | None = None) -> AssetPublic:
+    """`requested_by_name` comes with the asset's own row (`user_name(Asset.requested_by_id)` in its statement)."""
     return AssetPublic(
         id=asset.id,
         box_id=asset.box_id,
@@ -91,9 +93,16 @@ def to_asset_public(asset: Asset, storage: Storage) -> AssetPublic:
         estimated_cost_credits=asset.estimated_cost_credits,
         batch_id=str(asset.batch_id) if asset.batch_id is not None else None,
         finished_at=asset.finished_at,
+        requested_by_name=requested_by_name,
         created_at=asset.created_at,
         updated_at=asset.updated_at,
     )
+
+
+async def load_asset_public(session: AsyncSession, storage: Storage, asset: Asset) -> AssetPublic:
+    """One asset already loaded, with its requester's name (one lookup, often already in the session)."""
+    requester = await session.get(User, asset.requested_by_id) if asset.requested_by_id is not None else None
+    return to_asset_public(asset, storage, requester.display_name if requester is not None else None)
 
 
 async def load_lineage(
@@ -113,7 +122,7 @@ async def load_lineage(
         related.append(col(Asset.id).in_(asset.input_asset_ids))
     rows = (
         await session.exec(
-            select(Asset)
+            select(Asset, user_name(Asset.requested_by_id))
             .join(Box, col(Box.id) == Asset.box_id)
             .join(Project)
             .where(
@@ -125,14 +134,13 @@ async def load_lineage(
             .options(joinedload(Asset.model))  # type: ignore[arg-type]
         )
     ).all()
-    by_id = {row.id: row for row in rows}
-    source = by_id.get(asset.source_asset_id) if asset.source_asset_id is not None else None
+    public = {row.id: to_asset_public(row, storage, name) for row, name in rows}
     return AssetLineagePublic(
-        source=to_asset_public(source, storage) if source is not None else None,
-        inputs=[to_asset_public(by_id[i], storage) for i in asset.input_asset_ids if i in by_id],
+        source=public.get(asset.source_asset_id) if asset.source_asset_id is not None else None,
+        inputs=[public[i] for i in asset.input_asset_ids if i in public],
         derived=[
-            to_asset_public(row, storage)
-            for row in rows
+            public[row.id]
+            for row, _ in rows
             if row.source_asset_id == asset.id or asset.id in row.input_asset_ids
         ],
     )
@@ -208,7 +216,8 @@ async def list_box_assets(
     is_favorite: bool | None,
     limit: int,
     offset: int,
-) -> tuple[list[Asset], int]:
+) -> tuple[list[tuple[Asset, str | None]], int]:
+    """Newest first, each asset with its requester's name."""
     conditions = [Asset.box_id == box.id]
     if kind is not None:
         conditions.append(Asset.kind == kind)
@@ -219,7 +228,7 @@ async def list_box_assets(
     # The page, each asset's model and the total in one statement; a separate count only past the end.
     rows = (
         await session.exec(
-            select(Asset, func.count().over())
+            select(Asset, user_name(Asset.requested_by_id), func.count().over())
             .where(*conditions)
             .order_by(col(Asset.created_at).desc(), col(Asset.id).desc())
             .limit(limit)
@@ -228,7 +237,7 @@ async def list_box_assets(
         )
     ).all()
     if rows:
-        return [asset for asset, _ in rows], rows[0][1]
+        return [(asset, name) for asset, name, _ in rows], rows[0][2]
     if offset == 0:
         return [], 0
     total = (await session.exec(select(func.count()).select_from(Asset).where(*conditions))).one()
@@ -242,11 +251,15 @@ async def set_favorite(session: AsyncSession, asset: Asset, is_favorite: bool) -
     return asset
 
 
-async def delete_asset(session: AsyncSession, asset: Asset) -> DeletedAssets:
+async def delete_asset(session: AsyncSession, events: Outbox, actor: User, asset: Asset) -> DeletedAssets:
     """Delete the row and the comments on it, and queue its S3 keys; a running workflow is cancelled and the
-    objects deleted after the commit (`core.deletion.finish_deletion`)."""
+    objects deleted after the commit (`core.deletion.finish_deletion`). The project's feed says who did it."""
     assert asset.id is not None
+    box = await session.get(Box, asset.box_id)
     deleted = await delete_assets(session, "asset", asset.id)
-    if not deleted.asset_ids:  # another tab (or the retention run) deleted it since it was read
+    if (
+        box is None or not deleted.asset_ids
+    ):  # another tab (or the retention run) deleted it since it was read
         raise NotFound("Asset not found.")
+    await record_asset_deleted(session, events, actor, asset, box)
     return deleted

@@ -11,11 +11,13 @@ from sqlalchemy.orm import joinedload
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.activity import record_headliner, record_shot_deleted, user_name
 from core.assets import to_asset_public
 from core.contract import AssetStatus
 from core.deletion import DeletedAssets, delete_assets
 from core.errors import Conflict, InvalidInput, NotFound
-from core.models import Asset, Box, Project, StudioRole, User
+from core.events import Outbox, headliner_changed
+from core.models import Asset, Box, Project, StudioRole, User, utcnow
 from core.schemas import (
     MAX_SHOT_CODE_LENGTH,
     BoxBulkCreate,
@@ -60,13 +62,26 @@ def _with_headliner() -> Any:
     return joinedload(Box.headliner).joinedload(Asset.model)  # type: ignore[arg-type]
 
 
+def _names() -> tuple[Any, Any]:
+    """Who set the headliner and who requested it, as columns of the box's own row (no query per box)."""
+    headliner_requester = (
+        select(User.display_name)
+        .join(Asset, col(Asset.requested_by_id) == User.id)
+        .where(col(Asset.id) == Box.headliner_id)
+        .correlate(Box)
+        .scalar_subquery()
+    )
+    return user_name(Box.headliner_set_by_id), headliner_requester
+
+
 async def list_boxes(
     session: AsyncSession, storage: Storage, project: Project, limit: int, offset: int
 ) -> tuple[list[BoxPublic], int]:
     """One page of the board in one statement: the boxes, their headliners, asset counts and the page total."""
     rows = (
         await session.exec(
-            select(Box, _asset_count(), func.count().over())
+            # sqlmodel types select() up to four columns; this row has five.
+            select(Box, _asset_count(), *_names(), func.count().over())  # type: ignore[call-overload]
             .where(Box.project_id == project.id)
             .order_by(col(Box.position))
             .limit(limit)
@@ -75,28 +90,37 @@ async def list_boxes(
         )
     ).all()
     if rows:
-        total = rows[0][2]
+        total = rows[0][-1]
     elif offset > 0:  # past the end: the window function saw no row to count
         assert project.id is not None
         total = await _box_total(session, project.id)
     else:
         total = 0
-    return [to_box_public(box, count, storage) for box, count, _ in rows], total
+    return [
+        to_box_public(box, count, storage, set_by, requested_by)
+        for box, count, set_by, requested_by, _ in rows
+    ], total
 
 
 async def load_box_public(session: AsyncSession, storage: Storage, box_id: int) -> BoxPublic:
-    box, count = (
+    box, count, set_by, requested_by = (
         await session.exec(
-            select(Box, _asset_count())
+            select(Box, _asset_count(), *_names())
             .where(Box.id == box_id)
             .options(_with_headliner())
             .execution_options(populate_existing=True)
         )
     ).one()
-    return to_box_public(box, count, storage)
+    return to_box_public(box, count, storage, set_by, requested_by)
 
 
-def to_box_public(box: Box, asset_count: int, storage: Storage) -> BoxPublic:
+def to_box_public(
+    box: Box,
+    asset_count: int,
+    storage: Storage,
+    headliner_set_by_name: str | None = None,
+    headliner_requested_by_name: str | None = None,
+) -> BoxPublic:
     return BoxPublic(
         id=box.id,
         project_id=box.project_id,
@@ -105,7 +129,11 @@ def to_box_public(box: Box, asset_count: int, storage: Storage) -> BoxPublic:
         title=box.title,
         notes=box.notes,
         headliner_id=box.headliner_id,
-        headliner=to_asset_public(box.headliner, storage) if box.headliner is not None else None,
+        headliner=to_asset_public(box.headliner, storage, headliner_requested_by_name)
+        if box.headliner is not None
+        else None,
+        headliner_set_by_name=headliner_set_by_name,
+        headliner_set_at=box.headliner_set_at,
         asset_count=asset_count,
         created_at=box.created_at,
         updated_at=box.updated_at,
@@ -269,7 +297,9 @@ async def _validate_headliner(session: AsyncSession, box: Box, asset_id: int) ->
         raise InvalidInput("Only a completed asset can be the headliner.", details={"field": "headliner_id"})
 
 
-async def update_box(session: AsyncSession, box: Box, body: BoxUpdate) -> Box:
+async def update_box(session: AsyncSession, events: Outbox, actor: User, box: Box, body: BoxUpdate) -> Box:
+    """A changed headliner records who changed it and when; its `headliner_changed` event and its line in the
+    project's feed leave after the commit."""
     fields = body.model_fields_set
     if "title" in fields and body.title is not None:
         box.title = body.title
@@ -281,12 +311,20 @@ async def update_box(session: AsyncSession, box: Box, body: BoxUpdate) -> Box:
         assert box.id is not None
         await _check_code_free(session, box.project_id, body.code, except_box=box.id)
         box.code = body.code
-    if "headliner_id" in fields:
+    new_headliner = "headliner_id" in fields and body.headliner_id != box.headliner_id
+    if new_headliner:
         if body.headliner_id is not None:
             await _validate_headliner(session, box, body.headliner_id)
         box.headliner_id = body.headliner_id
+        box.headliner_set_by_id, box.headliner_set_at = actor.id, utcnow()
     session.add(box)
     await session.flush()
+    if new_headliner:
+        assert box.id is not None
+        events.queue(
+            headliner_changed(project_id=box.project_id, box_id=box.id, headliner_id=box.headliner_id)
+        )
+        await record_headliner(session, events, actor, box)
     if "position" in fields and body.position is not None:
         await _lock_project(session, box.project_id)
         # Its current position (another tab may have moved it), or gone (another tab deleted it).
@@ -319,8 +357,9 @@ async def reorder_boxes(session: AsyncSession, project: Project, body: BoxOrderU
     await session.flush()
 
 
-async def delete_box(session: AsyncSession, box: Box) -> DeletedAssets:
-    """Delete the box with its assets and comments, queue the assets' S3 keys, close the gap in the order.
+async def delete_box(session: AsyncSession, events: Outbox, actor: User, box: Box) -> DeletedAssets:
+    """Delete the box with its assets and comments, queue the assets' S3 keys, close the gap in the order; the
+    project's feed gets one line for the shot (not one per asset).
 
     Under the project lock, so the position removed is the current one (not one read before a concurrent move);
     a box another tab deleted meanwhile answers 404.
@@ -334,6 +373,7 @@ async def delete_box(session: AsyncSession, box: Box) -> DeletedAssets:
     if position is None:
         raise NotFound("Box not found.")
     await _shift(session, box.project_id, position[0] + 1, None, -1)
+    await record_shot_deleted(session, events, actor, box, len(deleted.asset_ids))
     return deleted
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.activity import record_comment
 from core.errors import InvalidInput, NotFound
 from core.events import Outbox, new_comment
 from core.models import Asset, Box, Comment, Project, SharedLink, StudioRole, User
@@ -55,8 +56,9 @@ class CommentPublic(BaseModel):
 
 
 async def add_owner_comment(
-    session: AsyncSession, user: User, box: Box, text: str, asset_id: int | None = None
+    session: AsyncSession, events: Outbox, user: User, box: Box, text: str, asset_id: int | None = None
 ) -> Comment:
+    """A member's comment, with its line in the project's feed."""
     if asset_id is not None:
         asset = await session.get(Asset, asset_id)
         if asset is None or asset.box_id != box.id:
@@ -70,15 +72,18 @@ async def add_owner_comment(
         via_link=False,
         text=text,
     )
-    session.add(comment)
-    await session.flush()
-    await session.refresh(comment)
-    return comment
+    return await _add(session, events, comment, box)
 
 
 async def add_guest_comment(
-    session: AsyncSession, link: SharedLink, target: CommentTarget, author_name: str, text: str
+    session: AsyncSession,
+    events: Outbox,
+    link: SharedLink,
+    target: CommentTarget,
+    author_name: str,
+    text: str,
 ) -> Comment:
+    """A guest's comment through a review link, with its line in the project's feed."""
     comment = Comment(
         project_id=link.project_id,
         box_id=target.box_id,
@@ -89,9 +94,15 @@ async def add_guest_comment(
         via_link=True,
         text=text,
     )
+    return await _add(session, events, comment, target.box)
+
+
+async def _add(session: AsyncSession, events: Outbox, comment: Comment, box: Box) -> Comment:
     session.add(comment)
     await session.flush()
     await session.refresh(comment)
+    queue_comment(events, comment)
+    await record_comment(session, events, comment, box)
     return comment
 
 

@@ -39,6 +39,8 @@ class EventType(StrEnum):
     ASSET_STATUS_CHANGED = "asset_status_changed"
     NEW_COMMENT = "new_comment"
     HEADLINER_CHANGED = "headliner_changed"
+    ACTIVITY = "activity"
+    """A line of the project's activity feed (core/activity.py); owner sockets only, never review links."""
 
 
 def project_channel(project_id: int) -> str:
@@ -136,6 +138,11 @@ def headliner_changed(*, project_id: int, box_id: int, headliner_id: int | None)
         project_id=project_id,
         data={"box_id": box_id, "headliner_id": headliner_id},
     )
+
+
+def activity(*, project_id: int, item: dict[str, Any]) -> ProjectEvent:
+    """`item` is the ActivityPublic JSON, exactly as `GET /api/projects/{id}/activity/` lists it."""
+    return ProjectEvent(type=EventType.ACTIVITY, project_id=project_id, data=item)
 
 
 def parse_event(raw: str) -> ProjectEvent:

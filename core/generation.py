@@ -368,7 +368,9 @@ async def generate(
     params = resolve_params(model, body.params)
     await check_input_images(session, box, model, body.input_asset_ids, settings)
     estimate = await spending.check(
-        session, spend.estimate_generation(model, params, body.count, ChargeKind.GENERATE)
+        session,
+        spend.estimate_generation(model, params, body.count, ChargeKind.GENERATE),
+        project_id=box.project_id,
     )
     batch_id = uuid.uuid4()  # the variants of one request are one batch
     assets = [
@@ -414,7 +416,9 @@ async def animate(
     box = await session.get(Box, source.box_id)
     if box is None:
         raise NotFound("Box not found.")
-    estimate = await spending.check(session, spend.estimate_generation(model, params, 1, ChargeKind.ANIMATE))
+    estimate = await spending.check(
+        session, spend.estimate_generation(model, params, 1, ChargeKind.ANIMATE), project_id=box.project_id
+    )
     asset = Asset(
         box_id=source.box_id,
         kind=AssetKind.VIDEO,
@@ -451,7 +455,9 @@ async def retry(
         raise InvalidInput("This asset's model no longer exists: generate it again with another model.")
     # A retry is paid again: checked (while it is still FAILED, so it does not count itself as running) and charged.
     estimate = await spending.check(
-        session, spend.estimate_generation(model, asset.params, 1, ChargeKind.RETRY)
+        session,
+        spend.estimate_generation(model, asset.params, 1, ChargeKind.RETRY),
+        project_id=box.project_id,
     )
     # Conditional FAILED → PENDING: of two concurrent retries only one wins and starts a run. A retry is a request of
     # its own: its own batch, and its clock restarts (`created_at` is when it was requested: the shot view's elapsed

@@ -16,9 +16,10 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core import studio_invites
 from core.errors import Forbidden, Gone
 from core.models import Invite, User, utcnow
-from core.schemas import UserRegister
+from core.schemas import StudioInviteStatus, UserRegister
 from core.settings import RegistrationMode, Settings
 from core.users import register_user
 
@@ -42,6 +43,14 @@ class RegistrationPublic(BaseModel):
     mode: RegistrationMode
     invite: InviteStatus | None = Field(
         default=None, description="The state of the invite given in the query (null when none was given)"
+    )
+    studio_invite: StudioInviteStatus | None = Field(
+        default=None,
+        description="The state of the studio invite given in the query (null when none was given or unknown)",
+    )
+    open_for_studio_invite: bool | None = Field(
+        default=None,
+        description="Whether registering with that studio invite is possible (null when none was given)",
     )
 
 
@@ -100,13 +109,25 @@ async def create_invite(
     return invite
 
 
+def open_to_studio_invites(settings: Settings) -> bool:
+    """Whether a valid studio invite lets someone register: yes unless registration is closed."""
+    return settings.effective_registration_mode is not RegistrationMode.CLOSED
+
+
 async def registration_info(
-    session: AsyncSession, settings: Settings, invite: str | None
+    session: AsyncSession, settings: Settings, invite: str | None, studio_invite: str | None = None
 ) -> RegistrationPublic:
     mode = settings.effective_registration_mode
-    if invite is None or mode is not RegistrationMode.INVITE_ONLY:
-        return RegistrationPublic(mode=mode)
-    return RegistrationPublic(mode=mode, invite=invite_status(await find_invite(session, invite)))
+    info = RegistrationPublic(mode=mode)
+    if invite is not None and mode is RegistrationMode.INVITE_ONLY:
+        info.invite = invite_status(await find_invite(session, invite))
+    if studio_invite is not None:
+        found = await studio_invites.find_invite(session, studio_invite)
+        info.studio_invite = studio_invites.invite_status(found, utcnow()) if found is not None else None
+        info.open_for_studio_invite = (
+            open_to_studio_invites(settings) and info.studio_invite is StudioInviteStatus.OPEN
+        )
+    return info
 
 
 def _refuse(status: InviteStatus) -> None:
@@ -124,6 +145,8 @@ async def sign_up(session: AsyncSession, settings: Settings, body: UserRegister)
     mode = settings.effective_registration_mode
     if mode is RegistrationMode.CLOSED:
         raise Forbidden(CLOSED)
+    if body.studio_invite is not None:
+        return await _sign_up_with_studio_invite(session, body, body.studio_invite)
     if mode is RegistrationMode.OPEN:
         return await register_user(session, body)
     if body.invite is None:
@@ -147,4 +170,16 @@ async def sign_up(session: AsyncSession, settings: Settings, body: UserRegister)
         await session.refresh(invite)
         _refuse(invite_status(invite))
         raise Gone(USED_INVITE)  # consumed by a racing registration (READ COMMITTED sees it used)
+    return user
+
+
+async def _sign_up_with_studio_invite(session: AsyncSession, body: UserRegister, token: str) -> User:
+    """A studio's member invite opens registration (unless closed): the new account gets its personal studio and
+    joins the inviting one, in one transaction (a used-up invite undoes the account)."""
+    invite = await studio_invites.find_invite(session, token)
+    if invite is None:
+        raise Forbidden(UNKNOWN_INVITE, details={"studio_invite": "unknown"})
+    studio_invites.refuse_unusable(invite, utcnow())  # a cheap refusal before the password is hashed
+    user = await register_user(session, body)
+    await studio_invites.join(session, user, token, utcnow())
     return user

@@ -151,6 +151,12 @@ class RateLimiter:
     async def hit_register(self, address: str) -> None:
         await self.hit(self.rules.register_per_address, "register-address", address)
 
+    async def hit_join(self, address: str) -> None:
+        """Invite links read or used from one address: counted at the per-address login rate (both guard a
+        secret in the request), in a counter of their own so joining does not use up logins."""
+        rule = RateLimit(self.rules.login_per_address.item, "invite link requests from your address")
+        await self.hit(rule, "join-address", address)
+
     async def hit_generate(self, user_id: int) -> None:
         await self.hit(self.rules.generate_per_user, "generate-user", str(user_id))
 

@@ -31,6 +31,7 @@ from core.sessions import check_token_issued_after, session_problem
 from core.settings import Settings
 from core.sharing import ReviewComment
 from core.socket_tickets import redeem_ticket
+from core.studios import is_member_of_project_studio
 from core.users import get_active_user
 
 MISSING_TOKEN = "Missing token: connect with ?ticket=<socket ticket> (or ?token=<access token>)."
@@ -38,6 +39,7 @@ BAD_TICKET = "The socket ticket is unknown, used or expired; ask for a new one."
 OTHER_PROJECT_TICKET = "The socket ticket is for another project; ask for a new one."
 SESSION_EXPIRED = "Your session has expired; log in again."
 ACCOUNT_DEACTIVATED = "Your account has been deactivated; ask an administrator."
+NO_LONGER_MEMBER = "You are no longer a member of this project's studio; ask its owner to invite you again."
 BAD_SINCE = "since must be an event id like 1732530000000-0."
 
 SNAPSHOT_ASSET_LIMIT = 500
@@ -71,7 +73,7 @@ class OwnerAccess:
 
 async def owner_socket_problem(session: AsyncSession, settings: Settings, access: OwnerAccess) -> str | None:
     """Why a connected owner socket must close now (token or session expired or revoked, account deactivated or
-    gone), or None."""
+    gone, no longer a member of the project's studio), or None."""
     if access.expires_at is not None and time.time() >= access.expires_at:
         return SESSION_EXPIRED
     user = await session.get(User, access.user_id)
@@ -86,6 +88,8 @@ async def owner_socket_problem(session: AsyncSession, settings: Settings, access
             check_token_issued_after(user, access.issued_at)
         except DomainError:
             return SESSION_EXPIRED
+    if not await is_member_of_project_studio(session, access.user_id, access.project_id):
+        return NO_LONGER_MEMBER
     return None
 
 

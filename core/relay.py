@@ -116,8 +116,12 @@ SHUTTING_DOWN = CloseReason(CloseCode.GOING_AWAY, "The server is restarting; rec
 class Subscription:
     """One socket's view of a project's events: a bounded queue and a future that says why it must close."""
 
-    def __init__(self, project_id: int, types: frozenset[EventType] | None, maxsize: int) -> None:
+    def __init__(
+        self, project_id: int, types: frozenset[EventType] | None, maxsize: int, user_id: int | None = None
+    ) -> None:
         self.project_id = project_id
+        self.user_id = user_id
+        """The member behind an owner socket (None for a review link's): removing them closes it."""
         self.types = types
         self.queue: asyncio.Queue[RelayedEvent | None] = asyncio.Queue(maxsize)
         """Events to send, and None when it is time to ping (put there by the relay's ticker)."""
@@ -236,7 +240,7 @@ class EventRelay:
 
     @contextlib.asynccontextmanager
     async def subscribe(
-        self, project_id: int, types: frozenset[EventType] | None = None
+        self, project_id: int, types: frozenset[EventType] | None = None, *, user_id: int | None = None
     ) -> AsyncIterator[Subscription]:
         """Join the project's channel (subscribing in Redis only for the first local subscriber).
 
@@ -245,7 +249,7 @@ class EventRelay:
         """
         if self._closing:
             raise EventsUnavailable("the relay is shutting down")
-        subscription = Subscription(project_id, types, self.queue_size)
+        subscription = Subscription(project_id, types, self.queue_size, user_id)
         if self._ticker is None or self._ticker.done():
             self._ticker = asyncio.create_task(self._tick(), name="event-relay-ticker")
         try:
@@ -485,6 +489,18 @@ class EventRelay:
             await self._redis.aclose()
         with contextlib.suppress(Exception):
             await self._pubsub_client.aclose()
+
+    def close_member_sockets(self, user_id: int, project_ids: list[int], reason: CloseReason) -> int:
+        """Close this process's sockets of `user_id` on these projects at once (a member removed from their
+        studio); returns how many. Other processes' close at their next ping, which re-checks membership."""
+        closed = 0
+        for project_id in project_ids:
+            channel = self._channels.get(project_channel(project_id))
+            for subscription in list(channel.subscribers) if channel is not None else []:
+                if subscription.user_id == user_id and not subscription.closed.done():
+                    subscription.close(reason)
+                    closed += 1
+        return closed
 
     def local_subscribers(self, project_id: int) -> int:
         channel = self._channels.get(project_channel(project_id))

@@ -5,7 +5,9 @@ review view's `Review*` schemas are together in `core/sharing.py`."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
@@ -20,7 +22,7 @@ from pydantic import (
 from pydantic_core import CoreSchema, core_schema
 
 from core.contract import AssetKind, AssetStatus
-from core.models import ModelKind, StudioRole
+from core.models import ActivityKind, ModelKind, StudioRole
 
 T = TypeVar("T")
 
@@ -141,6 +143,11 @@ class UserRegister(InputModel):
     invite: Annotated[str, StringConstraints(max_length=64)] | None = Field(
         default=None,
         description="The invite token from `/register/?invite=…` (needed when registration is invite-only)",
+    )
+    studio_invite: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None,
+        description="A studio invite token from `/join/?token=…`: registers (even when registration is "
+        "invite-only) and joins that studio",
     )
 
 
@@ -268,6 +275,9 @@ class AssetPublic(BaseModel):
         default=None, description="Shared by the variants of one generate request (a UUID)"
     )
     finished_at: datetime | None = Field(default=None, description="When it became COMPLETED or FAILED")
+    requested_by_name: str | None = Field(
+        default=None, description="Who generated, animated, retried or uploaded it (null when unknown)"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -287,6 +297,10 @@ class BoxPublic(BaseModel):
     notes: str
     headliner_id: int | None
     headliner: AssetPublic | None
+    headliner_set_by_name: str | None = Field(
+        default=None, description="Who last set or cleared the headliner (null when unknown or never changed)"
+    )
+    headliner_set_at: datetime | None = Field(default=None, description="When the headliner last changed")
     asset_count: int
     created_at: datetime
     updated_at: datetime
@@ -315,4 +329,108 @@ class AIModelPublic(BaseModel):
     typical_seconds: float | None = Field(
         default=None,
         description="Median seconds from request to result of its last 20 completed assets (null below 3)",
+    )
+
+
+# --- activity -------------------------------------------------------------------------------------------------
+
+
+class ActivityPublic(BaseModel):
+    """One line of a project's activity feed (core/activity.py, docs/activity.md)."""
+
+    id: int
+    kind: ActivityKind
+    actor_name: str = Field(description="The member's display name at the time, or the name a guest typed")
+    actor_user_id: int | None = Field(description="Null for a guest (and once the member's account is gone)")
+    box_id: int | None
+    asset_id: int | None
+    details: dict[str, Any] = Field(
+        description='"code" and "title" of the shot when there is one; "kind" (image|video) for generated and '
+        'failed; "text" (first 200 characters) and "via_link" for commented'
+    )
+    summary: str = Field(
+        description='One readable sentence, e.g. "Ana generated an image for SH010 · Opening"'
+    )
+    created_at: datetime
+
+
+# --- studios, members, invites (docs/studios.md) -------------------------------------------------------------
+
+StudioName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), STORED_TEXT
+]
+MAX_STUDIO_BUDGET = 1e9
+
+
+class StudioCreate(InputModel):
+    name: StudioName
+
+
+class StudioUpdate(InputModel):
+    name: StudioName | None = None
+    daily_credit_budget: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_STUDIO_BUDGET,
+        description="Credits the studio's members may spend together per UTC day; null removes the budget "
+        "(leave it out to keep it)",
+    )
+
+
+class StudioPublic(BaseModel):
+    id: int
+    name: str
+    role: StudioRole = Field(description="Your role in the studio")
+    member_count: int
+    daily_credit_budget: float | None
+    spent_today: float = Field(description="Credits charged to the studio today (UTC), by all its members")
+    created_at: datetime
+
+
+class MemberPublic(BaseModel):
+    user_id: int
+    display_name: str
+    email: str
+    role: StudioRole
+    joined_at: datetime
+
+
+class MemberUpdate(InputModel):
+    role: StudioRole
+
+
+class StudioInviteStatus(StrEnum):
+    OPEN = "open"
+    USED = "used"
+    EXPIRED = "expired"
+
+
+class StudioInviteCreate(InputModel):
+    role: StudioRole
+    expires_in_hours: int = Field(default=168, ge=1, le=720)
+
+
+class StudioInvitePublic(BaseModel):
+    id: int
+    token: uuid.UUID
+    link: str = Field(description="What to send: `<PUBLIC_BASE_URL>/join/?token=<token>`")
+    role: StudioRole
+    expires_at: datetime
+    used_at: datetime | None
+    used_by_name: str | None
+    created_by_name: str | None
+    created_at: datetime
+    status: StudioInviteStatus
+
+
+class JoinInfoPublic(BaseModel):
+    """What the join page shows before anyone logs in."""
+
+    studio_name: str
+    role: StudioRole
+    status: StudioInviteStatus
+    expires_at: datetime
+    invited_by: str | None
+    registration_open: bool = Field(
+        description="Whether someone without an account may register with this invite"
     )

@@ -12,7 +12,7 @@ import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field, StringConstraints, field_validator
@@ -20,9 +20,11 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.activity import record_link
 from core.contract import AssetKind, AssetStatus
 from core.errors import Gone, InvalidInput, NotFound
-from core.models import Asset, Box, Project, SharedLink, StudioRole, User
+from core.events import Outbox
+from core.models import ActivityKind, Asset, Box, Membership, Project, SharedLink, StudioRole, User
 from core.schemas import MAX_COMMENT_LENGTH, CommentText, GuestName, InputModel
 from core.storage import Storage
 from core.studios import ACCESS, allowed
@@ -151,7 +153,7 @@ def to_shared_link_public(link: SharedLink, public_base_url: str) -> SharedLinkP
 
 
 async def create_link(
-    session: AsyncSession, project: Project, user: User, body: SharedLinkCreate
+    session: AsyncSession, events: Outbox, project: Project, user: User, body: SharedLinkCreate
 ) -> SharedLink:
     assert project.id is not None
     link = SharedLink(
@@ -160,6 +162,7 @@ async def create_link(
     session.add(link)
     await session.flush()
     await session.refresh(link)
+    await record_link(session, events, user, link, ActivityKind.LINK_CREATED)
     return link
 
 
@@ -191,10 +194,11 @@ async def get_managed_link(session: AsyncSession, user: User, link_id: int) -> S
     return link
 
 
-async def revoke_link(session: AsyncSession, link: SharedLink) -> None:
+async def revoke_link(session: AsyncSession, events: Outbox, user: User, link: SharedLink) -> None:
     """Revoking deletes the row; comments made through it stay and keep `via_link` (their link id becomes null)."""
     await session.delete(link)
     await session.flush()
+    await record_link(session, events, user, link, ActivityKind.LINK_REVOKED)
 
 
 def parse_token(token: str) -> uuid.UUID:
@@ -207,10 +211,30 @@ def parse_token(token: str) -> uuid.UUID:
         raise NotFound(LINK_NOT_FOUND) from None
 
 
+def _studio_has_active_owner() -> Any:
+    """A review link speaks for its studio: it stays live while the studio has an owner whose account is active
+    (when the last one is deactivated, the studio's links stop answering, as if revoked)."""
+    return sa.exists(
+        select(Membership.id)
+        .join(User, col(User.id) == Membership.user_id)
+        .where(
+            Membership.studio_id == Project.studio_id,
+            Membership.role == StudioRole.OWNER,
+            col(User.is_active).is_(True),
+        )
+    )
+
+
 async def resolve_link(session: AsyncSession, token: str, now: datetime | None = None) -> SharedLink:
     """The live link for `token`: NotFound when malformed, unknown or revoked; Gone when expired."""
     value = parse_token(token)
-    link = (await session.exec(select(SharedLink).where(SharedLink.token == value))).first()
+    link = (
+        await session.exec(
+            select(SharedLink)
+            .join(Project, col(Project.id) == SharedLink.project_id)
+            .where(SharedLink.token == value, _studio_has_active_owner())
+        )
+    ).first()
     if link is None:
         raise NotFound(LINK_NOT_FOUND)
     if is_expired(link, now):
@@ -363,8 +387,13 @@ async def public_project_view(
 
 @dataclass(frozen=True)
 class CommentTarget:
-    box_id: int
+    box: Box
     asset_id: int | None
+
+    @property
+    def box_id(self) -> int:
+        assert self.box.id is not None
+        return self.box.id
 
 
 def _same_ref(expected: str, given: str) -> bool:
@@ -381,10 +410,10 @@ def resolve_target(
         if not _same_ref(refs.box(visible.box.id), box_ref):
             continue
         if asset_ref is None:
-            return CommentTarget(box_id=visible.box.id, asset_id=None)
+            return CommentTarget(box=visible.box, asset_id=None)
         for asset_id in visible.asset_ids:
             if _same_ref(refs.asset(asset_id), asset_ref):
-                return CommentTarget(box_id=visible.box.id, asset_id=asset_id)
+                return CommentTarget(box=visible.box, asset_id=asset_id)
         raise InvalidInput(
             "asset_ref does not name the headliner or video of this shot (it may have changed; reload the page).",
             details={"field": "asset_ref"},

@@ -228,7 +228,10 @@ async def smart_edit(
         raise InvalidInput(
             f"The prompt and instruction together are too long for {model} ({llm_limit} characters at most)."
         )
-    charge = await spending.charge_smart_edit(session) if spending is not None else None
+    project_id = box.project_id if box is not None else None
+    charge = (
+        await spending.charge_smart_edit(session, project_id=project_id) if spending is not None else None
+    )
     try:
         # The LLM may take up to smart_edit_timeout_seconds: no pooled connection is held meanwhile.
         await release_connection(session)

@@ -27,7 +27,7 @@ from core.contract import AssetStatus, KieError
 from core.db import release_connection
 from core.errors import InvalidInput, ProviderOutOfCredits, RateLimited
 from core.kie import KieClient
-from core.models import AIModel, Asset, ChargeKind, CreditCharge, SystemConfig, User
+from core.models import AIModel, Asset, ChargeKind, CreditCharge, Project, Studio, SystemConfig, User
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -172,11 +172,16 @@ def _duration_text(seconds: float) -> str:
 
 
 async def spent_today(session: AsyncSession, user_id: int, now: datetime) -> float:
+    return await spent_today_where(session, col(CreditCharge.user_id) == user_id, now)
+
+
+async def spent_today_where(session: AsyncSession, whose: Any, now: datetime) -> float:
+    """Today's charges matching `whose` (a user's, or a studio's)."""
     amount = func.coalesce(CreditCharge.actual, CreditCharge.estimated)
     total = (
         await session.exec(
             select(func.coalesce(func.sum(amount), 0.0)).where(
-                CreditCharge.user_id == user_id,
+                whose,
                 col(CreditCharge.created_at) >= day_start(now),
                 col(CreditCharge.created_at) < next_reset(now),
             )
@@ -199,9 +204,42 @@ async def running_generations(session: AsyncSession, user_id: int) -> int:
     return int(count)
 
 
-async def check_limits(session: AsyncSession, user: User, estimate: Estimate, now: datetime) -> Limits:
+@dataclass(frozen=True)
+class StudioBudget:
+    studio_id: int
+    name: str
+    daily_budget: float | None
+
+
+async def studio_budget(session: AsyncSession, project_id: int) -> StudioBudget:
+    """The budget of the studio `project_id` belongs to. A studio with one is locked (until the caller's commit)
+    and read again, so two members' concurrent requests cannot both pass on the same studio budget."""
+    query = select(Project.studio_id, Studio.name, Studio.daily_credit_budget).join(
+        Studio, col(Studio.id) == Project.studio_id
+    )
+    query = query.where(Project.id == project_id)
+    studio_id, name, budget = (await session.exec(query)).one()
+    if budget is not None:
+        studio_id, name, budget = (await session.exec(query.with_for_update(of=Studio))).one()
+    return StudioBudget(studio_id, name, budget)
+
+
+async def check_studio_budget(
+    session: AsyncSession, studio: StudioBudget, estimate: Estimate, now: datetime
+) -> None:
+    if studio.daily_budget is None:
+        return
+    spent = await spent_today_where(session, col(CreditCharge.studio_id) == studio.studio_id, now)
+    if spent + estimate.total > studio.daily_budget + 1e-9:
+        raise _studio_budget_refusal(studio, spent, estimate, now)
+
+
+async def check_limits(
+    session: AsyncSession, user: User, estimate: Estimate, now: datetime, project_id: int | None = None
+) -> Limits:
     """Lock the user's row (until the caller's commit), then refuse with RateLimited when the request would pass
-    the running cap or the day's budget. The caller inserts its charges before committing."""
+    the running cap or the day's budget, the user's or (locked after the user's row) that of the studio of
+    `project_id`, the work's. The caller inserts its charges before committing."""
     assert user.id is not None
     await session.exec(select(User.id).where(User.id == user.id).with_for_update())
     # The lock serialises this user's checks; re-read the overrides an admin may just have changed.
@@ -214,6 +252,8 @@ async def check_limits(session: AsyncSession, user: User, estimate: Estimate, no
     spent = await spent_today(session, user.id, now)
     if spent + estimate.total > limits.daily_budget + 1e-9:
         raise _budget_refusal(spent, estimate, limits.daily_budget, now)
+    if project_id is not None:
+        await check_studio_budget(session, await studio_budget(session, project_id), estimate, now)
     return limits
 
 
@@ -261,6 +301,35 @@ def _budget_refusal(spent: float, estimate: Estimate, budget: float, now: dateti
         sentence,
         details={
             "limit": "daily_budget",
+            "daily_budget": budget,
+            "spent": spent,
+            "remaining": remaining,
+            "needed": estimate.total,
+            "resets_at": resets_at.isoformat(),
+            "retry_after": max(1, int(wait)),
+        },
+    )
+
+
+def _studio_budget_refusal(
+    studio: StudioBudget, spent: float, estimate: Estimate, now: datetime
+) -> RateLimited:
+    budget = studio.daily_budget or 0.0
+    remaining = max(0.0, round(budget - spent, 2))
+    resets_at = next_reset(now)
+    wait = (resets_at - now).total_seconds()
+    sentence = (
+        f"{studio.name}'s daily budget is {credits_text(budget)} credits: {credits_text(spent)} spent today by "
+        f"its members, {credits_text(remaining)} left; this request needs {credits_text(estimate.total)} "
+        f"({estimate.breakdown}). It resets at 00:00 UTC, in {_duration_text(wait)}; an owner of the studio "
+        "can raise it."
+    )
+    return RateLimited(
+        sentence,
+        details={
+            "limit": "studio_daily_budget",
+            "studio_id": studio.studio_id,
+            "studio_name": studio.name,
             "daily_budget": budget,
             "spent": spent,
             "remaining": remaining,
@@ -380,18 +449,19 @@ class Spending:
         self.balance = balance
         self.now = now
 
-    async def check(self, session: AsyncSession, estimate: Estimate) -> Estimate:
-        """The Kie.ai balance first, then the user's limits, locked until the commit that inserts the work and
-        its charges. The first reading of the balance waits for Kie.ai: the session's pooled connection goes back
-        meanwhile (everything before this point only read)."""
+    async def check(self, session: AsyncSession, estimate: Estimate, *, project_id: int | None) -> Estimate:
+        """The Kie.ai balance first, then the user's limits and those of the studio of `project_id` (the work's),
+        locked until the commit that inserts the work and its charges. The first reading of the balance waits for
+        Kie.ai: the session's pooled connection goes back meanwhile (everything before this point only read)."""
         if estimate.total > 0 and self.balance.waits:
             await release_connection(session)
         await self.balance.check(estimate)
-        await check_limits(session, self.user, estimate, self.now)
+        await check_limits(session, self.user, estimate, self.now, project_id)
         return estimate
 
-    async def charge_smart_edit(self, session: AsyncSession) -> CreditCharge:
-        """Check and charge one smart edit, committed at once: the lock is not held while the LLM answers."""
+    async def charge_smart_edit(self, session: AsyncSession, *, project_id: int | None) -> CreditCharge:
+        """Check and charge one smart edit (to the studio of `project_id`, the box's, when it has one),
+        committed at once: the lock is not held while the LLM answers."""
         assert self.user.id is not None
         config = await load_system_config(session)
         estimate = Estimate(
@@ -400,8 +470,11 @@ class Spending:
             count=1,
             breakdown="one smart edit",
         )
-        await self.check(session, estimate)
-        charge = new_charge(self.user.id, estimate, None, self.now)
+        await self.check(session, estimate, project_id=project_id)
+        studio_id = None
+        if project_id is not None:
+            studio_id = (await session.exec(select(Project.studio_id).where(Project.id == project_id))).one()
+        charge = new_charge(self.user.id, estimate, None, self.now, studio_id)
         session.add(charge)
         await session.commit()
         return charge

@@ -9,6 +9,7 @@ from api.deps import (
     AfterDeletionDep,
     CurrentUser,
     EditedAsset,
+    EventsDep,
     PaginationDep,
     SessionDep,
     StorageDep,
@@ -37,7 +38,7 @@ async def list_assets(
         session, box, kind=kind, status=status, is_favorite=is_favorite, limit=page.limit, offset=page.offset
     )
     return Page(
-        items=[assets.to_asset_public(a, storage) for a in items],
+        items=[assets.to_asset_public(a, storage, requested_by_name) for a, requested_by_name in items],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -45,8 +46,8 @@ async def list_assets(
 
 
 @router.get("/api/assets/{asset_id}/", response_model=AssetPublic)
-async def read_asset(asset: ViewedAsset, storage: StorageDep) -> AssetPublic:
-    return assets.to_asset_public(asset, storage)
+async def read_asset(asset: ViewedAsset, session: SessionDep, storage: StorageDep) -> AssetPublic:
+    return await assets.load_asset_public(session, storage, asset)
 
 
 @router.get("/api/assets/{asset_id}/lineage/", response_model=AssetLineagePublic)
@@ -74,10 +75,12 @@ async def update_asset(
     asset: EditedAsset, body: AssetUpdate, session: SessionDep, storage: StorageDep
 ) -> AssetPublic:
     asset = await assets.set_favorite(session, asset, body.is_favorite)
-    return assets.to_asset_public(asset, storage)
+    return await assets.load_asset_public(session, storage, asset)
 
 
 @router.delete("/api/assets/{asset_id}/", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_asset(asset: EditedAsset, session: SessionDep, after: AfterDeletionDep) -> None:
+async def delete_asset(
+    asset: EditedAsset, user: CurrentUser, session: SessionDep, events: EventsDep, after: AfterDeletionDep
+) -> None:
     """Deletes the variant and the comments on it; a running generation is cancelled after the commit."""
-    after.schedule(await assets.delete_asset(session, asset))
+    after.schedule(await assets.delete_asset(session, events, user, asset))

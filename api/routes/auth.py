@@ -21,12 +21,16 @@ async def registration(
     session: SessionDep,
     settings: SettingsDep,
     invite: Annotated[str | None, Query(max_length=64, description="An invite token to check")] = None,
+    studio_invite: Annotated[
+        str | None, Query(max_length=64, description="A studio invite token (`/join/?token=…`) to check")
+    ] = None,
 ) -> invites.RegistrationPublic:
-    """Whether anyone may register (`open`), only with an invite (`invite_only`) or nobody (`closed`)."""
-    return await invites.registration_info(session, settings, invite)
+    """Whether anyone may register (`open`), only with an invite (`invite_only`) or nobody (`closed`); with
+    `studio_invite`, whether that studio invite lets the visitor register."""
+    return await invites.registration_info(session, settings, invite, studio_invite)
 
 
-# 403: closed, or invite-only without a valid invite; 410: the invite is used or expired.
+# 403: closed, or invite-only without a valid invite; 410: the invite (or studio invite) is used or expired.
 @router.post(
     "/register/",
     status_code=status.HTTP_201_CREATED,

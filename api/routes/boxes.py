@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Request, status
 
 from api.deps import (
     AfterDeletionDep,
+    CurrentUser,
     EditedBox,
     EditedProject,
     EventsDep,
@@ -15,7 +16,6 @@ from api.deps import (
 )
 from core import boxes
 from core.errors import PayloadTooLarge
-from core.events import headliner_changed
 from core.schemas import BoxBulkCreate, BoxBulkPublic, BoxCreate, BoxOrderUpdate, BoxPublic, BoxUpdate, Page
 
 router = APIRouter(tags=["boxes"])
@@ -82,22 +82,21 @@ async def read_box(box: ViewedBox, session: SessionDep, storage: StorageDep) -> 
 
 @router.patch("/api/boxes/{box_id}/", response_model=BoxPublic)
 async def update_box(
-    box: EditedBox, body: BoxUpdate, session: SessionDep, storage: StorageDep, events: EventsDep
+    box: EditedBox,
+    body: BoxUpdate,
+    user: CurrentUser,
+    session: SessionDep,
+    storage: StorageDep,
+    events: EventsDep,
 ) -> BoxPublic:
-    previous_headliner = box.headliner_id
-    box = await boxes.update_box(session, box, body)
+    box = await boxes.update_box(session, events, user, box, body)
     assert box.id is not None
-    public = await boxes.load_box_public(session, storage, box.id)
-    if public.headliner_id != previous_headliner:
-        events.queue(
-            headliner_changed(
-                project_id=public.project_id, box_id=public.id, headliner_id=public.headliner_id
-            )
-        )
-    return public
+    return await boxes.load_box_public(session, storage, box.id)
 
 
 @router.delete("/api/boxes/{box_id}/", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_box(box: EditedBox, session: SessionDep, after: AfterDeletionDep) -> None:
+async def delete_box(
+    box: EditedBox, user: CurrentUser, session: SessionDep, events: EventsDep, after: AfterDeletionDep
+) -> None:
     """Deletes the shot with its variants and comments; running generations are cancelled after the commit."""
-    after.schedule(await boxes.delete_box(session, box))
+    after.schedule(await boxes.delete_box(session, events, user, box))

@@ -54,8 +54,7 @@ async def list_comments(
 async def comment_on_box(
     box: ViewedBox, body: CommentCreate, user: CurrentUser, session: SessionDep, events: EventsDep
 ) -> CommentPublic:
-    comment = await comments.add_owner_comment(session, user, box, body.text, body.asset_id)
-    comments.queue_comment(events, comment)
+    comment = await comments.add_owner_comment(session, events, user, box, body.text, body.asset_id)
     return comments.to_comment_public(comment, box.code)
 
 
@@ -70,8 +69,7 @@ async def comment_on_asset(
     events: EventsDep,
 ) -> CommentPublic:
     box = await get_box_or_404(session, asset.box_id)
-    comment = await comments.add_owner_comment(session, user, box, body.text, asset.id)
-    comments.queue_comment(events, comment)
+    comment = await comments.add_owner_comment(session, events, user, box, body.text, asset.id)
     return comments.to_comment_public(comment, box.code)
 
 

@@ -108,4 +108,4 @@ async def upload(
     asset = await upload_image(
         session, storage, events, settings, box, b"".join(chunks), prompt, user_id=user.id
     )
-    return to_asset_public(asset, storage)
+    return to_asset_public(asset, storage, user.display_name)

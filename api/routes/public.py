@@ -82,6 +82,5 @@ async def create_public_comment(
     refs = refs_for(link, settings)
     boxes = await sharing.load_visible_boxes(session, link.project_id)
     target = sharing.resolve_target(boxes, refs, body.box_ref, body.asset_ref)
-    comment = await comments.add_guest_comment(session, link, target, body.author_name, body.text)
-    comments.queue_comment(events, comment)
+    comment = await comments.add_guest_comment(session, events, link, target, body.author_name, body.text)
     return comments.to_guest_comment(comment, refs, sharing.visible_refs(boxes, refs))

@@ -2,7 +2,15 @@
 
 from fastapi import APIRouter, status
 
-from api.deps import CurrentUser, ManagedProject, ObjectId, PaginationDep, SessionDep, SettingsDep
+from api.deps import (
+    CurrentUser,
+    EventsDep,
+    ManagedProject,
+    ObjectId,
+    PaginationDep,
+    SessionDep,
+    SettingsDep,
+)
 from core import sharing
 from core.schemas import Page
 from core.sharing import SharedLinkCreate, SharedLinkPublic
@@ -20,9 +28,10 @@ async def create_share_link(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
+    events: EventsDep,
     body: SharedLinkCreate,
 ) -> SharedLinkPublic:
-    link = await sharing.create_link(session, project, user, body)
+    link = await sharing.create_link(session, events, project, user, body)
     return sharing.to_shared_link_public(link, settings.public_base_url)
 
 
@@ -40,6 +49,8 @@ async def list_share_links(
 
 
 @router.delete("/api/share-links/{link_id}/", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_share_link(link_id: ObjectId, user: CurrentUser, session: SessionDep) -> None:
+async def revoke_share_link(
+    link_id: ObjectId, user: CurrentUser, session: SessionDep, events: EventsDep
+) -> None:
     link = await sharing.get_managed_link(session, user, link_id)
-    await sharing.revoke_link(session, link)
+    await sharing.revoke_link(session, events, user, link)

@@ -1,7 +1,8 @@
 """`api/deps.py` is the only way a route reaches the world or the transaction: route modules (and the sockets)
 never read `app.state`, never import each other, never commit, never create a Redis client, never check
 `is_superuser` by hand, and never build a `Retry-After` header (the error handler does). Every dependency they
-reach runs on the event loop (no thread-pool hop per request)."""
+reach runs on the event loop (no thread-pool hop per request). A project, box or asset named in the path is loaded
+only through the role aliases (`ViewedProject`, `EditedBox` …), never by a route calling a loader itself."""
 
 from __future__ import annotations
 
@@ -22,6 +23,20 @@ from core.settings import Settings
 API = Path(__file__).resolve().parents[2] / "api"
 ROUTE_MODULES = [*sorted((API / "routes").glob("*.py")), API / "ws.py"]
 REDIS_CONSTRUCTORS = {"Redis", "StrictRedis", "from_url", "redis_client"}
+# What loads a project, box or asset by id. Routes get them from the role aliases of api/deps.py, which check the
+# caller's membership and role (docs/roles.md); a route calling one of these could skip or weaken that check.
+OBJECT_LOADERS = {"get_project", "get_box", "get_asset", "get_box_or_404"}
+# Nor does a route query those tables itself (`session.get(Box, …)`, `select(Asset)`).
+STUDIO_OBJECTS = {"Project", "Box", "Asset", "Comment", "SharedLink"}
+# The exceptions, each with its reason:
+LOADERS_ALLOWED = {
+    # The project id comes in the body, not the path; get_project checks the membership (viewer) all the same.
+    ("socket_tickets.py", "get_project"),
+    # The box of an asset the route already loaded through ViewedAsset: no other object can be reached.
+    ("comments.py", "get_box_or_404"),
+    # The review page's dependency types the link its token finds (core.sharing loads it; no login, no studio).
+    ("public.py", "SharedLink"),
+}
 
 
 def _tree(path: Path) -> ast.Module:
@@ -57,6 +72,22 @@ def test_a_route_module_reaches_the_app_only_through_dependencies(path: Path) ->
         ):
             found.append(f"{_where(path, node)} imports another route module")
     assert found == []
+
+
+def test_routes_load_projects_boxes_and_assets_only_through_the_role_aliases() -> None:
+    found = {
+        (path.name, alias.name)
+        for path in ROUTE_MODULES
+        for node in ast.walk(_tree(path))
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name in OBJECT_LOADERS or (node.module == "core.models" and alias.name in STUDIO_OBJECTS)
+    }
+    assert found == LOADERS_ALLOWED
+    # The aliases themselves go through the loaders that check the role.
+    deps = _tree(API / "deps.py")
+    called = {_called_name(node) for node in ast.walk(deps) if isinstance(node, ast.Call)}
+    assert {"get_project", "get_box", "get_asset"} <= called
 
 
 def test_the_api_creates_redis_clients_only_in_the_lifespan() -> None:

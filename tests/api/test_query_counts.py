@@ -85,3 +85,19 @@ async def test_page_totals_past_the_end_and_on_empty_listings(client, sessionmak
     assert [box["asset_count"] for box in board["items"]] == [2, 2, 0]
     assert [box["headliner"] is not None for box in board["items"]] == [True, True, False]
     assert all(box["headliner"]["model"] for box in board["items"][:2])
+
+
+async def test_the_activity_feed_reads_a_page_in_one_statement(app, client):
+    headers = await register(client)
+    counts = []
+    for shots in (1, 8):
+        project = await make_project(client, headers)
+        for _ in range(shots):
+            box = await make_box(client, headers, project["id"])
+            await client.post(f"/api/boxes/{box['id']}/comments/", json={"text": "ok"}, headers=headers)
+            await client.delete(f"/api/boxes/{box['id']}/", headers=headers)
+        with count_statements(app.state.engine) as statements:
+            response = await client.get(f"/api/projects/{project['id']}/activity/", headers=headers)
+            assert response.status_code == 200 and response.json()["total"] == 2 * shots
+        counts.append(len(statements))
+    assert counts[0] == counts[1] and counts[1] <= 3, counts

@@ -18,6 +18,9 @@ from core.settings import Environment, RegistrationMode, Settings
 from tests.api.test_rate_limits import limited_app
 from tests.builders import PASSWORD, unique_email
 
+NO_STUDIO_INVITE = {"studio_invite": None, "open_for_studio_invite": None}
+"""What the register page is told about a studio invite when none was asked about (tests/api/test_studio_invites.py)."""
+
 
 def signup(email: str | None = None, invite: str | None = None) -> dict[str, str]:
     body = {"email": email or unique_email(), "password": PASSWORD, "display_name": "Newcomer"}
@@ -64,7 +67,11 @@ def test_the_mode_defaults_to_open_locally_and_invite_only_in_production() -> No
 
 
 async def test_open_registration_needs_no_invite(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/api/auth/registration/")).json() == {"mode": "open", "invite": None}
+    assert (await client.get("/api/auth/registration/")).json() == {
+        "mode": "open",
+        "invite": None,
+        **NO_STUDIO_INVITE,
+    }
     assert (await client.post("/api/auth/register/", json=signup())).status_code == 201
 
 
@@ -94,7 +101,7 @@ async def test_invite_only_registration_accepts_a_valid_invite_exactly_once(
             await client.get("/api/auth/registration/", params={"invite": str(invite.token)})
         ).json()
 
-    assert info == {"mode": "invite_only", "invite": "valid"}
+    assert info == {"mode": "invite_only", "invite": "valid", **NO_STUDIO_INVITE}
     assert without.status_code == 403
     assert without.json()["detail"] == (
         "Registration is by invitation: ask your studio's administrator for a link."
@@ -103,7 +110,7 @@ async def test_invite_only_registration_accepts_a_valid_invite_exactly_once(
     assert login.status_code == 200
     assert again.status_code == 410
     assert again.json()["detail"].startswith("This invite link has already been used")
-    assert info_after == {"mode": "invite_only", "invite": "used"}
+    assert info_after == {"mode": "invite_only", "invite": "used", **NO_STUDIO_INVITE}
     assert not await user_exists(sessionmaker, second_email)
     used = await reload(sessionmaker, invite)
     assert used.used_at is not None and used.used_by_id == accepted.json()["id"]

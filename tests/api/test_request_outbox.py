@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.main import create_app
 from core.events import EventBus, EventType, ProjectEvent, project_stream
-from core.models import Asset, Box, Comment
+from core.models import ActivityItem, Asset, Box, Comment
 from core.settings import Settings
 from tests.builders import connection_lost_at_commit, make_asset, make_box, make_project, png_bytes, register
 
@@ -39,6 +39,8 @@ class VisibilityCheckingBus(EventBus):
         async with self._sessionmaker() as session:
             if event.type is EventType.NEW_COMMENT:
                 return await session.get(Comment, data["comment_id"]) is not None
+            if event.type is EventType.ACTIVITY:
+                return await session.get(ActivityItem, data["id"]) is not None
             if event.type is EventType.HEADLINER_CHANGED:
                 box = await session.get(Box, data["box_id"])
                 return box is not None and box.headliner_id == data["headliner_id"]
@@ -107,9 +109,14 @@ async def test_every_event_a_route_queues_leaves_once_its_row_is_visible_to_anot
 
     assert bus.seen == [
         ("headliner_changed", True),
+        ("activity", True),
         ("new_comment", True),
+        ("activity", True),
         ("new_comment", True),
+        ("activity", True),
+        ("activity", True),  # the share link
         ("new_comment", True),
+        ("activity", True),
         ("asset_status_changed", True),
     ]
     assert [e["type"] for e in sent] == [kind for kind, _ in bus.seen]
@@ -134,6 +141,7 @@ async def test_an_event_queued_by_a_request_whose_commit_fails_is_never_publishe
         said = await client.post(f"/api/boxes/{box['id']}/comments/", json={"text": "said"}, headers=headers)
         listed = (await client.get(f"/api/projects/{project['id']}/comments/", headers=headers)).json()
         read_box = (await client.get(f"/api/boxes/{box['id']}/", headers=headers)).json()
+        feed = (await client.get(f"/api/projects/{project['id']}/activity/", headers=headers)).json()
         sent = await streamed(bus, project["id"])
 
     assert lost_comment.status_code == 503, lost_comment.text
@@ -141,6 +149,7 @@ async def test_an_event_queued_by_a_request_whose_commit_fails_is_never_publishe
     assert said.status_code == 201, said.text
     assert [c["text"] for c in listed["items"]] == ["said"]
     assert read_box["headliner_id"] is None
-    # Only the committed comment was published: nothing about the two changes that were rolled back.
-    assert [(e["type"], e["data"].get("text")) for e in sent] == [("new_comment", "said")]
-    assert bus.seen == [("new_comment", True)]
+    # Only the committed comment was published (and recorded): nothing about the two changes that were rolled back.
+    assert [(e["type"], e["data"].get("text")) for e in sent] == [("new_comment", "said"), ("activity", None)]
+    assert bus.seen == [("new_comment", True), ("activity", True)]
+    assert [item["details"]["text"] for item in feed["items"]] == ["said"]

@@ -40,10 +40,18 @@ async def test_a_generation_is_watched_live_and_replayed_after_a_reconnect(
         assert event["type"] == "asset_status_changed"
         assert event["data"]["asset_id"] == asset_id
         events.append(event)
-    await ws.close()
     assert events[-1]["data"]["status"] == "COMPLETED"
     assert events[-1]["data"]["file_url"] and events[-1]["data"]["thumbnail_url"]
     assert "RUNNING" in [e["data"]["status"] for e in events]
+    # Then the line the project's feed got for it (tests/pipeline/test_activity_pipeline.py).
+    outcome = await next_json(ws)
+    assert (outcome["type"], outcome["data"]["kind"], outcome["data"]["asset_id"]) == (
+        "activity",
+        "generated",
+        asset_id,
+    )
+    events.append(outcome)
+    await ws.close()
 
     # A client that saw only the first event catches up with exactly the rest.
     ws = await open_socket(f"{url}&since={events[0]['id']}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from core.models import Asset
+from core.models import Asset, User
 from tests.builders import make_project, register
 from tests.review.helpers import expire_link, future, make_storyboard, share
 
@@ -162,10 +162,46 @@ async def test_public_view_shows_headliners_and_their_videos_only(client, sessio
         for hidden in shot.hidden:
             assert hidden.prompt not in raw
             assert f"assets/{hidden.id}/" not in raw
-    # no owner data and no database ids
+    # no owner data and no database ids (the headliners were set by "Test User": who did what stays inside)
     assert "@example.com" not in raw and "Test User" not in raw
     for key in ("id", "project_id", "box_id", "owner_id", "headliner_id", "source_asset_id", "cost_credits"):
         assert key not in _all_keys(view), key
+    for key in (
+        "requested_by_name",
+        "headliner_set_by_name",
+        "headliner_set_at",
+        "author_user_id",
+        "actor_name",
+    ):
+        assert key not in _all_keys(view), key
+
+
+async def test_the_activity_feed_stays_inside_the_studio(client, sessionmaker, storage):
+    headers = await register(client, display_name="Studio Member Ana")
+    board = await make_storyboard(client, headers, sessionmaker, storage)
+    link = await share(client, headers, board.project["id"])
+    token = link["token"]
+    shot = board.shots[0].box
+    commented = await client.post(f"/api/boxes/{shot['id']}/comments/", json={"text": "ok"}, headers=headers)
+    assert commented.status_code == 201
+    feed = (await client.get(f"/api/projects/{board.project['id']}/activity/", headers=headers)).json()
+    assert feed["total"] >= 3  # the headliners, the link, the comment
+
+    # The guest reads no feed, with or without the token as a credential, and no member's id anywhere (a member's
+    # name shows only on their own comment, as before: it signs it).
+    for path, extra in (
+        (f"/api/public/{token}/activity/", {}),
+        (f"/api/projects/{board.project['id']}/activity/", {}),
+        (f"/api/projects/{board.project['id']}/activity/", {"Authorization": f"Bearer {token}"}),
+    ):
+        response = await client.get(path, headers=extra)
+        assert response.status_code in (401, 404, 405), (path, response.status_code)
+    for path in PUBLIC_READS:
+        response = await client.get(path.format(token=token))
+        assert response.status_code == 200
+        for key in ("author_user_id", "actor_name", "actor_user_id", "summary", "requested_by_name"):
+            assert key not in _all_keys(response.json()), (path, key)
+    assert "Studio Member Ana" not in (await client.get(f"/api/public/{token}/")).text
 
 
 async def test_a_token_for_project_a_never_shows_project_b(client, sessionmaker, storage):
@@ -262,3 +298,45 @@ def _all_keys(value: object) -> set[str]:
 
 def test_all_keys_walks_nested_json():
     assert _all_keys(json.loads('{"a": [{"b": 1}], "c": {"d": null}}')) == {"a", "b", "c", "d"}
+
+
+async def test_a_link_lives_while_its_studio_has_an_active_owner(client, sessionmaker):
+    """Deactivating the only owner's account stops the studio's links; a second active owner keeps them live."""
+    owner = await register(client)
+    project = await make_project(client, owner)
+    link = await share(client, owner, project["id"])
+    url = f"/api/public/{link['token']}/"
+    assert (await client.get(url)).status_code == 200
+
+    ids: dict[str, int] = {}
+
+    async def set_active(headers: dict[str, str], active: bool) -> None:
+        key = headers["Authorization"]
+        if key not in ids:
+            ids[key] = (await client.get("/api/auth/me/", headers=headers)).json()["id"]
+        async with sessionmaker() as session:
+            user = await session.get(User, ids[key])
+            assert user is not None
+            user.is_active = active
+            session.add(user)
+            await session.commit()
+
+    await set_active(owner, True)  # (records the id while the token still works)
+    await set_active(owner, False)
+    gone = await client.get(url)
+    assert gone.status_code == 404, gone.text
+    assert "revoked" in gone.json()["detail"]
+
+    await set_active(owner, True)
+    partner = await register(client)
+    await set_active(partner, True)
+    invite = await client.post(
+        f"/api/studios/{project['studio_id']}/invites/", json={"role": "owner"}, headers=owner
+    )
+    assert invite.status_code == 201, invite.text
+    joined = await client.post(f"/api/join/{invite.json()['token']}/", headers=partner)
+    assert joined.status_code == 200, joined.text
+    await set_active(owner, False)
+    assert (await client.get(url)).status_code == 200  # the partner still stands behind it
+    await set_active(partner, False)
+    assert (await client.get(url)).status_code == 404

@@ -229,7 +229,8 @@ export interface paths {
         };
         /**
          * Registration
-         * @description Whether anyone may register (`open`), only with an invite (`invite_only`) or nobody (`closed`).
+         * @description Whether anyone may register (`open`), only with an invite (`invite_only`) or nobody (`closed`); with
+         *     `studio_invite`, whether that studio invite lets the visitor register.
          */
         get: operations["registration_api_auth_registration__get"];
         put?: never;
@@ -425,6 +426,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/join/{token}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Join Info
+         * @description What an invite link offers (no login needed): the studio, the role, whether it is still open, and whether
+         *     someone without an account may register with it.
+         */
+        get: operations["join_info_api_join__token___get"];
+        put?: never;
+        /**
+         * Join
+         * @description Join the invite's studio with its role (single use); 409 when you are a member already.
+         */
+        post: operations["join_api_join__token___post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models/": {
         parameters: {
             query?: never;
@@ -483,6 +509,23 @@ export interface paths {
         head?: never;
         /** Update Project */
         patch: operations["update_project_api_projects__project_id___patch"];
+        trace?: never;
+    };
+    "/api/projects/{project_id}/activity/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Activity */
+        get: operations["list_activity_api_projects__project_id__activity__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/projects/{project_id}/boxes/": {
@@ -698,10 +741,186 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/studios/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Studios
+         * @description The studios you belong to, the one you joined first first.
+         */
+        get: operations["list_studios_api_studios__get"];
+        put?: never;
+        /**
+         * Create Studio
+         * @description A new studio with you as its owner (at most 20 per person).
+         */
+        post: operations["create_studio_api_studios__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/studios/{studio_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read Studio */
+        get: operations["read_studio_api_studios__studio_id___get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Studio
+         * @description Rename the studio or set its daily credit budget (null: none).
+         */
+        patch: operations["update_studio_api_studios__studio_id___patch"];
+        trace?: never;
+    };
+    "/api/studios/{studio_id}/invites/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Invites
+         * @description Every invite of the studio, newest first: open, used (by whom) or expired.
+         */
+        get: operations["list_invites_api_studios__studio_id__invites__get"];
+        put?: never;
+        /**
+         * Create Invite
+         * @description A single-use link that brings someone in with `role`; at most 50 open ones per studio.
+         */
+        post: operations["create_invite_api_studios__studio_id__invites__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/studios/{studio_id}/invites/{invite_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke Invite */
+        delete: operations["revoke_invite_api_studios__studio_id__invites__invite_id___delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/studios/{studio_id}/members/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Members
+         * @description Owners, then editors, then viewers, each in the order they joined.
+         */
+        get: operations["list_members_api_studios__studio_id__members__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/studios/{studio_id}/members/{user_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove Member
+         * @description Remove a member (an owner), or leave (anyone, naming themself); the last owner cannot go (409). Their
+         *     open sockets on the studio's projects close once this is committed.
+         */
+        delete: operations["remove_member_api_studios__studio_id__members__user_id___delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change Role
+         * @description Give a member another role; the last owner cannot be demoted (409).
+         */
+        patch: operations["change_role_api_studios__studio_id__members__user_id___patch"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ActivityKind
+         * @enum {string}
+         */
+        ActivityKind: "generated" | "failed" | "headliner" | "commented" | "link_created" | "link_revoked" | "shot_deleted" | "asset_deleted";
+        /**
+         * ActivityPublic
+         * @description One line of a project's activity feed (core/activity.py, docs/activity.md).
+         */
+        ActivityPublic: {
+            /**
+             * Actor Name
+             * @description The member's display name at the time, or the name a guest typed
+             */
+            actor_name: string;
+            /**
+             * Actor User Id
+             * @description Null for a guest (and once the member's account is gone)
+             */
+            actor_user_id: number | null;
+            /** Asset Id */
+            asset_id: number | null;
+            /** Box Id */
+            box_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Details
+             * @description "code" and "title" of the shot when there is one; "kind" (image|video) for generated and failed; "text" (first 200 characters) and "via_link" for commented
+             */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            kind: components["schemas"]["ActivityKind"];
+            /**
+             * Summary
+             * @description One readable sentence, e.g. "Ana generated an image for SH010 · Opening"
+             */
+            summary: string;
+        };
         /** AIModelPublic */
         AIModelPublic: {
             /** Capabilities */
@@ -830,6 +1049,11 @@ export interface components {
             };
             /** Prompt */
             prompt: string;
+            /**
+             * Requested By Name
+             * @description Who generated, animated, retried or uploaded it (null when unknown)
+             */
+            requested_by_name?: string | null;
             /** Seed */
             seed: number | null;
             /** Size Bytes */
@@ -943,6 +1167,16 @@ export interface components {
             headliner: components["schemas"]["AssetPublic"] | null;
             /** Headliner Id */
             headliner_id: number | null;
+            /**
+             * Headliner Set At
+             * @description When the headliner last changed
+             */
+            headliner_set_at?: string | null;
+            /**
+             * Headliner Set By Name
+             * @description Who last set or cleared the headliner (null when unknown or never changed)
+             */
+            headliner_set_by_name?: string | null;
             /** Id */
             id: number;
             /** Notes */
@@ -1161,10 +1395,62 @@ export interface components {
          */
         InviteStatus: "valid" | "used" | "expired" | "unknown";
         /**
+         * JoinInfoPublic
+         * @description What the join page shows before anyone logs in.
+         */
+        JoinInfoPublic: {
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Invited By */
+            invited_by: string | null;
+            /**
+             * Registration Open
+             * @description Whether someone without an account may register with this invite
+             */
+            registration_open: boolean;
+            role: components["schemas"]["StudioRole"];
+            status: components["schemas"]["StudioInviteStatus"];
+            /** Studio Name */
+            studio_name: string;
+        };
+        /** MemberPublic */
+        MemberPublic: {
+            /** Display Name */
+            display_name: string;
+            /** Email */
+            email: string;
+            /**
+             * Joined At
+             * Format: date-time
+             */
+            joined_at: string;
+            role: components["schemas"]["StudioRole"];
+            /** User Id */
+            user_id: number;
+        };
+        /** MemberUpdate */
+        MemberUpdate: {
+            role: components["schemas"]["StudioRole"];
+        };
+        /**
          * ModelKind
          * @enum {string}
          */
         ModelKind: "image" | "video" | "text";
+        /** Page[ActivityPublic] */
+        Page_ActivityPublic_: {
+            /** Items */
+            items: components["schemas"]["ActivityPublic"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        };
         /** Page[AssetPublic] */
         Page_AssetPublic_: {
             /** Items */
@@ -1191,6 +1477,17 @@ export interface components {
         Page_CommentPublic_: {
             /** Items */
             items: components["schemas"]["CommentPublic"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[MemberPublic] */
+        Page_MemberPublic_: {
+            /** Items */
+            items: components["schemas"]["MemberPublic"][];
             /** Limit */
             limit: number;
             /** Offset */
@@ -1235,6 +1532,28 @@ export interface components {
         Page_SmartEditPublic_: {
             /** Items */
             items: components["schemas"]["SmartEditPublic"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[StudioInvitePublic] */
+        Page_StudioInvitePublic_: {
+            /** Items */
+            items: components["schemas"]["StudioInvitePublic"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[StudioPublic] */
+        Page_StudioPublic_: {
+            /** Items */
+            items: components["schemas"]["StudioPublic"][];
             /** Limit */
             limit: number;
             /** Offset */
@@ -1307,6 +1626,13 @@ export interface components {
             /** @description The state of the invite given in the query (null when none was given) */
             invite?: components["schemas"]["InviteStatus"] | null;
             mode: components["schemas"]["RegistrationMode"];
+            /**
+             * Open For Studio Invite
+             * @description Whether registering with that studio invite is possible (null when none was given)
+             */
+            open_for_studio_invite?: boolean | null;
+            /** @description The state of the studio invite given in the query (null when none was given or unknown) */
+            studio_invite?: components["schemas"]["StudioInviteStatus"] | null;
         };
         /** RetentionKeptPublic */
         RetentionKeptPublic: {
@@ -1590,12 +1916,97 @@ export interface components {
              */
             ticket: string;
         };
+        /** StudioCreate */
+        StudioCreate: {
+            /** Name */
+            name: string;
+        };
+        /** StudioInviteCreate */
+        StudioInviteCreate: {
+            /**
+             * Expires In Hours
+             * @default 168
+             */
+            expires_in_hours?: number;
+            role: components["schemas"]["StudioRole"];
+        };
+        /** StudioInvitePublic */
+        StudioInvitePublic: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By Name */
+            created_by_name: string | null;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Id */
+            id: number;
+            /**
+             * Link
+             * @description What to send: `<PUBLIC_BASE_URL>/join/?token=<token>`
+             */
+            link: string;
+            role: components["schemas"]["StudioRole"];
+            status: components["schemas"]["StudioInviteStatus"];
+            /**
+             * Token
+             * Format: uuid
+             */
+            token: string;
+            /** Used At */
+            used_at: string | null;
+            /** Used By Name */
+            used_by_name: string | null;
+        };
+        /**
+         * StudioInviteStatus
+         * @enum {string}
+         */
+        StudioInviteStatus: "open" | "used" | "expired";
+        /** StudioPublic */
+        StudioPublic: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Daily Credit Budget */
+            daily_credit_budget: number | null;
+            /** Id */
+            id: number;
+            /** Member Count */
+            member_count: number;
+            /** Name */
+            name: string;
+            /** @description Your role in the studio */
+            role: components["schemas"]["StudioRole"];
+            /**
+             * Spent Today
+             * @description Credits charged to the studio today (UTC), by all its members
+             */
+            spent_today: number;
+        };
         /**
          * StudioRole
          * @description What a member may do in a studio (docs/roles.md): each role can do everything the one before it can.
          * @enum {string}
          */
         StudioRole: "viewer" | "editor" | "owner";
+        /** StudioUpdate */
+        StudioUpdate: {
+            /**
+             * Daily Credit Budget
+             * @description Credits the studio's members may spend together per UTC day; null removes the budget (leave it out to keep it)
+             */
+            daily_credit_budget?: number | null;
+            /** Name */
+            name?: string | null;
+        };
         /** Token */
         Token: {
             /** Access Token */
@@ -1685,6 +2096,11 @@ export interface components {
             invite?: string | null;
             /** Password */
             password: string;
+            /**
+             * Studio Invite
+             * @description A studio invite token from `/join/?token=…`: registers (even when registration is invite-only) and joins that studio
+             */
+            studio_invite?: string | null;
         };
     };
     responses: never;
@@ -2693,6 +3109,8 @@ export interface operations {
             query?: {
                 /** @description An invite token to check */
                 invite?: string | null;
+                /** @description A studio invite token (`/join/?token=…`) to check */
+                studio_invite?: string | null;
             };
             header?: never;
             path?: never;
@@ -3695,6 +4113,160 @@ export interface operations {
             };
         };
     };
+    join_info_api_join__token___get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invite's token (from `/join/?token=…`) */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinInfoPublic"];
+                };
+            };
+            /** @description The object does not exist or is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    join_api_join__token___post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invite's token (from `/join/?token=…`) */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudioPublic"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist or is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's current state or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The review link has expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_models_api_models__get: {
         parameters: {
             query?: {
@@ -4082,6 +4654,70 @@ export interface operations {
             };
             /** @description Conflicts with the object's current state or a concurrent change */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_activity_api_projects__project_id__activity__get: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description Items to skip */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Object id */
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ActivityPublic_"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist or is not yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5288,6 +5924,749 @@ export interface operations {
             };
             /** @description The AI provider did not answer in time */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_studios_api_studios__get: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description Items to skip */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_StudioPublic_"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_studio_api_studios__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StudioCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudioPublic"];
+                };
+            };
+            /** @description The request could not be read (e.g. a malformed multipart or JSON body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's current state or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_studio_api_studios__studio_id___get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id */
+                studio_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudioPublic"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist or is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_studio_api_studios__studio_id___patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id */
+                studio_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StudioUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudioPublic"];
+                };
+            };
+            /** @description The request could not be read (e.g. a malformed multipart or JSON body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist or is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's current state or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_invites_api_studios__studio_id__invites__get: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description Items to skip */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Object id */
+                studio_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_StudioInvitePublic_"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist or is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_invite_api_studios__studio_id__invites__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id */
+                studio_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StudioInviteCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudioInvitePublic"];
+                };
+            };
+            /** @description The request could not be read (e.g. a malformed multipart or JSON body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist or is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's current state or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_invite_api_studios__studio_id__invites__invite_id___delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id */
+                invite_id: number;
+                /** @description Object id */
+                studio_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist or is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's current state or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_members_api_studios__studio_id__members__get: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description Items to skip */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Object id */
+                studio_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_MemberPublic_"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist or is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_member_api_studios__studio_id__members__user_id___delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id */
+                studio_id: number;
+                /** @description Object id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist or is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's current state or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_role_api_studios__studio_id__members__user_id___patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Object id */
+                studio_id: number;
+                /** @description Object id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberPublic"];
+                };
+            };
+            /** @description The request could not be read (e.g. a malformed multipart or JSON body) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this account */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The object does not exist or is not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the object's current state or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The input is invalid (`details` lists the refused fields for a schema violation) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the call needs (the database, Temporal, Redis, S3) is unavailable, or the server is busy; try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,104 @@
+"""A member removed from a studio (or leaving it) loses its live project sockets at once: those on the studio's
+projects close with 1008 and a sentence, their other sockets stay. A socket served by another API process closes
+at its next ping, which re-checks membership; a member merely demoted keeps reading."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from core.realtime import NO_LONGER_MEMBER
+from core.settings import Settings
+from tests.api.test_studios import add_member, make_studio, me, members_url
+from tests.builders import make_project, register
+from tests.realtime.conftest import LiveServer, closed_with, next_json, open_socket, start_live_server
+
+POLICY_VIOLATION = 1008
+Headers = dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def servers(settings: Settings) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Two API processes' worth of apps: one pings its sockets rarely (a close within seconds is the removal's
+    own), the other often."""
+    slow = start_live_server(settings, ping_interval=120)
+    fast = start_live_server(settings, ping_interval=0.5)
+    yield slow, fast
+    slow.stop()
+    fast.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def http(servers: tuple[LiveServer, LiveServer]) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=servers[0].http_url, timeout=15) as client:
+        yield client
+
+
+async def project_socket(server: LiveServer, client: httpx.AsyncClient, headers: Headers, project_id: int):  # type: ignore[no-untyped-def]
+    ticket = await client.post("/api/auth/socket-ticket/", json={"project_id": project_id}, headers=headers)
+    assert ticket.status_code == 201, ticket.text
+    ws = await open_socket(server.ws_url(f"/ws/projects/{project_id}/?ticket={ticket.json()['ticket']}"))
+    assert (await next_json(ws))["type"] == "snapshot"
+    return ws
+
+
+async def still_open(ws) -> bool:  # type: ignore[no-untyped-def]
+    await asyncio.wait_for(await ws.ping(), 5)
+    return True
+
+
+async def test_a_removed_members_sockets_on_the_studios_projects_close_at_once(
+    servers: tuple[LiveServer, LiveServer], http: httpx.AsyncClient
+) -> None:
+    slow, _ = servers
+    owner = await register(http)
+    studio = await make_studio(http, owner)
+    editor, editor_id = await add_member(http, owner, studio["id"], "editor")
+    viewer, _ = await add_member(http, owner, studio["id"], "viewer")
+    shared = await make_project(http, owner, studio_id=studio["id"])
+    own = await make_project(http, editor)  # in the editor's personal studio
+
+    doomed = await project_socket(slow, http, editor, shared["id"])
+    kept = await project_socket(slow, http, editor, own["id"])
+    colleague = await project_socket(slow, http, viewer, shared["id"])
+
+    assert (await http.delete(members_url(studio["id"], editor_id), headers=owner)).status_code == 204
+
+    code, reason, _ = await asyncio.wait_for(closed_with(doomed), 10)
+    assert (code, reason) == (POLICY_VIOLATION, NO_LONGER_MEMBER)
+    assert await still_open(kept)
+    assert await still_open(colleague)
+    # Nor may they open a new one.
+    ticket = await http.post("/api/auth/socket-ticket/", json={"project_id": shared["id"]}, headers=editor)
+    assert ticket.status_code == 404
+    for ws in (kept, colleague):
+        await ws.close()
+
+
+async def test_leaving_closes_a_socket_of_another_process_at_its_next_ping_and_a_demotion_closes_none(
+    servers: tuple[LiveServer, LiveServer], http: httpx.AsyncClient
+) -> None:
+    slow, fast = servers
+    owner = await register(http)
+    studio = await make_studio(http, owner)
+    leaver, leaver_id = await add_member(http, owner, studio["id"], "editor")
+    demoted, demoted_id = await add_member(http, owner, studio["id"], "editor")
+    project = await make_project(http, owner, studio_id=studio["id"])
+
+    elsewhere = await project_socket(fast, http, leaver, project["id"])
+    reader = await project_socket(slow, http, demoted, project["id"])
+    assert (await me(http, leaver))["id"] == leaver_id
+
+    # Through the other app (its relay does not hold the socket): the ping's membership check closes it.
+    assert (await http.delete(members_url(studio["id"], leaver_id), headers=leaver)).status_code == 204
+    code, reason, _ = await asyncio.wait_for(closed_with(elsewhere), 10)
+    assert (code, reason) == (POLICY_VIOLATION, NO_LONGER_MEMBER)
+
+    demotion = await http.patch(members_url(studio["id"], demoted_id), json={"role": "viewer"}, headers=owner)
+    assert demotion.status_code == 200
+    assert await still_open(reader)
+    await reader.close()
