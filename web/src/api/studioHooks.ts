@@ -3,14 +3,14 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { usePrefs } from "@/stores/prefs";
-import { request } from "./client";
+import { api, unwrap, type Schemas } from "./client";
 import { keys } from "./hooks";
-import type { JoinInfoPublic, MemberPublic, PageOf, StudioInvitePublic, StudioPublic, StudioRole } from "./pending";
 
-export type Studio = StudioPublic;
-export type Member = MemberPublic;
-export type StudioInvite = StudioInvitePublic;
-export type JoinInfo = JoinInfoPublic;
+export type Studio = Schemas["StudioPublic"];
+export type Member = Schemas["MemberPublic"];
+export type StudioInvite = Schemas["StudioInvitePublic"];
+export type JoinInfo = Schemas["JoinInfoPublic"];
+type StudioRole = Schemas["StudioRole"];
 
 export const studioKeys = {
   studios: ["studios"] as const,
@@ -20,12 +20,13 @@ export const studioKeys = {
   join: (token: string) => ["join", token] as const,
 };
 
-const PAGE = "limit=200&offset=0";
+const PAGE = { limit: 200, offset: 0 };
+const studioPath = (studioId: number) => ({ path: { studio_id: studioId } });
 
 export function useStudios() {
   return useQuery({
     queryKey: studioKeys.studios,
-    queryFn: () => request<PageOf<Studio>>("GET", `/api/studios/?${PAGE}`),
+    queryFn: () => unwrap(api.GET("/api/studios/", { params: { query: PAGE } })),
   });
 }
 
@@ -48,7 +49,7 @@ export function useFollowStudio(studioId: number | undefined): void {
 export function useStudio(id: number) {
   return useQuery({
     queryKey: studioKeys.studio(id),
-    queryFn: () => request<Studio>("GET", `/api/studios/${id}/`),
+    queryFn: () => unwrap(api.GET("/api/studios/{studio_id}/", { params: studioPath(id) })),
     enabled: id > 0,
   });
 }
@@ -56,7 +57,7 @@ export function useStudio(id: number) {
 export function useCreateStudio() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (name: string) => request<Studio>("POST", "/api/studios/", { name }),
+    mutationFn: (name: string) => unwrap(api.POST("/api/studios/", { body: { name } })),
     onSuccess: (studio) => {
       usePrefs.getState().setStudio(studio.id);
       void qc.invalidateQueries({ queryKey: keys.projects });
@@ -68,7 +69,7 @@ export function useCreateStudio() {
 export function useUpdateStudio(id: number) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (body: { name?: string; daily_credit_budget?: number | null }) => request<Studio>("PATCH", `/api/studios/${id}/`, body),
+    mutationFn: (body: Schemas["StudioUpdate"]) => unwrap(api.PATCH("/api/studios/{studio_id}/", { params: studioPath(id), body })),
     onSuccess: (studio) => {
       qc.setQueryData(studioKeys.studio(id), studio);
       void qc.invalidateQueries({ queryKey: keys.projects }); // they show the studio's name
@@ -80,7 +81,7 @@ export function useUpdateStudio(id: number) {
 export function useMembers(studioId: number) {
   return useQuery({
     queryKey: studioKeys.members(studioId),
-    queryFn: () => request<PageOf<Member>>("GET", `/api/studios/${studioId}/members/?${PAGE}`),
+    queryFn: () => unwrap(api.GET("/api/studios/{studio_id}/members/", { params: { ...studioPath(studioId), query: PAGE } })),
     enabled: studioId > 0,
   });
 }
@@ -89,7 +90,12 @@ export function useChangeRole(studioId: number) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: ({ userId, role }: { userId: number; role: StudioRole }) =>
-      request<Member>("PATCH", `/api/studios/${studioId}/members/${userId}/`, { role }),
+      unwrap(
+        api.PATCH("/api/studios/{studio_id}/members/{user_id}/", {
+          params: { path: { studio_id: studioId, user_id: userId } },
+          body: { role },
+        }),
+      ),
     onSettled: () => {
       void qc.invalidateQueries({ queryKey: studioKeys.studios }); // my own role may have changed
       return qc.invalidateQueries({ queryKey: studioKeys.members(studioId) });
@@ -101,7 +107,8 @@ export function useChangeRole(studioId: number) {
 export function useRemoveMember(studioId: number) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (userId: number) => request<void>("DELETE", `/api/studios/${studioId}/members/${userId}/`),
+    mutationFn: (userId: number) =>
+      unwrap(api.DELETE("/api/studios/{studio_id}/members/{user_id}/", { params: { path: { studio_id: studioId, user_id: userId } } })),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: studioKeys.studios });
       void qc.invalidateQueries({ queryKey: keys.projects });
@@ -113,7 +120,7 @@ export function useRemoveMember(studioId: number) {
 export function useInvites(studioId: number, enabled: boolean) {
   return useQuery({
     queryKey: studioKeys.invites(studioId),
-    queryFn: () => request<PageOf<StudioInvite>>("GET", `/api/studios/${studioId}/invites/?${PAGE}`),
+    queryFn: () => unwrap(api.GET("/api/studios/{studio_id}/invites/", { params: { ...studioPath(studioId), query: PAGE } })),
     enabled: enabled && studioId > 0,
   });
 }
@@ -122,7 +129,7 @@ export function useCreateInvite(studioId: number) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (body: { role: StudioRole; expires_in_hours: number }) =>
-      request<StudioInvite>("POST", `/api/studios/${studioId}/invites/`, body),
+      unwrap(api.POST("/api/studios/{studio_id}/invites/", { params: studioPath(studioId), body })),
     onSuccess: () => qc.invalidateQueries({ queryKey: studioKeys.invites(studioId) }),
   });
 }
@@ -130,7 +137,8 @@ export function useCreateInvite(studioId: number) {
 export function useRevokeInvite(studioId: number) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (inviteId: number) => request<void>("DELETE", `/api/studios/${studioId}/invites/${inviteId}/`),
+    mutationFn: (inviteId: number) =>
+      unwrap(api.DELETE("/api/studios/{studio_id}/invites/{invite_id}/", { params: { path: { studio_id: studioId, invite_id: inviteId } } })),
     onSuccess: () => qc.invalidateQueries({ queryKey: studioKeys.invites(studioId) }),
   });
 }
@@ -142,11 +150,13 @@ export function closedInvite(info: JoinInfo): string | null {
   return null;
 }
 
+export const fetchJoinInfo = (token: string) => unwrap(api.GET("/api/join/{token}/", { params: { path: { token } } }));
+
 /** What an invite link offers; no login needed. */
 export function useJoinInfo(token: string) {
   return useQuery({
     queryKey: studioKeys.join(token),
-    queryFn: () => request<JoinInfo>("GET", `/api/join/${encodeURIComponent(token)}/`),
+    queryFn: () => fetchJoinInfo(token),
     enabled: token !== "",
   });
 }
@@ -154,7 +164,7 @@ export function useJoinInfo(token: string) {
 export function useJoin(token: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: () => request<Studio>("POST", `/api/join/${encodeURIComponent(token)}/`),
+    mutationFn: () => unwrap(api.POST("/api/join/{token}/", { params: { path: { token } } })),
     onSuccess: (studio) => {
       usePrefs.getState().setStudio(studio.id);
       void qc.invalidateQueries({ queryKey: keys.projects });

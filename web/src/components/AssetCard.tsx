@@ -6,7 +6,6 @@ import type { Asset } from "@/api/client";
 import { aspectOf } from "@/lib/batches";
 import { creditsAmount } from "@/lib/cost";
 import { progressLabel, progressOf } from "@/lib/progress";
-import type { AssetWho } from "@/api/pending";
 import { ActionMenu, type MenuItem } from "./ActionMenu";
 import { RetentionCountdown } from "./Countdown";
 import { Initials } from "./Initials";
@@ -87,9 +86,6 @@ export function assetMenu(asset: Asset, marks: AssetMarks, actions: AssetActions
 /** Where the original is saved from: the API answers with a redirect to the file marked as an attachment
  * (`SH010-image-12.png`), which works when the bucket is on another origin, unlike `<a download>`. */
 export const downloadHref = (asset: Asset) => `/api/assets/${asset.id}/download/`;
-
-/** Who asked for the asset (generated, animated, retried or uploaded it); null for assets from before issue 15. */
-export const requestedBy = (asset: Asset): string | null => (asset as AssetWho).requested_by_name ?? null;
 
 /** Saves the original file. */
 export function downloadOriginal(asset: Asset): void {
@@ -197,7 +193,8 @@ function Card({
   const done = asset.status === "COMPLETED";
   const working = asset.status === "PENDING" || asset.status === "RUNNING";
   const { isHeadliner, selected, isInput } = marks;
-  const who = requestedBy(asset);
+  // Who asked for it (generated, animated, retried or uploaded it); none for assets from before studios.
+  const who = asset.requested_by_name;
   const name = `${asset.kind === "video" ? "Video" : "Image"}${done ? "" : ` (${asset.status.toLowerCase()})`}: ${asset.prompt.slice(0, 80) || "no prompt"}`;
   return (
     <article

@@ -2,9 +2,8 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useState, type FormEvent } from "react";
-import { api, request, unwrap, type Schemas } from "@/api/client";
-import type { PageOf } from "@/api/pending";
-import { closedInvite, type JoinInfo, type Studio } from "@/api/studioHooks";
+import { api, unwrap, type Schemas } from "@/api/client";
+import { closedInvite, fetchJoinInfo, type JoinInfo } from "@/api/studioHooks";
 import { roleLabel } from "@/lib/roles";
 import { useHydrated } from "@/lib/useHydrated";
 import { useAuth } from "@/stores/auth";
@@ -63,7 +62,7 @@ function useStudioInvite(enabled: boolean) {
     if (!given) return;
     setToken(given);
     let live = true;
-    request<JoinInfo>("GET", `/api/join/${encodeURIComponent(given)}/`)
+    fetchJoinInfo(given)
       .then((answer) => {
         if (!live) return;
         setInfo(answer);
@@ -83,7 +82,7 @@ function useStudioInvite(enabled: boolean) {
 /** After registering through a studio's invite the person has two studios, their own and the one they joined (listed
  * after it): the projects page opens on the joined one. */
 async function openJoinedStudio(name: string): Promise<void> {
-  const studios = await request<PageOf<Studio>>("GET", "/api/studios/?limit=200&offset=0").catch(() => null);
+  const studios = await unwrap(api.GET("/api/studios/", { params: { query: { limit: 200, offset: 0 } } })).catch(() => null);
   const joined = studios?.items.filter((s) => s.name === name).at(-1);
   if (joined) usePrefs.getState().setStudio(joined.id);
 }
@@ -116,7 +115,7 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
               display_name: displayName,
               ...(invite ? { invite } : {}),
               ...(studioInvite.token ? { studio_invite: studioInvite.token } : {}),
-            } as Schemas["UserRegister"],
+            },
           }),
         );
       }

@@ -10,7 +10,7 @@ import { creditsAmount } from "@/lib/cost";
 import { label as paramLabel } from "@/lib/models";
 import { usePrefs } from "@/stores/prefs";
 import { ActionMenu } from "./ActionMenu";
-import { assetMenu, downloadHref, FavoriteButton, requestedBy, StatusBadge, type AssetActions, type AssetMarks } from "./AssetCard";
+import { assetMenu, downloadHref, FavoriteButton, StatusBadge, type AssetActions, type AssetMarks } from "./AssetCard";
 import { isTyping } from "@/lib/shortcuts";
 import { Dialog } from "./Dialog";
 
@@ -83,7 +83,7 @@ export function Lightbox({
   const shortcuts = usePrefs((s) => s.shortcuts);
   const modelName = useModelName();
   const done = asset.status === "COMPLETED";
-  const who = requestedBy(asset);
+  const who = asset.requested_by_name;
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

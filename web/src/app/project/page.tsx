@@ -12,7 +12,6 @@ import {
   useUpdateBox,
   type Box,
 } from "@/api/hooks";
-import type { BoxWho } from "@/api/pending";
 import { useFollowStudio } from "@/api/studioHooks";
 import { ActionMenu } from "@/components/ActionMenu";
 import { ActivityPanel, ActivityToggle } from "@/components/ActivityPanel";
@@ -170,7 +169,7 @@ function BoxCard({
 }
 
 /** " · headliner set", with who set it and when on hover (and for screen readers). */
-function HeadlinerSet({ box }: { box: BoxWho }) {
+function HeadlinerSet({ box }: { box: Box }) {
   const who = box.headliner_set_by_name;
   const when = box.headliner_set_at ? new Date(box.headliner_set_at).toLocaleString() : null;
   const title = who ? `Headliner set by ${who}${when ? `, ${when}` : ""}` : undefined;
