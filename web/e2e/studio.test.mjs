@@ -85,7 +85,7 @@ test("the owner invites an editor, who registers through the link and lands in t
   assert.equal(await owner.getByRole("button", { name: "Leave studio" }).isDisabled(), true);
   await owner.getByText(/the last owner cannot be made an editor or viewer/).waitFor();
 
-  await owner.getByLabel("Role", { exact: true }).selectOption("editor");
+  await owner.getByRole("region", { name: "Invite people" }).getByLabel("Role").selectOption("editor");
   await owner.getByRole("button", { name: "Create invite link" }).click();
   const fresh = owner.getByTestId("new-invite");
   inviteLink = (await fresh.getByTestId("invite-link").textContent()).trim();
