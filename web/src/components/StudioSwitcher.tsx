@@ -61,7 +61,7 @@ export function StudioSwitcher() {
     <span className="studio-switcher" data-testid="studio-switcher">
       {studios.length > 1 ? (
         <label className="inline small">
-          Studio
+          <span className="sr-only">Studio</span>
           <select
             value={current.id}
             onChange={(e) => {
@@ -84,7 +84,7 @@ export function StudioSwitcher() {
       <Link className="small" href={`/studio/?id=${current.id}`}>
         Members
       </Link>
-      <button type="button" onClick={() => setCreating(true)}>
+      <button type="button" className="new-studio small" onClick={() => setCreating(true)}>
         New studio
       </button>
       {creating && <NewStudioDialog onClose={() => setCreating(false)} />}

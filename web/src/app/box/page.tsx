@@ -298,8 +298,13 @@ function BoxView() {
               <span className="kbd">Enter</span> opens it large.{" "}
               {shortcuts ? (
                 <>
-                  <span className="kbd">j</span>/<span className="kbd">k</span> next/previous, <span className="kbd">f</span> favourite,{" "}
-                  <span className="kbd">h</span> headliner, <span className="kbd">x</span> select for compare, <span className="kbd">c</span> compare.
+                  <span className="kbd">j</span>/<span className="kbd">k</span> next/previous,{" "}
+                  {actions.onFavorite && (
+                    <>
+                      <span className="kbd">f</span> favourite, <span className="kbd">h</span> headliner,{" "}
+                    </>
+                  )}
+                  <span className="kbd">x</span> select for compare, <span className="kbd">c</span> compare.
                   Single-key shortcuts can be turned off with the shortcuts switch in the header.
                 </>
               ) : (
