@@ -80,6 +80,7 @@ test("the owner invites an editor, who registers through the link and lands in t
   await owner.getByTestId("studio-switcher").getByRole("link", { name: "Members" }).click();
   await owner.waitForURL(/\/studio\/\?id=\d+/);
   await owner.getByRole("heading", { name: STUDIO }).waitFor();
+  assert.equal(await owner.title(), "Studio · AI Asset Manager");
   // The only owner cannot demote themselves or leave, and the page says why.
   assert.equal(await owner.getByLabel("Role of Olga Owner").isDisabled(), true);
   assert.equal(await owner.getByRole("button", { name: "Leave studio" }).isDisabled(), true);
@@ -100,6 +101,8 @@ test("the owner invites an editor, who registers through the link and lands in t
   await editor.goto(inviteLink);
   const offer = editor.getByTestId("join-offer");
   await offer.waitFor();
+  assert.equal(await editor.title(), "Join a studio · AI Asset Manager");
+  assert.equal(await editor.locator("main").count(), 1);
   assert.match(await offer.textContent(), /Olga Owner invites you to join Olga Owner's studio as editor\./);
   await editor.getByRole("link", { name: "Log in to join" }).waitFor();
   await checkEverywhere(editor, "join");
