@@ -1,6 +1,6 @@
 import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { addActivity, activityKey, type Activity } from "@/api/activityHooks";
+import { activityItems, addActivity, activityKey, type Activity } from "@/api/activityHooks";
 import type { Member, Studio } from "@/api/studioHooks";
 import { applyEvent } from "@/lib/useProjectLive";
 import { useAuth } from "@/stores/auth";
@@ -91,6 +91,14 @@ describe("the activity feed", () => {
     const pages = qc.getQueryData<{ pages: { items: Activity[]; total: number }[] }>(activityKey(5))!.pages;
     expect(pages[0]!.items.map((a) => a.id)).toEqual([2, 1]);
     expect(pages[0]!.total).toBe(2);
+  });
+
+  it("lists each item once when an older page repeats one that live items pushed down", () => {
+    const pages = [
+      { items: [item(3, "c"), item(2, "b")], total: 3, limit: 2, offset: 0 },
+      { items: [item(2, "b"), item(1, "a")], total: 4, limit: 2, offset: 2 },
+    ];
+    expect(activityItems({ pages, pageParams: [0, 2] }).map((a) => a.id)).toEqual([3, 2, 1]);
   });
 
   it("leaves a feed that was never opened alone (it loads fresh when opened)", () => {
