@@ -21,6 +21,7 @@ interface PageOf<T> {
 export const keys = {
   usage: ["usage"] as const,
   projects: ["projects"] as const,
+  studioProjects: (studioId: number | null) => ["projects", studioId] as const,
   project: (id: number) => ["project", id] as const,
   boxes: (projectId: number) => ["boxes", projectId] as const,
   box: (id: number) => ["box", id] as const,
@@ -39,10 +40,17 @@ export function useUsage() {
   return useQuery({ queryKey: keys.usage, queryFn: () => unwrap(api.GET("/api/auth/me/usage/")) });
 }
 
-export function useProjects() {
+/** The projects of one studio (null: of every studio the caller belongs to). */
+export function useProjects(studioId: number | null, enabled = true) {
   return useQuery({
-    queryKey: keys.projects,
-    queryFn: () => unwrap(api.GET("/api/projects/", { params: { query: { limit: PAGE, offset: 0 } } })),
+    queryKey: keys.studioProjects(studioId),
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/projects/", {
+          params: { query: { limit: PAGE, offset: 0, ...(studioId !== null && { studio_id: studioId }) } },
+        }),
+      ),
+    enabled,
   });
 }
 
@@ -144,8 +152,8 @@ export function useModels() {
 export function useCreateProject() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (body: { name: string; description?: string }) =>
-      unwrap(api.POST("/api/projects/", { body: { name: body.name, description: body.description ?? "" } })),
+    mutationFn: (body: { name: string; description?: string; studio_id?: number }) =>
+      unwrap(api.POST("/api/projects/", { body: { ...body, description: body.description ?? "" } })),
     onSuccess: () => qc.invalidateQueries({ queryKey: keys.projects }),
   });
 }

@@ -1,6 +1,7 @@
 import { act, fireEvent, render, screen } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import { usePrefs } from "@/stores/prefs";
+import type { Asset } from "@/api/client";
 import { asset, withClient } from "@/test/render";
 import { AssetCard, type AssetActions, type AssetMarks } from "./AssetCard";
 import { formatLeft } from "./Countdown";
@@ -116,6 +117,19 @@ describe("AssetCard", () => {
     expect(document.activeElement).toBe(button);
   });
 
+  it("shows a viewer the states without the buttons that change them, and who requested it", () => {
+    const viewer: AssetActions = { onOpen: vi.fn(), onCompare: vi.fn(), onFocus: vi.fn() };
+    const done = asset({ status: "COMPLETED", is_favorite: true, file_url: "/a.png", ...({ requested_by_name: "Eddie Editor" } as Partial<Asset>) });
+    render(<AssetCard asset={done} marks={{ ...plain, isHeadliner: true }} tabbable actions={viewer} />);
+    expect(screen.queryByRole("button", { name: /favourite/i })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Make headliner" })).toBeNull();
+    expect(screen.getByTestId("mark-favourite")).toBeTruthy();
+    expect(screen.getByText("Headliner")).toBeTruthy();
+    expect(screen.getByRole("img", { name: "Eddie Editor" }).textContent).toBe("EE");
+    openMenu();
+    expect(menuItems()).toEqual(["Select for compare", "Download original"]);
+  });
+
   it("formats the time left", () => {
     expect(formatLeft(90 * 60_000)).toBe("purged in 1h 30m");
     expect(formatLeft(-1)).toBe("purge due");
@@ -127,11 +141,12 @@ describe("Lightbox", () => {
 
   it("shows the original at once, with how it was made and a download of the original", () => {
     // A placeholder id: no lineage request, the dialog needs nothing from the network to show.
-    withClient(<Lightbox asset={{ ...shown, id: -1 }} marks={plain} position={{ index: 0, total: 2 }} actions={actions()} onMove={vi.fn()} onOpen={vi.fn()} onClose={vi.fn()} />);
+    const who = { requested_by_name: "Ana Lima" } as Partial<Asset>;
+    withClient(<Lightbox asset={{ ...shown, ...who, id: -1 }} marks={plain} position={{ index: 0, total: 2 }} actions={actions()} onMove={vi.fn()} onOpen={vi.fn()} onClose={vi.fn()} />);
     expect(screen.getByTestId("lightbox-image").getAttribute("src")).toBe("/original.png");
     expect(screen.getByTestId("lightbox-prompt").textContent).toBe("a red fox");
     expect(screen.getByText("42")).toBeTruthy();
-    expect(screen.getByText(/^by you, /)).toBeTruthy();
+    expect(screen.getByText(/^by Ana Lima, /)).toBeTruthy();
     // Through the API, which redirects to the file as an attachment (works with a bucket on another origin).
     expect(screen.getByTestId("download-original").getAttribute("href")).toBe("/api/assets/-1/download/");
   });

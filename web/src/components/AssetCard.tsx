@@ -8,19 +8,23 @@ import { creditsAmount } from "@/lib/cost";
 import { progressLabel, progressOf } from "@/lib/progress";
 import { ActionMenu, type MenuItem } from "./ActionMenu";
 import { RetentionCountdown } from "./Countdown";
+import { Initials } from "./Initials";
 
+/** What can be done to an asset. The actions that change it are absent for a viewer (lib/roles.ts): its card and
+ * lightbox then show its state (favourite, headliner) without the buttons. */
 export interface AssetActions {
   onOpen: (asset: Asset) => void;
-  onFavorite: (asset: Asset) => void;
-  onHeadliner: (asset: Asset) => void;
-  onAnimate: (asset: Asset) => void;
-  onReuse: (asset: Asset) => void;
-  onToggleInput: (asset: Asset) => void;
-  onRetry: (asset: Asset) => void;
-  onDelete: (asset: Asset) => void;
   onCompare: (asset: Asset) => void;
   onFocus: (asset: Asset) => void;
+  onFavorite?: (asset: Asset) => void;
+  onHeadliner?: (asset: Asset) => void;
+  onAnimate?: (asset: Asset) => void;
+  onReuse?: (asset: Asset) => void;
+  onToggleInput?: (asset: Asset) => void;
+  onRetry?: (asset: Asset) => void;
+  onDelete?: (asset: Asset) => void;
 }
+
 
 /** What the shot knows about an asset beyond the asset itself. */
 export interface AssetMarks {
@@ -49,17 +53,18 @@ export function assetMenu(asset: Asset, marks: AssetMarks, actions: AssetActions
   const done = asset.status === "COMPLETED";
   const image = asset.kind === "image";
   const cost = retryCost(asset);
-  const items: (MenuItem | false)[] = [
-    done && !marks.isHeadliner && { label: "Make headliner", onSelect: () => actions.onHeadliner(asset) },
-    done && image && { label: "Animate", onSelect: () => actions.onAnimate(asset) },
-    { label: "Reuse prompt and settings", onSelect: () => actions.onReuse(asset) },
-    done && image && asset.id > 0 && {
+  const { onHeadliner, onAnimate, onReuse, onToggleInput, onRetry, onDelete } = actions;
+  const items: (MenuItem | false | undefined)[] = [
+    onHeadliner && done && !marks.isHeadliner && { label: "Make headliner", onSelect: () => onHeadliner(asset) },
+    onAnimate && done && image && { label: "Animate", onSelect: () => onAnimate(asset) },
+    onReuse && { label: "Reuse prompt and settings", onSelect: () => onReuse(asset) },
+    onToggleInput && done && image && asset.id > 0 && {
       label: marks.isInput ? "Remove from inputs" : "Use as input",
-      onSelect: () => actions.onToggleInput(asset),
+      onSelect: () => onToggleInput(asset),
     },
     done && { label: marks.selected ? "Remove from compare" : "Select for compare", onSelect: () => actions.onCompare(asset) },
     done && !!asset.file_url && { label: "Download original", onSelect: () => downloadOriginal(asset) },
-    asset.status === "FAILED" && {
+    onRetry && asset.status === "FAILED" && {
       label: (
         <>
           Retry
@@ -71,9 +76,9 @@ export function assetMenu(asset: Asset, marks: AssetMarks, actions: AssetActions
         </>
       ),
       name: cost ? `Retry, estimated cost ${cost}` : "Retry",
-      onSelect: () => actions.onRetry(asset),
+      onSelect: () => onRetry(asset),
     },
-    asset.id > 0 && { label: "Delete", danger: true, onSelect: () => actions.onDelete(asset) },
+    onDelete && asset.id > 0 && { label: "Delete", danger: true, onSelect: () => onDelete(asset) },
   ];
   return items.filter((item): item is MenuItem => !!item);
 }
@@ -90,6 +95,26 @@ export function downloadOriginal(asset: Asset): void {
   document.body.appendChild(a);
   a.click();
   a.remove();
+}
+
+/** The star that favourites an asset (on the card and in the lightbox). */
+export function FavoriteButton({ asset, onFavorite, className = "" }: { asset: Asset; onFavorite: (a: Asset) => void; className?: string }) {
+  return (
+    <button
+      type="button"
+      className={`icon-btn${asset.is_favorite ? " fav-on" : ""}${className}`}
+      aria-pressed={asset.is_favorite}
+      aria-label={asset.is_favorite ? "Unfavourite" : "Favourite"}
+      title="Favourite (f)"
+      disabled={asset.id < 0}
+      onClick={(e) => {
+        e.stopPropagation();
+        onFavorite(asset);
+      }}
+    >
+      {asset.is_favorite ? "★" : "☆"}
+    </button>
+  );
 }
 
 /** Elapsed time, ticking, and the model's typical duration as a bar. */
@@ -168,6 +193,8 @@ function Card({
   const done = asset.status === "COMPLETED";
   const working = asset.status === "PENDING" || asset.status === "RUNNING";
   const { isHeadliner, selected, isInput } = marks;
+  // Who asked for it (generated, animated, retried or uploaded it); none for assets from before studios.
+  const who = asset.requested_by_name;
   const name = `${asset.kind === "video" ? "Video" : "Image"}${done ? "" : ` (${asset.status.toLowerCase()})`}: ${asset.prompt.slice(0, 80) || "no prompt"}`;
   return (
     <article
@@ -206,6 +233,7 @@ function Card({
         {selected && <span className="mark" data-testid="mark-compare">✓ Compare</span>}
         {isInput && <span className="mark" data-testid="mark-input">Input</span>}
         {purgeAt && !asset.is_favorite && !isHeadliner && <RetentionCountdown purgeAt={purgeAt} />}
+        {who && <Initials name={who} title={`Requested by ${who}`} />}
       </div>
       {!done && (
         <div className="state">
@@ -219,27 +247,17 @@ function Card({
         </div>
       )}
       <div className="card-actions">
-        <button
-          className={`icon-btn${asset.is_favorite ? " fav-on" : " reveal"}`}
-          aria-pressed={asset.is_favorite}
-          aria-label={asset.is_favorite ? "Unfavourite" : "Favourite"}
-          title="Favourite (f)"
-          disabled={asset.id < 0}
-          onClick={(e) => {
-            e.stopPropagation();
-            actions.onFavorite(asset);
-          }}
-        >
-          {asset.is_favorite ? "★" : "☆"}
-        </button>
-        {done && !isHeadliner && (
+        {actions.onFavorite && (
+          <FavoriteButton asset={asset} onFavorite={actions.onFavorite} className={asset.is_favorite ? "" : " reveal"} />
+        )}
+        {actions.onHeadliner && done && !isHeadliner && (
           <button
             className="icon-btn reveal"
             aria-label="Make headliner"
             title="Make headliner (h)"
             onClick={(e) => {
               e.stopPropagation();
-              actions.onHeadliner(asset);
+              actions.onHeadliner?.(asset);
             }}
           >
             ⚑

@@ -1,6 +1,7 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { useAuth } from "@/stores/auth";
+import { usePrefs } from "@/stores/prefs";
 import { json } from "@/test/render";
 import { AuthForm, registrationNotice } from "./AuthForm";
 
@@ -121,5 +122,50 @@ describe("the login page", () => {
     await waitFor(() => expect(replace).toHaveBeenCalledWith("/project/?id=4"));
     expect(calls.map((c) => new URL(c.url).pathname)).toEqual(["/api/auth/session/"]);
     expect(useAuth.getState()).toMatchObject({ status: "in", user: ann });
+  });
+});
+
+describe("registering through a studio's invite link", () => {
+  const offer = { studio_name: "Acme", role: "editor", status: "open", expires_at: "2026-12-04T10:00:00Z", invited_by: "Olga Owner", registration_open: true };
+
+  function stubStudioApi(join: unknown) {
+    const calls: { url: string; body: unknown }[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+        const request = input instanceof Request ? input : new Request(new URL(String(input), "http://localhost"), init);
+        const body = request.method === "POST" ? await request.clone().json() : null;
+        calls.push({ url: request.url, body });
+        if (request.url.includes("/api/join/")) return json(join);
+        if (request.url.includes("/api/auth/register/")) return json({ id: 1 }, 201);
+        if (request.url.includes("/api/auth/session/")) return json(ann);
+        if (request.url.includes("/api/studios/")) {
+          const studio = (id: number, name: string, role: string) => ({ id, name, role, member_count: 1, daily_credit_budget: null, spent_today: 0, created_at: "" });
+          return json({ items: [studio(7, "Ann's studio", "owner"), studio(3, "Acme", "editor")], total: 2, limit: 200, offset: 0 });
+        }
+        return json({ detail: "Not found.", code: "not_found" }, 404);
+      }),
+    );
+    return calls;
+  }
+
+  it("says who invites to which studio, sends the invite and opens that studio's projects", async () => {
+    window.history.pushState({}, "", "/register/?studio_invite=tok-1");
+    const calls = stubStudioApi(offer);
+    render(<AuthForm mode="register" />);
+    expect((await screen.findByTestId("registration-notice")).textContent).toContain("Olga Owner invites you to join Acme as editor");
+    fillAndSubmit();
+    await waitFor(() => expect(replace).toHaveBeenCalledWith("/projects/"));
+    expect(calls.find((c) => c.url.endsWith("/api/auth/register/"))?.body).toMatchObject({ studio_invite: "tok-1" });
+    expect(calls.some((c) => c.url.includes("/api/auth/registration/"))).toBe(false);
+    expect(usePrefs.getState().studioId).toBe(3);
+  });
+
+  it("shows no form for a used invite", async () => {
+    window.history.pushState({}, "", "/register/?studio_invite=tok-2");
+    stubStudioApi({ ...offer, status: "used" });
+    render(<AuthForm mode="register" />);
+    expect((await screen.findByTestId("registration-notice")).textContent).toMatch(/already been used/);
+    expect(screen.queryByRole("button", { name: "Register" })).toBeNull();
   });
 });

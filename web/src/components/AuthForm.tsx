@@ -3,8 +3,11 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useState, type FormEvent } from "react";
 import { api, unwrap, type Schemas } from "@/api/client";
+import { closedInvite, fetchJoinInfo, type JoinInfo } from "@/api/studioHooks";
+import { roleLabel } from "@/lib/roles";
 import { useHydrated } from "@/lib/useHydrated";
 import { useAuth } from "@/stores/auth";
+import { usePrefs } from "@/stores/prefs";
 
 /** Only same-site paths are followed after login, so a crafted `?next=` cannot send the user elsewhere. */
 export function safeNext(raw: string | null): string {
@@ -30,8 +33,10 @@ function useRegistration(enabled: boolean) {
   const [info, setInfo] = useState<RegistrationPublic | null>(null);
   const [invite, setInvite] = useState<string | null>(null);
   useEffect(() => {
-    if (!enabled) return;
-    const given = new URLSearchParams(window.location.search).get("invite");
+    const query = new URLSearchParams(window.location.search);
+    // A studio's invite link is checked by useStudioInvite instead.
+    if (!enabled || query.get("studio_invite")) return;
+    const given = query.get("invite");
     setInvite(given);
     let live = true;
     unwrap(api.GET("/api/auth/registration/", { params: { query: given ? { invite: given.slice(0, 64) } : {} } }))
@@ -45,6 +50,43 @@ function useRegistration(enabled: boolean) {
   return { info, invite };
 }
 
+/** A studio's invite link (`/register/?studio_invite=…`, from the join page): what it offers, or why it cannot be
+ * used. Registering through it joins that studio (the API checks it again). */
+function useStudioInvite(enabled: boolean) {
+  const [token, setToken] = useState<string | null>(null);
+  const [info, setInfo] = useState<JoinInfo | null>(null);
+  const [refusal, setRefusal] = useState<string | null>(null);
+  useEffect(() => {
+    if (!enabled) return;
+    const given = new URLSearchParams(window.location.search).get("studio_invite")?.trim();
+    if (!given) return;
+    setToken(given);
+    let live = true;
+    fetchJoinInfo(given)
+      .then((answer) => {
+        if (!live) return;
+        setInfo(answer);
+        setRefusal(
+          closedInvite(answer) ??
+            (answer.registration_open ? null : "Registration is closed on this server: log in with an existing account to join."),
+        );
+      })
+      .catch((error: unknown) => live && setRefusal(error instanceof Error ? error.message : "This invite link is not valid."));
+    return () => {
+      live = false;
+    };
+  }, [enabled]);
+  return { token, info, refusal, loading: token !== null && info === null && refusal === null };
+}
+
+/** After registering through a studio's invite the person has two studios, their own and the one they joined (listed
+ * after it): the projects page opens on the joined one. */
+async function openJoinedStudio(name: string): Promise<void> {
+  const studios = await unwrap(api.GET("/api/studios/", { params: { query: { limit: 200, offset: 0 } } })).catch(() => null);
+  const joined = studios?.items.filter((s) => s.name === name).at(-1);
+  if (joined) usePrefs.getState().setStudio(joined.id);
+}
+
 export function AuthForm({ mode }: { mode: "login" | "register" }) {
   const router = useRouter();
   const signedIn = useAuth((s) => s.signedIn);
@@ -56,6 +98,7 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
   const [displayName, setDisplayName] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const studioInvite = useStudioInvite(mode === "register");
   const { info, invite } = useRegistration(mode === "register");
 
   async function submit(event: FormEvent) {
@@ -66,12 +109,19 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
       if (mode === "register") {
         await unwrap(
           api.POST("/api/auth/register/", {
-            body: { email, password, display_name: displayName, ...(invite ? { invite } : {}) },
+            body: {
+              email,
+              password,
+              display_name: displayName,
+              ...(invite ? { invite } : {}),
+              ...(studioInvite.token ? { studio_invite: studioInvite.token } : {}),
+            },
           }),
         );
       }
       // The answer sets the HttpOnly session cookie; the page only learns who logged in.
       signedIn(await unwrap(api.POST("/api/auth/session/", { body: { email, password } })));
+      if (studioInvite.info) await openJoinedStudio(studioInvite.info.studio_name);
       router.replace(safeNext(new URLSearchParams(window.location.search).get("next")));
     } catch (e) {
       setError(e instanceof Error ? e.message : "Failed");
@@ -79,7 +129,7 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
     }
   }
 
-  if (mode === "register" && info === null) {
+  if (mode === "register" && (studioInvite.token ? studioInvite.loading : info === null)) {
     return (
       <main className="center-card panel">
         <h1>Create an account</h1>
@@ -87,7 +137,7 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
       </main>
     );
   }
-  const refusal = mode === "register" && info !== null ? registrationNotice(info, invite) : null;
+  const refusal = mode !== "register" ? null : studioInvite.token ? studioInvite.refusal : info && registrationNotice(info, invite);
   if (refusal) {
     return (
       <main className="center-card panel">
@@ -105,7 +155,13 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
   return (
     <main className="center-card panel">
       <h1>{mode === "login" ? "Log in" : "Create an account"}</h1>
-      {mode === "register" && info?.mode === "invite_only" && (
+      {studioInvite.info && (
+        <p className="small" data-testid="registration-notice">
+          {studioInvite.info.invited_by ?? "Someone"} invites you to join <strong>{studioInvite.info.studio_name}</strong> as{" "}
+          {roleLabel(studioInvite.info.role).toLowerCase()}: your account joins it (and gets a studio of its own).
+        </p>
+      )}
+      {mode === "register" && !studioInvite.token && info?.mode === "invite_only" && (
         <p className="small" data-testid="registration-notice">
           You were invited: this link creates one account.
         </p>

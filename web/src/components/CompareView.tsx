@@ -2,8 +2,8 @@
 import type { Asset } from "@/api/client";
 import { Dialog } from "./Dialog";
 
-/** Two or more variants side by side, full height, for picking one. */
-export function CompareView({ assets, onClose, onPick }: { assets: Asset[]; onClose: () => void; onPick: (a: Asset) => void }) {
+/** Two or more variants side by side, full height, for picking one (`onPick`: absent for a viewer). */
+export function CompareView({ assets, onClose, onPick }: { assets: Asset[]; onClose: () => void; onPick?: (a: Asset) => void }) {
   return (
     <Dialog label="Compare variants" onClose={onClose} className="compare" backdropClassName="compare-backdrop" testId="compare">
       <div className="row">
@@ -24,7 +24,7 @@ export function CompareView({ assets, onClose, onPick }: { assets: Asset[]; onCl
             <div className="small">
               {a.model} {JSON.stringify(a.params)}
             </div>
-            <button onClick={() => onPick(a)}>Make headliner</button>
+            {onPick && <button onClick={() => onPick(a)}>Make headliner</button>}
           </div>
         ))}
       </div>

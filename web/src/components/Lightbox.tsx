@@ -10,7 +10,7 @@ import { creditsAmount } from "@/lib/cost";
 import { label as paramLabel } from "@/lib/models";
 import { usePrefs } from "@/stores/prefs";
 import { ActionMenu } from "./ActionMenu";
-import { assetMenu, downloadHref, StatusBadge, type AssetActions, type AssetMarks } from "./AssetCard";
+import { assetMenu, downloadHref, FavoriteButton, StatusBadge, type AssetActions, type AssetMarks } from "./AssetCard";
 import { isTyping } from "@/lib/shortcuts";
 import { Dialog } from "./Dialog";
 
@@ -83,6 +83,7 @@ export function Lightbox({
   const shortcuts = usePrefs((s) => s.shortcuts);
   const modelName = useModelName();
   const done = asset.status === "COMPLETED";
+  const who = asset.requested_by_name;
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -90,8 +91,8 @@ export function Lightbox({
       if (e.key === "ArrowRight") onMove(1);
       else if (e.key === "ArrowLeft") onMove(-1);
       else if (!shortcuts) return;
-      else if (e.key === "f" && asset.id > 0) actions.onFavorite(asset);
-      else if (e.key === "h" && done) actions.onHeadliner(asset);
+      else if (e.key === "f" && asset.id > 0 && actions.onFavorite) actions.onFavorite(asset);
+      else if (e.key === "h" && done && actions.onHeadliner) actions.onHeadliner(asset);
       else if (e.key === "x" && done) actions.onCompare(asset);
       else return;
       e.preventDefault();
@@ -133,22 +134,21 @@ export function Lightbox({
         </div>
         <div className="row">
           {!done && <StatusBadge status={asset.status} />}
-          <button
-            type="button"
-            className={`icon-btn${asset.is_favorite ? " fav-on" : ""}`}
-            aria-pressed={asset.is_favorite}
-            aria-label={asset.is_favorite ? "Unfavourite" : "Favourite"}
-            title="Favourite (f)"
-            disabled={asset.id < 0}
-            onClick={() => actions.onFavorite(asset)}
-          >
-            {asset.is_favorite ? "★" : "☆"}
-          </button>
+          {actions.onFavorite ? (
+            <FavoriteButton asset={asset} onFavorite={actions.onFavorite} />
+          ) : (
+            asset.is_favorite && (
+              <span className="badge fav-on" data-testid="mark-favourite">
+                ★ Favourite
+              </span>
+            )
+          )}
           {marks.isHeadliner ? (
             <span className="badge head">Headliner</span>
           ) : (
-            done && (
-              <button type="button" onClick={() => actions.onHeadliner(asset)} title="Make headliner (h)">
+            done &&
+            actions.onHeadliner && (
+              <button type="button" onClick={() => actions.onHeadliner?.(asset)} title="Make headliner (h)">
                 Make headliner
               </button>
             )
@@ -171,7 +171,7 @@ export function Lightbox({
           <Fact name="Seed" value={asset.seed ?? "—"} />
           <Fact name="Cost" value={cost != null ? creditsAmount(cost) : "—"} />
           {asset.width && asset.height ? <Fact name="Size" value={`${asset.width} × ${asset.height}`} /> : null}
-          <Fact name="Requested" value={`by you, ${new Date(asset.created_at).toLocaleString()}`} />
+          <Fact name="Requested" value={`${who ? `by ${who}, ` : ""}${new Date(asset.created_at).toLocaleString()}`} />
         </dl>
         <Lineage asset={asset} onOpen={onOpen} />
       </aside>

@@ -5,6 +5,7 @@ import { useEffect, useId, useRef, useState, type ReactNode } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { ApiError, api, unwrap } from "@/api/client";
 import { ErrorState } from "@/components/States";
+import { StudioSwitcher } from "@/components/StudioSwitcher";
 import { useApplyTheme } from "@/lib/theme";
 import { EXPIRED, listenToOtherTabs, useAuth } from "@/stores/auth";
 import { useDrafts } from "@/stores/drafts";
@@ -180,6 +181,7 @@ export function Shell({ children, crumbs }: { children: ReactNode; crumbs?: Reac
         <span className="spacer" />
         <LiveIndicator />
         <HeaderTools>
+          <StudioSwitcher />
           <ThemeSelect />
           <ShortcutsToggle />
         <span className="session-actions">

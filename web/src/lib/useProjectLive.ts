@@ -2,6 +2,7 @@
 "use client";
 import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
+import { addActivity, type Activity } from "@/api/activityHooks";
 import { findAsset, keys } from "@/api/hooks";
 import { api, errorMessage, type Asset, type Box } from "@/api/client";
 import { announce } from "@/components/Announcer";
@@ -61,6 +62,8 @@ export function applyEvent(qc: QueryClient, event: LiveEvent): void {
   } else if (event.type === "new_comment") {
     useLive.getState().addComment(commentFromEvent(data));
     void qc.invalidateQueries({ queryKey: keys.comments(event.project_id) });
+  } else if (event.type === "activity") {
+    addActivity(qc, event.project_id, data as unknown as Activity);
   } else if (event.type === "snapshot") {
     // What is still pending or running now: statuses that changed while this page was not listening.
     const assets = Array.isArray(data.assets) ? (data.assets as Record<string, unknown>[]) : [];

@@ -30,6 +30,7 @@ import { Empty, ErrorState, Loading } from "@/components/States";
 import { layoutShot, type Batch } from "@/lib/batches";
 import { label as paramLabel } from "@/lib/models";
 import { useIdParam } from "@/lib/params";
+import { can } from "@/lib/roles";
 import { pageKeysOff } from "@/lib/shortcuts";
 import { useProjectLive } from "@/lib/useProjectLive";
 import { useDrafts } from "@/stores/drafts";
@@ -160,29 +161,38 @@ function BoxView() {
     },
     [focus],
   );
+  // A viewer gets only the actions that change nothing (lib/roles.ts); the card and lightbox leave out the rest.
+  const role = project.data?.role;
+  const mayEdit = can(role, "generate");
   const actions: AssetActions = useMemo(
     () => ({
       onOpen: open,
-      onFavorite: (a) => favorite.mutate({ id: a.id, is_favorite: !a.is_favorite }),
-      onHeadliner: (a) =>
-        headliner.mutate({ id: a.box_id, headliner_id: a.id }, { onSuccess: () => announce("Made headliner.") }),
-      onAnimate: (a) => {
-        setViewing(null);
-        setAnimating(a);
-      },
-      // The generate panel announces the refilled prompt and takes the focus.
-      onReuse: (a) => useDrafts.getState().reuse(boxId, a),
-      onToggleInput: (a) => useDrafts.getState().toggleInput(boxId, a.id),
-      onRetry: (a) => retry.mutate(a),
-      onDelete: (a) => {
-        if (!window.confirm("Delete this asset, its files and the comments on it?")) return;
-        setViewing((v) => (v?.id === a.id ? null : v));
-        remove.mutate(a);
-      },
       onCompare: (a) => toggleCompare(a.id),
       onFocus: (a) => focus(a.id),
+      ...(can(role, "curate") && {
+        onFavorite: (a: Asset) => favorite.mutate({ id: a.id, is_favorite: !a.is_favorite }),
+        onHeadliner: (a: Asset) =>
+          headliner.mutate({ id: a.box_id, headliner_id: a.id }, { onSuccess: () => announce("Made headliner.") }),
+      }),
+      ...(can(role, "generate") && {
+        onAnimate: (a: Asset) => {
+          setViewing(null);
+          setAnimating(a);
+        },
+        // The generate panel announces the refilled prompt and takes the focus.
+        onReuse: (a: Asset) => useDrafts.getState().reuse(boxId, a),
+        onToggleInput: (a: Asset) => useDrafts.getState().toggleInput(boxId, a.id),
+        onRetry: (a: Asset) => retry.mutate(a),
+      }),
+      ...(can(role, "deleteAssets") && {
+        onDelete: (a: Asset) => {
+          if (!window.confirm("Delete this asset, its files and the comments on it?")) return;
+          setViewing((v) => (v?.id === a.id ? null : v));
+          remove.mutate(a);
+        },
+      }),
     }),
-    [open, favorite, headliner, boxId, retry, remove, toggleCompare, focus],
+    [open, role, favorite, headliner, boxId, retry, remove, toggleCompare, focus],
   );
 
   const moveFocus = useCallback(
@@ -206,8 +216,8 @@ function BoxView() {
       else if (!shortcuts) return;
       else if (e.key === "j") moveFocus(1);
       else if (e.key === "k") moveFocus(-1);
-      else if (e.key === "f" && target && target.id > 0) actions.onFavorite(target);
-      else if (e.key === "h" && target?.status === "COMPLETED") actions.onHeadliner(target);
+      else if (e.key === "f" && target && target.id > 0 && actions.onFavorite) actions.onFavorite(target);
+      else if (e.key === "h" && target?.status === "COMPLETED" && actions.onHeadliner) actions.onHeadliner(target);
       else if (e.key === "x" && target?.status === "COMPLETED") actions.onCompare(target);
       else if (e.key === "c" && compared.length >= 2) setComparing(true);
       else return;
@@ -273,14 +283,28 @@ function BoxView() {
               </h1>
               {box.data?.notes && <p className="small">{box.data.notes}</p>}
             </section>
-            <GeneratePanel boxId={boxId} />
+            {mayEdit ? (
+              <GeneratePanel boxId={boxId} />
+            ) : (
+              role && (
+                <p className="panel small muted" data-testid="read-only">
+                  You are a viewer in {project.data?.studio_name}: you can look, compare and download; an owner can make
+                  you an editor to generate.
+                </p>
+              )
+            )}
             <section className="panel small muted keys-help" data-testid="keys-help">
               Keys: click a card or Tab to the grid, then <span className="kbd">←</span>/<span className="kbd">→</span> move,{" "}
               <span className="kbd">Enter</span> opens it large.{" "}
               {shortcuts ? (
                 <>
-                  <span className="kbd">j</span>/<span className="kbd">k</span> next/previous, <span className="kbd">f</span> favourite,{" "}
-                  <span className="kbd">h</span> headliner, <span className="kbd">x</span> select for compare, <span className="kbd">c</span> compare.
+                  <span className="kbd">j</span>/<span className="kbd">k</span> next/previous,{" "}
+                  {actions.onFavorite && (
+                    <>
+                      <span className="kbd">f</span> favourite, <span className="kbd">h</span> headliner,{" "}
+                    </>
+                  )}
+                  <span className="kbd">x</span> select for compare, <span className="kbd">c</span> compare.
                   Single-key shortcuts can be turned off with the shortcuts switch in the header.
                 </>
               ) : (
@@ -370,10 +394,13 @@ function BoxView() {
         <CompareView
           assets={compared}
           onClose={() => setComparing(false)}
-          onPick={(a) => {
-            actions.onHeadliner(a);
-            setComparing(false);
-          }}
+          onPick={
+            actions.onHeadliner &&
+            ((a) => {
+              actions.onHeadliner?.(a);
+              setComparing(false);
+            })
+          }
         />
       )}
     </Shell>

@@ -12,12 +12,15 @@ import {
   useUpdateBox,
   type Box,
 } from "@/api/hooks";
+import { useFollowStudio } from "@/api/studioHooks";
 import { ActionMenu } from "@/components/ActionMenu";
+import { ActivityPanel, ActivityToggle } from "@/components/ActivityPanel";
 import { PasteShots } from "@/components/PasteShots";
 import { SharePanel } from "@/components/SharePanel";
 import { Shell } from "@/components/Shell";
 import { Empty, ErrorState, Loading } from "@/components/States";
 import { Thumb } from "@/components/Thumb";
+import { can } from "@/lib/roles";
 import { moveItem } from "@/lib/order";
 import { useIdParam } from "@/lib/params";
 import { useProjectLive } from "@/lib/useProjectLive";
@@ -72,6 +75,7 @@ function BoxCard({
   dropTarget,
   dragHandlers,
   projectId,
+  mayEdit,
 }: {
   box: Box;
   index: number;
@@ -81,6 +85,8 @@ function BoxCard({
   dropTarget: boolean;
   dragHandlers: Record<string, (e: React.DragEvent) => void>;
   projectId: number;
+  /** Editors and owners rename, move and delete shots; a viewer only opens them. */
+  mayEdit: boolean;
 }) {
   const remove = useDeleteBox(projectId);
   const [editing, setEditing] = useState(false);
@@ -94,7 +100,7 @@ function BoxCard({
   const comments = useLive((s) => s.comments).filter((c) => c.box_id === box.id);
 
   function onKey(e: KeyboardEvent) {
-    if (e.target !== e.currentTarget) return;
+    if (e.target !== e.currentTarget || !mayEdit) return;
     const back = e.key === "ArrowUp" || e.key === "ArrowLeft";
     const forward = e.key === "ArrowDown" || e.key === "ArrowRight";
     if (e.altKey && (back || forward)) {
@@ -107,14 +113,14 @@ function BoxCard({
     <article
       ref={card}
       className={`box-card${dragging ? " dragging" : ""}${dropTarget ? " drop-target" : ""}`}
-      draggable={!editing}
+      draggable={mayEdit && !editing}
       tabIndex={0}
       onKeyDown={onKey}
-      aria-label={`${shotLabel(box)}. Alt+arrow keys to move.`}
+      aria-label={mayEdit ? `${shotLabel(box)}. Alt+arrow keys to move.` : shotLabel(box)}
       data-testid="box-card"
       data-box-id={box.id}
       data-code={box.code}
-      {...dragHandlers}
+      {...(mayEdit ? dragHandlers : {})}
     >
       <Link href={`/box/?id=${box.id}`} tabIndex={-1} className="box-card-media" aria-hidden="true">
         <Thumb asset={box.headliner} />
@@ -132,31 +138,48 @@ function BoxCard({
                 {box.title || "Untitled shot"}
               </Link>
             </h3>
-            <ActionMenu
-              label={`Actions for ${box.code}`}
-              items={[
-                { label: "Rename", onSelect: () => setEditing(true) },
-                { label: "Move earlier", onSelect: () => onMove(index, index - 1), disabled: index === 0 },
-                { label: "Move later", onSelect: () => onMove(index, index + 1), disabled: index === total - 1 },
-                {
-                  label: "Delete",
-                  danger: true,
-                  onSelect: () => {
-                    if (window.confirm(`Delete shot ${box.code} with its assets and comments?`)) remove.mutate(box.id);
+            {mayEdit && (
+              <ActionMenu
+                label={`Actions for ${box.code}`}
+                items={[
+                  { label: "Rename", onSelect: () => setEditing(true) },
+                  { label: "Move earlier", onSelect: () => onMove(index, index - 1), disabled: index === 0 },
+                  { label: "Move later", onSelect: () => onMove(index, index + 1), disabled: index === total - 1 },
+                  {
+                    label: "Delete",
+                    danger: true,
+                    onSelect: () => {
+                      if (window.confirm(`Delete shot ${box.code} with its assets and comments?`)) remove.mutate(box.id);
+                    },
                   },
-                },
-              ]}
-            />
+                ]}
+              />
+            )}
           </div>
         )}
         <div className="small muted">
           {box.asset_count} asset{box.asset_count === 1 ? "" : "s"}
-          {box.headliner ? " · headliner set" : ""}
+          {box.headliner && <HeadlinerSet box={box} />}
           {comments.length > 0 && ` · ${comments.length} new comment${comments.length > 1 ? "s" : ""}`}
         </div>
         {remove.error && <span className="error small">{remove.error.message}</span>}
       </div>
     </article>
+  );
+}
+
+/** " · headliner set", with who set it and when on hover (and for screen readers). */
+function HeadlinerSet({ box }: { box: Box }) {
+  const who = box.headliner_set_by_name;
+  const when = box.headliner_set_at ? new Date(box.headliner_set_at).toLocaleString() : null;
+  const title = who ? `Headliner set by ${who}${when ? `, ${when}` : ""}` : undefined;
+  return (
+    <>
+      {" · "}
+      <span title={title} data-testid="headliner-set">
+        headliner set{who && <span className="sr-only"> by {who}</span>}
+      </span>
+    </>
   );
 }
 
@@ -227,6 +250,10 @@ function Board() {
   const [title, setTitle] = useState("");
   const [dragFrom, setDragFrom] = useState<number | null>(null);
   const [dragOver, setDragOver] = useState<number | null>(null);
+  const [activityOpen, setActivityOpen] = useState(false);
+  const role = project.data?.role;
+  const mayEdit = can(role, "editShots");
+  useFollowStudio(project.data?.studio_id);
 
   const items = [...(boxes.data?.items ?? [])].sort((a, b) => a.position - b.position);
 
@@ -248,27 +275,40 @@ function Board() {
       ) : (
         <div className="board-layout">
           <section className="panel stack board-head">
-            <h1 style={{ margin: 0 }}>{project.data?.name ?? "…"}</h1>
-            <div className="row">
-              <form
-                className="board-add"
-                onSubmit={(e) => {
-                  e.preventDefault();
-                  createBox.mutate(title, { onSuccess: () => setTitle("") });
-                }}
-              >
-                <input aria-label="New shot title" placeholder="New shot title" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={200} />
-                <button type="submit" className="primary" disabled={createBox.isPending}>
-                  Add shot
-                </button>
-              </form>
-              <PasteShots projectId={projectId} />
+            <div className="board-title">
+              <h1 style={{ margin: 0 }}>{project.data?.name ?? "…"}</h1>
+              <ActivityToggle open={activityOpen} onToggle={() => setActivityOpen((o) => !o)} />
             </div>
+            {mayEdit && (
+              <div className="row">
+                <form
+                  className="board-add"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    createBox.mutate(title, { onSuccess: () => setTitle("") });
+                  }}
+                >
+                  <input aria-label="New shot title" placeholder="New shot title" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={200} />
+                  <button type="submit" className="primary" disabled={createBox.isPending}>
+                    Add shot
+                  </button>
+                </form>
+                <PasteShots projectId={projectId} />
+              </div>
+            )}
             {createBox.error && <p className="error">{createBox.error.message}</p>}
-            <p className="small muted">
-              Drag shots to reorder, press <span className="kbd">Alt</span>+<span className="kbd">←</span>/<span className="kbd">→</span> on a
-              focused one, or use its <span aria-hidden="true">⋯</span> menu. Codes stay with their shots.
-            </p>
+            {mayEdit ? (
+              <p className="small muted">
+                Drag shots to reorder, press <span className="kbd">Alt</span>+<span className="kbd">←</span>/<span className="kbd">→</span> on a
+                focused one, or use its <span aria-hidden="true">⋯</span> menu. Codes stay with their shots.
+              </p>
+            ) : (
+              role && (
+                <p className="small muted" data-testid="read-only">
+                  You are a viewer in {project.data?.studio_name}: you can open every shot and read the comments.
+                </p>
+              )
+            )}
             {reorder.error && <p className="error">{reorder.error.message}</p>}
           </section>
           <section className="board-shots" aria-label="Shots">
@@ -277,7 +317,7 @@ function Board() {
             ) : boxes.isError ? (
               <ErrorState error={boxes.error} retry={() => boxes.refetch()} />
             ) : items.length === 0 ? (
-              <Empty>No shots yet. Add the first shot of your storyboard, or paste a script or a shot list.</Empty>
+              <Empty>{mayEdit ? "No shots yet. Add the first shot of your storyboard, or paste a script or a shot list." : "No shots yet."}</Empty>
             ) : (
               <div className="board" data-testid="board">
                 {items.map((box, index) => (
@@ -288,6 +328,7 @@ function Board() {
                     total={items.length}
                     onMove={move}
                     projectId={projectId}
+                    mayEdit={mayEdit}
                     dragging={dragFrom === index}
                     dropTarget={dragOver === index && dragFrom !== index}
                     dragHandlers={{
@@ -317,10 +358,11 @@ function Board() {
             )}
           </section>
           <div className="board-side stack">
-            <SharePanel projectId={projectId} />
+            {can(role, "share") && <SharePanel projectId={projectId} />}
             <ExportPanel projectId={projectId} name={project.data?.name ?? ""} />
             <CommentsFeed projectId={projectId} boxes={items} />
           </div>
+          {activityOpen && <ActivityPanel projectId={projectId} onClose={() => setActivityOpen(false)} />}
         </div>
       )}
     </Shell>

@@ -1,0 +1,79 @@
+"use client";
+// The board's activity feed: who did what in the project, newest first, live; a side panel beside the board (a
+// bottom sheet on a phone), opened and closed from the board's header.
+import { useEffect, useId, useState } from "react";
+import { activityItems, useActivity, type Activity } from "@/api/activityHooks";
+import { relativeTime } from "@/lib/people";
+import { Initials } from "./Initials";
+import { ErrorState, Loading } from "./States";
+
+const PANEL_ID = "activity-panel";
+
+export function ActivityToggle({ open, onToggle }: { open: boolean; onToggle: () => void }) {
+  return (
+    <button type="button" aria-expanded={open} aria-controls={PANEL_ID} onClick={onToggle} data-testid="activity-toggle">
+      Activity
+    </button>
+  );
+}
+
+/** Re-renders every minute, so "2 min ago" stays true. */
+function useNow(): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 60_000);
+    return () => clearInterval(timer);
+  }, []);
+  return now;
+}
+
+function ActivityLine({ item, now }: { item: Activity; now: number }) {
+  return (
+    <li className="activity-item" data-testid="activity-item" data-kind={item.kind}>
+      <Initials name={item.actor_name} />
+      <span className="grow">
+        {item.summary}{" "}
+        <time className="small muted" dateTime={item.created_at} title={new Date(item.created_at).toLocaleString()}>
+          {relativeTime(item.created_at, now)}
+        </time>
+      </span>
+    </li>
+  );
+}
+
+export function ActivityPanel({ projectId, onClose }: { projectId: number; onClose: () => void }) {
+  const activity = useActivity(projectId);
+  const now = useNow();
+  const titleId = useId();
+  const items = activityItems(activity.data);
+  return (
+    <aside id={PANEL_ID} className="activity-panel panel stack" aria-labelledby={titleId} data-testid="activity-panel">
+      <div className="row">
+        <h2 id={titleId} className="grow" style={{ margin: 0 }}>
+          Activity
+        </h2>
+        <button type="button" onClick={onClose} aria-label="Close activity">
+          ✕
+        </button>
+      </div>
+      {activity.isPending ? (
+        <Loading />
+      ) : activity.isError ? (
+        <ErrorState error={activity.error} retry={() => activity.refetch()} />
+      ) : items.length === 0 ? (
+        <p className="small muted">Nothing has happened in this project yet: generations, headliners, comments and deletions show here.</p>
+      ) : (
+        <ul className="list activity-list">
+          {items.map((item) => (
+            <ActivityLine key={item.id} item={item} now={now} />
+          ))}
+        </ul>
+      )}
+      {activity.hasNextPage && (
+        <button type="button" onClick={() => void activity.fetchNextPage()} disabled={activity.isFetchingNextPage}>
+          {activity.isFetchingNextPage ? "Loading…" : "Load older"}
+        </button>
+      )}
+    </aside>
+  );
+}

@@ -1,0 +1,109 @@
+import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { activityItems, addActivity, activityKey, type Activity } from "@/api/activityHooks";
+import type { Member, Studio } from "@/api/studioHooks";
+import { applyEvent } from "@/lib/useProjectLive";
+import { useAuth } from "@/stores/auth";
+import { json, stubFetch, testClient, withClient } from "@/test/render";
+import { CopyLink } from "./CopyLink";
+import { Members } from "./Members";
+
+const replace = vi.fn();
+vi.mock("next/navigation", () => ({ useRouter: () => ({ replace, push: vi.fn() }) }));
+
+const studio = (over: Partial<Studio> = {}): Studio => ({
+  id: 3, name: "Acme", role: "owner", member_count: 2, daily_credit_budget: null, spent_today: 0, created_at: "2026-11-27T10:00:00Z", ...over,
+});
+const member = (user_id: number, display_name: string, role: Member["role"]): Member => ({
+  user_id, display_name, role, email: `${display_name.split(" ")[0]!.toLowerCase()}@example.com`, joined_at: "2026-11-27T10:00:00Z",
+});
+const members = [member(1, "Olga Owner", "owner"), member(2, "Eddie Editor", "editor")];
+
+beforeEach(() => {
+  useAuth.setState({ status: "in", user: { id: 1, email: "olga@example.com", display_name: "Olga Owner", is_superuser: false, created_at: "" } });
+});
+afterEach(() => {
+  useAuth.setState({ status: "unknown", user: null });
+  replace.mockReset();
+});
+
+describe("the members list", () => {
+  it("disables the last owner's role and Leave, with the reason in words", async () => {
+    stubFetch((url) => (url.includes("/members/") ? json({ items: members, total: 2, limit: 200, offset: 0 }) : undefined));
+    withClient(<Members studio={studio()} />);
+    const mine = await screen.findByRole("combobox", { name: "Role of Olga Owner" });
+    expect((mine as HTMLSelectElement).disabled).toBe(true);
+    const leave = screen.getByRole("button", { name: "Leave studio" }) as HTMLButtonElement;
+    expect(leave.disabled).toBe(true);
+    const reason = document.getElementById(leave.getAttribute("aria-describedby") ?? "");
+    expect(reason?.textContent).toMatch(/last owner cannot be made an editor or viewer, removed or leave/);
+    expect((screen.getByRole("combobox", { name: "Role of Eddie Editor" }) as HTMLSelectElement).disabled).toBe(false);
+  });
+
+  it("removes a member after asking, and shows the API's sentence when it refuses", async () => {
+    // Only the removal goes to /members/2/ (the list is /members/?limit=…): the alert shows that request was made.
+    stubFetch((url) => {
+      if (url.includes("/members/2/")) return json({ detail: "Eddie Editor is the last owner of Acme.", code: "conflict" }, 409);
+      if (url.includes("/members/")) return json({ items: members, total: 2, limit: 200, offset: 0 });
+      return undefined;
+    });
+    vi.spyOn(window, "confirm").mockReturnValue(true);
+    withClient(<Members studio={studio()} />);
+    fireEvent.click(await screen.findByRole("button", { name: "Remove Eddie Editor" }));
+    expect(window.confirm).toHaveBeenCalledWith(expect.stringContaining("Remove Eddie Editor from Acme?"));
+    expect((await screen.findByRole("alert")).textContent).toBe("Eddie Editor is the last owner of Acme.");
+  });
+
+  it("shows a viewer the roles without controls", async () => {
+    stubFetch((url) => (url.includes("/members/") ? json({ items: members, total: 2, limit: 200, offset: 0 }) : undefined));
+    useAuth.setState({ user: { id: 2, email: "eddie@example.com", display_name: "Eddie Editor", is_superuser: false, created_at: "" } });
+    withClient(<Members studio={studio({ role: "viewer" })} />);
+    expect((await screen.findAllByTestId("member-role")).map((r) => r.textContent)).toEqual(["Owner", "Editor"]);
+    expect(screen.queryByRole("combobox")).toBeNull();
+    expect(screen.queryByRole("button", { name: /Remove/ })).toBeNull();
+    expect(screen.getByRole("button", { name: "Leave studio" })).toBeTruthy();
+  });
+});
+
+describe("Copy link", () => {
+  it("falls back to the link selected in a read-only field when the clipboard is refused", async () => {
+    vi.stubGlobal("navigator", { ...navigator, clipboard: { writeText: vi.fn().mockRejectedValue(new Error("denied")) } });
+    withClient(<CopyLink link="http://x.test/join/?token=abc" />);
+    fireEvent.click(screen.getByRole("button", { name: "Copy link" }));
+    const field = (await screen.findByRole("textbox")) as HTMLInputElement;
+    expect(field.value).toBe("http://x.test/join/?token=abc");
+    expect(field.readOnly).toBe(true);
+    await waitFor(() => expect(field.selectionEnd).toBe(field.value.length));
+  });
+});
+
+describe("the activity feed", () => {
+  const item = (id: number, summary: string): Activity => ({
+    id, kind: "generated", actor_name: "Eddie Editor", actor_user_id: 2, box_id: 1, asset_id: 9, details: {}, summary, created_at: "2026-11-27T10:00:00Z",
+  });
+
+  it("puts an item from the socket on top of the loaded feed, once", () => {
+    const qc = testClient(Infinity);
+    qc.setQueryData(activityKey(5), { pages: [{ items: [item(1, "old")], total: 1, limit: 30, offset: 0 }], pageParams: [0] });
+    const event = { type: "activity", project_id: 5, data: item(2, "Eddie Editor generated an image for SH010") as unknown as Record<string, unknown>, ts: 0 };
+    applyEvent(qc, event);
+    applyEvent(qc, event);
+    const pages = qc.getQueryData<{ pages: { items: Activity[]; total: number }[] }>(activityKey(5))!.pages;
+    expect(pages[0]!.items.map((a) => a.id)).toEqual([2, 1]);
+    expect(pages[0]!.total).toBe(2);
+  });
+
+  it("lists each item once when an older page repeats one that live items pushed down", () => {
+    const pages = [
+      { items: [item(3, "c"), item(2, "b")], total: 3, limit: 2, offset: 0 },
+      { items: [item(2, "b"), item(1, "a")], total: 4, limit: 2, offset: 2 },
+    ];
+    expect(activityItems({ pages, pageParams: [0, 2] }).map((a) => a.id)).toEqual([3, 2, 1]);
+  });
+
+  it("leaves a feed that was never opened alone (it loads fresh when opened)", () => {
+    const qc = testClient(Infinity);
+    addActivity(qc, 5, item(2, "x"));
+    expect(qc.getQueryData(activityKey(5))).toBeUndefined();
+  });
+});
