@@ -2,7 +2,8 @@
 
 Uvicorn logs each request's path with its query string (`uvicorn.access`) and each socket's (`uvicorn.error`:
 `"WebSocket /ws/projects/1/?token=…" [accepted]`). `?token=` is an access token, `?ticket=` a socket ticket and
-`/ws/public/<token>/` (like `/api/public/<token>/`) a review link's token: whoever reads the log could use them.
+`/ws/public/<token>/` (like `/api/public/<token>/`) a review link's token, `/api/join/<token>/` a studio invite's:
+whoever reads the log could use them.
 `install_log_redaction()` (called by `create_app`, so it holds under `make dev` and in the container alike) puts a
 filter on both loggers that rewrites those values to `[redacted]` before any handler formats the line.
 """
@@ -30,7 +31,7 @@ _SECRET_KEY_PARTS = (
 )
 """A query parameter whose name contains one of these has its value redacted (`X-Amz-Signature` included)."""
 
-_SHARE_TOKEN_IN_PATH = re.compile(r"(/(?:ws|api)/public/)[^/?#\s\"]+")
+_SHARE_TOKEN_IN_PATH = re.compile(r"(/(?:ws|api)/public/|/api/join/)[^/?#\s\"]+")
 _PATH_WITH_QUERY = re.compile(r"(?P<path>/[^\s?\"]*)\?(?P<query>[^\s\"#]*)")
 
 

@@ -17,6 +17,7 @@ from api.log_redaction import RedactSecrets, redact
         ("/ws/projects/3/?%74oken=eyJ", "/ws/projects/3/?%74oken=[redacted]"),
         ("/ws/public/4b87b2ea-6a5d/?since=1-0", "/ws/public/[redacted]/?since=1-0"),
         ("/api/public/4b87b2ea-6a5d/comments/?limit=5", "/api/public/[redacted]/comments/?limit=5"),
+        ('"POST /api/join/4b87b2ea-6a5d/ HTTP/1.1" 200', '"POST /api/join/[redacted]/ HTTP/1.1" 200'),
         ("/x?X-Amz-Signature=ff&X-Amz-Expires=60", "/x?X-Amz-Signature=[redacted]&X-Amz-Expires=60"),
         ("/api/auth/registration/?invite=0c9d-4e2f", "/api/auth/registration/?invite=[redacted]"),
         ("/api/projects/?limit=5&offset=10", "/api/projects/?limit=5&offset=10"),

@@ -339,9 +339,16 @@ async def test_nginx_access_log_names_no_token(
         await socket.recv()
     assert (await http.get(f"/review/{token}/")).status_code == 200
     assert (await http.get(f"/api/public/{token}/")).status_code == 200
+    project = (await http.get(f"/api/projects/{review['project_id']}/", headers=review["headers"])).json()
+    invite = await http.post(
+        f"/api/studios/{project['studio_id']}/invites/", json={"role": "viewer"}, headers=review["headers"]
+    )
+    assert invite.status_code == 201, invite.text
+    invite_token = invite.json()["token"]
+    assert (await http.get(f"/api/join/{invite_token}/")).status_code == 200
 
     # Nginx writes a line when it finalises the request (a socket's when it closes), which can come after the
-    # client has its answer: wait until all four are there.
+    # client has its answer: wait until all five are there.
     def seen(lines: list[str]) -> list[bool]:
         socket_lines = [line for line in lines if " 101 " in line]
         return [
@@ -349,6 +356,7 @@ async def test_nginx_access_log_names_no_token(
             any(f"/ws/projects/{review['project_id']}/" in line for line in socket_lines),
             any("/review/" in line for line in lines),
             any("/api/public/" in line for line in lines),
+            any("/api/join/" in line for line in lines),
         ]
 
     for _ in range(100):  # at most 5 s
@@ -356,9 +364,9 @@ async def test_nginx_access_log_names_no_token(
             break
         await asyncio.sleep(0.05)
     lines = proxied.access_lines()
-    assert seen(lines) == [True, True, True, True], lines
+    assert seen(lines) == [True, True, True, True, True], lines
     log = "\n".join(lines)
-    assert token not in log and bearer not in log and "token=" not in log
+    assert token not in log and bearer not in log and "token=" not in log and invite_token not in log
 
 
 async def test_a_spoofed_forwarded_for_does_not_reach_the_api(
