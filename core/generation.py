@@ -26,17 +26,7 @@ from core.catalogue import check_prompt, load_model, resolve_params
 from core.contract import AssetKind, AssetStatus, GenerateAssetInput, KieCallbackSignal, asset_workflow_id
 from core.errors import Conflict, InvalidInput, NotFound, TemporalUnavailable
 from core.events import Outbox, ProjectEvent, asset_status_changed, asset_status_event
-from core.models import (
-    ActivityItem,
-    AIModel,
-    Asset,
-    Box,
-    ChargeKind,
-    CreditCharge,
-    ModelKind,
-    Project,
-    utcnow,
-)
+from core.models import ActivityItem, AIModel, Asset, Box, ChargeKind, CreditCharge, ModelKind, utcnow
 from core.schemas import STORED_TEXT, DbId, InputModel
 from core.settings import Settings
 from core.temporal import signal_kie_callback, start_generation
@@ -346,7 +336,6 @@ async def _insert_and_start(
     await session.flush()
     user_id = spending.user.id
     assert user_id is not None
-    studio_id = (await session.exec(select(Project.studio_id).where(Project.id == box.project_id))).one()
     charges: dict[int, CreditCharge] = {}
     for asset in assets:
         assert asset.id is not None
@@ -354,7 +343,7 @@ async def _insert_and_start(
         asset.estimated_cost_credits = estimate.per_asset
         asset.requested_by_id = user_id  # a retry is the retrying member's
         session.add(asset)
-        charges[asset.id] = spend.new_charge(user_id, estimate, asset.id, spending.now, studio_id)
+        charges[asset.id] = spend.new_charge(user_id, estimate, asset.id, spending.now, spending.studio_id)
         session.add(charges[asset.id])
     await session.flush()
     charge_ids = {asset_id: charge.id for asset_id, charge in charges.items() if charge.id is not None}

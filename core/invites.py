@@ -26,6 +26,10 @@ from core.users import register_user
 NEEDS_INVITE = "Registration is by invitation: ask your studio's administrator for a link."
 CLOSED = "Registration is closed on this server: ask its administrator for an account, or log in."
 UNKNOWN_INVITE = "This invite link is not valid: check that it was copied whole, or ask for a new one."
+STUDIO_INVITE_NEEDS_ACCOUNT = (
+    "Registration is by invitation from an administrator; a studio's invite lets only existing accounts join: ask "
+    "an administrator for a registration link, then open the studio's invite again once you are logged in."
+)
 USED_INVITE = "This invite link has already been used: ask your studio's administrator for a new one."
 EXPIRED_INVITE = "This invite link has expired: ask your studio's administrator for a new one."
 
@@ -110,8 +114,12 @@ async def create_invite(
 
 
 def open_to_studio_invites(settings: Settings) -> bool:
-    """Whether a valid studio invite lets someone register: yes unless registration is closed."""
-    return settings.effective_registration_mode is not RegistrationMode.CLOSED
+    """Whether a valid studio invite lets someone register: yes unless registration is closed or studio invites
+    may not open it (`studio_invites_open_registration`)."""
+    return (
+        settings.studio_invites_open_registration
+        and settings.effective_registration_mode is not RegistrationMode.CLOSED
+    )
 
 
 async def registration_info(
@@ -141,12 +149,22 @@ def _refuse(status: InviteStatus) -> None:
 
 async def sign_up(session: AsyncSession, settings: Settings, body: UserRegister) -> User:
     """Register through the API under the configured mode (the CLI's superusers bypass it). In open mode an
-    invite in the body is ignored."""
+    invite in the body is ignored. A studio invite opens registration (`open_to_studio_invites`); where it may
+    not, the account is made under the mode alone and then joins the studio with it."""
     mode = settings.effective_registration_mode
     if mode is RegistrationMode.CLOSED:
         raise Forbidden(CLOSED)
-    if body.studio_invite is not None:
+    if body.studio_invite is not None and open_to_studio_invites(settings):
         return await _sign_up_with_studio_invite(session, body, body.studio_invite)
+    if mode is RegistrationMode.INVITE_ONLY and body.invite is None and body.studio_invite is not None:
+        raise Forbidden(STUDIO_INVITE_NEEDS_ACCOUNT, details={"studio_invite": "existing_accounts_only"})
+    user = await _sign_up_in_mode(session, mode, body)
+    if body.studio_invite is not None:
+        await studio_invites.join(session, user, body.studio_invite, utcnow())
+    return user
+
+
+async def _sign_up_in_mode(session: AsyncSession, mode: RegistrationMode, body: UserRegister) -> User:
     if mode is RegistrationMode.OPEN:
         return await register_user(session, body)
     if body.invite is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,13 +26,13 @@ from core.errors import DomainError
 from core.events import EventType
 from core.models import Asset, Box, SharedLink, User, UserSession, utcnow
 from core.projects import get_project
-from core.relay import RelayedEvent
+from core.relay import CloseCode, CloseReason, EventRelay, RelayedEvent
 from core.security import read_access_token
 from core.sessions import check_token_issued_after, session_problem
 from core.settings import Settings
 from core.sharing import ReviewComment
 from core.socket_tickets import redeem_ticket
-from core.studios import is_member_of_project_studio
+from core.studios import RemovedMember, is_member_of_project_studio
 from core.users import get_active_user
 
 MISSING_TOKEN = "Missing token: connect with ?ticket=<socket ticket> (or ?token=<access token>)."
@@ -40,6 +41,16 @@ OTHER_PROJECT_TICKET = "The socket ticket is for another project; ask for a new 
 SESSION_EXPIRED = "Your session has expired; log in again."
 ACCOUNT_DEACTIVATED = "Your account has been deactivated; ask an administrator."
 NO_LONGER_MEMBER = "You are no longer a member of this project's studio; ask its owner to invite you again."
+
+
+def close_after_removal(after_commit: Callable[..., Any], relay: EventRelay, removed: RemovedMember) -> None:
+    """Close a removed member's sockets on the studio's projects (1008 with NO_LONGER_MEMBER) through
+    `after_commit`: the request's background tasks, which run once the removal is committed, never when it
+    fails. Every API process closes its own at once (through Redis; without it, the others at their next ping)."""
+    reason = CloseReason(CloseCode.POLICY_VIOLATION, NO_LONGER_MEMBER)
+    after_commit(relay.close_member_sockets_everywhere, removed.user_id, removed.project_ids, reason)
+
+
 BAD_SINCE = "since must be an event id like 1732530000000-0."
 
 SNAPSHOT_ASSET_LIMIT = 500

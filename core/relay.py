@@ -6,6 +6,8 @@ Read by the socket endpoints (`api/ws.py`) and `core.realtime`; publishers use `
   at least one local socket; each message is parsed once and offered to every local subscriber's bounded queue.
   One owner task does every I/O on that connection; sockets queue (un)subscribe commands for it and wake it by
   publishing to the connection's private control channel.
+- Every pub/sub connection also listens on SOCKET_CLOSE_CHANNEL: a member removed from a studio has their sockets
+  on its projects closed by every process at once (`close_member_sockets_everywhere`), not at each one's next ping.
 - A reconnecting client sends the last id it saw; the stream replays what it missed, and live events at or below
   the replayed id are dropped, so nothing is lost or repeated.
 """
@@ -42,6 +44,8 @@ SUBSCRIBER_QUEUE_SIZE = 256
 """Events waiting for one socket; a socket that falls this far behind is closed (it reconnects and resumes)."""
 PING_INTERVAL_SECONDS = 20.0
 SUBSCRIBE_TIMEOUT_SECONDS = 3.0
+SOCKET_CLOSE_CHANNEL = "relay:close-sockets"
+"""Where a process asks every process's relay to close one user's sockets on some projects."""
 OWNER_READ_SECONDS = 1.0
 """The longest single read of the relay's pub/sub owner (it then takes its queued commands and reads again)."""
 
@@ -354,12 +358,13 @@ class EventRelay:
     async def _own(self, connection: _PubSubConnection) -> None:
         pubsub = connection.pubsub
         control = connection.control.encode()
+        close_channel = SOCKET_CLOSE_CHANNEL.encode()
         try:
             await pubsub.connect()  # type: ignore[no-untyped-call]
             connection.connected = True
             # Subscribed to the control channel from now on, redis-py never PINGs inside SUBSCRIBE/UNSUBSCRIBE
             # (it does so only on a connection without subscriptions); it PINGs at the start of a read instead.
-            await pubsub.subscribe(connection.control)
+            await pubsub.subscribe(connection.control, SOCKET_CLOSE_CHANNEL)
             while True:
                 await self._send_commands(connection)
                 message = await pubsub.get_message(timeout=self._read_timeout)
@@ -367,12 +372,14 @@ class EventRelay:
                     continue
                 kind = message["type"]
                 if kind == "message":
-                    if message["channel"] != control:
+                    if message["channel"] == close_channel:
+                        self._close_as_asked(message["data"])
+                    elif message["channel"] != control:
                         self._dispatch(message["data"])
                 elif kind == "subscribe":
                     if message["channel"] == control:
                         connection.listening = True
-                    else:
+                    elif message["channel"] != close_channel:
                         self._confirm(connection, message["channel"])
         except asyncio.CancelledError:
             raise
@@ -490,17 +497,39 @@ class EventRelay:
         with contextlib.suppress(Exception):
             await self._pubsub_client.aclose()
 
-    def close_member_sockets(self, user_id: int, project_ids: list[int], reason: CloseReason) -> int:
+    def close_member_sockets(self, user_id: int, project_ids: list[int], reason: CloseReason) -> None:
         """Close this process's sockets of `user_id` on these projects at once (a member removed from their
-        studio); returns how many. Other processes' close at their next ping, which re-checks membership."""
-        closed = 0
+        studio)."""
         for project_id in project_ids:
             channel = self._channels.get(project_channel(project_id))
             for subscription in list(channel.subscribers) if channel is not None else []:
-                if subscription.user_id == user_id and not subscription.closed.done():
+                if subscription.user_id == user_id:
                     subscription.close(reason)
-                    closed += 1
-        return closed
+
+    async def close_member_sockets_everywhere(
+        self, user_id: int, project_ids: list[int], reason: CloseReason
+    ) -> None:
+        """Close the sockets of `user_id` on these projects in every API process (each relay's pub/sub connection
+        listens on SOCKET_CLOSE_CHANNEL). Without Redis, this process's close at once and the others' at their
+        next ping, which re-checks membership."""
+        body = json.dumps(
+            {"user_id": user_id, "project_ids": project_ids, "code": reason.code, "reason": reason.reason}
+        )
+        try:
+            await self._redis.publish(SOCKET_CLOSE_CHANNEL, body)
+        except (RedisError, OSError) as exc:
+            logger.warning("could not ask the other processes to close user %s's sockets: %s", user_id, exc)
+            self.close_member_sockets(user_id, project_ids, reason)
+
+    def _close_as_asked(self, raw: bytes | str) -> None:
+        try:
+            asked = json.loads(raw)
+            user_id, project_ids = int(asked["user_id"]), [int(i) for i in asked["project_ids"]]
+            reason = CloseReason(int(asked["code"]), str(asked["reason"]))
+        except (ValueError, KeyError, TypeError):
+            logger.warning("ignoring a malformed request to close sockets: %.200s", _text(raw))
+            return
+        self.close_member_sockets(user_id, project_ids, reason)
 
     def local_subscribers(self, project_id: int) -> int:
         channel = self._channels.get(project_channel(project_id))

@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     """open, invite_only or closed; unset means open locally and in tests, invite_only in production."""
     invite_ttl_hours: int = Field(default=7 * 24, ge=1)
     """How long a new invite link stays valid."""
+    studio_invites_open_registration: bool = True
+    """Whether a studio's member invite lets someone without an account register (unless registration is closed);
+    false: it lets only existing accounts join, and registration follows `registration_mode` alone."""
     rate_limit_login_per_account: str = "10/minute"
     rate_limit_login_per_address: str = "30/minute"
     rate_limit_register_per_address: str = "5/hour"

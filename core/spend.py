@@ -175,19 +175,35 @@ async def spent_today(session: AsyncSession, user_id: int, now: datetime) -> flo
     return await spent_today_where(session, col(CreditCharge.user_id) == user_id, now)
 
 
+def _charged_sum() -> Any:
+    """The sum of charges: Kie.ai's actual figure once known, else the estimate (0 without any)."""
+    return func.coalesce(func.sum(func.coalesce(CreditCharge.actual, CreditCharge.estimated)), 0.0)
+
+
+def _charged_today(now: datetime) -> Any:
+    return sa.and_(
+        col(CreditCharge.created_at) >= day_start(now), col(CreditCharge.created_at) < next_reset(now)
+    )
+
+
 async def spent_today_where(session: AsyncSession, whose: Any, now: datetime) -> float:
     """Today's charges matching `whose` (a user's, or a studio's)."""
-    amount = func.coalesce(CreditCharge.actual, CreditCharge.estimated)
-    total = (
-        await session.exec(
-            select(func.coalesce(func.sum(amount), 0.0)).where(
-                whose,
-                col(CreditCharge.created_at) >= day_start(now),
-                col(CreditCharge.created_at) < next_reset(now),
-            )
-        )
-    ).one()
+    total = (await session.exec(select(_charged_sum()).where(whose, _charged_today(now)))).one()
     return round(float(total), 2)
+
+
+async def spent_today_by_studio(
+    session: AsyncSession, studio_ids: list[int], now: datetime
+) -> dict[int, float]:
+    """Today's charges of each of these studios (absent: none)."""
+    rows = (
+        await session.exec(
+            select(CreditCharge.studio_id, _charged_sum())
+            .where(col(CreditCharge.studio_id).in_(studio_ids), _charged_today(now))
+            .group_by(col(CreditCharge.studio_id))
+        )
+    ).all()
+    return {studio_id: round(float(total), 2) for studio_id, total in rows if studio_id is not None}
 
 
 async def running_generations(session: AsyncSession, user_id: int) -> int:
@@ -220,7 +236,9 @@ async def studio_budget(session: AsyncSession, project_id: int) -> StudioBudget:
     query = query.where(Project.id == project_id)
     studio_id, name, budget = (await session.exec(query)).one()
     if budget is not None:
-        studio_id, name, budget = (await session.exec(query.with_for_update(of=Studio))).one()
+        # FOR NO KEY UPDATE: a project created in the studio meanwhile does not wait for this request's commit.
+        locked = query.with_for_update(of=Studio, key_share=True)
+        studio_id, name, budget = (await session.exec(locked)).one()
     return StudioBudget(studio_id, name, budget)
 
 
@@ -236,12 +254,15 @@ async def check_studio_budget(
 
 async def check_limits(
     session: AsyncSession, user: User, estimate: Estimate, now: datetime, project_id: int | None = None
-) -> Limits:
+) -> int | None:
     """Lock the user's row (until the caller's commit), then refuse with RateLimited when the request would pass
     the running cap or the day's budget, the user's or (locked after the user's row) that of the studio of
-    `project_id`, the work's. The caller inserts its charges before committing."""
+    `project_id`, the work's. The caller inserts its charges before committing. Returns that studio's id (None
+    without a project): the charges are the studio's."""
     assert user.id is not None
-    await session.exec(select(User.id).where(User.id == user.id).with_for_update())
+    # FOR NO KEY UPDATE: serialises this user's checks without blocking foreign-key checks on the row (an invite
+    # or a project they create meanwhile while holding their studio's lock would otherwise deadlock with this).
+    await session.exec(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
     # The lock serialises this user's checks; re-read the overrides an admin may just have changed.
     await session.refresh(user, attribute_names=["daily_credit_budget", "max_running_generations"])
     limits = limits_for(user, await load_system_config(session))
@@ -252,9 +273,11 @@ async def check_limits(
     spent = await spent_today(session, user.id, now)
     if spent + estimate.total > limits.daily_budget + 1e-9:
         raise _budget_refusal(spent, estimate, limits.daily_budget, now)
-    if project_id is not None:
-        await check_studio_budget(session, await studio_budget(session, project_id), estimate, now)
-    return limits
+    if project_id is None:
+        return None
+    studio = await studio_budget(session, project_id)
+    await check_studio_budget(session, studio, estimate, now)
+    return studio.studio_id
 
 
 def _running_refusal(running: int, needed: int, limit: int) -> RateLimited:
@@ -448,15 +471,17 @@ class Spending:
         self.user = user
         self.balance = balance
         self.now = now
+        self.studio_id: int | None = None
+        """The studio the checked work is for (set by `check`): its charges count against that studio's budget."""
 
     async def check(self, session: AsyncSession, estimate: Estimate, *, project_id: int | None) -> Estimate:
         """The Kie.ai balance first, then the user's limits and those of the studio of `project_id` (the work's),
-        locked until the commit that inserts the work and its charges. The first reading of the balance waits for
+        locked until the commit that inserts the work and its charges (`studio_id` then names that studio). The first reading of the balance waits for
         Kie.ai: the session's pooled connection goes back meanwhile (everything before this point only read)."""
         if estimate.total > 0 and self.balance.waits:
             await release_connection(session)
         await self.balance.check(estimate)
-        await check_limits(session, self.user, estimate, self.now, project_id)
+        self.studio_id = await check_limits(session, self.user, estimate, self.now, project_id)
         return estimate
 
     async def charge_smart_edit(self, session: AsyncSession, *, project_id: int | None) -> CreditCharge:
@@ -471,10 +496,7 @@ class Spending:
             breakdown="one smart edit",
         )
         await self.check(session, estimate, project_id=project_id)
-        studio_id = None
-        if project_id is not None:
-            studio_id = (await session.exec(select(Project.studio_id).where(Project.id == project_id))).one()
-        charge = new_charge(self.user.id, estimate, None, self.now, studio_id)
+        charge = new_charge(self.user.id, estimate, None, self.now, self.studio_id)
         session.add(charge)
         await session.commit()
         return charge

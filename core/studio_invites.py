@@ -149,14 +149,32 @@ async def list_invites(
 
 
 async def revoke_invite(session: AsyncSession, access: StudioAccess, invite_id: int) -> None:
-    """Delete an unused invite (a used one stays as the record of who joined through it: 409)."""
-    invite = await session.get(StudioInvite, invite_id)
-    if invite is None or invite.studio_id != access.studio_id:
+    """Delete an unused invite. A used one stays as the record of who joined through it (409); under the studio's
+    lock, so a join racing this one either finds the invite gone or has used it first."""
+    await lock_studio(session, access.studio_id)
+    deleted = await session.exec(
+        sa.delete(StudioInvite)
+        .where(
+            col(StudioInvite.id) == invite_id,
+            col(StudioInvite.studio_id) == access.studio_id,
+            col(StudioInvite.used_at).is_(None),
+        )
+        .returning(col(StudioInvite.id))
+    )
+    if deleted.first() is not None:
+        return
+    used = await session.exec(
+        select(StudioInvite.id).where(
+            StudioInvite.id == invite_id, StudioInvite.studio_id == access.studio_id
+        )
+    )
+    if used.first() is None:
         raise NotFound("Invite not found.")
-    if invite.used_at is not None:
-        raise Conflict("This invite has been used already; remove the member instead.")
-    await session.delete(invite)
-    await session.flush()
+    raise Conflict(
+        "This invite has been used already, so it stays as the record of who joined through it; to take that "
+        "person's access away, remove them from the members.",
+        details={"reason": "invite_used"},
+    )
 
 
 # --- joining ---------------------------------------------------------------------------------------------------
@@ -208,9 +226,11 @@ async def join(session: AsyncSession, user: User, text: str, now: datetime) -> S
         .values(used_at=sa.func.now(), used_by_id=user.id, updated_at=sa.func.now())
         .returning(col(StudioInvite.id))
     )
-    if claimed.first() is None:  # used or expired by the time the lock was ours
-        await session.refresh(invite)
-        refuse_unusable(invite, utcnow())
+    if claimed.first() is None:  # used, expired or revoked by the time the lock was ours
+        now_row = await session.exec(
+            select(StudioInvite).where(StudioInvite.id == invite.id).execution_options(populate_existing=True)
+        )
+        refuse_unusable(now_row.first(), utcnow())
         raise Gone(USED, details={"invite": "used"})
     session.add(Membership(studio_id=studio_id, user_id=user.id, role=invite.role))
     await session.flush()

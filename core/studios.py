@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, func, select
@@ -18,8 +18,6 @@ from core import spend
 from core.errors import Conflict, Forbidden, NotFound
 from core.models import CreditCharge, Membership, Project, Studio, StudioRole, User
 from core.schemas import MemberPublic, StudioPublic, StudioUpdate
-
-T = TypeVar("T")
 
 ARTICLES = {StudioRole.VIEWER: "a viewer", StudioRole.EDITOR: "an editor", StudioRole.OWNER: "an owner"}
 
@@ -104,7 +102,10 @@ async def default_studio_for_projects(session: AsyncSession, user: User) -> Stud
     ).first()
     if studio is None:
         raise Forbidden(
-            "Creating a project needs the editor role in a studio; you are only a viewer in yours."
+            "Creating a project needs the editor role in a studio, and you belong to no studio where you have "
+            "it: create a studio of your own (you will be its owner) or ask a studio's owner to make you an "
+            "editor.",
+            details={"needed_role": StudioRole.EDITOR.value},
         )
     return studio
 
@@ -112,28 +113,18 @@ async def default_studio_for_projects(session: AsyncSession, user: User) -> Stud
 async def studio_for_new_project(session: AsyncSession, user: User, studio_id: int | None) -> Studio:
     if studio_id is None:
         return await default_studio_for_projects(session, user)
-    row = (
-        await session.exec(
-            select(Studio, Membership.role)
-            .join(Membership, col(Membership.studio_id) == Studio.id)
-            .where(Studio.id == studio_id, Membership.user_id == user.id)
-        )
-    ).first()
-    if row is None:
-        raise NotFound("Studio not found.")
-    studio, role = row
-    require_role(StudioRole(role), StudioRole.EDITOR, studio.name)
-    return studio
+    return (await get_studio(session, user, studio_id, StudioRole.EDITOR)).studio
 
 
 # --- studios and their members (api/routes/studios.py, docs/studios.md) ------------------------------------------
 
 MAX_STUDIOS_PER_USER = 20
-"""Studios one person may create (their personal one counts): a cap on rows made for nothing."""
+"""Studios one person may own at once (their personal one counts): a cap on rows made for nothing. Leaving a
+studio, or deleting it, frees room."""
 
 LAST_OWNER = (
-    "{studio} needs at least one owner: make another member an owner first, or delete the studio's projects "
-    "and let it go."
+    "{studio} needs at least one owner: make another member an owner first, or delete its projects and then "
+    "the studio."
 )
 
 
@@ -168,8 +159,9 @@ async def get_studio(session: AsyncSession, user: User, studio_id: int, needed: 
 
 async def lock_studio(session: AsyncSession, studio_id: int) -> None:
     """Serialise changes to a studio's members (until the commit): two owners demoting or removing each other at
-    once must not both pass the "another owner is left" check."""
-    await session.exec(select(Studio.id).where(Studio.id == studio_id).with_for_update())
+    once must not both pass the "another owner is left" check. FOR NO KEY UPDATE: it serialises with the budget
+    check's lock (core/spend.py) but lets rows pointing at the studio (a new project, an invite) be inserted."""
+    await session.exec(select(Studio.id).where(Studio.id == studio_id).with_for_update(key_share=True))
 
 
 async def studio_spent_today(session: AsyncSession, studio_id: int, now: datetime) -> float:
@@ -187,29 +179,13 @@ async def _member_counts(session: AsyncSession, studio_ids: list[int]) -> dict[i
     return dict(rows)
 
 
-async def _spent_by_studio(session: AsyncSession, studio_ids: list[int], now: datetime) -> dict[int, float]:
-    amount = func.coalesce(CreditCharge.actual, CreditCharge.estimated)
-    rows = (
-        await session.exec(
-            select(CreditCharge.studio_id, func.sum(amount))
-            .where(
-                col(CreditCharge.studio_id).in_(studio_ids),
-                col(CreditCharge.created_at) >= spend.day_start(now),
-                col(CreditCharge.created_at) < spend.next_reset(now),
-            )
-            .group_by(col(CreditCharge.studio_id))
-        )
-    ).all()
-    return {studio_id: round(float(total), 2) for studio_id, total in rows if studio_id is not None}
-
-
 async def studios_public(
     session: AsyncSession, accesses: list[StudioAccess], now: datetime
 ) -> list[StudioPublic]:
     """Member counts and today's spend in one query each, however many studios."""
     ids = [access.studio_id for access in accesses]
     counts = await _member_counts(session, ids) if ids else {}
-    spent = await _spent_by_studio(session, ids, now) if ids else {}
+    spent = await spend.spent_today_by_studio(session, ids, now) if ids else {}
     return [
         StudioPublic(
             id=access.studio_id,
@@ -243,16 +219,20 @@ async def list_studios(
 
 
 async def create_own_studio(session: AsyncSession, user: User, name: str) -> StudioAccess:
-    """A new studio with the caller as its owner (at most MAX_STUDIOS_PER_USER each)."""
+    """A new studio with the caller as its owner (at most MAX_STUDIOS_PER_USER owned at once)."""
     # The user's row lock makes the count and the insert one step for concurrent requests of one person.
-    await session.exec(select(User.id).where(User.id == user.id).with_for_update())
-    made = (
-        await session.exec(select(func.count()).select_from(Studio).where(Studio.created_by_id == user.id))
+    await session.exec(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+    owned = (
+        await session.exec(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.user_id == user.id, Membership.role == StudioRole.OWNER)
+        )
     ).one()
-    if made >= MAX_STUDIOS_PER_USER:
+    if owned >= MAX_STUDIOS_PER_USER:
         raise Conflict(
-            f"You have created {made} studios, the most one person may; delete one you no longer use or ask "
-            "to be invited to an existing one.",
+            f"You own {owned} studios, the most one person may: delete one you no longer use (once its projects "
+            "are deleted), or make another member an owner of one and leave it.",
             details={"max_studios": MAX_STUDIOS_PER_USER},
         )
     return StudioAccess(await create_studio(session, user, name), StudioRole.OWNER)
@@ -268,6 +248,26 @@ async def update_studio(session: AsyncSession, access: StudioAccess, body: Studi
     await session.flush()
     await session.refresh(studio)
     return access
+
+
+async def delete_studio(session: AsyncSession, access: StudioAccess) -> None:
+    """Delete a studio that has no projects (Conflict otherwise); its memberships and invites go with it, the
+    charges made for it stay (without the studio) in their members' daily spend."""
+    # FOR UPDATE (not the members' lock): no project may be created in it between the count and the delete.
+    await session.exec(select(Studio.id).where(Studio.id == access.studio_id).with_for_update())
+    projects = (
+        await session.exec(
+            select(func.count()).select_from(Project).where(Project.studio_id == access.studio_id)
+        )
+    ).one()
+    if projects:
+        raise Conflict(
+            f"{access.studio.name} still has {projects} project{'s' if projects != 1 else ''}: delete "
+            f"{'them' if projects != 1 else 'it'} first (no project moves between studios), then the studio.",
+            details={"reason": "has_projects", "projects": projects},
+        )
+    await session.exec(sa.delete(Studio).where(col(Studio.id) == access.studio_id))
+    await session.flush()
 
 
 def _member_public(membership: Membership, member: User) -> MemberPublic:
@@ -359,15 +359,23 @@ async def change_role(
     return _member_public(membership, member)
 
 
-async def remove_member(session: AsyncSession, access: StudioAccess, actor: User, user_id: int) -> list[int]:
-    """Remove a member (an owner doing it) or leave (anyone, themself); the studio's project ids, whose sockets
-    of that member must close."""
+@dataclass(frozen=True)
+class RemovedMember:
+    user_id: int
+    project_ids: list[int]
+    """The studio's projects, whose sockets of that member must close."""
+
+
+async def remove_member(
+    session: AsyncSession, access: StudioAccess, actor: User, user_id: int
+) -> RemovedMember:
+    """Remove a member (an owner doing it) or leave (anyone, themself)."""
     membership = await _locked_member(session, access, actor, user_id)
     await _refuse_losing_last_owner(session, access, membership)
     await session.delete(membership)
     await session.flush()
     ids = await session.exec(select(Project.id).where(Project.studio_id == access.studio_id))
-    return [project_id for project_id in ids.all() if project_id is not None]
+    return RemovedMember(user_id, [project_id for project_id in ids.all() if project_id is not None])
 
 
 async def is_member_of_project_studio(session: AsyncSession, user_id: int, project_id: int) -> bool:

@@ -20,9 +20,7 @@ from api.deps import (
     ViewedStudio,
 )
 from api.errors import error_responses
-from core import invites, studio_invites, studios
-from core.realtime import NO_LONGER_MEMBER
-from core.relay import CloseCode, CloseReason
+from core import invites, realtime, studio_invites, studios
 from core.schemas import (
     JoinInfoPublic,
     MemberPublic,
@@ -76,6 +74,14 @@ async def update_studio(
     return await studios.studio_public(session, await studios.update_studio(session, access, body), now)
 
 
+@router.delete(
+    "/api/studios/{studio_id}/", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(409)
+)
+async def delete_studio(access: ManagedStudio, session: SessionDep) -> None:
+    """Delete a studio without projects (409 while it has some), with its memberships and invites."""
+    await studios.delete_studio(session, access)
+
+
 @router.get("/api/studios/{studio_id}/members/", response_model=Page[MemberPublic])
 async def list_members(access: ViewedStudio, session: SessionDep, page: PaginationDep) -> Page[MemberPublic]:
     """Owners, then editors, then viewers, each in the order they joined."""
@@ -108,13 +114,8 @@ async def remove_member(
 ) -> None:
     """Remove a member (an owner), or leave (anyone, naming themself); the last owner cannot go (409). Their
     open sockets on the studio's projects close once this is committed."""
-    project_ids = await studios.remove_member(session, access, user, user_id)
-    background.add_task(
-        relay.close_member_sockets,
-        user_id,
-        project_ids,
-        CloseReason(CloseCode.POLICY_VIOLATION, NO_LONGER_MEMBER),
-    )
+    removed = await studios.remove_member(session, access, user, user_id)
+    realtime.close_after_removal(background.add_task, relay, removed)
 
 
 @router.post(

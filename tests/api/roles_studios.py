@@ -5,6 +5,7 @@ ROLES = {
     ("post", "/api/studios/"): "login",
     ("get", "/api/studios/{studio_id}/"): "viewer",
     ("patch", "/api/studios/{studio_id}/"): "owner",
+    ("delete", "/api/studios/{studio_id}/"): "owner",
     ("get", "/api/studios/{studio_id}/members/"): "viewer",
     ("patch", "/api/studios/{studio_id}/members/{user_id}/"): "owner",
     ("delete", "/api/studios/{studio_id}/members/{user_id}/"): "owner_or_self",

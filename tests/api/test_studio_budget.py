@@ -3,12 +3,16 @@ made them) plus the request must fit in it, or the request is refused with a sen
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core import spend
+from core.models import ChargeKind, User, utcnow
 from tests.api.test_spend_limits import FOX, Clock, clock, generate, set_limits  # noqa: F401 (clock: a fixture)
-from tests.api.test_studios import add_member, make_studio, me
+from tests.api.test_studios import add_member, done_or_waiting_on_a_lock, make_studio, me
 from tests.builders import make_box, make_project, register
 
 Headers = dict[str, str]
@@ -118,3 +122,51 @@ async def test_renaming_keeps_the_budget_and_the_budget_is_per_day(
     clock.now = clock.now.replace(day=clock.now.day + 1, hour=0, minute=5)
     assert (await client.get(f"/api/studios/{sid}/", headers=owner)).json()["spent_today"] == 0
     assert (await generate(client, owner, box)).status_code == 202
+
+
+ONE_IMAGE = spend.Estimate(kind=ChargeKind.GENERATE, per_asset=4, count=1, breakdown="4 credits")
+
+
+async def test_an_owner_invites_while_a_generation_of_theirs_is_being_checked(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The budget check locks the user's row, then the studio's; creating an invite locks the studio, then points
+    at the user's row. Neither blocks the other's foreign-key check, so the two cannot deadlock."""
+    owner = await register(client)
+    sid = (await make_studio(client, owner, "Northlight"))["id"]
+    project = await make_project(client, owner, studio_id=sid)
+    assert (await set_budget(client, owner, sid, 100)).status_code == 200
+
+    async with sessionmaker() as generating:
+        user = await generating.get(User, (await me(client, owner))["id"])
+        assert user is not None
+        await spend.check_limits(generating, user, ONE_IMAGE, utcnow())  # the user's row is locked
+        inviting = asyncio.create_task(
+            client.post(f"/api/studios/{sid}/invites/", json={"role": "viewer"}, headers=owner)
+        )
+        assert await done_or_waiting_on_a_lock(sessionmaker, inviting)
+        budget = await spend.studio_budget(generating, project["id"])  # then the studio's
+        await generating.commit()
+
+    assert (await inviting).status_code == 201
+    assert (budget.studio_id, budget.daily_budget) == (sid, 100)
+
+
+async def test_a_project_is_created_in_a_studio_while_a_budgeted_generation_holds_its_lock(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    owner = await register(client)
+    sid = (await make_studio(client, owner, "Northlight"))["id"]
+    project = await make_project(client, owner, studio_id=sid)
+    assert (await set_budget(client, owner, sid, 100)).status_code == 200
+
+    async with sessionmaker() as generating:
+        await spend.studio_budget(generating, project["id"])  # held until the workflow has started
+        creating = asyncio.create_task(
+            client.post("/api/projects/", json={"name": "B", "studio_id": sid}, headers=owner)
+        )
+        finished = await done_or_waiting_on_a_lock(sessionmaker, creating)
+        await generating.commit()
+
+    assert finished
+    assert (await creating).status_code == 201

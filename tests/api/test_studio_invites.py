@@ -10,11 +10,13 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import col
 
-from core.models import StudioInvite
+from core import studio_invites
+from core.models import StudioInvite, StudioRole, User, utcnow
 from core.settings import RegistrationMode, Settings
 from core.studio_invites import MAX_OPEN_INVITES
+from core.studios import get_studio
 from tests.api.test_rate_limits import limited_app
-from tests.api.test_studios import invite, make_studio, me, members_url, roles_of
+from tests.api.test_studios import done_or_waiting_on_a_lock, invite, make_studio, me, members_url, roles_of
 from tests.builders import PASSWORD, register, unique_email
 
 
@@ -144,7 +146,7 @@ async def test_owners_list_and_revoke_invites_and_only_owners_may(client):
         assert (await call).status_code == 403
 
     used = await client.delete(f"/api/studios/{sid}/invites/{newer['id']}/", headers=owner)
-    assert used.status_code == 409
+    assert used.status_code == 409 and used.json()["details"] == {"reason": "invite_used"}
     assert (
         await client.delete(f"/api/studios/{sid}/invites/{older['id']}/", headers=owner)
     ).status_code == 204
@@ -159,6 +161,51 @@ async def test_owners_list_and_revoke_invites_and_only_owners_may(client):
     assert (
         await client.delete(f"/api/studios/{sid}/invites/{foreign['id']}/", headers=owner)
     ).status_code == 404
+
+
+async def test_a_join_that_waited_for_a_revoke_finds_the_invite_gone(client, sessionmaker):
+    owner = await register(client)
+    sid = (await make_studio(client, owner))["id"]
+    made = await invite(client, owner, sid, "editor")
+    joiner = await register(client)
+
+    async with sessionmaker() as revoking:
+        owner_user = await revoking.get(User, (await me(client, owner))["id"])
+        access = await get_studio(revoking, owner_user, sid, StudioRole.OWNER)
+        await studio_invites.revoke_invite(revoking, access, made["id"])
+        joining = asyncio.create_task(client.post(f"/api/join/{made['token']}/", headers=joiner))
+        assert not await done_or_waiting_on_a_lock(sessionmaker, joining)
+        await revoking.commit()
+    joined = await joining
+
+    assert joined.status_code == 404, joined.text
+    assert joined.json()["detail"].startswith("This invite link is not valid")
+    assert (await client.get(f"/api/studios/{sid}/", headers=joiner)).status_code == 404
+
+
+async def test_a_revoke_that_waited_for_a_join_is_refused_and_the_record_stays(client, sessionmaker):
+    owner = await register(client, display_name="Olga")
+    sid = (await make_studio(client, owner))["id"]
+    made = await invite(client, owner, sid, "editor")
+    joiner = await register(client, display_name="Nils")
+
+    async with sessionmaker() as joining:
+        user = await joining.get(User, (await me(client, joiner))["id"])
+        await studio_invites.join(joining, user, made["token"], utcnow())
+        revoking = asyncio.create_task(
+            client.delete(f"/api/studios/{sid}/invites/{made['id']}/", headers=owner)
+        )
+        assert not await done_or_waiting_on_a_lock(sessionmaker, revoking)
+        await joining.commit()
+    revoked = await revoking
+
+    assert revoked.status_code == 409, revoked.text
+    assert revoked.json()["detail"] == (
+        "This invite has been used already, so it stays as the record of who joined through it; to take that "
+        "person's access away, remove them from the members."
+    )
+    listed = (await client.get(f"/api/studios/{sid}/invites/", headers=owner)).json()["items"]
+    assert [(i["id"], i["status"], i["used_by_name"]) for i in listed] == [(made["id"], "used", "Nils")]
 
 
 async def test_an_invite_lasts_1_to_720_hours_and_a_studio_has_at_most_50_open(client):
@@ -231,6 +278,49 @@ async def test_a_studio_invite_lets_someone_register_while_registration_is_invit
         }
         assert (await visitor.post("/api/auth/register/", json=body)).status_code == 403
     assert (await client.get(f"/api/join/{fresh['token']}/")).json()["status"] == "open"
+
+
+async def test_studio_invites_may_be_kept_from_opening_registration(client, settings):
+    owner = await register(client)
+    sid = (await make_studio(client, owner))["id"]
+    made = await invite(client, owner, sid, "viewer")
+    closed_to_strangers = {
+        "registration_mode": RegistrationMode.INVITE_ONLY,
+        "studio_invites_open_registration": False,
+    }
+
+    async with limited_app(settings, **closed_to_strangers) as visitor:
+        assert (await visitor.get(f"/api/join/{made['token']}/")).json()["registration_open"] is False
+        checked = (await visitor.get(f"/api/auth/registration/?studio_invite={made['token']}")).json()
+        assert (checked["studio_invite"], checked["open_for_studio_invite"]) == ("open", False)
+        body = {
+            "email": unique_email(),
+            "password": PASSWORD,
+            "display_name": "Vera",
+            "studio_invite": made["token"],
+        }
+        refused = await visitor.post("/api/auth/register/", json=body)
+        assert refused.status_code == 403
+        assert refused.json()["detail"].startswith("Registration is by invitation from an administrator")
+
+        # An existing account still joins with it.
+        member = await register(client)
+        assert (await visitor.post(f"/api/join/{made['token']}/", headers=member)).status_code == 200
+    assert (await client.get(members_url(sid), headers=owner)).json()["total"] == 2
+
+    # With open registration anyone may register anyway, and the invite then joins them too.
+    fresh = await invite(client, owner, sid, "editor")
+    async with limited_app(
+        settings, registration_mode=RegistrationMode.OPEN, studio_invites_open_registration=False
+    ) as visitor:
+        body = {
+            "email": unique_email(),
+            "password": PASSWORD,
+            "display_name": "Vic",
+            "studio_invite": fresh["token"],
+        }
+        assert (await visitor.post("/api/auth/register/", json=body)).status_code == 201
+    assert (await client.get(f"/api/join/{fresh['token']}/")).json()["status"] == "used"
 
 
 async def test_a_failed_registration_leaves_the_studio_invite_unused(client):

@@ -7,7 +7,12 @@ import asyncio
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.models import Membership, StudioInvite
 from core.studios import MAX_STUDIOS_PER_USER
 from tests.builders import make_project, register
 
@@ -57,6 +62,27 @@ async def studio_with(
     studio = await make_studio(client, owner)
     members = [await add_member(client, owner, studio["id"], role) for role in roles]
     return studio, owner, members
+
+
+async def done_or_waiting_on_a_lock(
+    sessionmaker: async_sessionmaker[AsyncSession], task: asyncio.Task[Any]
+) -> bool:
+    """Whether `task` finished (True) or is stuck behind a row lock another transaction of this test holds
+    (False). Polls: the test holds that transaction open until this returns, so it cannot be missed."""
+    for _ in range(400):
+        if task.done():
+            return True
+        async with sessionmaker() as session:
+            waiting = await session.exec(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+            if waiting.one()[0]:
+                return False
+        await asyncio.sleep(0.01)
+    raise AssertionError("the request neither finished nor waited on a lock")
 
 
 def members_url(studio_id: int, user_id: int | None = None) -> str:
@@ -135,7 +161,10 @@ async def test_owners_change_roles_and_the_last_owner_cannot_be_demoted(client):
 
     last = await client.patch(members_url(sid, owner_id), json={"role": "editor"}, headers=owner)
     assert last.status_code == 409
-    assert last.json()["detail"].startswith("Northlight needs at least one owner")
+    assert last.json()["detail"] == (
+        "Northlight needs at least one owner: make another member an owner first, or delete its projects and "
+        "then the studio."
+    )
     assert await roles_of(client, owner, sid) == {owner_id: "owner", editor_id: "viewer"}
 
     # With a second owner, the first may step down.
@@ -213,16 +242,74 @@ async def test_owners_remove_members_members_leave_and_the_last_owner_stays(clie
     assert await roles_of(client, owner, sid) == {owner_id: "owner"}
 
 
-async def test_one_person_may_create_only_so_many_studios(client):
+async def test_one_person_may_own_only_so_many_studios_and_leaving_or_deleting_one_frees_room(client):
     headers = await register(client)
-    for number in range(MAX_STUDIOS_PER_USER - 1):  # the personal studio is the first
-        await make_studio(client, headers, f"Studio {number}")
+    made = [
+        await make_studio(client, headers, f"Studio {number}") for number in range(MAX_STUDIOS_PER_USER - 1)
+    ]
 
     refused = await client.post("/api/studios/", json={"name": "One more"}, headers=headers)
 
     assert refused.status_code == 409
-    assert refused.json()["detail"].startswith(f"You have created {MAX_STUDIOS_PER_USER} studios")
+    assert refused.json()["detail"] == (
+        f"You own {MAX_STUDIOS_PER_USER} studios, the most one person may: delete one you no longer use (once "
+        "its projects are deleted), or make another member an owner of one and leave it."
+    )
     assert (await client.get("/api/studios/", headers=headers)).json()["total"] == MAX_STUDIOS_PER_USER
+
+    # Deleting one frees room.
+    assert (await client.delete(f"/api/studios/{made[0]['id']}/", headers=headers)).status_code == 204
+    await make_studio(client, headers, "In its place")
+    assert (await client.post("/api/studios/", json={"name": "Over"}, headers=headers)).status_code == 409
+
+    # So does handing one to another owner and leaving it (the count is of studios owned, not created).
+    other = await register(client)
+    token = (await invite(client, headers, made[1]["id"], "owner"))["token"]
+    assert (await client.post(f"/api/join/{token}/", headers=other)).status_code == 200
+    mine = (await me(client, headers))["id"]
+    assert (await client.delete(members_url(made[1]["id"], mine), headers=headers)).status_code == 204
+    await make_studio(client, headers, "Another")
+
+
+async def test_an_owner_deletes_an_empty_studio_with_its_members_and_invites(client, sessionmaker):
+    studio, owner, [(editor, editor_id)] = await studio_with(client, "editor")
+    sid = studio["id"]
+    await invite(client, owner, sid, "viewer")
+    project = await make_project(client, owner, studio_id=sid)
+    url = f"/api/studios/{sid}/"
+
+    refused = await client.delete(url, headers=editor)
+    assert refused.status_code == 403 and "needs the owner role" in refused.json()["detail"]
+    busy = await client.delete(url, headers=owner)
+    assert busy.status_code == 409
+    assert busy.json()["detail"] == (
+        "Northlight still has 1 project: delete it first (no project moves between studios), then the studio."
+    )
+    assert busy.json()["details"] == {"reason": "has_projects", "projects": 1}
+
+    assert (await client.delete(f"/api/projects/{project['id']}/", headers=owner)).status_code == 204
+    assert (await client.delete(url, headers=owner)).status_code == 204
+
+    for headers in (owner, editor):
+        assert (await client.get(url, headers=headers)).status_code == 404
+        assert (await client.get("/api/studios/", headers=headers)).json()["total"] == 1  # their personal one
+    async with sessionmaker() as session:
+        left = await session.exec(
+            select(func.count()).select_from(StudioInvite).where(StudioInvite.studio_id == sid)
+        )
+        assert left.one() == 0
+        assert (await session.exec(select(Membership).where(Membership.user_id == editor_id))).all() != []
+        assert (await session.exec(select(Membership).where(Membership.studio_id == sid))).all() == []
+
+
+async def test_the_last_owner_of_a_studio_gets_rid_of_it_by_deleting_it(client):
+    studio, owner, _ = await studio_with(client)
+    owner_id = (await me(client, owner))["id"]
+    last = await client.delete(members_url(studio["id"], owner_id), headers=owner)
+    assert last.status_code == 409 and "then the studio" in last.json()["detail"]
+
+    assert (await client.delete(f"/api/studios/{studio['id']}/", headers=owner)).status_code == 204
+    assert (await client.get(f"/api/studios/{studio['id']}/", headers=owner)).status_code == 404
 
 
 async def test_a_studio_name_is_checked(client):
@@ -234,3 +321,19 @@ async def test_a_studio_name_is_checked(client):
         f"/api/studios/{studio['id']}/", json={"daily_credit_budget": -1}, headers=headers
     )
     assert budget.status_code == 422
+
+
+async def test_someone_in_no_studio_is_told_how_to_get_one_before_creating_a_project(client):
+    headers = await register(client)
+    personal = (await client.get("/api/studios/", headers=headers)).json()["items"][0]
+    assert (await client.delete(f"/api/studios/{personal['id']}/", headers=headers)).status_code == 204
+
+    refused = await client.post("/api/projects/", json={"name": "X"}, headers=headers)
+
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == (
+        "Creating a project needs the editor role in a studio, and you belong to no studio where you have it: "
+        "create a studio of your own (you will be its owner) or ask a studio's owner to make you an editor."
+    )
+    await make_studio(client, headers)
+    assert (await client.post("/api/projects/", json={"name": "X"}, headers=headers)).status_code == 201

@@ -1,6 +1,7 @@
 """A member removed from a studio (or leaving it) loses its live project sockets at once: those on the studio's
-projects close with 1008 and a sentence, their other sockets stay. A socket served by another API process closes
-at its next ping, which re-checks membership; a member merely demoted keeps reading."""
+projects close with 1008 and a sentence, their other sockets stay, whichever API process serves them (the
+removal is announced through Redis to every process's relay). Should that announcement be missed, the next ping
+re-checks membership; a member merely demoted keeps reading."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 import pytest_asyncio
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import delete
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.models import Membership
 from core.realtime import NO_LONGER_MEMBER
 from core.settings import Settings
 from tests.api.test_studios import add_member, make_studio, me, members_url
@@ -79,7 +84,7 @@ async def test_a_removed_members_sockets_on_the_studios_projects_close_at_once(
         await ws.close()
 
 
-async def test_leaving_closes_a_socket_of_another_process_at_its_next_ping_and_a_demotion_closes_none(
+async def test_leaving_through_another_process_closes_the_socket_at_once_and_a_demotion_closes_none(
     servers: tuple[LiveServer, LiveServer], http: httpx.AsyncClient
 ) -> None:
     slow, fast = servers
@@ -89,12 +94,14 @@ async def test_leaving_closes_a_socket_of_another_process_at_its_next_ping_and_a
     demoted, demoted_id = await add_member(http, owner, studio["id"], "editor")
     project = await make_project(http, owner, studio_id=studio["id"])
 
-    elsewhere = await project_socket(fast, http, leaver, project["id"])
+    # On the process that pings rarely: a close within seconds is the removal's own.
+    elsewhere = await project_socket(slow, http, leaver, project["id"])
     reader = await project_socket(slow, http, demoted, project["id"])
-    assert (await me(http, leaver))["id"] == leaver_id
 
-    # Through the other app (its relay does not hold the socket): the ping's membership check closes it.
-    assert (await http.delete(members_url(studio["id"], leaver_id), headers=leaver)).status_code == 204
+    # Through the other process (its relay does not hold the socket): it asks every relay to close it.
+    async with httpx.AsyncClient(base_url=fast.http_url, timeout=15) as other:
+        left = await other.delete(members_url(studio["id"], leaver_id), headers=leaver)
+    assert left.status_code == 204
     code, reason, _ = await asyncio.wait_for(closed_with(elsewhere), 10)
     assert (code, reason) == (POLICY_VIOLATION, NO_LONGER_MEMBER)
 
@@ -102,3 +109,27 @@ async def test_leaving_closes_a_socket_of_another_process_at_its_next_ping_and_a
     assert demotion.status_code == 200
     assert await still_open(reader)
     await reader.close()
+
+
+async def test_a_membership_gone_without_an_announcement_closes_the_socket_at_its_next_ping(
+    servers: tuple[LiveServer, LiveServer],
+    http: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    _, fast = servers
+    owner = await register(http)
+    studio = await make_studio(http, owner)
+    member, member_id = await add_member(http, owner, studio["id"], "editor")
+    project = await make_project(http, owner, studio_id=studio["id"])
+    ws = await project_socket(fast, http, member, project["id"])
+    assert (await me(http, member))["id"] == member_id
+
+    # As if the announcement were lost (Redis down at that moment): only the ping's membership check is left.
+    async with sessionmaker() as session:
+        await session.exec(
+            delete(Membership).where(Membership.studio_id == studio["id"], Membership.user_id == member_id)
+        )
+        await session.commit()
+
+    code, reason, _ = await asyncio.wait_for(closed_with(ws), 10)
+    assert (code, reason) == (POLICY_VIOLATION, NO_LONGER_MEMBER)
