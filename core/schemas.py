@@ -426,6 +426,7 @@ class StudioInvitePublic(BaseModel):
 class JoinInfoPublic(BaseModel):
     """What the join page shows before anyone logs in."""
 
+    studio_id: int = Field(description="The studio to open once joined (its projects stay 404 until then)")
     studio_name: str
     role: StudioRole
     status: StudioInviteStatus

@@ -190,7 +190,9 @@ async def join_info(
     creator = await session.get(User, invite.created_by_id) if invite.created_by_id is not None else None
     assert studio is not None
     status = invite_status(invite, now)
+    assert studio.id is not None
     return JoinInfoPublic(
+        studio_id=studio.id,
         studio_name=studio.name,
         role=invite.role,
         status=status,

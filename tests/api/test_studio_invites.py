@@ -45,6 +45,7 @@ async def test_an_owner_invites_and_the_invited_person_joins_once(client, settin
     info = await client.get(f"/api/join/{made['token']}/")
     assert info.status_code == 200, info.text
     assert info.json() | {"expires_at": None} == {
+        "studio_id": sid,
         "studio_name": "Northlight",
         "role": "editor",
         "status": "open",

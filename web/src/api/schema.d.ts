@@ -1417,6 +1417,11 @@ export interface components {
             registration_open: boolean;
             role: components["schemas"]["StudioRole"];
             status: components["schemas"]["StudioInviteStatus"];
+            /**
+             * Studio Id
+             * @description The studio to open once joined (its projects stay 404 until then)
+             */
+            studio_id: number;
             /** Studio Name */
             studio_name: string;
         };

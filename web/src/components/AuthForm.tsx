@@ -79,14 +79,6 @@ function useStudioInvite(enabled: boolean) {
   return { token, info, refusal, loading: token !== null && info === null && refusal === null };
 }
 
-/** After registering through a studio's invite the person has two studios, their own and the one they joined (listed
- * after it): the projects page opens on the joined one. */
-async function openJoinedStudio(name: string): Promise<void> {
-  const studios = await unwrap(api.GET("/api/studios/", { params: { query: { limit: 200, offset: 0 } } })).catch(() => null);
-  const joined = studios?.items.filter((s) => s.name === name).at(-1);
-  if (joined) usePrefs.getState().setStudio(joined.id);
-}
-
 export function AuthForm({ mode }: { mode: "login" | "register" }) {
   const router = useRouter();
   const signedIn = useAuth((s) => s.signedIn);
@@ -121,7 +113,8 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
       }
       // The answer sets the HttpOnly session cookie; the page only learns who logged in.
       signedIn(await unwrap(api.POST("/api/auth/session/", { body: { email, password } })));
-      if (studioInvite.info) await openJoinedStudio(studioInvite.info.studio_name);
+      // Registered through a studio's invite: the projects page opens on the studio just joined.
+      if (studioInvite.info) usePrefs.getState().setStudio(studioInvite.info.studio_id);
       router.replace(safeNext(new URLSearchParams(window.location.search).get("next")));
     } catch (e) {
       setError(e instanceof Error ? e.message : "Failed");
