@@ -88,11 +88,15 @@ def parse_invite_token(text: str) -> uuid.UUID | None:
         return None
 
 
-async def find_invite(session: AsyncSession, text: str) -> Invite | None:
+async def find_invite(session: AsyncSession, text: str, *, fresh: bool = False) -> Invite | None:
+    """The invite for `text`; `fresh` reads the row again even if this session already holds it."""
     token = parse_invite_token(text)
     if token is None:
         return None
-    return (await session.exec(select(Invite).where(Invite.token == token))).first()
+    query = select(Invite).where(Invite.token == token)
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return (await session.exec(query)).first()
 
 
 async def create_invite(
@@ -185,8 +189,8 @@ async def _sign_up_in_mode(session: AsyncSession, mode: RegistrationMode, body: 
         .returning(col(Invite.id))
     )
     if claimed.first() is None:
-        await session.refresh(invite)
-        _refuse(invite_status(invite))
+        # Used, expired or revoked (deleted in the admin) meanwhile: read it again, if it is still there.
+        _refuse(invite_status(await find_invite(session, str(invite.token), fresh=True)))
         raise Gone(USED_INVITE)  # consumed by a racing registration (READ COMMITTED sees it used)
     return user
 

@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
-from core.errors import Gone
+from core.errors import Forbidden, Gone
 from core.invites import create_invite, sign_up
 from core.models import Invite, User, utcnow
 from core.schemas import UserRegister
@@ -197,6 +198,28 @@ async def test_the_claim_is_decided_by_the_database_when_both_saw_the_invite_unu
         await b.rollback()
     assert await user_exists(sessionmaker, first)
     assert not await user_exists(sessionmaker, second)
+
+
+async def test_an_invite_revoked_while_someone_registers_with_it_is_refused_not_a_500(
+    settings: Settings, sessionmaker
+) -> None:
+    """The admin deletes (revokes) the invite after the registration's early check: its claim then finds no row, and
+    the answer is the unknown invite's 403 (reading the deleted row again used to raise: a 500)."""
+    invite_only = settings.model_copy(update={"registration_mode": RegistrationMode.INVITE_ONLY})
+    invite = await make_invite(sessionmaker, settings)
+    email = unique_email()
+    async with sessionmaker() as admin, sessionmaker() as b:
+        await admin.exec(select(Invite).where(Invite.id == invite.id).with_for_update())
+        racing = asyncio.create_task(
+            sign_up(b, invite_only, UserRegister(**signup(email, str(invite.token))))
+        )
+        await asyncio.sleep(0.3)  # let B get past its early check and block on the row the admin holds
+        await admin.exec(sa.delete(Invite).where(sa.column("id") == invite.id))
+        await admin.commit()
+        with pytest.raises(Forbidden, match="not valid"):
+            await racing
+        await b.rollback()
+    assert not await user_exists(sessionmaker, email)
 
 
 def test_a_blank_registration_mode_means_unset_and_a_bad_rate_limit_is_refused() -> None:
