@@ -25,6 +25,7 @@ import { CompareView } from "@/components/CompareView";
 import { GeneratePanel } from "@/components/GeneratePanel";
 import { Lightbox } from "@/components/Lightbox";
 import { PromptDiff } from "@/components/PromptDiff";
+import { RoleGate, ViewerNote } from "@/components/RoleGate";
 import { Shell } from "@/components/Shell";
 import { Empty, ErrorState, Loading } from "@/components/States";
 import { layoutShot, type Batch } from "@/lib/batches";
@@ -163,7 +164,7 @@ function BoxView() {
   );
   // A viewer gets only the actions that change nothing (lib/roles.ts); the card and lightbox leave out the rest.
   const role = project.data?.role;
-  const mayEdit = can(role, "generate");
+  const mayGenerate = can(role, "generate");
   const actions: AssetActions = useMemo(
     () => ({
       onOpen: open,
@@ -273,6 +274,8 @@ function BoxView() {
     <Shell crumbs={crumbs}>
       {box.isError ? (
         <ErrorState error={box.error} retry={() => box.refetch()} />
+      ) : project.isError ? (
+        <ErrorState error={project.error} retry={() => project.refetch()} />
       ) : (
         <div className="layout-2 shot-view">
           <aside className="stack">
@@ -283,16 +286,17 @@ function BoxView() {
               </h1>
               {box.data?.notes && <p className="small">{box.data.notes}</p>}
             </section>
-            {mayEdit ? (
+            <RoleGate
+              role={role}
+              action="generate"
+              otherwise={
+                <ViewerNote studio={project.data?.studio_name ?? ""} className="panel small muted">
+                  you can look, compare and download; an owner can make you an editor to generate.
+                </ViewerNote>
+              }
+            >
               <GeneratePanel boxId={boxId} />
-            ) : (
-              role && (
-                <p className="panel small muted" data-testid="read-only">
-                  You are a viewer in {project.data?.studio_name}: you can look, compare and download; an owner can make
-                  you an editor to generate.
-                </p>
-              )
-            )}
+            </RoleGate>
             <section className="panel small muted keys-help" data-testid="keys-help">
               Keys: click a card or Tab to the grid, then <span className="kbd">←</span>/<span className="kbd">→</span> move,{" "}
               <span className="kbd">Enter</span> opens it large.{" "}
@@ -330,7 +334,7 @@ function BoxView() {
             ) : assets.isError ? (
               <ErrorState error={assets.error} retry={() => assets.refetch()} />
             ) : items.length === 0 ? (
-              <Empty>{Object.keys(filters).length ? "No asset matches these filters." : "No assets yet: generate the first variants."}</Empty>
+              <Empty>{Object.keys(filters).length ? "No asset matches these filters." : mayGenerate ? "No assets yet: generate the first variants." : "No assets yet."}</Empty>
             ) : (
               <div className="shot-grid" data-testid="asset-grid">
                 {layout.headliner && (
