@@ -1,8 +1,9 @@
 "use client";
 // The board's activity feed: who did what in the project, newest first, live; a side panel beside the board (a
-// bottom sheet on a phone), opened and closed from the board's header.
-import { useEffect, useId, useState } from "react";
-import { activityItems, useActivity, type Activity } from "@/api/activityHooks";
+// bottom sheet on a phone), opened and closed from the board's header. Opening it puts the focus on its heading;
+// Escape or ✕ closes it and gives the focus back to the toggle.
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
+import { activityItems, useActivity, useLiveActivity, type Activity } from "@/api/activityHooks";
 import { relativeTime } from "@/lib/people";
 import { Initials } from "./Initials";
 import { ErrorState, Loading } from "./States";
@@ -45,14 +46,26 @@ export function ActivityPanel({ projectId, onClose }: { projectId: number; onClo
   const activity = useActivity(projectId);
   const now = useNow();
   const titleId = useId();
-  const items = activityItems(activity.data);
+  const items = activityItems(activity.data, useLiveActivity(projectId));
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  function close() {
+    onClose();
+    document.querySelector<HTMLElement>(`[aria-controls="${PANEL_ID}"]`)?.focus();
+  }
+  // Only while the focus is inside the panel: a dialog above it handles its own Escape.
+  function onKeyDown(e: KeyboardEvent) {
+    if (e.key !== "Escape" || e.defaultPrevented) return;
+    e.preventDefault();
+    close();
+  }
   return (
-    <aside id={PANEL_ID} className="activity-panel panel stack" aria-labelledby={titleId} data-testid="activity-panel">
+    <aside id={PANEL_ID} className="activity-panel panel stack" aria-labelledby={titleId} data-testid="activity-panel" onKeyDown={onKeyDown}>
       <div className="row">
-        <h2 id={titleId} className="grow" style={{ margin: 0 }}>
+        <h2 id={titleId} ref={heading} tabIndex={-1} className="grow" style={{ margin: 0 }}>
           Activity
         </h2>
-        <button type="button" onClick={onClose} aria-label="Close activity">
+        <button type="button" onClick={close} aria-label="Close activity">
           ✕
         </button>
       </div>

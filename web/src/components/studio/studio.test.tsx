@@ -1,10 +1,8 @@
 import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { activityItems, addActivity, activityKey, type Activity } from "@/api/activityHooks";
 import type { Member, Studio } from "@/api/studioHooks";
-import { applyEvent } from "@/lib/useProjectLive";
 import { useAuth } from "@/stores/auth";
-import { json, stubFetch, testClient, withClient } from "@/test/render";
+import { json, stubFetch, withClient } from "@/test/render";
 import { CopyLink } from "./CopyLink";
 import { Members } from "./Members";
 
@@ -74,36 +72,5 @@ describe("Copy link", () => {
     expect(field.value).toBe("http://x.test/join/?token=abc");
     expect(field.readOnly).toBe(true);
     await waitFor(() => expect(field.selectionEnd).toBe(field.value.length));
-  });
-});
-
-describe("the activity feed", () => {
-  const item = (id: number, summary: string): Activity => ({
-    id, kind: "generated", actor_name: "Eddie Editor", actor_user_id: 2, box_id: 1, asset_id: 9, details: {}, summary, created_at: "2026-11-27T10:00:00Z",
-  });
-
-  it("puts an item from the socket on top of the loaded feed, once", () => {
-    const qc = testClient(Infinity);
-    qc.setQueryData(activityKey(5), { pages: [{ items: [item(1, "old")], total: 1, limit: 30, offset: 0 }], pageParams: [0] });
-    const event = { type: "activity", project_id: 5, data: item(2, "Eddie Editor generated an image for SH010") as unknown as Record<string, unknown>, ts: 0 };
-    applyEvent(qc, event);
-    applyEvent(qc, event);
-    const pages = qc.getQueryData<{ pages: { items: Activity[]; total: number }[] }>(activityKey(5))!.pages;
-    expect(pages[0]!.items.map((a) => a.id)).toEqual([2, 1]);
-    expect(pages[0]!.total).toBe(2);
-  });
-
-  it("lists each item once when an older page repeats one that live items pushed down", () => {
-    const pages = [
-      { items: [item(3, "c"), item(2, "b")], total: 3, limit: 2, offset: 0 },
-      { items: [item(2, "b"), item(1, "a")], total: 4, limit: 2, offset: 2 },
-    ];
-    expect(activityItems({ pages, pageParams: [0, 2] }).map((a) => a.id)).toEqual([3, 2, 1]);
-  });
-
-  it("leaves a feed that was never opened alone (it loads fresh when opened)", () => {
-    const qc = testClient(Infinity);
-    addActivity(qc, 5, item(2, "x"));
-    expect(qc.getQueryData(activityKey(5))).toBeUndefined();
   });
 });
