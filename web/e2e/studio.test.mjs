@@ -1,7 +1,8 @@
 // Issue 15's walk in real browsers against the real backend: an owner invites an editor from the members page; the
 // editor opens the link in a second browser, registers through it and lands in the studio; the editor generates
 // and the owner's open board shows it live, the activity panel naming the editor; made a viewer, the same person
-// sees no Generate and no Delete. The new pages pass axe (light and dark, 1366 and 390 px).
+// sees no Generate and no Delete; removed, their open board says the project is gone. The new pages pass axe
+// (light and dark, 1366 and 390 px).
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { before, test } from "node:test";
@@ -185,4 +186,18 @@ test("made a viewer, the same person sees no Generate and no Delete", { timeout:
   await shot(editor, "viewer-board-phone");
   await assertNoHorizontalScroll(editor, "viewer board");
   await editor.setViewportSize(DESKTOP);
+});
+
+test("removed from the studio, the member's open board says the project is gone", { timeout: LONG }, async () => {
+  // The editor's board (from the test before) is open on the owner's project; the owner is on the members page.
+  await editor.getByTestId("box-card").first().waitFor();
+  owner.once("dialog", (dialog) => dialog.accept());
+  const removed = owner.waitForResponse((r) => /\/members\/\d+\/$/.test(r.url()) && r.request().method() === "DELETE");
+  await owner.getByRole("button", { name: `Remove ${EDITOR}` }).click();
+  assert.equal((await removed).status(), 204);
+
+  await editor.getByRole("alert").filter({ hasText: /not found/i }).waitFor();
+  assert.equal(await editor.getByTestId("box-card").count(), 0);
+  assert.equal(await editor.getByTestId("activity-toggle").count(), 0);
+  await shot(editor, "removed-board");
 });

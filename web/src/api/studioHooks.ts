@@ -1,6 +1,6 @@
 // Server state of studios: the caller's studios, one studio's members and invites, joining by an invite link.
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { usePrefs } from "@/stores/prefs";
 import { api, unwrap, type Schemas } from "./client";
@@ -23,11 +23,22 @@ export const studioKeys = {
 const PAGE = { limit: 200, offset: 0 };
 const studioPath = (studioId: number) => ({ path: { studio_id: studioId } });
 
+const fetchStudios = () => unwrap(api.GET("/api/studios/", { params: { query: PAGE } }));
+
 export function useStudios() {
-  return useQuery({
-    queryKey: studioKeys.studios,
-    queryFn: () => unwrap(api.GET("/api/studios/", { params: { query: PAGE } })),
-  });
+  return useQuery({ queryKey: studioKeys.studios, queryFn: fetchStudios });
+}
+
+/** The caller may have lost their place in a project's studio (their socket closed with 1008): refetch the project
+ * (its page then says it is gone), the project lists and the studios, and forget a chosen studio they left. */
+export async function recheckMembership(qc: QueryClient, projectId: number): Promise<void> {
+  void qc.invalidateQueries({ queryKey: keys.project(projectId) });
+  void qc.invalidateQueries({ queryKey: keys.projects });
+  void qc.invalidateQueries({ queryKey: studioKeys.studios });
+  const studios = await qc.fetchQuery({ queryKey: studioKeys.studios, queryFn: fetchStudios }).catch(() => null);
+  if (!studios) return; // the switcher shows the error; what is chosen stays until the list says otherwise
+  const { studioId, setStudio } = usePrefs.getState();
+  if (studioId !== null && !studios.items.some((s) => s.id === studioId)) setStudio(null);
 }
 
 /** The studio the person works in: the one chosen in the switcher (remembered), else their first. */

@@ -1,8 +1,10 @@
-import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { act, fireEvent, screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Member, Studio } from "@/api/studioHooks";
+import { useProject } from "@/api/hooks";
+import { recheckMembership, type Member, type Studio } from "@/api/studioHooks";
+import { usePrefs } from "@/stores/prefs";
 import { useAuth } from "@/stores/auth";
-import { json, stubFetch, withClient } from "@/test/render";
+import { json, stubFetch, testClient, withClient } from "@/test/render";
 import { CopyLink } from "./CopyLink";
 import { Members } from "./Members";
 
@@ -72,5 +74,34 @@ describe("Copy link", () => {
     expect(field.value).toBe("http://x.test/join/?token=abc");
     expect(field.readOnly).toBe(true);
     await waitFor(() => expect(field.selectionEnd).toBe(field.value.length));
+  });
+});
+
+describe("losing one's place in a studio (the project socket closed with 1008)", () => {
+  function ProjectName() {
+    const project = useProject(7);
+    return <p>{project.isError ? `gone: ${project.error.message}` : (project.data?.name ?? "…")}</p>;
+  }
+
+  it("refetches the project, so its page says it is gone, and forgets the studio left", async () => {
+    let member = true;
+    stubFetch((url) => {
+      if (url.endsWith("/api/projects/7/")) return member ? json({ id: 7, name: "Spot", studio_id: 3, role: "editor" }) : json({ detail: "Project not found." }, 404);
+      if (url.includes("/api/studios/")) return json({ items: member ? [studio({ id: 3 }), studio({ id: 4 })] : [studio({ id: 4 })], total: 1, limit: 200, offset: 0 });
+    });
+    usePrefs.getState().setStudio(3);
+    const { qc } = withClient(<ProjectName />);
+    await screen.findByText("Spot");
+    member = false;
+    await act(() => recheckMembership(qc, 7));
+    await screen.findByText("gone: Project not found.");
+    expect(usePrefs.getState().studioId).toBeNull();
+  });
+
+  it("keeps the chosen studio when the person still belongs to it", async () => {
+    stubFetch((url) => (url.includes("/api/studios/") ? json({ items: [studio({ id: 3 })], total: 1, limit: 200, offset: 0 }) : undefined));
+    usePrefs.getState().setStudio(3);
+    await recheckMembership(testClient(), 7);
+    expect(usePrefs.getState().studioId).toBe(3);
   });
 });
