@@ -18,6 +18,7 @@ import {
   useUpdateBox,
   type AssetFilters,
 } from "@/api/hooks";
+import { useFollowStudio } from "@/api/studioHooks";
 import { AnimateDialog } from "@/components/AnimateDialog";
 import { announce } from "@/components/Announcer";
 import { AssetCard, type AssetActions, type AssetMarks } from "@/components/AssetCard";
@@ -122,6 +123,7 @@ function BoxView() {
   const projectId = box.data?.project_id ?? 0;
   useProjectLive(projectId);
   const project = useProject(projectId);
+  useFollowStudio(project.data?.studio_id);
   const { filters, focusedId, compareIds, comparing, focus, move, toggleCompare, setComparing, reset } = useBoxView();
   const shortcuts = usePrefs((s) => s.shortcuts);
   const inputIds = useDrafts((s) => s.drafts[String(boxId)]?.inputIds) ?? NO_IDS;
