@@ -146,14 +146,15 @@ test("the editor generates; the owner's open board shows it live, with the edito
   await editor.getByTestId("generate").click();
   const card = editor.locator('[data-testid="asset-card"][data-status="COMPLETED"]').first();
   await card.waitFor({ timeout: 180_000 });
-  await card.getByRole("img", { name: EDITOR }).waitFor();
+  await card.getByRole("img", { name: `Requested by ${EDITOR}` }).waitFor();
 
   // The owner did nothing: the board's shot counts the asset and the panel names the editor, live.
   await owner.getByTestId("box-card").first().getByText(/^1 asset/).waitFor({ timeout: 30_000 });
   const line = panel.getByTestId("activity-item").filter({ hasText: EDITOR }).first();
   await line.waitFor({ timeout: 30_000 });
   assert.match(await line.textContent(), /Eddie Editor generated/);
-  await line.getByRole("img", { name: EDITOR }).waitFor();
+  // The summary names the editor; the initials beside it are only for the eye.
+  assert.equal(await line.getByTestId("initials").textContent(), "EE");
   await checkEverywhere(owner, "board-activity");
 });
 

@@ -34,8 +34,9 @@ export function useActivity(projectId: number) {
 /** The items that arrived on the socket, newest first (only ever written by `addActivity`). */
 export function useLiveActivity(projectId: number): Activity[] {
   const live = useQuery<Activity[]>({ queryKey: liveActivityKey(projectId), queryFn: () => [], enabled: false });
-  return live.data ?? [];
+  return live.data ?? NONE;
 }
+const NONE: Activity[] = [];
 
 /** Every item loaded or arrived live, each once, newest first (by id: the order they happened in). A live item
  * shifts the offsets, so the next page may repeat one already shown. */

@@ -86,3 +86,36 @@ describe("the activity panel", () => {
     expect(document.activeElement).toBe(screen.getByRole("button", { name: "Activity" }));
   });
 });
+
+describe("loading older activity", () => {
+  it("puts the focus on the first item the last page brought (the button is gone)", async () => {
+    stubFetch((url) => (url.includes("offset=0") ? json(page([item(3), item(2)], 0, 3)) : json(page([item(1)], 2, 3))));
+    withClient(<ActivityPanel projectId={5} onClose={() => {}} />);
+    await screen.findByText("item 3");
+    const button = screen.getByRole("button", { name: "Load older" });
+    button.focus();
+    fireEvent.click(button);
+    await waitFor(() => expect(document.activeElement?.textContent).toMatch(/item 1/));
+    expect(screen.queryByRole("button", { name: "Load older" })).toBeNull();
+  });
+
+  it("keeps the list when an older page fails, and says why beside the button", async () => {
+    stubFetch((url) => (url.includes("offset=0") ? json(page([item(3), item(2)], 0, 3)) : json({ detail: "The database is asleep." }, 503)));
+    withClient(<ActivityPanel projectId={5} onClose={() => {}} />);
+    await screen.findByText("item 3");
+    fireEvent.click(screen.getByRole("button", { name: "Load older" }));
+    expect((await screen.findByRole("alert")).textContent).toBe("The database is asleep.");
+    expect(screen.getAllByTestId("activity-item")).toHaveLength(2);
+    expect(screen.getByRole("button", { name: "Load older" })).toBeTruthy();
+  });
+});
+
+describe("an activity line", () => {
+  it("names the person once: the initials beside the summary are hidden from screen readers", async () => {
+    stubFetch(() => json(page([item(1, "Eddie Editor generated an image for SH010")], 0, 1)));
+    withClient(<ActivityPanel projectId={5} onClose={() => {}} />);
+    await screen.findByText(/Eddie Editor generated/);
+    expect(screen.queryByRole("img")).toBeNull();
+    expect(screen.getByTestId("initials").getAttribute("aria-hidden")).toBe("true");
+  });
+});

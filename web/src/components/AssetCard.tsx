@@ -233,7 +233,7 @@ function Card({
         {selected && <span className="mark" data-testid="mark-compare">✓ Compare</span>}
         {isInput && <span className="mark" data-testid="mark-input">Input</span>}
         {purgeAt && !asset.is_favorite && !isHeadliner && <RetentionCountdown purgeAt={purgeAt} />}
-        {who && <Initials name={who} title={`Requested by ${who}`} />}
+        {who && <Initials name={who} label={`Requested by ${who}`} />}
       </div>
       {!done && (
         <div className="state">
