@@ -163,6 +163,7 @@ test("made a viewer, the same person sees no Generate and no Delete", { timeout:
   await owner.waitForURL(/\/studio\/\?id=\d+/);
   const changed = owner.waitForResponse((r) => /\/members\/\d+\/$/.test(r.url()) && r.request().method() === "PATCH");
   await owner.getByLabel(`Role of ${EDITOR}`).selectOption("viewer");
+  await owner.getByRole("button", { name: `Change role of ${EDITOR} to Viewer` }).click();
   assert.equal((await changed).status(), 200);
 
   await editor.reload();

@@ -3,7 +3,9 @@
 import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { usePrefs } from "@/stores/prefs";
-import { api, unwrap, type Schemas } from "./client";
+import { useAuth } from "@/stores/auth";
+import { activityKey } from "./activityHooks";
+import { api, unwrap, type Project, type Schemas } from "./client";
 import { keys } from "./hooks";
 
 export type Studio = Schemas["StudioPublic"];
@@ -114,13 +116,30 @@ export function useChangeRole(studioId: number) {
   });
 }
 
+/** After leaving a studio, what was cached of it goes (Back must not show its members or projects). */
+function forgetStudio(qc: QueryClient, studioId: number): void {
+  const projectIds = qc
+    .getQueriesData<Project>({ queryKey: ["project"] })
+    .filter(([, project]) => project?.studio_id === studioId)
+    .map(([key]) => Number(key[1]));
+  for (const projectId of projectIds) {
+    for (const queryKey of [keys.project(projectId), keys.boxes(projectId), keys.comments(projectId), keys.retention(projectId), activityKey(projectId)]) {
+      qc.removeQueries({ queryKey });
+    }
+  }
+  for (const queryKey of [studioKeys.studio(studioId), studioKeys.members(studioId), studioKeys.invites(studioId), keys.projects]) {
+    qc.removeQueries({ queryKey });
+  }
+}
+
 /** Removes a member, or (with one's own id) leaves the studio. */
 export function useRemoveMember(studioId: number) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (userId: number) =>
       unwrap(api.DELETE("/api/studios/{studio_id}/members/{user_id}/", { params: { path: { studio_id: studioId, user_id: userId } } })),
-    onSuccess: () => {
+    onSuccess: (_, userId) => {
+      if (userId === useAuth.getState().user?.id) forgetStudio(qc, studioId);
       void qc.invalidateQueries({ queryKey: studioKeys.studios });
       void qc.invalidateQueries({ queryKey: keys.projects });
       return qc.invalidateQueries({ queryKey: studioKeys.members(studioId) });

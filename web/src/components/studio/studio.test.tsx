@@ -54,6 +54,52 @@ describe("the members list", () => {
     expect((await screen.findByRole("alert")).textContent).toBe("Eddie Editor is the last owner of Acme.");
   });
 
+  it("sends a new role only on Change, keeping the focus on the row while it is sent", async () => {
+    const sent: string[] = [];
+    let answer!: (r: Response) => void;
+    stubFetch((url, request) => {
+      if (request?.method === "PATCH") {
+        sent.push(url);
+        return new Promise<Response>((ok) => (answer = ok));
+      }
+      if (url.includes("/members/")) return json({ items: members, total: 2, limit: 200, offset: 0 });
+    });
+    withClient(<Members studio={studio()} />);
+    const select = (await screen.findByRole("combobox", { name: "Role of Eddie Editor" })) as HTMLSelectElement;
+    fireEvent.change(select, { target: { value: "viewer" } });
+    fireEvent.change(select, { target: { value: "owner" } });
+    expect(sent).toEqual([]);
+    const change = screen.getByRole("button", { name: "Change role of Eddie Editor to Owner" });
+    change.focus();
+    fireEvent.click(change);
+    await waitFor(() => expect(sent).toHaveLength(1));
+    expect(change.getAttribute("aria-disabled")).toBe("true");
+    expect((change as HTMLButtonElement).disabled).toBe(false);
+    expect(document.activeElement).toBe(change);
+    fireEvent.click(change);
+    expect(sent).toHaveLength(1);
+    await act(async () => answer(json(member(2, "Eddie Editor", "owner"))));
+  });
+
+  it("forgets what was cached of a studio one leaves", async () => {
+    useAuth.setState({ user: { id: 2, email: "eddie@example.com", display_name: "Eddie Editor", is_superuser: false, created_at: "" } });
+    vi.spyOn(window, "confirm").mockReturnValue(true);
+    stubFetch((url, request) => {
+      if (request?.method === "DELETE") return json(null, 204);
+      if (url.includes("/members/")) return json({ items: members, total: 2, limit: 200, offset: 0 });
+    });
+    const qc = testClient(Infinity);
+    qc.setQueryData(["project", 7], { id: 7, studio_id: 3 });
+    qc.setQueryData(["boxes", 7], { items: [] });
+    qc.setQueryData(["project", 8], { id: 8, studio_id: 4 });
+    withClient(<Members studio={studio({ role: "editor" })} />, qc);
+    fireEvent.click(await screen.findByRole("button", { name: "Leave studio" }));
+    await waitFor(() => expect(replace).toHaveBeenCalledWith("/projects/"));
+    expect(qc.getQueryData(["project", 7])).toBeUndefined();
+    expect(qc.getQueryData(["boxes", 7])).toBeUndefined();
+    expect(qc.getQueryData(["project", 8])).toEqual({ id: 8, studio_id: 4 });
+  });
+
   it("shows a viewer the roles without controls", async () => {
     stubFetch((url) => (url.includes("/members/") ? json({ items: members, total: 2, limit: 200, offset: 0 }) : undefined));
     useAuth.setState({ user: { id: 2, email: "eddie@example.com", display_name: "Eddie Editor", is_superuser: false, created_at: "" } });
