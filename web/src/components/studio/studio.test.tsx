@@ -5,11 +5,13 @@ import { recheckMembership, type Member, type Studio } from "@/api/studioHooks";
 import { usePrefs } from "@/stores/prefs";
 import { useAuth } from "@/stores/auth";
 import { json, stubFetch, testClient, withClient } from "@/test/render";
+import { StudioSwitcher } from "../StudioSwitcher";
 import { CopyLink } from "./CopyLink";
 import { Members } from "./Members";
 
 const replace = vi.fn();
-vi.mock("next/navigation", () => ({ useRouter: () => ({ replace, push: vi.fn() }) }));
+const push = vi.fn();
+vi.mock("next/navigation", () => ({ useRouter: () => ({ replace, push }) }));
 
 const studio = (over: Partial<Studio> = {}): Studio => ({
   id: 3, name: "Acme", role: "owner", member_count: 2, daily_credit_budget: null, spent_today: 0, created_at: "2026-11-27T10:00:00Z", ...over,
@@ -25,6 +27,7 @@ beforeEach(() => {
 afterEach(() => {
   useAuth.setState({ status: "unknown", user: null });
   replace.mockReset();
+  push.mockReset();
 });
 
 describe("the members list", () => {
@@ -149,5 +152,19 @@ describe("losing one's place in a studio (the project socket closed with 1008)",
     usePrefs.getState().setStudio(3);
     await recheckMembership(testClient(), 7);
     expect(usePrefs.getState().studioId).toBe(3);
+  });
+});
+
+describe("the studio switcher", () => {
+  it("changes studio only on Open, not while the picker moves through the list", async () => {
+    stubFetch((url) => (url.includes("/api/studios/") ? json({ items: [studio({ id: 3 }), studio({ id: 4, name: "Bravo" })], total: 2, limit: 200, offset: 0 }) : undefined));
+    usePrefs.getState().setStudio(3);
+    withClient(<StudioSwitcher />);
+    fireEvent.change(await screen.findByRole("combobox", { name: "Studio" }), { target: { value: "4" } });
+    expect(push).not.toHaveBeenCalled();
+    expect(usePrefs.getState().studioId).toBe(3);
+    fireEvent.click(screen.getByRole("button", { name: "Open" }));
+    expect(usePrefs.getState().studioId).toBe(4);
+    expect(push).toHaveBeenCalledWith("/projects/");
   });
 });
