@@ -44,12 +44,12 @@ export async function recheckMembership(qc: QueryClient, projectId: number): Pro
 }
 
 /** The studio the person works in: the one chosen in the switcher (remembered), else their first. */
-export function useCurrentStudio(): { studios: Studio[]; current: Studio | null; isPending: boolean; error: Error | null } {
+export function useCurrentStudio(): { studios: Studio[]; current: Studio | null; isPending: boolean } {
   const studios = useStudios();
   const chosen = usePrefs((s) => s.studioId);
   const items = studios.data?.items ?? [];
   const current = items.find((s) => s.id === chosen) ?? items[0] ?? null;
-  return { studios: items, current, isPending: studios.isPending, error: studios.error };
+  return { studios: items, current, isPending: studios.isPending };
 }
 
 /** The page of one studio's project follows it: the switcher and "Projects" then show that studio. */
@@ -147,11 +147,11 @@ export function useRemoveMember(studioId: number) {
   });
 }
 
-export function useInvites(studioId: number, enabled: boolean) {
+export function useInvites(studioId: number) {
   return useQuery({
     queryKey: studioKeys.invites(studioId),
     queryFn: () => unwrap(api.GET("/api/studios/{studio_id}/invites/", { params: { ...studioPath(studioId), query: PAGE } })),
-    enabled: enabled && studioId > 0,
+    enabled: studioId > 0,
   });
 }
 

@@ -1,12 +1,14 @@
 import { act, fireEvent, screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { useProject } from "@/api/hooks";
-import { recheckMembership, type Member, type Studio } from "@/api/studioHooks";
+import { recheckMembership, type Member, type Studio, type StudioInvite } from "@/api/studioHooks";
 import { usePrefs } from "@/stores/prefs";
 import { useAuth } from "@/stores/auth";
 import { json, stubFetch, testClient, withClient } from "@/test/render";
 import { StudioSwitcher } from "../StudioSwitcher";
+import { useAnnouncements } from "../Announcer";
 import { CopyLink } from "./CopyLink";
+import { Invites } from "./Invites";
 import { Members } from "./Members";
 
 const replace = vi.fn();
@@ -166,5 +168,25 @@ describe("the studio switcher", () => {
     fireEvent.click(screen.getByRole("button", { name: "Open" }));
     expect(usePrefs.getState().studioId).toBe(4);
     expect(push).toHaveBeenCalledWith("/projects/");
+  });
+});
+
+describe("the invites list", () => {
+  const invite = (id: number, role: Member["role"], expires_at: string): StudioInvite => ({
+    id, token: `t${id}`, link: `http://x.test/join/?token=t${id}`, role, expires_at, used_at: null, used_by_name: null, created_by_name: "Olga Owner",
+    created_at: "2026-11-27T10:00:00Z", status: "open",
+  });
+
+  it("names each open invite's buttons by its role and expiry, and says aloud that a link was copied", async () => {
+    const items = [invite(1, "editor", "2026-12-01T10:00:00Z"), invite(2, "viewer", "2026-12-02T10:00:00Z")];
+    stubFetch((url) => (url.includes("/invites/") ? json({ items, total: 2, limit: 200, offset: 0 }) : undefined));
+    vi.stubGlobal("navigator", { ...navigator, clipboard: { writeText: vi.fn().mockResolvedValue(undefined) } });
+    withClient(<Invites studio={studio()} />);
+    const until = new Date("2026-12-02T10:00:00Z").toLocaleString();
+    const copy = await screen.findByRole("button", { name: `Copy link of the viewer invite open until ${until}` });
+    expect(screen.getByRole("button", { name: `Revoke the viewer invite open until ${until}` })).toBeTruthy();
+    expect(screen.getAllByRole("button", { name: /^Revoke the editor invite/ })).toHaveLength(1);
+    fireEvent.click(copy);
+    await waitFor(() => expect(useAnnouncements.getState().message).toBe("Link copied."));
   });
 });
