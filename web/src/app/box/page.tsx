@@ -260,6 +260,7 @@ function BoxView() {
       {projectId ? <Link href={`/project/?id=${projectId}`}>{project.data?.name ?? "…"}</Link> : "…"} / <span>Shot {code}</span>
     </>
   );
+  const { onHeadliner } = actions;
   const actionError = favorite.error ?? headliner.error ?? remove.error ?? retry.error;
   const card = (a: Asset) => (
     <AssetCard
@@ -401,9 +402,9 @@ function BoxView() {
           assets={compared}
           onClose={() => setComparing(false)}
           onPick={
-            actions.onHeadliner &&
+            onHeadliner &&
             ((a) => {
-              actions.onHeadliner?.(a);
+              onHeadliner(a);
               setComparing(false);
             })
           }
