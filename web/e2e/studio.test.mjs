@@ -1,7 +1,8 @@
 // Issue 15's walk in real browsers against the real backend: an owner invites an editor from the members page; the
 // editor opens the link in a second browser, registers through it and lands in the studio; the editor generates
 // and the owner's open board shows it live, the activity panel naming the editor; made a viewer, the same person
-// sees no Generate and no Delete. The new pages pass axe (light and dark, 1366 and 390 px).
+// sees no Generate and no Delete; removed, their open board says the project is gone. The new pages pass axe
+// (light and dark, 1366 and 390 px).
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { before, test } from "node:test";
@@ -145,14 +146,15 @@ test("the editor generates; the owner's open board shows it live, with the edito
   await editor.getByTestId("generate").click();
   const card = editor.locator('[data-testid="asset-card"][data-status="COMPLETED"]').first();
   await card.waitFor({ timeout: 180_000 });
-  await card.getByRole("img", { name: EDITOR }).waitFor();
+  await card.getByRole("img", { name: `Requested by ${EDITOR}` }).waitFor();
 
   // The owner did nothing: the board's shot counts the asset and the panel names the editor, live.
   await owner.getByTestId("box-card").first().getByText(/^1 asset/).waitFor({ timeout: 30_000 });
   const line = panel.getByTestId("activity-item").filter({ hasText: EDITOR }).first();
   await line.waitFor({ timeout: 30_000 });
   assert.match(await line.textContent(), /Eddie Editor generated/);
-  await line.getByRole("img", { name: EDITOR }).waitFor();
+  // The summary names the editor; the initials beside it are only for the eye.
+  assert.equal(await line.getByTestId("initials").textContent(), "EE");
   await checkEverywhere(owner, "board-activity");
 });
 
@@ -161,6 +163,7 @@ test("made a viewer, the same person sees no Generate and no Delete", { timeout:
   await owner.waitForURL(/\/studio\/\?id=\d+/);
   const changed = owner.waitForResponse((r) => /\/members\/\d+\/$/.test(r.url()) && r.request().method() === "PATCH");
   await owner.getByLabel(`Role of ${EDITOR}`).selectOption("viewer");
+  await owner.getByRole("button", { name: `Change role of ${EDITOR} to Viewer` }).click();
   assert.equal((await changed).status(), 200);
 
   await editor.reload();
@@ -185,4 +188,18 @@ test("made a viewer, the same person sees no Generate and no Delete", { timeout:
   await shot(editor, "viewer-board-phone");
   await assertNoHorizontalScroll(editor, "viewer board");
   await editor.setViewportSize(DESKTOP);
+});
+
+test("removed from the studio, the member's open board says the project is gone", { timeout: LONG }, async () => {
+  // The editor's board (from the test before) is open on the owner's project; the owner is on the members page.
+  await editor.getByTestId("box-card").first().waitFor();
+  owner.once("dialog", (dialog) => dialog.accept());
+  const removed = owner.waitForResponse((r) => /\/members\/\d+\/$/.test(r.url()) && r.request().method() === "DELETE");
+  await owner.getByRole("button", { name: `Remove ${EDITOR}` }).click();
+  assert.equal((await removed).status(), 204);
+
+  await editor.getByRole("alert").filter({ hasText: /not found/i }).waitFor();
+  assert.equal(await editor.getByTestId("box-card").count(), 0);
+  assert.equal(await editor.getByTestId("activity-toggle").count(), 0);
+  await shot(editor, "removed-board");
 });

@@ -16,9 +16,22 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly code?: string,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
+
+  /** A 403 naming the role needed: the caller's role is less than the page believed (they were demoted). */
+  get roleRefused(): boolean {
+    return this.status === 403 && typeof this.details?.needed_role === "string";
+  }
+}
+
+/** The ApiError for an error answer's body (ErrorBody `{detail, code, details?}`, or anything else). */
+function apiError(status: number, body: unknown): ApiError {
+  const fields = body && typeof body === "object" ? (body as { code?: unknown; details?: unknown }) : {};
+  const details = fields.details && typeof fields.details === "object" ? (fields.details as Record<string, unknown>) : undefined;
+  return new ApiError(status, errorMessage(body, status), fields.code !== undefined ? String(fields.code) : undefined, details);
 }
 
 /** Turns the API's ErrorBody `{detail, code, details?}` into one sentence a person can read (a list `detail` is still read). */
@@ -83,10 +96,7 @@ export async function unwrap<T>(
     throw new ApiError(0, errorMessage(null, 0));
   }
   const { data, error, response } = result;
-  if (!response.ok) {
-    const code = error && typeof error === "object" && "code" in error ? String(error.code) : undefined;
-    throw new ApiError(response.status, errorMessage(error, response.status), code);
-  }
+  if (!response.ok) throw apiError(response.status, error);
   return data as T;
 }
 
@@ -102,9 +112,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   }
   if (response.status === 401) onUnauthorized();
   if (!response.ok) {
-    const payload: unknown = await response.json().catch(() => null);
-    const code = payload && typeof payload === "object" && "code" in payload ? String(payload.code) : undefined;
-    throw new ApiError(response.status, errorMessage(payload, response.status), code);
+    throw apiError(response.status, await response.json().catch(() => null));
   }
   if (response.status === 204) return undefined as T;
   return (await response.json()) as T;

@@ -3,7 +3,7 @@
 import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ForgetOnSignOut } from "@/app/providers";
+import { ForgetOnSignOut, makeQueryClient } from "@/app/providers";
 import { RequireAuth, Shell } from "@/components/Shell";
 import { EXPIRED, LOGGED_OUT_ELSEWHERE, useAuth } from "@/stores/auth";
 import { useDrafts } from "@/stores/drafts";
@@ -61,6 +61,29 @@ describe("the API client", () => {
     useAuth.getState().signedIn(ann);
     await expect(request("GET", "/api/projects/")).rejects.toThrow(/expired/);
     expect(useAuth.getState()).toMatchObject({ status: "out", notice: EXPIRED });
+  });
+});
+
+describe("a 403 naming the role needed", () => {
+  const refusal = { detail: "This needs the editor role in Acme; you are a viewer there.", code: "forbidden", details: { needed_role: "editor", role: "viewer" } };
+
+  it("refetches the projects and studios, whose roles decide which controls a page offers", async () => {
+    const qc = makeQueryClient();
+    for (const key of [["project", 1], ["projects"], ["studios"], ["boxes", 1]]) qc.setQueryData(key, {});
+    stubFetch(() => json(refusal, 403));
+    const generate = qc.getMutationCache().build(qc, { mutationFn: () => request("POST", "/api/generate/") });
+    await expect(generate.execute(undefined)).rejects.toThrow(/editor role/);
+    const invalidated = (key: unknown[]) => qc.getQueryState(key)?.isInvalidated;
+    expect([["project", 1], ["projects"], ["studios"], ["boxes", 1]].map(invalidated)).toEqual([true, true, true, false]);
+  });
+
+  it("leaves them alone for any other 403", async () => {
+    const qc = makeQueryClient();
+    qc.setQueryData(["project", 1], {});
+    stubFetch(() => json({ detail: "Only an administrator can do that.", code: "forbidden" }, 403));
+    const action = qc.getMutationCache().build(qc, { mutationFn: () => unwrap(api.GET("/api/projects/")) });
+    await expect(action.execute(undefined)).rejects.toThrow(/administrator/);
+    expect(qc.getQueryState(["project", 1])?.isInvalidated).toBe(false);
   });
 });
 

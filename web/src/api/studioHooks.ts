@@ -1,9 +1,11 @@
 // Server state of studios: the caller's studios, one studio's members and invites, joining by an invite link.
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { usePrefs } from "@/stores/prefs";
-import { api, unwrap, type Schemas } from "./client";
+import { useAuth } from "@/stores/auth";
+import { activityKey } from "./activityHooks";
+import { api, unwrap, type Project, type Schemas } from "./client";
 import { keys } from "./hooks";
 
 export type Studio = Schemas["StudioPublic"];
@@ -23,20 +25,31 @@ export const studioKeys = {
 const PAGE = { limit: 200, offset: 0 };
 const studioPath = (studioId: number) => ({ path: { studio_id: studioId } });
 
+const fetchStudios = () => unwrap(api.GET("/api/studios/", { params: { query: PAGE } }));
+
 export function useStudios() {
-  return useQuery({
-    queryKey: studioKeys.studios,
-    queryFn: () => unwrap(api.GET("/api/studios/", { params: { query: PAGE } })),
-  });
+  return useQuery({ queryKey: studioKeys.studios, queryFn: fetchStudios });
+}
+
+/** The caller may have lost their place in a project's studio (their socket closed with 1008): refetch the project
+ * (its page then says it is gone), the project lists and the studios, and forget a chosen studio they left. */
+export async function recheckMembership(qc: QueryClient, projectId: number): Promise<void> {
+  void qc.invalidateQueries({ queryKey: keys.project(projectId) });
+  void qc.invalidateQueries({ queryKey: keys.projects });
+  void qc.invalidateQueries({ queryKey: studioKeys.studios });
+  const studios = await qc.fetchQuery({ queryKey: studioKeys.studios, queryFn: fetchStudios }).catch(() => null);
+  if (!studios) return; // the switcher shows the error; what is chosen stays until the list says otherwise
+  const { studioId, setStudio } = usePrefs.getState();
+  if (studioId !== null && !studios.items.some((s) => s.id === studioId)) setStudio(null);
 }
 
 /** The studio the person works in: the one chosen in the switcher (remembered), else their first. */
-export function useCurrentStudio(): { studios: Studio[]; current: Studio | null; isPending: boolean; error: Error | null } {
+export function useCurrentStudio(): { studios: Studio[]; current: Studio | null; isPending: boolean } {
   const studios = useStudios();
   const chosen = usePrefs((s) => s.studioId);
   const items = studios.data?.items ?? [];
   const current = items.find((s) => s.id === chosen) ?? items[0] ?? null;
-  return { studios: items, current, isPending: studios.isPending, error: studios.error };
+  return { studios: items, current, isPending: studios.isPending };
 }
 
 /** The page of one studio's project follows it: the switcher and "Projects" then show that studio. */
@@ -103,13 +116,30 @@ export function useChangeRole(studioId: number) {
   });
 }
 
+/** After leaving a studio, what was cached of it goes (Back must not show its members or projects). */
+function forgetStudio(qc: QueryClient, studioId: number): void {
+  const projectIds = qc
+    .getQueriesData<Project>({ queryKey: ["project"] })
+    .filter(([, project]) => project?.studio_id === studioId)
+    .map(([key]) => Number(key[1]));
+  for (const projectId of projectIds) {
+    for (const queryKey of [keys.project(projectId), keys.boxes(projectId), keys.comments(projectId), keys.retention(projectId), activityKey(projectId)]) {
+      qc.removeQueries({ queryKey });
+    }
+  }
+  for (const queryKey of [studioKeys.studio(studioId), studioKeys.members(studioId), studioKeys.invites(studioId), keys.projects]) {
+    qc.removeQueries({ queryKey });
+  }
+}
+
 /** Removes a member, or (with one's own id) leaves the studio. */
 export function useRemoveMember(studioId: number) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (userId: number) =>
       unwrap(api.DELETE("/api/studios/{studio_id}/members/{user_id}/", { params: { path: { studio_id: studioId, user_id: userId } } })),
-    onSuccess: () => {
+    onSuccess: (_, userId) => {
+      if (userId === useAuth.getState().user?.id) forgetStudio(qc, studioId);
       void qc.invalidateQueries({ queryKey: studioKeys.studios });
       void qc.invalidateQueries({ queryKey: keys.projects });
       return qc.invalidateQueries({ queryKey: studioKeys.members(studioId) });
@@ -117,11 +147,11 @@ export function useRemoveMember(studioId: number) {
   });
 }
 
-export function useInvites(studioId: number, enabled: boolean) {
+export function useInvites(studioId: number) {
   return useQuery({
     queryKey: studioKeys.invites(studioId),
     queryFn: () => unwrap(api.GET("/api/studios/{studio_id}/invites/", { params: { ...studioPath(studioId), query: PAGE } })),
-    enabled: enabled && studioId > 0,
+    enabled: studioId > 0,
   });
 }
 

@@ -1,12 +1,20 @@
 "use client";
-import { QueryClient, QueryClientProvider, useQueryClient } from "@tanstack/react-query";
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState, type ReactNode } from "react";
 import { ApiError } from "@/api/client";
 import { Announcer } from "@/components/Announcer";
 import { useAuth } from "@/stores/auth";
 
 export function makeQueryClient(): QueryClient {
-  return new QueryClient({
+  // A 403 naming the role needed means this person's role changed under the page: refetch the roles the screens
+  // decide their controls by, so a demoted editor stops being offered what the API refuses.
+  const onError = (error: unknown) => {
+    if (!(error instanceof ApiError && error.roleRefused)) return;
+    for (const queryKey of [["project"], ["projects"], ["studios"]]) void client.invalidateQueries({ queryKey });
+  };
+  const client: QueryClient = new QueryClient({
+    queryCache: new QueryCache({ onError }),
+    mutationCache: new MutationCache({ onError }),
     defaultOptions: {
       queries: {
         staleTime: 15_000,
@@ -18,6 +26,7 @@ export function makeQueryClient(): QueryClient {
       mutations: { retry: false },
     },
   });
+  return client;
 }
 
 /** Whatever ends this tab's login (a 401, a logout in another tab, another user logging in) empties the cache, so

@@ -125,7 +125,7 @@ describe("AssetCard", () => {
     expect(screen.queryByRole("button", { name: "Make headliner" })).toBeNull();
     expect(screen.getByTestId("mark-favourite")).toBeTruthy();
     expect(screen.getByText("Headliner")).toBeTruthy();
-    expect(screen.getByRole("img", { name: "Eddie Editor" }).textContent).toBe("EE");
+    expect(screen.getByRole("img", { name: "Requested by Eddie Editor" }).textContent).toBe("EE");
     openMenu();
     expect(menuItems()).toEqual(["Select for compare", "Download original"]);
   });

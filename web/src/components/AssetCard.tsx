@@ -25,7 +25,6 @@ export interface AssetActions {
   onDelete?: (asset: Asset) => void;
 }
 
-
 /** What the shot knows about an asset beyond the asset itself. */
 export interface AssetMarks {
   isHeadliner: boolean;
@@ -98,11 +97,11 @@ export function downloadOriginal(asset: Asset): void {
 }
 
 /** The star that favourites an asset (on the card and in the lightbox). */
-export function FavoriteButton({ asset, onFavorite, className = "" }: { asset: Asset; onFavorite: (a: Asset) => void; className?: string }) {
+export function FavoriteButton({ asset, onFavorite, className }: { asset: Asset; onFavorite: (a: Asset) => void; className?: string }) {
   return (
     <button
       type="button"
-      className={`icon-btn${asset.is_favorite ? " fav-on" : ""}${className}`}
+      className={["icon-btn", asset.is_favorite && "fav-on", className].filter(Boolean).join(" ")}
       aria-pressed={asset.is_favorite}
       aria-label={asset.is_favorite ? "Unfavourite" : "Favourite"}
       title="Favourite (f)"
@@ -193,6 +192,7 @@ function Card({
   const done = asset.status === "COMPLETED";
   const working = asset.status === "PENDING" || asset.status === "RUNNING";
   const { isHeadliner, selected, isInput } = marks;
+  const { onHeadliner } = actions;
   // Who asked for it (generated, animated, retried or uploaded it); none for assets from before studios.
   const who = asset.requested_by_name;
   const name = `${asset.kind === "video" ? "Video" : "Image"}${done ? "" : ` (${asset.status.toLowerCase()})`}: ${asset.prompt.slice(0, 80) || "no prompt"}`;
@@ -233,7 +233,7 @@ function Card({
         {selected && <span className="mark" data-testid="mark-compare">✓ Compare</span>}
         {isInput && <span className="mark" data-testid="mark-input">Input</span>}
         {purgeAt && !asset.is_favorite && !isHeadliner && <RetentionCountdown purgeAt={purgeAt} />}
-        {who && <Initials name={who} title={`Requested by ${who}`} />}
+        {who && <Initials name={who} label={`Requested by ${who}`} />}
       </div>
       {!done && (
         <div className="state">
@@ -248,16 +248,16 @@ function Card({
       )}
       <div className="card-actions">
         {actions.onFavorite && (
-          <FavoriteButton asset={asset} onFavorite={actions.onFavorite} className={asset.is_favorite ? "" : " reveal"} />
+          <FavoriteButton asset={asset} onFavorite={actions.onFavorite} className={asset.is_favorite ? undefined : "reveal"} />
         )}
-        {actions.onHeadliner && done && !isHeadliner && (
+        {onHeadliner && done && !isHeadliner && (
           <button
             className="icon-btn reveal"
             aria-label="Make headliner"
             title="Make headliner (h)"
             onClick={(e) => {
               e.stopPropagation();
-              actions.onHeadliner?.(asset);
+              onHeadliner(asset);
             }}
           >
             ⚑

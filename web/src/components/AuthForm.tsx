@@ -4,7 +4,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useState, type FormEvent } from "react";
 import { api, unwrap, type Schemas } from "@/api/client";
 import { closedInvite, fetchJoinInfo, type JoinInfo } from "@/api/studioHooks";
-import { roleLabel } from "@/lib/roles";
+import { InviteOffer } from "./InviteOffer";
 import { useHydrated } from "@/lib/useHydrated";
 import { useAuth } from "@/stores/auth";
 import { usePrefs } from "@/stores/prefs";
@@ -150,8 +150,7 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
       <h1>{mode === "login" ? "Log in" : "Create an account"}</h1>
       {studioInvite.info && (
         <p className="small" data-testid="registration-notice">
-          {studioInvite.info.invited_by ?? "Someone"} invites you to join <strong>{studioInvite.info.studio_name}</strong> as{" "}
-          {roleLabel(studioInvite.info.role).toLowerCase()}: your account joins it (and gets a studio of its own).
+          <InviteOffer info={studioInvite.info} />: your account joins it (and gets a studio of its own).
         </p>
       )}
       {mode === "register" && !studioInvite.token && info?.mode === "invite_only" && (

@@ -1,9 +1,11 @@
-// A person as a small round badge of their initials: screen readers get the whole name, the hover title says more.
+// A person as a small round badge of their initials: screen readers get `label` (the name, unless it says more),
+// or nothing when the text beside it already names the person (`decorative`).
 import { initialsOf } from "@/lib/people";
 
-export function Initials({ name, title = name }: { name: string; title?: string }) {
+export function Initials({ name, label = name, decorative = false }: { name: string; label?: string; decorative?: boolean }) {
+  const named = decorative ? { "aria-hidden": true } : { role: "img", "aria-label": label };
   return (
-    <span className="initials" role="img" aria-label={name} title={title} data-testid="initials">
+    <span className="initials" title={label} data-testid="initials" {...named}>
       {initialsOf(name)}
     </span>
   );

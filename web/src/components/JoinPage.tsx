@@ -7,7 +7,7 @@ import { Suspense, useEffect, useState } from "react";
 import { closedInvite, useJoin, useJoinInfo, type JoinInfo } from "@/api/studioHooks";
 import { checkSession } from "@/components/Shell";
 import { ErrorState, Loading } from "@/components/States";
-import { roleLabel } from "@/lib/roles";
+import { InviteOffer } from "./InviteOffer";
 import { useApplyTheme } from "@/lib/theme";
 import { useAuth } from "@/stores/auth";
 
@@ -64,7 +64,7 @@ function Join() {
         <Loading />
       ) : info.isError ? (
         <ErrorState error={info.error} retry={() => info.refetch()} />
-      ) : closedInvite(info.data) ? (
+      ) : info.data.status !== "open" ? (
         <>
           <p className="notice" data-testid="join-closed">
             {closedInvite(info.data)}
@@ -76,8 +76,7 @@ function Join() {
       ) : (
         <>
           <p data-testid="join-offer">
-            {info.data.invited_by ?? "Someone"} invites you to join <strong>{info.data.studio_name}</strong> as{" "}
-            {roleLabel(info.data.role).toLowerCase()}.
+            <InviteOffer info={info.data} />.
           </p>
           <p className="small muted">The link works once, until {new Date(info.data.expires_at).toLocaleString()}.</p>
           {sessionError ? <ErrorState error={sessionError} /> : <JoinActions token={token} info={info.data} />}

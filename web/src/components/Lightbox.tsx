@@ -83,6 +83,7 @@ export function Lightbox({
   const shortcuts = usePrefs((s) => s.shortcuts);
   const modelName = useModelName();
   const done = asset.status === "COMPLETED";
+  const { onHeadliner } = actions;
   const who = asset.requested_by_name;
 
   useEffect(() => {
@@ -147,8 +148,8 @@ export function Lightbox({
             <span className="badge head">Headliner</span>
           ) : (
             done &&
-            actions.onHeadliner && (
-              <button type="button" onClick={() => actions.onHeadliner?.(asset)} title="Make headliner (h)">
+            onHeadliner && (
+              <button type="button" onClick={() => onHeadliner(asset)} title="Make headliner (h)">
                 Make headliner
               </button>
             )

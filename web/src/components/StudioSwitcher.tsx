@@ -4,7 +4,7 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { useCreateStudio, useCurrentStudio } from "@/api/studioHooks";
+import { useCreateStudio, useCurrentStudio, type Studio } from "@/api/studioHooks";
 import { roleLabel } from "@/lib/roles";
 import { usePrefs } from "@/stores/prefs";
 import { Dialog } from "./Dialog";
@@ -51,31 +51,50 @@ function NewStudioDialog({ onClose }: { onClose: () => void }) {
   );
 }
 
-export function StudioSwitcher() {
-  const { studios, current } = useCurrentStudio();
+/** Picks a studio to work in; only "Open" switches (changing a select must not navigate: WCAG 3.2.2). */
+function StudioPicker({ studios, current }: { studios: Studio[]; current: Studio }) {
   const setStudio = usePrefs((s) => s.setStudio);
   const router = useRouter();
+  // null: show the current studio (it may change under the picker, e.g. when a page of another studio opens).
+  const [picked, setPicked] = useState<number | null>(null);
+  const chosen = picked ?? current.id;
+  return (
+    <form
+      className="row studio-picker"
+      onSubmit={(e) => {
+        e.preventDefault();
+        setPicked(null);
+        setStudio(chosen);
+        router.push("/projects/");
+      }}
+    >
+      <label className="inline small">
+        <span className="sr-only">Studio</span>
+        <select value={chosen} onChange={(e) => setPicked(Number(e.target.value))}>
+          {studios.map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.name} ({roleLabel(s.role).toLowerCase()})
+            </option>
+          ))}
+        </select>
+      </label>
+      {chosen !== current.id && (
+        <button type="submit" className="small">
+          Open
+        </button>
+      )}
+    </form>
+  );
+}
+
+export function StudioSwitcher() {
+  const { studios, current } = useCurrentStudio();
   const [creating, setCreating] = useState(false);
   if (!current) return null;
   return (
     <span className="studio-switcher" data-testid="studio-switcher">
       {studios.length > 1 ? (
-        <label className="inline small">
-          <span className="sr-only">Studio</span>
-          <select
-            value={current.id}
-            onChange={(e) => {
-              setStudio(Number(e.target.value));
-              router.push("/projects/");
-            }}
-          >
-            {studios.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name} ({roleLabel(s.role).toLowerCase()})
-              </option>
-            ))}
-          </select>
-        </label>
+        <StudioPicker studios={studios} current={current} />
       ) : (
         <span className="small studio-name" data-testid="studio-name">
           {current.name}

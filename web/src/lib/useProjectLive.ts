@@ -2,9 +2,10 @@
 "use client";
 import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
-import { addActivity, type Activity } from "@/api/activityHooks";
+import { activityKey, addActivity, type Activity } from "@/api/activityHooks";
 import { findAsset, keys } from "@/api/hooks";
 import { api, errorMessage, type Asset, type Box } from "@/api/client";
+import { recheckMembership } from "@/api/studioHooks";
 import { announce } from "@/components/Announcer";
 import { useAuth } from "@/stores/auth";
 import { useLive, type LiveComment } from "@/stores/ui";
@@ -132,11 +133,16 @@ export function useProjectLive(projectId: number): void {
         said.add(key);
         announcements.push(happening);
       },
-      onState: (state) => setState(state, socket.denial?.reason ?? null),
+      onState: (state) => {
+        setState(state, socket.denial?.reason ?? null);
+        // 1008: not allowed (any more), e.g. removed from the studio: the board must not stay usable on cached data.
+        if (state === "denied" && socket.denial?.code === 1008) void recheckMembership(qc, projectId);
+      },
       // Events may have been missed while disconnected and `since` is best effort: refetch what is on screen.
       onResume: () => {
         void qc.invalidateQueries({ queryKey: ["assets"] });
         void qc.invalidateQueries({ queryKey: keys.boxes(projectId) });
+        void qc.invalidateQueries({ queryKey: activityKey(projectId) });
       },
     });
     socket.start();

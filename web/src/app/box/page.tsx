@@ -18,6 +18,7 @@ import {
   useUpdateBox,
   type AssetFilters,
 } from "@/api/hooks";
+import { useFollowStudio } from "@/api/studioHooks";
 import { AnimateDialog } from "@/components/AnimateDialog";
 import { announce } from "@/components/Announcer";
 import { AssetCard, type AssetActions, type AssetMarks } from "@/components/AssetCard";
@@ -25,6 +26,7 @@ import { CompareView } from "@/components/CompareView";
 import { GeneratePanel } from "@/components/GeneratePanel";
 import { Lightbox } from "@/components/Lightbox";
 import { PromptDiff } from "@/components/PromptDiff";
+import { RoleGate, ViewerNote } from "@/components/RoleGate";
 import { Shell } from "@/components/Shell";
 import { Empty, ErrorState, Loading } from "@/components/States";
 import { layoutShot, type Batch } from "@/lib/batches";
@@ -121,6 +123,7 @@ function BoxView() {
   const projectId = box.data?.project_id ?? 0;
   useProjectLive(projectId);
   const project = useProject(projectId);
+  useFollowStudio(project.data?.studio_id);
   const { filters, focusedId, compareIds, comparing, focus, move, toggleCompare, setComparing, reset } = useBoxView();
   const shortcuts = usePrefs((s) => s.shortcuts);
   const inputIds = useDrafts((s) => s.drafts[String(boxId)]?.inputIds) ?? NO_IDS;
@@ -163,7 +166,7 @@ function BoxView() {
   );
   // A viewer gets only the actions that change nothing (lib/roles.ts); the card and lightbox leave out the rest.
   const role = project.data?.role;
-  const mayEdit = can(role, "generate");
+  const mayGenerate = can(role, "generate");
   const actions: AssetActions = useMemo(
     () => ({
       onOpen: open,
@@ -257,6 +260,7 @@ function BoxView() {
       {projectId ? <Link href={`/project/?id=${projectId}`}>{project.data?.name ?? "…"}</Link> : "…"} / <span>Shot {code}</span>
     </>
   );
+  const { onHeadliner } = actions;
   const actionError = favorite.error ?? headliner.error ?? remove.error ?? retry.error;
   const card = (a: Asset) => (
     <AssetCard
@@ -273,6 +277,8 @@ function BoxView() {
     <Shell crumbs={crumbs}>
       {box.isError ? (
         <ErrorState error={box.error} retry={() => box.refetch()} />
+      ) : project.isError ? (
+        <ErrorState error={project.error} retry={() => project.refetch()} />
       ) : (
         <div className="layout-2 shot-view">
           <aside className="stack">
@@ -283,16 +289,17 @@ function BoxView() {
               </h1>
               {box.data?.notes && <p className="small">{box.data.notes}</p>}
             </section>
-            {mayEdit ? (
+            <RoleGate
+              role={role}
+              action="generate"
+              otherwise={
+                <ViewerNote studio={project.data?.studio_name ?? ""} className="panel small muted">
+                  you can look, compare and download; an owner can make you an editor to generate.
+                </ViewerNote>
+              }
+            >
               <GeneratePanel boxId={boxId} />
-            ) : (
-              role && (
-                <p className="panel small muted" data-testid="read-only">
-                  You are a viewer in {project.data?.studio_name}: you can look, compare and download; an owner can make
-                  you an editor to generate.
-                </p>
-              )
-            )}
+            </RoleGate>
             <section className="panel small muted keys-help" data-testid="keys-help">
               Keys: click a card or Tab to the grid, then <span className="kbd">←</span>/<span className="kbd">→</span> move,{" "}
               <span className="kbd">Enter</span> opens it large.{" "}
@@ -330,7 +337,7 @@ function BoxView() {
             ) : assets.isError ? (
               <ErrorState error={assets.error} retry={() => assets.refetch()} />
             ) : items.length === 0 ? (
-              <Empty>{Object.keys(filters).length ? "No asset matches these filters." : "No assets yet: generate the first variants."}</Empty>
+              <Empty>{Object.keys(filters).length ? "No asset matches these filters." : mayGenerate ? "No assets yet: generate the first variants." : "No assets yet."}</Empty>
             ) : (
               <div className="shot-grid" data-testid="asset-grid">
                 {layout.headliner && (
@@ -395,9 +402,9 @@ function BoxView() {
           assets={compared}
           onClose={() => setComparing(false)}
           onPick={
-            actions.onHeadliner &&
+            onHeadliner &&
             ((a) => {
-              actions.onHeadliner?.(a);
+              onHeadliner(a);
               setComparing(false);
             })
           }

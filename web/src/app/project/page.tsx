@@ -16,6 +16,7 @@ import { useFollowStudio } from "@/api/studioHooks";
 import { ActionMenu } from "@/components/ActionMenu";
 import { ActivityPanel, ActivityToggle } from "@/components/ActivityPanel";
 import { PasteShots } from "@/components/PasteShots";
+import { RoleGate, ViewerNote } from "@/components/RoleGate";
 import { SharePanel } from "@/components/SharePanel";
 import { Shell } from "@/components/Shell";
 import { Empty, ErrorState, Loading } from "@/components/States";
@@ -75,7 +76,7 @@ function BoxCard({
   dropTarget,
   dragHandlers,
   projectId,
-  mayEdit,
+  mayEditShots,
 }: {
   box: Box;
   index: number;
@@ -86,7 +87,7 @@ function BoxCard({
   dragHandlers: Record<string, (e: React.DragEvent) => void>;
   projectId: number;
   /** Editors and owners rename, move and delete shots; a viewer only opens them. */
-  mayEdit: boolean;
+  mayEditShots: boolean;
 }) {
   const remove = useDeleteBox(projectId);
   const [editing, setEditing] = useState(false);
@@ -100,7 +101,7 @@ function BoxCard({
   const comments = useLive((s) => s.comments).filter((c) => c.box_id === box.id);
 
   function onKey(e: KeyboardEvent) {
-    if (e.target !== e.currentTarget || !mayEdit) return;
+    if (e.target !== e.currentTarget || !mayEditShots) return;
     const back = e.key === "ArrowUp" || e.key === "ArrowLeft";
     const forward = e.key === "ArrowDown" || e.key === "ArrowRight";
     if (e.altKey && (back || forward)) {
@@ -113,14 +114,14 @@ function BoxCard({
     <article
       ref={card}
       className={`box-card${dragging ? " dragging" : ""}${dropTarget ? " drop-target" : ""}`}
-      draggable={mayEdit && !editing}
+      draggable={mayEditShots && !editing}
       tabIndex={0}
       onKeyDown={onKey}
-      aria-label={mayEdit ? `${shotLabel(box)}. Alt+arrow keys to move.` : shotLabel(box)}
+      aria-label={mayEditShots ? `${shotLabel(box)}. Alt+arrow keys to move.` : shotLabel(box)}
       data-testid="box-card"
       data-box-id={box.id}
       data-code={box.code}
-      {...(mayEdit ? dragHandlers : {})}
+      {...(mayEditShots ? dragHandlers : {})}
     >
       <Link href={`/box/?id=${box.id}`} tabIndex={-1} className="box-card-media" aria-hidden="true">
         <Thumb asset={box.headliner} />
@@ -138,7 +139,7 @@ function BoxCard({
                 {box.title || "Untitled shot"}
               </Link>
             </h3>
-            {mayEdit && (
+            {mayEditShots && (
               <ActionMenu
                 label={`Actions for ${box.code}`}
                 items={[
@@ -252,7 +253,7 @@ function Board() {
   const [dragOver, setDragOver] = useState<number | null>(null);
   const [activityOpen, setActivityOpen] = useState(false);
   const role = project.data?.role;
-  const mayEdit = can(role, "editShots");
+  const mayEditShots = can(role, "editShots");
   useFollowStudio(project.data?.studio_id);
 
   const items = [...(boxes.data?.items ?? [])].sort((a, b) => a.position - b.position);
@@ -279,7 +280,7 @@ function Board() {
               <h1 style={{ margin: 0 }}>{project.data?.name ?? "…"}</h1>
               <ActivityToggle open={activityOpen} onToggle={() => setActivityOpen((o) => !o)} />
             </div>
-            {mayEdit && (
+            {mayEditShots && (
               <div className="row">
                 <form
                   className="board-add"
@@ -297,18 +298,16 @@ function Board() {
               </div>
             )}
             {createBox.error && <p className="error">{createBox.error.message}</p>}
-            {mayEdit ? (
+            <RoleGate
+              role={role}
+              action="editShots"
+              otherwise={<ViewerNote studio={project.data?.studio_name ?? ""}>you can open every shot and read the comments.</ViewerNote>}
+            >
               <p className="small muted">
                 Drag shots to reorder, press <span className="kbd">Alt</span>+<span className="kbd">←</span>/<span className="kbd">→</span> on a
                 focused one, or use its <span aria-hidden="true">⋯</span> menu. Codes stay with their shots.
               </p>
-            ) : (
-              role && (
-                <p className="small muted" data-testid="read-only">
-                  You are a viewer in {project.data?.studio_name}: you can open every shot and read the comments.
-                </p>
-              )
-            )}
+            </RoleGate>
             {reorder.error && <p className="error">{reorder.error.message}</p>}
           </section>
           <section className="board-shots" aria-label="Shots">
@@ -317,7 +316,7 @@ function Board() {
             ) : boxes.isError ? (
               <ErrorState error={boxes.error} retry={() => boxes.refetch()} />
             ) : items.length === 0 ? (
-              <Empty>{mayEdit ? "No shots yet. Add the first shot of your storyboard, or paste a script or a shot list." : "No shots yet."}</Empty>
+              <Empty>{mayEditShots ? "No shots yet. Add the first shot of your storyboard, or paste a script or a shot list." : "No shots yet."}</Empty>
             ) : (
               <div className="board" data-testid="board">
                 {items.map((box, index) => (
@@ -328,7 +327,7 @@ function Board() {
                     total={items.length}
                     onMove={move}
                     projectId={projectId}
-                    mayEdit={mayEdit}
+                    mayEditShots={mayEditShots}
                     dragging={dragFrom === index}
                     dropTarget={dragOver === index && dragFrom !== index}
                     dragHandlers={{

@@ -2,6 +2,7 @@
 // The studio's daily credit budget (its owner sets or clears it) and what the whole studio spent today.
 import { useState } from "react";
 import { useUpdateStudio, type Studio } from "@/api/studioHooks";
+import { announce } from "@/components/Announcer";
 import { creditsAmount } from "@/lib/cost";
 import { can } from "@/lib/roles";
 
@@ -21,7 +22,7 @@ export function Budget({ studio }: { studio: Studio }) {
           className="row"
           onSubmit={(e) => {
             e.preventDefault();
-            update.mutate({ daily_credit_budget: value.trim() === "" ? null : Number(value) });
+            update.mutate({ daily_credit_budget: value.trim() === "" ? null : Number(value) }, { onSuccess: () => announce("Budget saved.") });
           }}
         >
           <label>

@@ -1,9 +1,11 @@
 "use client";
 // "Copy link": to the clipboard, or, where the browser refuses (no permission, plain HTTP), the link in a read-only
-// field already selected, for Ctrl+C.
+// field already selected, for Ctrl+C. "Copied" is also said aloud.
 import { useEffect, useRef, useState } from "react";
+import { announce } from "@/components/Announcer";
 
-export function CopyLink({ link, label = "Copy link" }: { link: string; label?: string }) {
+/** `name`: the button's accessible name where several links sit side by side (it starts with the visible words). */
+export function CopyLink({ link, label = "Copy link", name }: { link: string; label?: string; name?: string }) {
   const [state, setState] = useState<"idle" | "copied" | "manual">("idle");
   const field = useRef<HTMLInputElement>(null);
   useEffect(() => {
@@ -16,13 +18,14 @@ export function CopyLink({ link, label = "Copy link" }: { link: string; label?: 
     try {
       await navigator.clipboard.writeText(link);
       setState("copied");
+      announce("Link copied.");
     } catch {
       setState("manual");
     }
   }
   return (
     <>
-      <button type="button" onClick={copy} data-testid="copy-link">
+      <button type="button" onClick={copy} aria-label={state === "copied" ? undefined : name} data-testid="copy-link">
         {state === "copied" ? "Copied" : label}
       </button>
       {state === "manual" && (

@@ -25,6 +25,8 @@ function inviteState(invite: StudioInvite): string {
 
 function InviteRow({ invite, studioId }: { invite: StudioInvite; studioId: number }) {
   const revoke = useRevokeInvite(studioId);
+  // Open invites differ only by role and expiry: their buttons say which one they act on.
+  const which = `the ${roleLabel(invite.role).toLowerCase()} invite ${inviteState(invite)}`;
   return (
     <li className="invite" data-testid="invite" data-status={invite.status}>
       <span className="grow">
@@ -33,8 +35,14 @@ function InviteRow({ invite, studioId }: { invite: StudioInvite; studioId: numbe
       </span>
       {invite.status === "open" && (
         <span className="row">
-          <CopyLink link={invite.link} />
-          <button type="button" className="danger" onClick={() => revoke.mutate(invite.id)} disabled={revoke.isPending}>
+          <CopyLink link={invite.link} name={`Copy link of ${which}`} />
+          <button
+            type="button"
+            className="danger"
+            onClick={() => revoke.isPending || revoke.mutate(invite.id)}
+            aria-disabled={revoke.isPending || undefined}
+            aria-label={`Revoke ${which}`}
+          >
             Revoke
           </button>
         </span>
@@ -49,7 +57,7 @@ function InviteRow({ invite, studioId }: { invite: StudioInvite; studioId: numbe
 }
 
 export function Invites({ studio }: { studio: Studio }) {
-  const invites = useInvites(studio.id, true);
+  const invites = useInvites(studio.id);
   const create = useCreateInvite(studio.id);
   const [role, setRole] = useState<Role>("editor");
   const [hours, setHours] = useState(168);

@@ -2,6 +2,7 @@
 // A studio's members with their roles. Owners change roles and remove people; anyone leaves. The last owner's
 // controls are disabled with the reason, and a 409 the API answers anyway is shown as it says it.
 import { useRouter } from "next/navigation";
+import { useEffect, useRef, useState } from "react";
 import { useChangeRole, useMembers, useRemoveMember, type Member, type Studio } from "@/api/studioHooks";
 import { ErrorState, Loading } from "@/components/States";
 import { can, roleLabel, ROLES, type Role } from "@/lib/roles";
@@ -16,9 +17,21 @@ function MemberRow({ member, studio, me, lastOwner }: { member: Member; studio: 
   const router = useRouter();
   const manage = can(studio.role, "manageMembers");
   const locked = lastOwner ? { disabled: true, "aria-describedby": LAST_OWNER_NOTE } : {};
+  // While a request runs the controls say so but keep the keyboard focus (a disabled control would drop it).
   const busy = changeRole.isPending || remove.isPending;
+  const whileBusy = busy ? { "aria-disabled": true } : {};
+  // The role chosen in the list; nothing is sent until "Change" (arrowing through a closed select passes every role).
+  const [role, setRole] = useState<Role>(member.role);
+  useEffect(() => setRole(member.role), [member.role]);
+  const select = useRef<HTMLSelectElement>(null);
+
+  function change() {
+    if (busy || role === member.role) return;
+    changeRole.mutate({ userId: member.user_id, role }, { onSuccess: () => select.current?.focus() });
+  }
 
   function removeOrLeave() {
+    if (busy) return;
     const question = me
       ? `Leave ${studio.name}? You will no longer see its projects.`
       : `Remove ${member.display_name} from ${studio.name}? Their open pages of this studio close at once.`;
@@ -40,31 +53,32 @@ function MemberRow({ member, studio, me, lastOwner }: { member: Member; studio: 
         <span className="small muted member-email">{member.email}</span>
       </span>
       {manage ? (
-        <select
-          aria-label={`Role of ${member.display_name}`}
-          value={member.role}
-          disabled={busy}
-          {...locked}
-          onChange={(e) => changeRole.mutate({ userId: member.user_id, role: e.target.value as Role })}
-        >
-          {ROLES.map((r) => (
-            <option key={r.value} value={r.value}>
-              {r.label}
-            </option>
-          ))}
-        </select>
+        <span className="row member-role">
+          <select ref={select} aria-label={`Role of ${member.display_name}`} value={role} {...whileBusy} {...locked} onChange={(e) => busy || setRole(e.target.value as Role)}>
+            {ROLES.map((r) => (
+              <option key={r.value} value={r.value}>
+                {r.label}
+              </option>
+            ))}
+          </select>
+          {role !== member.role && (
+            <button type="button" onClick={change} {...whileBusy} aria-label={`Change role of ${member.display_name} to ${roleLabel(role)}`}>
+              Change
+            </button>
+          )}
+        </span>
       ) : (
         <span className="badge" data-testid="member-role">
           {roleLabel(member.role)}
         </span>
       )}
       {me ? (
-        <button type="button" className="danger" onClick={removeOrLeave} disabled={busy} {...locked}>
+        <button type="button" className="danger" onClick={removeOrLeave} {...whileBusy} {...locked}>
           Leave studio
         </button>
       ) : (
         manage && (
-          <button type="button" className="danger" onClick={removeOrLeave} disabled={busy} {...locked} aria-label={`Remove ${member.display_name}`}>
+          <button type="button" className="danger" onClick={removeOrLeave} {...whileBusy} {...locked} aria-label={`Remove ${member.display_name}`}>
             Remove
           </button>
         )

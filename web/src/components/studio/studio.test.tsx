@@ -1,15 +1,19 @@
-import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { act, fireEvent, screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { activityItems, addActivity, activityKey, type Activity } from "@/api/activityHooks";
-import type { Member, Studio } from "@/api/studioHooks";
-import { applyEvent } from "@/lib/useProjectLive";
+import { useProject } from "@/api/hooks";
+import { recheckMembership, type Member, type Studio, type StudioInvite } from "@/api/studioHooks";
+import { usePrefs } from "@/stores/prefs";
 import { useAuth } from "@/stores/auth";
 import { json, stubFetch, testClient, withClient } from "@/test/render";
+import { StudioSwitcher } from "../StudioSwitcher";
+import { useAnnouncements } from "../Announcer";
 import { CopyLink } from "./CopyLink";
+import { Invites } from "./Invites";
 import { Members } from "./Members";
 
 const replace = vi.fn();
-vi.mock("next/navigation", () => ({ useRouter: () => ({ replace, push: vi.fn() }) }));
+const push = vi.fn();
+vi.mock("next/navigation", () => ({ useRouter: () => ({ replace, push }) }));
 
 const studio = (over: Partial<Studio> = {}): Studio => ({
   id: 3, name: "Acme", role: "owner", member_count: 2, daily_credit_budget: null, spent_today: 0, created_at: "2026-11-27T10:00:00Z", ...over,
@@ -25,6 +29,7 @@ beforeEach(() => {
 afterEach(() => {
   useAuth.setState({ status: "unknown", user: null });
   replace.mockReset();
+  push.mockReset();
 });
 
 describe("the members list", () => {
@@ -54,6 +59,52 @@ describe("the members list", () => {
     expect((await screen.findByRole("alert")).textContent).toBe("Eddie Editor is the last owner of Acme.");
   });
 
+  it("sends a new role only on Change, keeping the focus on the row while it is sent", async () => {
+    const sent: string[] = [];
+    let answer!: (r: Response) => void;
+    stubFetch((url, request) => {
+      if (request?.method === "PATCH") {
+        sent.push(url);
+        return new Promise<Response>((ok) => (answer = ok));
+      }
+      if (url.includes("/members/")) return json({ items: members, total: 2, limit: 200, offset: 0 });
+    });
+    withClient(<Members studio={studio()} />);
+    const select = (await screen.findByRole("combobox", { name: "Role of Eddie Editor" })) as HTMLSelectElement;
+    fireEvent.change(select, { target: { value: "viewer" } });
+    fireEvent.change(select, { target: { value: "owner" } });
+    expect(sent).toEqual([]);
+    const change = screen.getByRole("button", { name: "Change role of Eddie Editor to Owner" });
+    change.focus();
+    fireEvent.click(change);
+    await waitFor(() => expect(sent).toHaveLength(1));
+    expect(change.getAttribute("aria-disabled")).toBe("true");
+    expect((change as HTMLButtonElement).disabled).toBe(false);
+    expect(document.activeElement).toBe(change);
+    fireEvent.click(change);
+    expect(sent).toHaveLength(1);
+    await act(async () => answer(json(member(2, "Eddie Editor", "owner"))));
+  });
+
+  it("forgets what was cached of a studio one leaves", async () => {
+    useAuth.setState({ user: { id: 2, email: "eddie@example.com", display_name: "Eddie Editor", is_superuser: false, created_at: "" } });
+    vi.spyOn(window, "confirm").mockReturnValue(true);
+    stubFetch((url, request) => {
+      if (request?.method === "DELETE") return json(null, 204);
+      if (url.includes("/members/")) return json({ items: members, total: 2, limit: 200, offset: 0 });
+    });
+    const qc = testClient(Infinity);
+    qc.setQueryData(["project", 7], { id: 7, studio_id: 3 });
+    qc.setQueryData(["boxes", 7], { items: [] });
+    qc.setQueryData(["project", 8], { id: 8, studio_id: 4 });
+    withClient(<Members studio={studio({ role: "editor" })} />, qc);
+    fireEvent.click(await screen.findByRole("button", { name: "Leave studio" }));
+    await waitFor(() => expect(replace).toHaveBeenCalledWith("/projects/"));
+    expect(qc.getQueryData(["project", 7])).toBeUndefined();
+    expect(qc.getQueryData(["boxes", 7])).toBeUndefined();
+    expect(qc.getQueryData(["project", 8])).toEqual({ id: 8, studio_id: 4 });
+  });
+
   it("shows a viewer the roles without controls", async () => {
     stubFetch((url) => (url.includes("/members/") ? json({ items: members, total: 2, limit: 200, offset: 0 }) : undefined));
     useAuth.setState({ user: { id: 2, email: "eddie@example.com", display_name: "Eddie Editor", is_superuser: false, created_at: "" } });
@@ -77,33 +128,65 @@ describe("Copy link", () => {
   });
 });
 
-describe("the activity feed", () => {
-  const item = (id: number, summary: string): Activity => ({
-    id, kind: "generated", actor_name: "Eddie Editor", actor_user_id: 2, box_id: 1, asset_id: 9, details: {}, summary, created_at: "2026-11-27T10:00:00Z",
+describe("losing one's place in a studio (the project socket closed with 1008)", () => {
+  function ProjectName() {
+    const project = useProject(7);
+    return <p>{project.isError ? `gone: ${project.error.message}` : (project.data?.name ?? "…")}</p>;
+  }
+
+  it("refetches the project, so its page says it is gone, and forgets the studio left", async () => {
+    let member = true;
+    stubFetch((url) => {
+      if (url.endsWith("/api/projects/7/")) return member ? json({ id: 7, name: "Spot", studio_id: 3, role: "editor" }) : json({ detail: "Project not found." }, 404);
+      if (url.includes("/api/studios/")) return json({ items: member ? [studio({ id: 3 }), studio({ id: 4 })] : [studio({ id: 4 })], total: 1, limit: 200, offset: 0 });
+    });
+    usePrefs.getState().setStudio(3);
+    const { qc } = withClient(<ProjectName />);
+    await screen.findByText("Spot");
+    member = false;
+    await act(() => recheckMembership(qc, 7));
+    await screen.findByText("gone: Project not found.");
+    expect(usePrefs.getState().studioId).toBeNull();
   });
 
-  it("puts an item from the socket on top of the loaded feed, once", () => {
-    const qc = testClient(Infinity);
-    qc.setQueryData(activityKey(5), { pages: [{ items: [item(1, "old")], total: 1, limit: 30, offset: 0 }], pageParams: [0] });
-    const event = { type: "activity", project_id: 5, data: item(2, "Eddie Editor generated an image for SH010") as unknown as Record<string, unknown>, ts: 0 };
-    applyEvent(qc, event);
-    applyEvent(qc, event);
-    const pages = qc.getQueryData<{ pages: { items: Activity[]; total: number }[] }>(activityKey(5))!.pages;
-    expect(pages[0]!.items.map((a) => a.id)).toEqual([2, 1]);
-    expect(pages[0]!.total).toBe(2);
+  it("keeps the chosen studio when the person still belongs to it", async () => {
+    stubFetch((url) => (url.includes("/api/studios/") ? json({ items: [studio({ id: 3 })], total: 1, limit: 200, offset: 0 }) : undefined));
+    usePrefs.getState().setStudio(3);
+    await recheckMembership(testClient(), 7);
+    expect(usePrefs.getState().studioId).toBe(3);
+  });
+});
+
+describe("the studio switcher", () => {
+  it("changes studio only on Open, not while the picker moves through the list", async () => {
+    stubFetch((url) => (url.includes("/api/studios/") ? json({ items: [studio({ id: 3 }), studio({ id: 4, name: "Bravo" })], total: 2, limit: 200, offset: 0 }) : undefined));
+    usePrefs.getState().setStudio(3);
+    withClient(<StudioSwitcher />);
+    fireEvent.change(await screen.findByRole("combobox", { name: "Studio" }), { target: { value: "4" } });
+    expect(push).not.toHaveBeenCalled();
+    expect(usePrefs.getState().studioId).toBe(3);
+    fireEvent.click(screen.getByRole("button", { name: "Open" }));
+    expect(usePrefs.getState().studioId).toBe(4);
+    expect(push).toHaveBeenCalledWith("/projects/");
+  });
+});
+
+describe("the invites list", () => {
+  const invite = (id: number, role: Member["role"], expires_at: string): StudioInvite => ({
+    id, token: `t${id}`, link: `http://x.test/join/?token=t${id}`, role, expires_at, used_at: null, used_by_name: null, created_by_name: "Olga Owner",
+    created_at: "2026-11-27T10:00:00Z", status: "open",
   });
 
-  it("lists each item once when an older page repeats one that live items pushed down", () => {
-    const pages = [
-      { items: [item(3, "c"), item(2, "b")], total: 3, limit: 2, offset: 0 },
-      { items: [item(2, "b"), item(1, "a")], total: 4, limit: 2, offset: 2 },
-    ];
-    expect(activityItems({ pages, pageParams: [0, 2] }).map((a) => a.id)).toEqual([3, 2, 1]);
-  });
-
-  it("leaves a feed that was never opened alone (it loads fresh when opened)", () => {
-    const qc = testClient(Infinity);
-    addActivity(qc, 5, item(2, "x"));
-    expect(qc.getQueryData(activityKey(5))).toBeUndefined();
+  it("names each open invite's buttons by its role and expiry, and says aloud that a link was copied", async () => {
+    const items = [invite(1, "editor", "2026-12-01T10:00:00Z"), invite(2, "viewer", "2026-12-02T10:00:00Z")];
+    stubFetch((url) => (url.includes("/invites/") ? json({ items, total: 2, limit: 200, offset: 0 }) : undefined));
+    vi.stubGlobal("navigator", { ...navigator, clipboard: { writeText: vi.fn().mockResolvedValue(undefined) } });
+    withClient(<Invites studio={studio()} />);
+    const until = new Date("2026-12-02T10:00:00Z").toLocaleString();
+    const copy = await screen.findByRole("button", { name: `Copy link of the viewer invite open until ${until}` });
+    expect(screen.getByRole("button", { name: `Revoke the viewer invite open until ${until}` })).toBeTruthy();
+    expect(screen.getAllByRole("button", { name: /^Revoke the editor invite/ })).toHaveLength(1);
+    fireEvent.click(copy);
+    await waitFor(() => expect(useAnnouncements.getState().message).toBe("Link copied."));
   });
 });
