@@ -272,7 +272,7 @@ async def check_limits(
             raise _running_refusal(running, estimate.starts, limits.max_running)
     spent = await spent_today(session, user.id, now)
     if spent + estimate.total > limits.daily_budget + 1e-9:
-        raise _budget_refusal(spent, estimate, limits.daily_budget, now)
+        raise _budget_refusal("Your", limits.daily_budget, spent, estimate, now)
     if project_id is None:
         return None
     studio = await studio_budget(session, project_id)
@@ -311,14 +311,26 @@ def _running_refusal(running: int, needed: int, limit: int) -> RateLimited:
     )
 
 
-def _budget_refusal(spent: float, estimate: Estimate, budget: float, now: datetime) -> RateLimited:
+def _budget_refusal(
+    whose: str,
+    budget: float,
+    spent: float,
+    estimate: Estimate,
+    now: datetime,
+    *,
+    spent_by: str = "",
+    advice: str = "",
+    details: dict[str, Any] | None = None,
+) -> RateLimited:
+    """A day budget's refusal: `whose` ("Your", "Northlight's") budget, what is spent and left, when it resets;
+    `details` adds to (or overrides) the common ones."""
     remaining = max(0.0, round(budget - spent, 2))
     resets_at = next_reset(now)
     wait = (resets_at - now).total_seconds()
     sentence = (
-        f"Your daily budget is {credits_text(budget)} credits: {credits_text(spent)} spent today, "
+        f"{whose} daily budget is {credits_text(budget)} credits: {credits_text(spent)} spent today{spent_by}, "
         f"{credits_text(remaining)} left; this request needs {credits_text(estimate.total)} "
-        f"({estimate.breakdown}). It resets at 00:00 UTC, in {_duration_text(wait)}."
+        f"({estimate.breakdown}). It resets at 00:00 UTC, in {_duration_text(wait)}{advice}."
     )
     return RateLimited(
         sentence,
@@ -330,6 +342,7 @@ def _budget_refusal(spent: float, estimate: Estimate, budget: float, now: dateti
             "needed": estimate.total,
             "resets_at": resets_at.isoformat(),
             "retry_after": max(1, int(wait)),
+            **(details or {}),
         },
     )
 
@@ -337,29 +350,15 @@ def _budget_refusal(spent: float, estimate: Estimate, budget: float, now: dateti
 def _studio_budget_refusal(
     studio: StudioBudget, spent: float, estimate: Estimate, now: datetime
 ) -> RateLimited:
-    budget = studio.daily_budget or 0.0
-    remaining = max(0.0, round(budget - spent, 2))
-    resets_at = next_reset(now)
-    wait = (resets_at - now).total_seconds()
-    sentence = (
-        f"{studio.name}'s daily budget is {credits_text(budget)} credits: {credits_text(spent)} spent today by "
-        f"its members, {credits_text(remaining)} left; this request needs {credits_text(estimate.total)} "
-        f"({estimate.breakdown}). It resets at 00:00 UTC, in {_duration_text(wait)}; an owner of the studio "
-        "can raise it."
-    )
-    return RateLimited(
-        sentence,
-        details={
-            "limit": "studio_daily_budget",
-            "studio_id": studio.studio_id,
-            "studio_name": studio.name,
-            "daily_budget": budget,
-            "spent": spent,
-            "remaining": remaining,
-            "needed": estimate.total,
-            "resets_at": resets_at.isoformat(),
-            "retry_after": max(1, int(wait)),
-        },
+    return _budget_refusal(
+        f"{studio.name}'s",
+        studio.daily_budget or 0.0,
+        spent,
+        estimate,
+        now,
+        spent_by=" by its members",
+        advice="; an owner of the studio can raise it",
+        details={"limit": "studio_daily_budget", "studio_id": studio.studio_id, "studio_name": studio.name},
     )
 
 
