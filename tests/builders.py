@@ -17,7 +17,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.contract import AssetKind, AssetStatus
-from core.models import AIModel, Asset, User
+from core.models import AIModel, Asset, Membership, StudioRole, User
 from core.settings import Settings
 from core.storage import Storage, asset_file_key, asset_thumbnail_key
 
@@ -84,6 +84,15 @@ async def lift_spend_limits(
         assert user is not None
         user.daily_credit_budget, user.max_running_generations = 1e9, 1000
         session.add(user)
+        await session.commit()
+
+
+async def add_member(
+    sessionmaker: async_sessionmaker[AsyncSession], studio_id: int, user_id: int, role: StudioRole | str
+) -> None:
+    """Put the user in the studio with `role`, straight in the database (the invite flow has its own tests)."""
+    async with sessionmaker() as session:
+        session.add(Membership(studio_id=studio_id, user_id=user_id, role=StudioRole(role)))
         await session.commit()
 
 

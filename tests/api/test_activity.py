@@ -18,9 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.contract import AssetKind
 from core.events import project_channel
-from core.models import ActivityItem, Membership, StudioRole
+from core.models import ActivityItem, StudioRole
 from core.settings import Settings
-from tests.builders import make_asset, make_box, make_project, register
+from tests.builders import add_member, make_asset, make_box, make_project, register
 from tests.realtime.conftest import (
     LiveServer,
     closed_with,
@@ -45,9 +45,7 @@ async def join(
 ) -> int:
     """Make the user behind `headers` a member of the project's studio (the invite flow is tested elsewhere)."""
     user_id = await me(client, headers)
-    async with sessionmaker() as session:
-        session.add(Membership(studio_id=project["studio_id"], user_id=user_id, role=role))
-        await session.commit()
+    await add_member(sessionmaker, project["studio_id"], user_id, role)
     return user_id
 
 

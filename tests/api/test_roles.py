@@ -44,7 +44,16 @@ from tests.api.roles_core import (
     VIEWER,
 )
 from tests.api.test_admin import make_user
-from tests.builders import PASSWORD, app_client, make_asset, make_box, make_project, png_bytes, register
+from tests.builders import (
+    PASSWORD,
+    add_member,
+    app_client,
+    make_asset,
+    make_box,
+    make_project,
+    png_bytes,
+    register,
+)
 
 HERE = Path(__file__).resolve().parent
 DOC = HERE.parents[1] / "docs" / "roles.md"
@@ -222,14 +231,6 @@ class World:
             for name, role in members.items():
                 session.add(Membership(studio_id=self.studio_id, user_id=self.user_ids[name], role=role))
             await session.commit()
-
-
-async def add_member(
-    sessionmaker: async_sessionmaker[AsyncSession], studio_id: int, user_id: int, role: str
-) -> None:
-    async with sessionmaker() as session:
-        session.add(Membership(studio_id=studio_id, user_id=user_id, role=StudioRole(role)))
-        await session.commit()
 
 
 async def build_world(

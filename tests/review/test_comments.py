@@ -9,9 +9,9 @@ from redis.asyncio import Redis
 
 from core.comments import GUEST_COMMENTS_PER_ADDRESS
 from core.events import project_channel
-from core.models import Comment, Membership, StudioRole, User
+from core.models import Comment, StudioRole, User
 from core.schemas import MAX_COMMENT_LENGTH
-from tests.builders import register
+from tests.builders import add_member, register
 from tests.review.helpers import make_storyboard, share
 
 
@@ -324,9 +324,7 @@ async def test_a_members_comment_stays_from_the_studio_after_their_account_is_go
     project = board.project
     artist = await register(client, display_name="Departed Artist")
     artist_id = (await client.get("/api/auth/me/", headers=artist)).json()["id"]
-    async with sessionmaker() as session:
-        session.add(Membership(studio_id=project["studio_id"], user_id=artist_id, role=StudioRole.EDITOR))
-        await session.commit()
+    await add_member(sessionmaker, project["studio_id"], artist_id, StudioRole.EDITOR)
     written = await client.post(
         f"/api/boxes/{board.shots[0].box['id']}/comments/", json={"text": "Warmer light"}, headers=artist
     )
